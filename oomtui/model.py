@@ -1,0 +1,322 @@
+"""The snapshot model: one host's memory state at one moment.
+
+Everything is immutable so a snapshot can be shared between the refresh
+worker, the policies and the UI without copies or locks. Tree queries are
+answered from an index built once per snapshot, because the TUI re-runs
+every policy on each keypress and a 10,000-process host must stay fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+CgroupMode = Literal["v2", "v1", "hybrid", "none"]
+Source = Literal["live", "kernel-log", "synthetic"]
+ROOT = "/"
+
+_EMPTY: Mapping = MappingProxyType({})
+
+
+def frozen_map(data: Mapping | None) -> Mapping:
+    """A read-only view, so a frozen dataclass stays frozen all the way down."""
+    if not data:
+        return _EMPTY
+    return MappingProxyType(dict(data))
+
+
+@dataclass(frozen=True, slots=True)
+class PressureLine:
+    avg10: float
+    avg60: float
+    avg300: float
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pressure:
+    some: PressureLine | None
+    full: PressureLine | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sysctl:
+    overcommit_memory: int | None = None
+    panic_on_oom: int | None = None
+    oom_kill_allocating_task: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    hostname: str
+    kernel: str | None
+    page_size: int
+    mem_total: int | None
+    mem_available: int | None
+    swap_total: int | None
+    swap_free: int | None
+    cgroup_mode: CgroupMode
+    psi: Pressure | None = None
+    sysctl: Sysctl = field(default_factory=Sysctl)
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """What one sample cannot show, carried over from earlier samples."""
+
+    interval: float | None = None
+    memory_current_prev: int | None = None
+    memory_current_avg: int | None = None
+    pgscan_prev: int | None = None
+    pressure_full_avg10_above_since: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cgroup:
+    path: str
+    memory_current: int | None = None
+    memory_max: int | None = None
+    memory_high: int | None = None
+    memory_low: int | None = None
+    memory_min: int | None = None
+    swap_current: int | None = None
+    swap_max: int | None = None
+    oom_group: bool | None = None
+    stat: Mapping[str, int] = _EMPTY
+    events: Mapping[str, int] = _EMPTY
+    pressure: Pressure | None = None
+    xattrs: Mapping[str, str] = _EMPTY
+    owner_uid: int | None = None
+    populated: bool | None = None
+    trend: Trend | None = None
+    swappiness: int | None = None
+
+    @property
+    def name(self) -> str:
+        return "/" if self.path == ROOT else self.path.rsplit("/", 1)[1]
+
+    @property
+    def parent_path(self) -> str | None:
+        return parent_of(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    pid: int
+    comm: str
+    cgroup: str
+    oom_score_adj: int = 0
+    ppid: int | None = None
+    cmdline: tuple[str, ...] = ()
+    uid: int | None = None
+    rss_anon: int | None = None
+    rss_file: int | None = None
+    rss_shmem: int | None = None
+    swap: int | None = None
+    pgtables: int | None = None
+    oom_score: int | None = None
+    start_time: float | None = None
+    kernel_thread: bool = False
+
+    @property
+    def rss(self) -> int | None:
+        """RssAnon + RssFile + RssShmem, or None when any part is unknown."""
+        parts = (self.rss_anon, self.rss_file, self.rss_shmem)
+        if any(p is None for p in parts):
+            return None
+        return self.rss_anon + self.rss_file + self.rss_shmem  # type: ignore[operator]
+
+    @property
+    def footprint(self) -> int:
+        """What the kernel counts for badness, in bytes; unknown parts count 0."""
+        return sum(
+            v or 0
+            for v in (self.rss_anon, self.rss_file, self.rss_shmem, self.swap, self.pgtables)
+        )
+
+    @property
+    def identity(self) -> tuple[int, float | None]:
+        """pid alone can be recycled; pid with start time names one process."""
+        return (self.pid, self.start_time)
+
+
+@dataclass(frozen=True, slots=True)
+class OomEvent:
+    kind: Literal["global", "memcg"]
+    domain: str
+    total_pages: int | None = None
+    killed_pid: int | None = None
+    killed_comm: str | None = None
+    group_killed_pids: tuple[int, ...] = ()
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CgroupEdit:
+    interdependent: bool | None = None
+    score: int | None = None
+    xattrs: Mapping[str, str | None] = _EMPTY
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessEdit:
+    oom_score_adj: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    cgroups: Mapping[str, CgroupEdit] = _EMPTY
+    processes: Mapping[int, ProcessEdit] = _EMPTY
+
+    def is_empty(self) -> bool:
+        return not self.cgroups and not self.processes
+
+
+def parent_of(path: str) -> str | None:
+    if path == ROOT:
+        return None
+    head = path.rsplit("/", 1)[0]
+    return head or ROOT
+
+
+def is_within(path: str, ancestor: str) -> bool:
+    """Whether `path` is `ancestor` or lies below it."""
+    if ancestor == ROOT:
+        return True
+    return path == ancestor or path.startswith(ancestor + "/")
+
+
+class Snapshot:
+    """A host at one moment, with tree queries answered from a one-time index."""
+
+    __slots__ = (
+        "taken_at", "source", "host", "cgroups", "processes", "oom_event", "whatif",
+        "_by_path", "_children", "_procs_in", "_by_pid", "_subtree_procs",
+    )
+
+    def __init__(
+        self,
+        *,
+        host: Host,
+        cgroups: tuple[Cgroup, ...],
+        processes: tuple[Process, ...],
+        taken_at: float | None = None,
+        source: Source = "live",
+        oom_event: OomEvent | None = None,
+        whatif: WhatIf | None = None,
+    ) -> None:
+        by_path = {c.path: c for c in cgroups}
+        if ROOT not in by_path:
+            root = Cgroup(path=ROOT)
+            cgroups = (root, *cgroups)
+            by_path[ROOT] = root
+        children: dict[str, list[str]] = {path: [] for path in by_path}
+        for c in cgroups:
+            parent = parent_of(c.path)
+            while parent is not None and parent not in by_path:
+                parent = parent_of(parent)
+            if parent is not None:
+                children[parent].append(c.path)
+        procs_in: dict[str, list[Process]] = {}
+        for p in processes:
+            home: str | None = p.cgroup
+            while home is not None and home not in by_path:
+                home = parent_of(home)
+            procs_in.setdefault(home or ROOT, []).append(p)
+        object.__setattr__(self, "taken_at", taken_at)
+        for name, value in (
+            ("source", source),
+            ("host", host),
+            ("cgroups", tuple(cgroups)),
+            ("processes", tuple(processes)),
+            ("oom_event", oom_event),
+            ("whatif", whatif or WhatIf()),
+            ("_by_path", by_path),
+            ("_children", {k: tuple(v) for k, v in children.items()}),
+            ("_procs_in", {k: tuple(v) for k, v in procs_in.items()}),
+            ("_by_pid", {p.pid: p for p in processes}),
+            ("_subtree_procs", {}),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Snapshot is immutable")
+
+    def replace(self, **changes: object) -> Snapshot:
+        """A new snapshot with some top-level fields changed."""
+        fields = {
+            "host": self.host,
+            "cgroups": self.cgroups,
+            "processes": self.processes,
+            "taken_at": self.taken_at,
+            "source": self.source,
+            "oom_event": self.oom_event,
+            "whatif": self.whatif,
+        }
+        fields.update(changes)
+        return Snapshot(**fields)  # type: ignore[arg-type]
+
+    # -- lookups -----------------------------------------------------------
+
+    def cgroup(self, path: str) -> Cgroup | None:
+        return self._by_path.get(path)
+
+    def process(self, pid: int) -> Process | None:
+        return self._by_pid.get(pid)
+
+    def children(self, path: str) -> tuple[str, ...]:
+        """Child cgroup paths in snapshot order (the kernel's creation order when live)."""
+        return self._children.get(path, ())
+
+    def ancestors(self, path: str) -> list[str]:
+        """From the parent up to the root, nearest first."""
+        out = []
+        parent = parent_of(path)
+        while parent is not None:
+            if parent in self._by_path:
+                out.append(parent)
+            parent = parent_of(parent)
+        return out
+
+    def processes_in(self, path: str) -> tuple[Process, ...]:
+        """Processes whose memory cgroup is exactly `path`."""
+        return self._procs_in.get(path, ())
+
+    def walk(self, path: str = ROOT) -> Iterator[str]:
+        """Pre-order walk of the subtree, as the kernel's memcg iterator visits it."""
+        stack = [path]
+        while stack:
+            current = stack.pop()
+            yield current
+            stack.extend(reversed(self._children.get(current, ())))
+
+    def processes_under(self, path: str) -> tuple[Process, ...]:
+        """Processes in the subtree, in pre-order cgroup walk order."""
+        cached = self._subtree_procs.get(path)
+        if cached is None:
+            cached = tuple(p for c in self.walk(path) for p in self._procs_in.get(c, ()))
+            self._subtree_procs[path] = cached
+        return cached
+
+    def subtree_footprint(self, path: str) -> int:
+        """Sum of the kernel footprints of every process in the subtree, in bytes."""
+        return sum(p.footprint for p in self.processes_under(path))
+
+    def limited_cgroups(self) -> list[str]:
+        """Cgroups that can be an OOM domain of their own: those with a limit."""
+        return [c.path for c in self.cgroups if c.path != ROOT and c.memory_max is not None]
+
+    def domains(self) -> list[str]:
+        return [ROOT, *self.limited_cgroups()]
+
+    def domain_of(self, path: str) -> str:
+        """The nearest limited cgroup at or above `path`, or the root."""
+        current: str | None = path
+        while current is not None and current != ROOT:
+            c = self._by_path.get(current)
+            if c is not None and c.memory_max is not None:
+                return current
+            current = parent_of(current)
+        return ROOT

@@ -1,0 +1,486 @@
+"""Load and save the snapshot file format (shared/snapshot-format.md).
+
+Files come from other hosts and other tools, so loading trusts nothing:
+every field is type-checked and an error names its JSON path; reads are
+bounded so a gzip bomb or a huge file cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from oomtui.model import (
+    Cgroup,
+    CgroupEdit,
+    Host,
+    OomEvent,
+    Pressure,
+    PressureLine,
+    Process,
+    ProcessEdit,
+    Snapshot,
+    Sysctl,
+    Trend,
+    WhatIf,
+    frozen_map,
+)
+
+FORMAT = "oomtui-snapshot"
+VERSION = 1
+MAX_BYTES = 1 << 30  # decompressed; a 10,000-process host is about 10 MiB
+
+
+class SnapshotError(ValueError):
+    """A file that is not a valid snapshot; the message is one line for the user."""
+
+
+# -- validation helpers --------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return json.dumps(value[:20]) if len(value) <= 20 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _fail(path: str, expected: str, value: Any) -> SnapshotError:
+    return SnapshotError(f"{path}: expected {expected}, got {_kind(value)}")
+
+
+def _int(v: Any, path: str) -> int:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    raise _fail(path, "integer", v)
+
+
+def _num(v: Any, path: str) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise _fail(path, "number", v)
+
+
+def _str(v: Any, path: str) -> str:
+    if isinstance(v, str):
+        return v
+    raise _fail(path, "string", v)
+
+
+def _bool(v: Any, path: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    raise _fail(path, "boolean", v)
+
+
+def _obj(v: Any, path: str) -> dict:
+    if isinstance(v, dict):
+        return v
+    raise _fail(path, "object", v)
+
+
+def _list(v: Any, path: str) -> list:
+    if isinstance(v, list):
+        return v
+    raise _fail(path, "list", v)
+
+
+def _opt(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    def inner(v: Any, path: str) -> Any:
+        return None if v is None else check(v, path)
+
+    return inner
+
+
+def _field(d: dict, key: str, path: str, check: Callable, *, required: bool = False) -> Any:
+    if key not in d:
+        if required:
+            raise SnapshotError(f"{path}.{key}: required field is missing")
+        return None
+    return check(d[key], f"{path}.{key}")
+
+
+def _int_map(v: Any, path: str) -> Mapping[str, int]:
+    return frozen_map({k: _int(x, f"{path}.{k}") for k, x in _obj(v, path).items()})
+
+
+def _str_map(v: Any, path: str) -> Mapping[str, str]:
+    return frozen_map({k: _str(x, f"{path}.{k}") for k, x in _obj(v, path).items()})
+
+
+def _pressure_line(v: Any, path: str) -> PressureLine:
+    d = _obj(v, path)
+    return PressureLine(
+        avg10=_field(d, "avg10", path, _num, required=True),
+        avg60=_field(d, "avg60", path, _num, required=True),
+        avg300=_field(d, "avg300", path, _num, required=True),
+        total=_field(d, "total", path, _int, required=True),
+    )
+
+
+def _pressure(v: Any, path: str) -> Pressure:
+    d = _obj(v, path)
+    return Pressure(
+        some=_field(d, "some", path, _opt(_pressure_line)),
+        full=_field(d, "full", path, _opt(_pressure_line)),
+    )
+
+
+# -- records -------------------------------------------------------------------
+
+_CGROUP_INTS = (
+    "memory_current", "memory_max", "memory_high", "memory_low", "memory_min",
+    "swap_current", "swap_max", "owner_uid", "swappiness",
+)
+_PROCESS_INTS = ("ppid", "uid", "rss_anon", "rss_file", "rss_shmem", "swap", "pgtables", "oom_score")
+_opt_int = _opt(_int)
+
+
+def _host(v: Any, path: str) -> Host:
+    d = _obj(v, path)
+    mode = _field(d, "cgroup_mode", path, _str) or "none"
+    if mode not in ("v2", "v1", "hybrid", "none"):
+        raise SnapshotError(f"{path}.cgroup_mode: expected one of v2, v1, hybrid, none, got {_kind(mode)}")
+    sysctl = _obj(d.get("sysctl") or {}, f"{path}.sysctl")
+    page_size = _field(d, "page_size", path, _opt_int) or 4096
+    if page_size <= 0:
+        raise SnapshotError(f"{path}.page_size: expected a positive integer, got {page_size}")
+    return Host(
+        hostname=_field(d, "hostname", path, _opt(_str)) or "",
+        kernel=_field(d, "kernel", path, _opt(_str)),
+        page_size=page_size,
+        mem_total=_field(d, "mem_total", path, _opt_int),
+        mem_available=_field(d, "mem_available", path, _opt_int),
+        swap_total=_field(d, "swap_total", path, _opt_int),
+        swap_free=_field(d, "swap_free", path, _opt_int),
+        cgroup_mode=mode,
+        psi=_field(d, "psi", path, _opt(_pressure)),
+        sysctl=Sysctl(**{
+            k: _field(sysctl, k, f"{path}.sysctl", _opt_int)
+            for k in ("overcommit_memory", "panic_on_oom", "oom_kill_allocating_task")
+        }),
+    )
+
+
+def _trend(v: Any, path: str) -> Trend:
+    d = _obj(v, path)
+    return Trend(
+        interval=_field(d, "interval", path, _opt(_num)),
+        memory_current_prev=_field(d, "memory_current_prev", path, _opt_int),
+        memory_current_avg=_field(d, "memory_current_avg", path, _opt_int),
+        pgscan_prev=_field(d, "pgscan_prev", path, _opt_int),
+        pressure_full_avg10_above_since=_field(d, "pressure_full_avg10_above_since", path, _opt(_num)),
+    )
+
+
+def _cgroup_path(v: Any, path: str) -> str:
+    s = _str(v, path)
+    if not s.startswith("/") or (s != "/" and s.endswith("/")) or "//" in s:
+        raise SnapshotError(f"{path}: expected a cgroup path like \"/\" or \"/a/b\", got {_kind(s)}")
+    return s
+
+
+def _cgroup(v: Any, path: str) -> Cgroup:
+    d = _obj(v, path)
+    return Cgroup(
+        path=_field(d, "path", path, _cgroup_path, required=True),
+        **{k: _field(d, k, path, _opt_int) for k in _CGROUP_INTS},
+        oom_group=_field(d, "oom_group", path, _opt(_bool)),
+        stat=_field(d, "stat", path, _opt(_int_map)) or frozen_map(None),
+        events=_field(d, "events", path, _opt(_int_map)) or frozen_map(None),
+        pressure=_field(d, "pressure", path, _opt(_pressure)),
+        xattrs=_field(d, "xattrs", path, _opt(_str_map)) or frozen_map(None),
+        populated=_field(d, "populated", path, _opt(_bool)),
+        trend=_field(d, "trend", path, _opt(_trend)),
+    )
+
+
+def _adj(v: Any, path: str) -> int:
+    n = _int(v, path)
+    if not -1000 <= n <= 1000:
+        raise SnapshotError(f"{path}: expected an integer from -1000 to 1000, got {n}")
+    return n
+
+
+def _process(v: Any, path: str) -> Process:
+    d = _obj(v, path)
+    cmdline = _field(d, "cmdline", path, _opt(_list)) or []
+    return Process(
+        pid=_field(d, "pid", path, _int, required=True),
+        comm=_field(d, "comm", path, _opt(_str)) or "",
+        cgroup=_field(d, "cgroup", path, _cgroup_path, required=True),
+        oom_score_adj=_field(d, "oom_score_adj", path, _opt(_adj)) or 0,
+        cmdline=tuple(_str(a, f"{path}.cmdline[{i}]") for i, a in enumerate(cmdline)),
+        start_time=_field(d, "start_time", path, _opt(_num)),
+        kernel_thread=bool(_field(d, "kernel_thread", path, _opt(_bool))),
+        **{k: _field(d, k, path, _opt_int) for k in _PROCESS_INTS},
+    )
+
+
+def _oom_event(v: Any, path: str) -> OomEvent:
+    d = _obj(v, path)
+    kind = _field(d, "kind", path, _str, required=True)
+    if kind not in ("global", "memcg"):
+        raise SnapshotError(f"{path}.kind: expected \"global\" or \"memcg\", got {_kind(kind)}")
+    group = _field(d, "group_killed_pids", path, _opt(_list)) or []
+    return OomEvent(
+        kind=kind,
+        domain=_field(d, "domain", path, _cgroup_path, required=True),
+        total_pages=_field(d, "total_pages", path, _opt_int),
+        killed_pid=_field(d, "killed_pid", path, _opt_int),
+        killed_comm=_field(d, "killed_comm", path, _opt(_str)),
+        group_killed_pids=tuple(_int(x, f"{path}.group_killed_pids[{i}]") for i, x in enumerate(group)),
+        raw=_field(d, "raw", path, _opt(_str)),
+    )
+
+
+def _whatif(v: Any, path: str) -> WhatIf:
+    d = _obj(v, path)
+    cgroups = {}
+    for key, edit in _obj(d.get("cgroups") or {}, f"{path}.cgroups").items():
+        p = f"{path}.cgroups[{json.dumps(key)}]"
+        e = _obj(edit, p)
+        xattrs = _obj(e.get("xattrs") or {}, f"{p}.xattrs")
+        cgroups[_cgroup_path(key, p)] = CgroupEdit(
+            interdependent=_field(e, "interdependent", p, _opt(_bool)),
+            score=_field(e, "score", p, _opt(_adj)),
+            xattrs=frozen_map({k: _opt(_str)(x, f"{p}.xattrs.{k}") for k, x in xattrs.items()}),
+        )
+    processes = {}
+    for key, edit in _obj(d.get("processes") or {}, f"{path}.processes").items():
+        p = f"{path}.processes[{json.dumps(key)}]"
+        if not key.isdigit():
+            raise SnapshotError(f"{p}: expected a pid as a string of digits")
+        processes[int(key)] = ProcessEdit(
+            oom_score_adj=_field(_obj(edit, p), "oom_score_adj", p, _opt(_adj)),
+        )
+    return WhatIf(cgroups=frozen_map(cgroups), processes=frozen_map(processes))
+
+
+def from_dict(data: Any) -> Snapshot:
+    """Build a snapshot from parsed JSON, or raise SnapshotError naming the bad path."""
+    d = _obj(data, "$")
+    if d.get("format") != FORMAT:
+        raise SnapshotError(f"$.format: expected \"{FORMAT}\", got {_kind(d.get('format'))} (not an oomtui snapshot)")
+    version = d.get("version")
+    if version != VERSION:
+        raise SnapshotError(f"$.version: this oomtui reads version {VERSION}, got {_kind(version)}")
+    source = _field(d, "source", "$", _opt(_str)) or "live"
+    if source not in ("live", "kernel-log", "synthetic"):
+        raise SnapshotError(f"$.source: expected live, kernel-log or synthetic, got {_kind(source)}")
+    cgroups = tuple(_cgroup(c, f"cgroups[{i}]") for i, c in enumerate(_field(d, "cgroups", "$", _list, required=True)))
+    seen: set[str] = set()
+    for i, c in enumerate(cgroups):
+        if c.path in seen:
+            raise SnapshotError(f"cgroups[{i}].path: duplicate cgroup {json.dumps(c.path)}")
+        seen.add(c.path)
+    processes = tuple(
+        _process(p, f"processes[{i}]") for i, p in enumerate(_field(d, "processes", "$", _list, required=True))
+    )
+    return Snapshot(
+        taken_at=_field(d, "taken_at", "$", _opt(_num)),
+        source=source,
+        host=_host(_field(d, "host", "$", _obj, required=True), "host"),
+        cgroups=cgroups,
+        processes=processes,
+        oom_event=_field(d, "oom_event", "$", _opt(_oom_event)),
+        whatif=_field(d, "whatif", "$", _opt(_whatif)),
+    )
+
+
+# -- serialisation -------------------------------------------------------------
+
+
+def _pressure_dict(p: Pressure | None) -> dict | None:
+    if p is None:
+        return None
+
+    def line(x: PressureLine | None) -> dict | None:
+        return None if x is None else {"avg10": x.avg10, "avg60": x.avg60, "avg300": x.avg300, "total": x.total}
+
+    return {"some": line(p.some), "full": line(p.full)}
+
+
+def _cgroup_dict(c: Cgroup) -> dict:
+    d: dict[str, Any] = {"path": c.path}
+    for k in _CGROUP_INTS:
+        v = getattr(c, k)
+        if k != "swappiness" or v is not None:
+            d[k] = v
+    d.update(
+        oom_group=c.oom_group,
+        stat=dict(c.stat),
+        events=dict(c.events),
+        pressure=_pressure_dict(c.pressure),
+        xattrs=dict(c.xattrs),
+        populated=c.populated,
+    )
+    if c.trend is not None:
+        t = c.trend
+        d["trend"] = {
+            "interval": t.interval,
+            "memory_current_prev": t.memory_current_prev,
+            "memory_current_avg": t.memory_current_avg,
+            "pgscan_prev": t.pgscan_prev,
+            "pressure_full_avg10_above_since": t.pressure_full_avg10_above_since,
+        }
+    return d
+
+
+def _process_dict(p: Process) -> dict:
+    return {
+        "pid": p.pid, "ppid": p.ppid, "comm": p.comm, "cmdline": list(p.cmdline), "uid": p.uid,
+        "cgroup": p.cgroup, "rss_anon": p.rss_anon, "rss_file": p.rss_file, "rss_shmem": p.rss_shmem,
+        "swap": p.swap, "pgtables": p.pgtables, "oom_score_adj": p.oom_score_adj, "oom_score": p.oom_score,
+        "start_time": p.start_time, "kernel_thread": p.kernel_thread,
+    }
+
+
+def whatif_dict(w: WhatIf) -> dict:
+    cgroups = {}
+    for path, e in w.cgroups.items():
+        entry: dict[str, Any] = {}
+        if e.interdependent is not None:
+            entry["interdependent"] = e.interdependent
+        if e.score is not None:
+            entry["score"] = e.score
+        if e.xattrs:
+            entry["xattrs"] = dict(e.xattrs)
+        cgroups[path] = entry
+    processes = {str(pid): {"oom_score_adj": e.oom_score_adj} for pid, e in w.processes.items()}
+    return {"cgroups": cgroups, "processes": processes}
+
+
+def whatif_from_dict(data: Any) -> WhatIf:
+    """Parse a what-if overlay on its own (`preview --whatif FILE`)."""
+    return _whatif(data, "whatif")
+
+
+def to_dict(s: Snapshot) -> dict:
+    h = s.host
+    d: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "taken_at": s.taken_at,
+        "source": s.source,
+        "host": {
+            "hostname": h.hostname, "kernel": h.kernel, "page_size": h.page_size,
+            "mem_total": h.mem_total, "mem_available": h.mem_available,
+            "swap_total": h.swap_total, "swap_free": h.swap_free, "cgroup_mode": h.cgroup_mode,
+            "psi": _pressure_dict(h.psi),
+            "sysctl": {
+                "overcommit_memory": h.sysctl.overcommit_memory,
+                "panic_on_oom": h.sysctl.panic_on_oom,
+                "oom_kill_allocating_task": h.sysctl.oom_kill_allocating_task,
+            },
+        },
+        "cgroups": [_cgroup_dict(c) for c in s.cgroups],
+        "processes": [_process_dict(p) for p in s.processes],
+    }
+    if s.oom_event is not None:
+        e = s.oom_event
+        d["oom_event"] = {
+            "kind": e.kind, "domain": e.domain, "total_pages": e.total_pages, "killed_pid": e.killed_pid,
+            "killed_comm": e.killed_comm, "group_killed_pids": list(e.group_killed_pids), "raw": e.raw,
+        }
+    if not s.whatif.is_empty():
+        d["whatif"] = whatif_dict(s.whatif)
+    return d
+
+
+# -- files ---------------------------------------------------------------------
+
+
+def read_bounded(path: str | Path, limit: int = MAX_BYTES) -> bytes:
+    """The file's bytes, gunzipped when it is gzip; refuses more than `limit`."""
+    if str(path) == "-":
+        raw = sys.stdin.buffer.read(limit + 1)
+    else:
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)
+    if len(raw) > limit:
+        raise SnapshotError(f"{path}: larger than {limit >> 20} MiB; refusing to load")
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+            data = gz.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise SnapshotError(f"{path}: broken gzip data ({e})") from None
+    if len(data) > limit:
+        raise SnapshotError(f"{path}: expands to more than {limit >> 20} MiB; refusing to load")
+    return data
+
+
+def parse_json(raw: bytes, name: str) -> Any:
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError as e:
+        raise SnapshotError(f"{name}: not UTF-8 text (byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise SnapshotError(f"{name}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise SnapshotError(f"{name}: JSON nested too deeply") from None
+
+
+def load(path: str | Path) -> Snapshot:
+    """Read a snapshot file (.json or .json.gz), or raise SnapshotError with one line."""
+    try:
+        raw = read_bounded(path)
+    except OSError as e:
+        raise SnapshotError(f"{path}: {e.strerror or e}") from None
+    data = parse_json(raw, str(path))
+    try:
+        return from_dict(data)
+    except SnapshotError as e:
+        raise SnapshotError(f"{path}: {e}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: JSON nested too deeply") from None
+
+
+def dumps(s: Snapshot) -> bytes:
+    return json.dumps(to_dict(s), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def save(s: Snapshot, path: str | Path) -> None:
+    """Write atomically: a reader never sees half a file, a crash leaves the old one."""
+    data = dumps(s)
+    if str(path) == "-":
+        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.buffer.flush()
+        return
+    path = Path(path)
+    if path.suffix == ".gz":
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
