@@ -192,8 +192,18 @@ class Snapshot:
     """A host at one moment, with tree queries answered from a one-time index."""
 
     __slots__ = (
-        "taken_at", "source", "host", "cgroups", "processes", "oom_event", "whatif",
-        "_by_path", "_children", "_procs_in", "_by_pid", "_subtree_procs",
+        "_by_path",
+        "_by_pid",
+        "_children",
+        "_procs_in",
+        "_subtree_procs",
+        "cgroups",
+        "host",
+        "oom_event",
+        "processes",
+        "source",
+        "taken_at",
+        "whatif",
     )
 
     def __init__(

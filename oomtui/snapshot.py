@@ -7,6 +7,7 @@ bounded so a gzip bomb or a huge file cannot exhaust memory.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -479,8 +480,6 @@ def save(s: Snapshot, path: str | Path) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
