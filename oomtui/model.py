@@ -20,6 +20,10 @@ ROOT = "/"
 _EMPTY: Mapping = MappingProxyType({})
 
 
+def _empty() -> Mapping:
+    return _EMPTY
+
+
 def frozen_map(data: Mapping | None) -> Mapping:
     """A read-only view, so a frozen dataclass stays frozen all the way down."""
     if not data:
@@ -84,10 +88,10 @@ class Cgroup:
     swap_current: int | None = None
     swap_max: int | None = None
     oom_group: bool | None = None
-    stat: Mapping[str, int] = _EMPTY
-    events: Mapping[str, int] = _EMPTY
+    stat: Mapping[str, int] = field(default_factory=_empty)
+    events: Mapping[str, int] = field(default_factory=_empty)
     pressure: Pressure | None = None
-    xattrs: Mapping[str, str] = _EMPTY
+    xattrs: Mapping[str, str] = field(default_factory=_empty)
     owner_uid: int | None = None
     populated: bool | None = None
     trend: Trend | None = None
@@ -157,7 +161,7 @@ class OomEvent:
 class CgroupEdit:
     interdependent: bool | None = None
     score: int | None = None
-    xattrs: Mapping[str, str | None] = _EMPTY
+    xattrs: Mapping[str, str | None] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +171,8 @@ class ProcessEdit:
 
 @dataclass(frozen=True, slots=True)
 class WhatIf:
-    cgroups: Mapping[str, CgroupEdit] = _EMPTY
-    processes: Mapping[int, ProcessEdit] = _EMPTY
+    cgroups: Mapping[str, CgroupEdit] = field(default_factory=_empty)
+    processes: Mapping[int, ProcessEdit] = field(default_factory=_empty)
 
     def is_empty(self) -> bool:
         return not self.cgroups and not self.processes
