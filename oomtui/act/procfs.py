@@ -1,0 +1,104 @@
+"""The few facts about a live process that an action must re-check first.
+
+Reads go through one open /proc/PID directory, so every fact comes from the
+same process even if the pid is recycled meanwhile (the old directory then
+answers ESRCH instead of describing the newcomer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+PROC = "/proc"
+PF_KTHREAD = 0x00200000
+
+
+@dataclass(frozen=True, slots=True)
+class ProcFacts:
+    pid: int
+    comm: str
+    ppid: int
+    start_time: float  # epoch seconds, as the collector computes it
+    kernel_thread: bool
+
+
+def clock_tick() -> float:
+    return 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def boot_time() -> float:
+    with open(f"{PROC}/stat") as f:
+        for line in f:
+            if line.startswith("btime "):
+                return float(line.split()[1])
+    raise OSError("no btime in /proc/stat")
+
+
+@contextlib.contextmanager
+def proc_dir(pid: int) -> Iterator[int]:
+    """An fd for /proc/PID that keeps naming this one process."""
+    fd = os.open(f"{PROC}/{pid}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def read_at(dir_fd: int, name: str) -> str:
+    fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        return os.read(fd, 1 << 16).decode("utf-8", "replace")
+    finally:
+        os.close(fd)
+
+
+def facts_at(dir_fd: int, pid: int) -> ProcFacts:
+    stat = read_at(dir_fd, "stat")
+    head, _, tail = stat.rpartition(")")
+    comm = head.partition("(")[2]
+    fields = tail.split()  # fields[0] is the state, field 3 of the kernel's numbering
+    return ProcFacts(
+        pid=pid,
+        comm=comm,
+        ppid=int(fields[1]),
+        start_time=boot_time() + int(fields[19]) * clock_tick(),
+        kernel_thread=bool(int(fields[6]) & PF_KTHREAD),
+    )
+
+
+def facts(pid: int) -> ProcFacts:
+    with proc_dir(pid) as fd:
+        return facts_at(fd, pid)
+
+
+def same_start(seen: float, now: float) -> bool:
+    """Start times agree within one clock tick (the kernel's resolution)."""
+    return abs(seen - now) <= clock_tick() + 1e-6
+
+
+def memory_cgroup_at(dir_fd: int) -> str | None:
+    """The process's memory cgroup path: the v1 memory line, else the v2 line."""
+    v2 = None
+    for line in read_at(dir_fd, "cgroup").splitlines():
+        hid, ctrls, path = line.split(":", 2)
+        if "memory" in ctrls.split(","):
+            return path
+        if hid == "0":
+            v2 = path
+    return v2
+
+
+def protected_pids() -> frozenset[int]:
+    """oomtui itself and every ancestor: killing them would kill the session it runs in."""
+    out = {os.getpid()}
+    pid = os.getppid()
+    while pid > 0 and pid not in out:
+        out.add(pid)
+        try:
+            pid = facts(pid).ppid
+        except (OSError, ValueError, IndexError):
+            break
+    return frozenset(out)

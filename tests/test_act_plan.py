@@ -1,0 +1,156 @@
+"""Kill and knob plans built from a snapshot: what dies, what is spared, what is refused."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from oomtui.act import (
+    PlanError,
+    Target,
+    plan_cgroup_kill,
+    plan_decision_kill,
+    plan_knob_writes,
+    plan_process_kill,
+)
+from oomtui.model import Cgroup, CgroupEdit, Host, Process, ProcessEdit, Snapshot, WhatIf
+from oomtui.policies.base import Decision
+
+MIB = 1 << 20
+
+
+def _host(mode: str = "v2") -> Host:
+    return Host("h", "6.18.0", 4096, 8 << 30, 4 << 30, 0, 0, mode)  # type: ignore[arg-type]
+
+
+def _snapshot(mode: str = "v2") -> Snapshot:
+    oom_group = None if mode == "v1" else False
+    cgroups = (
+        Cgroup("/", oom_group=None),
+        Cgroup("/app", memory_max=1 << 30, oom_group=oom_group, xattrs={"user.oomd_avoid": "1"}),
+        Cgroup("/app/web", oom_group=oom_group),
+        Cgroup("/other", oom_group=oom_group),
+    )
+    procs = (
+        Process(1, "systemd", "/", ppid=0, start_time=100.0, rss_anon=10 * MIB),
+        Process(2, "kthreadd", "/", ppid=0, start_time=100.0, kernel_thread=True),
+        Process(10, "java", "/app", ppid=1, start_time=200.0, rss_anon=500 * MIB),
+        Process(11, "sshd-keep", "/app", ppid=1, start_time=201.0, rss_anon=5 * MIB, oom_score_adj=-1000),
+        Process(12, "nginx", "/app/web", ppid=1, start_time=202.0, rss_anon=50 * MIB, oom_score_adj=300),
+        Process(13, "bash", "/app/web", ppid=1, start_time=203.0, rss_anon=3 * MIB),
+        Process(20, "other", "/other", ppid=1, start_time=204.0, rss_anon=7 * MIB),
+    )
+    return Snapshot(host=_host(mode), cgroups=cgroups, processes=procs, taken_at=300.0)
+
+
+def _pids(items) -> list[int]:
+    return [t.pid if isinstance(t, Target) else t[0].pid for t in items]
+
+
+def test_process_kill_names_the_process_with_its_identity():
+    plan = plan_process_kill(_snapshot(), 10)
+    assert plan.title == "kill process 10 (java)"
+    assert plan.signal == signal.SIGKILL
+    assert plan.targets == (Target(10, 200.0, "java", "/app", 500 * MIB, 0),)
+    assert plan.cgroups == () and plan.spared == () and plan.refused == ()
+
+
+def test_process_kill_with_sigterm_says_so():
+    plan = plan_process_kill(_snapshot(), 12, signal=signal.SIGTERM)
+    assert plan.title == "send SIGTERM to process 12 (nginx)"
+    assert plan.signal_name == "SIGTERM"
+
+
+def test_a_process_chosen_by_hand_is_not_spared_by_its_adj():
+    plan = plan_process_kill(_snapshot(), 11)
+    assert _pids(plan.targets) == [11] and plan.spared == ()
+
+
+@pytest.mark.parametrize(("pid", "reason"), [
+    (1, "refused: host init (pid 1)"),
+    (2, "refused: kernel thread"),
+])
+def test_init_and_kernel_threads_are_refused(pid, reason):
+    plan = plan_process_kill(_snapshot(), pid)
+    assert plan.targets == ()
+    assert [(t.pid, why) for t, why in plan.refused] == [(pid, reason)]
+
+
+def test_oomtui_and_its_ancestors_are_refused():
+    plan = plan_cgroup_kill(_snapshot(), "/app", protected_pids=frozenset({13, 12}))
+    assert _pids(plan.targets) == [10]
+    assert sorted(_pids(plan.refused)) == [12, 13]
+    assert all("oomtui itself" in why for _, why in plan.refused)
+
+
+def test_cgroup_kill_takes_the_subtree_and_spares_minus_1000():
+    plan = plan_cgroup_kill(_snapshot(), "/app")
+    assert plan.title == "kill cgroup /app (3 processes)"
+    assert plan.cgroups == ("/app",)
+    assert _pids(plan.targets) == [10, 12, 13]
+    assert [(t.pid, why) for t, why in plan.spared] == [
+        (11, "spared: oom_score_adj -1000 (the kernel spares it in a group kill too)"),
+    ]
+    assert 20 not in _pids(plan.targets)
+    assert plan.footprint == (500 + 50 + 3) * MIB
+
+
+def test_unknown_pid_and_cgroup_and_the_root_are_errors():
+    with pytest.raises(PlanError, match="no process 999"):
+        plan_process_kill(_snapshot(), 999)
+    with pytest.raises(PlanError, match="no cgroup /nope"):
+        plan_cgroup_kill(_snapshot(), "/nope")
+    with pytest.raises(PlanError, match="root cgroup"):
+        plan_cgroup_kill(_snapshot(), "/")
+
+
+def test_decision_with_a_victim_process():
+    d = Decision("kernel", "/", None, "largest", victim_pid=10, victim_pid_cgroup="/app", killed_pids=(10,))
+    plan = plan_decision_kill(_snapshot(), d)
+    assert plan.title == "carry out kernel's decision: kill process 10 (java)"
+    assert _pids(plan.targets) == [10]
+
+
+def test_decision_with_a_group_kill_spares_minus_1000_but_not_the_victim():
+    d = Decision("kernel", "/", None, "oom.group", victim_pid=12, victim_pid_cgroup="/app/web",
+                 victim_cgroup="/app", killed_pids=(12, 10, 13))
+    plan = plan_decision_kill(_snapshot(), d)
+    assert plan.title == "carry out kernel's decision: kill cgroup /app (3 processes)"
+    assert _pids(plan.targets) == [12, 10, 13]
+    assert _pids(plan.spared) == [11]
+    assert plan.cgroups == ("/app",)
+
+
+def test_decision_that_kills_nothing_is_an_error():
+    d = Decision("earlyoom", "/", False, "memory is fine")
+    with pytest.raises(PlanError, match="would kill nothing: memory is fine"):
+        plan_decision_kill(_snapshot(), d)
+
+
+def test_knob_writes_leave_out_edits_equal_to_the_host():
+    whatif = WhatIf(
+        cgroups={
+            "/app": CgroupEdit(
+                interdependent=True, score=500, xattrs={"user.oomd_avoid": "1", "user.oomd_prefer": "1"},
+            ),
+            "/app/web": CgroupEdit(interdependent=False, xattrs={"user.oomd_omit": None}),
+            "/other": CgroupEdit(xattrs={"user.oomd_avoid": None}),
+        },
+        processes={10: ProcessEdit(oom_score_adj=500), 12: ProcessEdit(oom_score_adj=300), 999: ProcessEdit(1)},
+    )
+    writes = plan_knob_writes(_snapshot(), whatif)
+    assert [(w.kind, w.cgroup, w.pid, w.name, w.value) for w in writes] == [
+        ("oom_group", "/app", None, None, True),
+        ("xattr", "/app", None, "user.oomd_prefer", "1"),
+        ("oom_score_adj", None, 10, None, 500),
+    ]
+    assert writes[2].start_time == 200.0
+    assert writes[2].description == "set oom_score_adj of process 10 (java) from 0 to 500"
+
+
+def test_knob_writes_on_v1_still_ask_for_oom_group_so_the_user_hears_why_not():
+    writes = plan_knob_writes(_snapshot("v1"), WhatIf(cgroups={
+        "/app": CgroupEdit(interdependent=True), "/other": CgroupEdit(interdependent=False),
+    }))
+    assert [(w.kind, w.cgroup, w.value) for w in writes] == [("oom_group", "/app", True)]
