@@ -123,22 +123,23 @@ class Process:
     oom_score: int | None = None
     start_time: float | None = None
     kernel_thread: bool = False
+    rss_total: int | None = None  # the resident total where its split is unknown (kernel logs before 6.8)
 
     @property
     def rss(self) -> int | None:
-        """RssAnon + RssFile + RssShmem, or None when any part is unknown."""
+        """RssAnon + RssFile + RssShmem, else the known total, else None."""
         parts = (self.rss_anon, self.rss_file, self.rss_shmem)
         if any(p is None for p in parts):
-            return None
+            return self.rss_total
         return self.rss_anon + self.rss_file + self.rss_shmem  # type: ignore[operator]
 
     @property
     def footprint(self) -> int:
         """What the kernel counts for badness, in bytes; unknown parts count 0."""
-        return sum(
-            v or 0
-            for v in (self.rss_anon, self.rss_file, self.rss_shmem, self.swap, self.pgtables)
-        )
+        rss = self.rss
+        if rss is None:
+            rss = sum(v or 0 for v in (self.rss_anon, self.rss_file, self.rss_shmem))
+        return rss + (self.swap or 0) + (self.pgtables or 0)
 
     @property
     def identity(self) -> tuple[int, float | None]:

@@ -152,7 +152,7 @@ _CGROUP_INTS = (
     "memory_current", "memory_max", "memory_high", "memory_low", "memory_min",
     "swap_current", "swap_max", "owner_uid", "swappiness",
 )
-_PROCESS_INTS = ("ppid", "uid", "rss_anon", "rss_file", "rss_shmem", "swap", "pgtables", "oom_score")
+_PROCESS_INTS = ("ppid", "uid", "rss_anon", "rss_file", "rss_shmem", "swap", "pgtables", "oom_score", "rss_total")
 _opt_int = _opt(_int)
 
 
@@ -353,7 +353,7 @@ def _process_dict(p: Process) -> dict:
         "cgroup": p.cgroup, "rss_anon": p.rss_anon, "rss_file": p.rss_file, "rss_shmem": p.rss_shmem,
         "swap": p.swap, "pgtables": p.pgtables, "oom_score_adj": p.oom_score_adj, "oom_score": p.oom_score,
         "start_time": p.start_time, "kernel_thread": p.kernel_thread,
-    }
+    } | ({"rss_total": p.rss_total} if p.rss_total is not None else {})
 
 
 def whatif_dict(w: WhatIf) -> dict:
