@@ -1,0 +1,195 @@
+"""Every memory cgroup of the hierarchy, and which process sits in which.
+
+The walk lists parents before children and siblings by inode number. On
+cgroupfs (kernfs) a directory's inode number is allocated when the cgroup
+is created (on v2 it is the cgroup id), so ascending inodes stand in for
+creation order, the order the kernel's memcg iterator visits siblings.
+
+Membership comes from each cgroup's `cgroup.procs`: a few hundred reads
+instead of one /proc/PID/cgroup per process. A process that is in no list
+(it forked after its cgroup was read) is looked up by the process reader.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from oomtui.collect import parse
+from oomtui.collect.files import Reader, read_or_none
+from oomtui.collect.layout import CgroupLayout
+from oomtui.model import ROOT, Cgroup, Pressure, Trend, frozen_map
+
+XATTRS = ("trusted.oomd_prefer", "trusted.oomd_avoid", "user.oomd_prefer", "user.oomd_avoid", "user.oomd_omit")
+# systemd-oomd's default ManagedOOMMemoryPressureLimit, the threshold `trend` tracks.
+PRESSURE_LIMIT = 60.0
+
+
+@dataclass
+class CgroupScan:
+    cgroups: list[Cgroup] = field(default_factory=list)
+    members: dict[int, str] = field(default_factory=dict)  # pid -> its memory cgroup's path
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What one sample leaves for the next one's trend."""
+
+    inode: int
+    at: float
+    current: int | None
+    avg: float | None
+    pgscan: int | None
+    above_since: float | None
+
+
+def read_xattrs(directory: str) -> dict[str, str]:
+    """The daemon preferences set on a cgroup directory; unreadable ones are left out."""
+    try:
+        present = [name for name in os.listxattr(directory) if name in XATTRS]
+    except OSError:
+        return {}
+    out = {}
+    for name in present:
+        try:
+            out[name] = os.getxattr(directory, name).decode(errors="replace")
+        except OSError:
+            continue
+    return out
+
+
+def _owner(directory: str) -> int | None:
+    try:
+        return os.stat(directory).st_uid
+    except OSError:
+        return None
+
+
+def _full_avg10(p: Pressure | None) -> float | None:
+    return p.full.avg10 if p is not None and p.full is not None else None
+
+
+class CgroupReader:
+    """Reads the hierarchy under `layout.memory_root`, keeping trend state between scans."""
+
+    def __init__(self, layout: CgroupLayout, read: Reader, pressure_limit: float = PRESSURE_LIMIT) -> None:
+        self.layout = layout
+        self.read = read
+        self.pressure_limit = pressure_limit
+        self._seen: dict[str, _Seen] = {}
+
+    def scan(self, now: float) -> CgroupScan:
+        scan = CgroupScan()
+        root = self.layout.memory_root
+        if root is None:
+            return scan
+        seen: dict[str, _Seen] = {}
+        v1 = self.layout.mode in ("v1", "hybrid")
+        # (directory, cgroup path, inode, path of the nearest memory cgroup at or above it)
+        stack: list[tuple[str, str, int, str]] = [(str(root), ROOT, _inode(str(root)), ROOT)]
+        while stack:
+            directory, path, inode, home = stack.pop()
+            try:
+                with os.scandir(directory) as it:
+                    subdirs = [e for e in it if e.is_dir(follow_symlinks=False)]
+            except FileNotFoundError:
+                continue  # removed since its parent was listed
+            except OSError:
+                subdirs = []
+            for pid in (read_or_none(self.read, f"{directory}/cgroup.procs") or b"").split():
+                if pid.isdigit():
+                    scan.members[int(pid)] = home
+            children_are_memcgs = False
+            if home == path:
+                cgroup = self._v1(directory, path) if v1 else self._v2(directory, path)
+                scan.cgroups.append(self._with_trend(cgroup, inode, now, seen))
+                children_are_memcgs = v1 or self._delegates_memory(directory)
+            subdirs.sort(key=lambda e: e.inode(), reverse=True)
+            for e in subdirs:
+                child = f"{path.rstrip('/')}/{e.name}"
+                stack.append((e.path, child, e.inode(), child if children_are_memcgs else home))
+        self._seen = seen
+        return scan
+
+    def _delegates_memory(self, directory: str) -> bool:
+        """On v2, children are memory cgroups only when the parent enables the controller for them."""
+        control = read_or_none(self.read, f"{directory}/cgroup.subtree_control")
+        return control is None or b"memory" in control.split()
+
+    def _get(self, directory: str, name: str) -> bytes | None:
+        return read_or_none(self.read, f"{directory}/{name}")
+
+    def _v2(self, d: str, path: str) -> Cgroup:
+        populated = parse.flat_keyed(self._get(d, "cgroup.events")).get("populated")
+        return Cgroup(
+            path=path,
+            memory_current=parse.to_int(self._get(d, "memory.current")),
+            memory_max=parse.limit(self._get(d, "memory.max")),
+            memory_high=parse.limit(self._get(d, "memory.high")),
+            memory_low=parse.to_int(self._get(d, "memory.low")),
+            memory_min=parse.to_int(self._get(d, "memory.min")),
+            swap_current=parse.to_int(self._get(d, "memory.swap.current")),
+            swap_max=parse.limit(self._get(d, "memory.swap.max")),
+            oom_group=parse.flag(self._get(d, "memory.oom.group")),
+            stat=parse.flat_keyed(self._get(d, "memory.stat")),
+            events=parse.flat_keyed(self._get(d, "memory.events")),
+            pressure=parse.pressure(self._get(d, "memory.pressure")),
+            xattrs=frozen_map(read_xattrs(d)),
+            owner_uid=_owner(d),
+            populated=None if populated is None else populated != 0,
+        )
+
+    def _v1(self, d: str, path: str) -> Cgroup:
+        usage = parse.to_int(self._get(d, "memory.usage_in_bytes"))
+        limit = parse.limit(self._get(d, "memory.limit_in_bytes"))
+        memsw_usage = parse.to_int(self._get(d, "memory.memsw.usage_in_bytes"))
+        memsw_limit = parse.limit(self._get(d, "memory.memsw.limit_in_bytes"))
+        oom = parse.flat_keyed(self._get(d, "memory.oom_control"))
+        return Cgroup(
+            path=path,
+            memory_current=usage,
+            memory_max=limit,
+            swap_current=None if memsw_usage is None or usage is None else max(memsw_usage - usage, 0),
+            swap_max=None if memsw_limit is None or limit is None else max(memsw_limit - limit, 0),
+            stat=parse.flat_keyed(self._get(d, "memory.stat")),
+            events=frozen_map({k: oom[k] for k in ("oom_kill", "under_oom") if k in oom}),
+            xattrs=frozen_map(read_xattrs(d)),
+            owner_uid=_owner(d),
+            swappiness=parse.to_int(self._get(d, "memory.swappiness")),
+        )
+
+    def _with_trend(self, c: Cgroup, inode: int, now: float, seen: dict[str, _Seen]) -> Cgroup:
+        """Carry oomd's decaying average and the pressure clock over from the last scan.
+
+        A cgroup seen for the first time (or recreated: a new inode) has no
+        trend yet; its average starts as oomd's does, from zero.
+        """
+        prev = self._seen.get(c.path)
+        if prev is not None and prev.inode != inode:
+            prev = None
+        current = c.memory_current
+        avg = prev.avg if prev is not None else None
+        if current is not None:
+            avg = (avg or 0.0) * 3 / 4 + current / 4
+        full = _full_avg10(c.pressure)
+        above_since = None
+        if full is not None and full > self.pressure_limit:
+            above_since = prev.above_since if prev is not None and prev.above_since is not None else now
+        pgscan = c.stat.get("pgscan")
+        seen[c.path] = _Seen(inode, now, current, avg, pgscan, above_since)
+        if prev is None:
+            return c
+        return replace(c, trend=Trend(
+            interval=now - prev.at,
+            memory_current_prev=prev.current,
+            memory_current_avg=None if avg is None else round(avg),
+            pgscan_prev=prev.pgscan,
+            pressure_full_avg10_above_since=above_since,
+        ))
+
+
+def _inode(directory: str) -> int:
+    try:
+        return os.stat(directory).st_ino
+    except OSError:
+        return 0

@@ -1,0 +1,40 @@
+"""Reading kernel files: one open, one read, one close.
+
+/proc and cgroupfs files are generated on read and small, so a single
+os.read into a 64 KiB buffer gets the whole file; Python's buffered file
+objects cost more than the read itself at 20,000 files a sample.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+Reader = Callable[[str], bytes]
+"""Returns a file's bytes or raises OSError; tests hand in their own to fake failures."""
+
+_CHUNK = 1 << 16
+_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+
+
+def read_file(path: str) -> bytes:
+    fd = os.open(path, _FLAGS)
+    try:
+        data = os.read(fd, _CHUNK)
+        if len(data) < _CHUNK:
+            return data
+        chunks = [data]
+        while data:
+            data = os.read(fd, _CHUNK)
+            chunks.append(data)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_or_none(read: Reader, path: str) -> bytes | None:
+    """The file's bytes, or None when it is missing or unreadable."""
+    try:
+        return read(path)
+    except OSError:
+        return None

@@ -1,0 +1,162 @@
+"""Pure parsers for the kernel's text files: bytes in, values or None out.
+
+Every parser returns None (or an empty mapping) for text it cannot read,
+because a snapshot records "unknown" and never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from oomtui.model import Pressure, PressureLine, frozen_map
+
+PF_KTHREAD = 0x00200000
+# v1 writes "unlimited" as PAGE_COUNTER_MAX pages, just under 2**63 bytes.
+V1_UNLIMITED = 1 << 62
+
+
+def to_int(data: bytes | None) -> int | None:
+    if data is None:
+        return None
+    try:
+        return int(data)
+    except ValueError:
+        return None
+
+
+def limit(data: bytes | None) -> int | None:
+    """A v2 limit ("max" is unlimited) or a v1 one (a huge number is unlimited)."""
+    n = to_int(data)
+    return None if n is None or n >= V1_UNLIMITED else n
+
+
+def flag(data: bytes | None) -> bool | None:
+    n = to_int(data)
+    return None if n is None else n != 0
+
+
+def flat_keyed(data: bytes | None) -> Mapping[str, int]:
+    """memory.stat, memory.events, memory.oom_control: "key value" lines."""
+    if not data:
+        return frozen_map(None)
+    out = {}
+    for line in data.split(b"\n"):
+        key, _, value = line.partition(b" ")
+        try:
+            out[key.decode()] = int(value)
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return frozen_map(out)
+
+
+def _pressure_line(fields: list[bytes]) -> PressureLine | None:
+    values = dict(f.partition(b"=")[::2] for f in fields)
+    try:
+        return PressureLine(
+            avg10=float(values[b"avg10"]), avg60=float(values[b"avg60"]),
+            avg300=float(values[b"avg300"]), total=int(values[b"total"]),
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+def pressure(data: bytes | None) -> Pressure | None:
+    """A PSI file: a "some" line and (since 5.x, for memory) a "full" line."""
+    if not data:
+        return None
+    lines = {}
+    for line in data.split(b"\n"):
+        kind, _, rest = line.partition(b" ")
+        if kind in (b"some", b"full"):
+            lines[kind] = _pressure_line(rest.split())
+    if not lines:
+        return None
+    return Pressure(some=lines.get(b"some"), full=lines.get(b"full"))
+
+
+def meminfo(data: bytes | None) -> dict[str, int]:
+    """Values in bytes (the file says kB)."""
+    out = {}
+    for line in (data or b"").split(b"\n"):
+        key, _, rest = line.partition(b":")
+        parts = rest.split()
+        if parts:
+            try:
+                out[key.decode()] = int(parts[0]) * (1024 if parts[1:] == [b"kB"] else 1)
+            except (ValueError, UnicodeDecodeError):
+                continue
+    return out
+
+
+def btime(data: bytes | None) -> int | None:
+    """Boot time, epoch seconds, from /proc/stat."""
+    for line in (data or b"").split(b"\n"):
+        if line.startswith(b"btime "):
+            return to_int(line[6:])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcStat:
+    comm: str
+    ppid: int
+    flags: int
+    starttime: int  # clock ticks after boot
+
+
+def proc_stat(data: bytes) -> ProcStat | None:
+    """/proc/PID/stat. comm may hold spaces and parentheses, so split at the last ")"."""
+    open_, close = data.find(b"("), data.rfind(b")")
+    if open_ < 0 or close < open_:
+        return None
+    fields = data[close + 2:].split()
+    try:
+        return ProcStat(
+            comm=data[open_ + 1:close].decode(errors="replace"),
+            ppid=int(fields[1]), flags=int(fields[6]), starttime=int(fields[19]),
+        )
+    except (IndexError, ValueError):
+        return None
+
+
+def status_kb(data: bytes, key: bytes) -> int | None:
+    """A "Key:   123 kB" line of /proc/PID/status, in bytes; `key` is b"\\nName:"."""
+    start = data.find(key)
+    if start < 0:
+        return None
+    start += len(key)
+    end = data.find(b"\n", start)
+    kib = to_int(data[start:end].removesuffix(b" kB")) if end > 0 else None
+    return None if kib is None else kib * 1024
+
+
+def status_uid(data: bytes) -> int | None:
+    """The real uid: the first of the four on the "Uid:" line."""
+    start = data.find(b"\nUid:")
+    if start < 0:
+        return None
+    fields = data[start + 5:data.find(b"\n", start + 5)].split()
+    return to_int(fields[0]) if fields else None
+
+
+def cmdline(data: bytes | None) -> tuple[str, ...]:
+    if not data:
+        return ()
+    return tuple(arg.decode(errors="replace") for arg in data.rstrip(b"\0").split(b"\0"))
+
+
+def proc_cgroup(data: bytes | None, v1_memory: bool) -> str | None:
+    """The memory cgroup from /proc/PID/cgroup: the `memory` line on v1, `0::` on v2."""
+    for line in (data or b"").decode(errors="replace").split("\n"):
+        hid, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if (v1_memory and "memory" in controllers.split(",")) or (not v1_memory and hid == "0"):
+            return clean_path(path)
+    return None
+
+
+def clean_path(path: str) -> str:
+    """A cgroup path in the snapshot's form: "/" or "/a/b", nothing else."""
+    parts = [p for p in path.split("/") if p and p not in (".", "..")]
+    return "/" + "/".join(parts)
