@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 
-from oomtui.model import CgroupEdit, Process, ProcessEdit, Snapshot, WhatIf, frozen_map
+from oomtui.model import ROOT, CgroupEdit, Process, ProcessEdit, Snapshot, WhatIf, frozen_map
 
 SCORE_MIN, SCORE_MAX = -1000, 1000
 
@@ -61,7 +61,13 @@ def cgroup_score(snapshot: Snapshot, path: str) -> int:
 
 
 def is_interdependent(snapshot: Snapshot, path: str) -> bool:
-    """Whether the cgroup lives and dies as one: the edit, else memory.oom.group."""
+    """Whether the cgroup lives and dies as one: the edit, else memory.oom.group.
+
+    The root is never interdependent: the kernel has no oom.group there, and
+    "kill the whole host" is no policy.
+    """
+    if path == ROOT:
+        return False
     e = snapshot.whatif.cgroups.get(path)
     if e is not None and e.interdependent is not None:
         return e.interdependent

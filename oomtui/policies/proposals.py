@@ -1,0 +1,412 @@
+"""The 2017 debate's proposals: `hierarchical`, `terminal` and `cgroup-aware`.
+
+All three weigh a candidate the same way, size + score × budget / 1000 with
+the kernel's total pages as the budget, so a cgroup score means what a
+process's oom_score_adj means. They differ only in *which* entities
+compete (shared/policies.md):
+
+- hierarchical: at each level the child cgroups and the processes directly
+  there; an independent winner is descended into, an interdependent one dies
+  whole;
+- terminal: every interdependent group and every process outside one, across
+  the domain at once (Weiner's "biggest terminal consumer");
+- cgroup-aware: leaf cgroups and interdependent subtrees, sized as Gushchin's
+  series did (anon + unevictable + unreclaimable slab + kernel stack + sockets
+  + swap), with the domain's own processes competing as processes; a chosen
+  leaf loses its largest process, a chosen group dies whole.
+
+Ties are broken by the larger raw size, then by path or pid, so the answer is
+deterministic; `uncertain` says when that order decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from oomtui.model import Process, Snapshot
+from oomtui.policies.base import Candidate, Decision, PolicySpec
+from oomtui.policies.budget import total_pages
+from oomtui.policies.kernel_rules import OOM_SCORE_ADJ_MIN, eligible
+from oomtui.whatif import cgroup_score, is_interdependent
+
+RANKING_LEN = 20
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+# Gushchin's memcg_oom_badness: LRU_ALL_ANON + unevictable + unreclaimable slab + kernel stack + sockets (+ swap).
+_SERIES_V2 = ("active_anon", "inactive_anon", "unevictable", "slab_unreclaimable", "kernel_stack", "sock")
+_SERIES_V1 = ("total_active_anon", "total_inactive_anon", "total_unevictable", "total_swap")
+
+
+def _size(n: int) -> str:
+    value, unit = float(abs(n)), 0
+    while value >= 1024 and unit < len(_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    text = f"{int(value)} B" if unit == 0 else f"{value:.1f} {_UNITS[unit]}"
+    return f"-{text}" if n < 0 else text
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One competitor: a process, a cgroup killed whole, or a cgroup to descend into."""
+
+    kind: str  # "process", "group" (dies whole), "leaf" (loses its largest process), "descend"
+    path: str
+    size: int
+    score: int
+    adjusted: int
+    size_parts: Mapping[str, Any]
+    process: Process | None = None
+
+    @property
+    def key(self) -> tuple:
+        """Best first: larger adjusted, then larger raw size, then cgroups by path, processes by pid."""
+        if self.process is not None:
+            return (-self.adjusted, -self.size, 1, self.process.pid)
+        return (-self.adjusted, -self.size, 0, self.path)
+
+    @property
+    def label(self) -> str:
+        if self.process is not None:
+            return f"process {self.process.pid} ({self.process.comm})"
+        return {"group": "interdependent ", "leaf": "leaf ", "descend": "independent "}[self.kind] + self.path
+
+
+@dataclass
+class Tree:
+    """One pass over the domain's subtree: what each policy needs to weigh candidates."""
+
+    snapshot: Snapshot
+    domain: str
+    budget: int
+    budget_note: str | None
+    order: list[str]
+    footprint: dict[str, int] = field(default_factory=dict)  # subtree sum of process footprints
+    has_eligible: dict[str, bool] = field(default_factory=dict)  # a process in the subtree could die
+
+    @classmethod
+    def build(cls, snapshot: Snapshot, domain: str) -> Tree:
+        b = total_pages(snapshot, domain)
+        tree = cls(snapshot, domain, b.pages * snapshot.host.page_size, b.note, list(snapshot.walk(domain)))
+        for path in reversed(tree.order):
+            own = snapshot.processes_in(path)
+            fp = sum(p.footprint for p in own)
+            any_eligible = any(eligible(p) for p in own)
+            for child in snapshot.children(path):
+                fp += tree.footprint[child]
+                any_eligible = any_eligible or tree.has_eligible[child]
+            tree.footprint[path] = fp
+            tree.has_eligible[path] = any_eligible
+        return tree
+
+    def adjusted(self, size: int, score: int) -> int:
+        return size + score * self.budget // 1000
+
+    def process(self, p: Process) -> Entity:
+        parts = {k: getattr(p, k) for k in ("rss_anon", "rss_file", "rss_shmem", "swap", "pgtables")}
+        return Entity("process", p.cgroup, p.footprint, p.oom_score_adj,
+                      self.adjusted(p.footprint, p.oom_score_adj), parts, p)
+
+    def cgroup(self, path: str, kind: str, sizing: str = "current") -> Entity:
+        size, parts = self._series_size(path) if sizing == "series" else self._current_size(path)
+        score = cgroup_score(self.snapshot, path)
+        return Entity(kind, path, size, score, self.adjusted(size, score), parts)
+
+    def _current_size(self, path: str) -> tuple[int, dict[str, Any]]:
+        """What killing it would free: memory.current + swap.current, else its processes' footprints."""
+        c = self.snapshot.cgroup(path)
+        if c is not None and c.memory_current is not None:
+            return c.memory_current + (c.swap_current or 0), {
+                "memory_current": c.memory_current, "swap_current": c.swap_current,
+            }
+        return self.footprint[path], {"processes_footprint": self.footprint[path]}
+
+    def _series_size(self, path: str) -> tuple[int, dict[str, Any]]:
+        """The series' footprint from memory.stat (hierarchical), falling back like _current_size."""
+        c = self.snapshot.cgroup(path)
+        stat = c.stat if c is not None else {}
+        if "active_anon" in stat:
+            parts: dict[str, Any] = {k: stat.get(k, 0) for k in _SERIES_V2}
+            parts["swap_current"] = c.swap_current if c is not None else None
+        elif "total_active_anon" in stat:
+            parts = {k: stat.get(k, 0) for k in _SERIES_V1}
+        else:
+            return self._current_size(path)
+        return sum(v or 0 for v in parts.values()), parts
+
+    def group_kill(self, path: str) -> list[Process]:
+        """Everything an interdependent cgroup's kill takes: all but -1000, kernel threads and init."""
+        return [
+            p for p in self.snapshot.processes_under(path)
+            if not p.kernel_thread and p.pid != 1 and p.oom_score_adj != OOM_SCORE_ADJ_MIN
+        ]
+
+    def interdependent(self, path: str) -> bool:
+        return is_interdependent(self.snapshot, path)
+
+
+# -- shared decision building ------------------------------------------------------
+
+
+def _tie(ranked: list[Entity], where: str = "") -> str | None:
+    """A note when the top two differ only in path or pid order."""
+    if len(ranked) < 2:
+        return None
+    a, b = ranked[0], ranked[1]
+    if (a.adjusted, a.size) != (b.adjusted, b.size):
+        return None
+    return f"{a.label} and {b.label} tie{where} ({_size(a.adjusted)}); path/pid order chose {a.label}"
+
+
+def _why(e: Entity, budget: int, note: str = "") -> str:
+    what = {"process": "footprint", "group": "whole group", "leaf": "leaf", "descend": "cgroup"}[e.kind]
+    bias = f", score {e.score:+d} → {_size(e.score * budget // 1000)}" if e.score else ""
+    return f"{what} {_size(e.size)}{bias}{note}"
+
+
+def _candidate(e: Entity, budget: int, note: str = "", extra: Mapping[str, Any] | None = None) -> Candidate:
+    parts = {"size": e.size, **e.size_parts, "score": e.score, "score_bytes": e.score * budget // 1000,
+             "adjusted": e.adjusted, **(extra or {})}
+    pid = e.process.pid if e.process is not None else None
+    return Candidate(cgroup=e.path, score=e.adjusted, why=_why(e, budget, note), pid=pid, parts=parts)
+
+
+def _kill_process(name: str, tree: Tree, p: Process, reason: str, ranking: tuple[Candidate, ...],
+                  uncertain: str | None) -> Decision:
+    return Decision(
+        policy=name, domain=tree.domain, triggered=None, reason=reason,
+        victim_pid=p.pid, victim_pid_cgroup=p.cgroup, killed_pids=(p.pid,), freed_bytes=p.footprint,
+        ranking=ranking, uncertain=uncertain,
+    )
+
+
+def _kill_group(name: str, tree: Tree, path: str, reason: str, ranking: tuple[Candidate, ...],
+                uncertain: str | None) -> Decision:
+    dying = tree.group_kill(path)
+    return Decision(
+        policy=name, domain=tree.domain, triggered=None,
+        reason=f"{reason} ({len(dying)} process{'es' if len(dying) != 1 else ''})",
+        victim_cgroup=path, killed_pids=tuple(p.pid for p in dying),
+        freed_bytes=sum(p.footprint for p in dying), ranking=ranking, uncertain=uncertain,
+    )
+
+
+def _nothing(name: str, tree: Tree, ranking: tuple[Candidate, ...] = ()) -> Decision:
+    return Decision(
+        policy=name, domain=tree.domain, triggered=None, ranking=ranking,
+        reason=f"nothing to kill in {tree.domain}: no process with memory outside score -1000, "
+               "kernel threads and init",
+    )
+
+
+def _uncertain(tree: Tree, notes: list[str | None], top: list[Entity]) -> str | None:
+    """Ties decided by order, and a budget that may be off where a score weighs on the pick."""
+    out = [n for n in notes if n]
+    if tree.budget_note and any(e.score for e in top[:2]):
+        out.append(f"scores scale by a budget that may be off: {tree.budget_note}")
+    return "; ".join(out) or None
+
+
+def _whole_domain(name: str, tree: Tree) -> Decision:
+    e = tree.cgroup(tree.domain, "group")
+    return _kill_group(name, tree, tree.domain, f"the domain {tree.domain} is interdependent: it dies whole",
+                       (_candidate(e, tree.budget),), None)
+
+
+# -- hierarchical --------------------------------------------------------------------
+
+
+def _level(tree: Tree, path: str, reachable: dict[str, bool]) -> list[Entity]:
+    out = []
+    for child in tree.snapshot.children(path):
+        if reachable[child] and cgroup_score(tree.snapshot, child) != OOM_SCORE_ADJ_MIN:
+            out.append(tree.cgroup(child, "group" if tree.interdependent(child) else "descend"))
+    out.extend(tree.process(p) for p in tree.snapshot.processes_in(path) if eligible(p))
+    out.sort(key=lambda e: e.key)
+    return out
+
+
+def _reachable(tree: Tree) -> dict[str, bool]:
+    """Whether descending into a cgroup (or killing it whole) can reach a victim."""
+    s = tree.snapshot
+    out: dict[str, bool] = {}
+    for path in reversed(tree.order):
+        if tree.interdependent(path):
+            out[path] = tree.has_eligible[path]
+        else:
+            out[path] = any(eligible(p) for p in s.processes_in(path)) or any(
+                out[c] and cgroup_score(s, c) != OOM_SCORE_ADJ_MIN for c in s.children(path)
+            )
+    return out
+
+
+def _picks(tree: Tree, path: str, reachable: dict[str, bool], via: tuple[tuple[str, list[Entity]], ...]
+           ) -> Iterator[tuple[Entity, tuple[tuple[str, list[Entity]], ...]]]:
+    """The order of picks if the policy went on: each level's order, independent cgroups expanded in place."""
+    ranked = _level(tree, path, reachable)
+    chain = (*via, (path, ranked))
+    for e in ranked:
+        if e.kind == "descend":
+            yield from _picks(tree, e.path, reachable, chain)
+        else:
+            yield e, chain
+
+
+def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
+    name = "hierarchical"
+    tree = Tree.build(snapshot, domain)
+    if tree.interdependent(domain) and tree.has_eligible[domain]:
+        return _whole_domain(name, tree)
+    picks = list(islice(_picks(tree, domain, _reachable(tree), ()), RANKING_LEN))
+    ranking = tuple(
+        _candidate(e, tree.budget, f" at {chain[-1][0]}", {"level": chain[-1][0]}) for e, chain in picks
+    )
+    if not picks:
+        return _nothing(name, tree)
+    victim, chain = picks[0]
+    route = " → ".join(level for level, _ in chain)
+    uncertain = _uncertain(tree, [_tie(ranked, f" at {level}") for level, ranked in chain],
+                           [e for _, ranked in chain for e in ranked[:2]])
+    if victim.kind == "group":
+        return _kill_group(name, tree, victim.path,
+                           f"descends {route} and kills interdependent {victim.path} whole, "
+                           f"the largest there after scores", ranking, uncertain)
+    p = victim.process
+    assert p is not None
+    return _kill_process(name, tree, p, f"descends {route} and kills {victim.label}, "
+                         f"the largest there after scores ({_size(victim.adjusted)})", ranking, uncertain)
+
+
+# -- terminal --------------------------------------------------------------------------
+
+
+def _terminals(tree: Tree) -> tuple[list[Entity], int]:
+    """Every interdependent group (outermost) and every process outside one; and how many
+    independent cgroups carry a score this flat view cannot honour."""
+    s = tree.snapshot
+    out: list[Entity] = []
+    ignored = 0
+    stack = [tree.domain]
+    while stack:
+        path = stack.pop()
+        if tree.interdependent(path):
+            if tree.has_eligible[path] and cgroup_score(s, path) != OOM_SCORE_ADJ_MIN:
+                out.append(tree.cgroup(path, "group"))
+            continue
+        if path != tree.domain and cgroup_score(s, path):
+            ignored += 1
+        out.extend(tree.process(p) for p in s.processes_in(path) if eligible(p))
+        stack.extend(reversed(s.children(path)))
+    out.sort(key=lambda e: e.key)
+    return out, ignored
+
+
+def decide_terminal(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
+    name = "terminal"
+    tree = Tree.build(snapshot, domain)
+    if tree.interdependent(domain) and tree.has_eligible[domain]:
+        return _whole_domain(name, tree)
+    ranked, ignored = _terminals(tree)
+    ranking = tuple(_candidate(e, tree.budget) for e in ranked[:RANKING_LEN])
+    if not ranked:
+        return _nothing(name, tree)
+    victim = ranked[0]
+    ignored_note = (
+        f"; scores on {ignored} independent cgroup{'s' if ignored != 1 else ''} do not apply here"
+        if ignored else ""
+    )
+    uncertain = _uncertain(tree, [_tie(ranked)], ranked)
+    if victim.kind == "group":
+        return _kill_group(name, tree, victim.path, f"kills interdependent {victim.path} whole, the biggest "
+                           f"terminal consumer in {domain}{ignored_note}", ranking, uncertain)
+    p = victim.process
+    assert p is not None
+    return _kill_process(name, tree, p, f"kills {victim.label}, the biggest terminal consumer in {domain} "
+                         f"({_size(victim.adjusted)}){ignored_note}", ranking, uncertain)
+
+
+# -- cgroup-aware ------------------------------------------------------------------------
+
+
+def _largest(tree: Tree, path: str) -> tuple[list[Entity], str | None]:
+    """Processes of a leaf, largest badness first (footprint + oom_score_adj × budget / 1000)."""
+    ranked = sorted((tree.process(p) for p in tree.snapshot.processes_under(path) if eligible(p)),
+                    key=lambda e: e.key)
+    return ranked, _tie(ranked, f" inside {path}")
+
+
+def _aware_entities(tree: Tree) -> list[Entity]:
+    s = tree.snapshot
+    out: list[Entity] = []
+    stack = [tree.domain]
+    while stack:
+        path = stack.pop()
+        children = s.children(path)
+        if path != tree.domain and (tree.interdependent(path) or not children):
+            if tree.has_eligible[path] and cgroup_score(s, path) != OOM_SCORE_ADJ_MIN:
+                out.append(tree.cgroup(path, "group" if tree.interdependent(path) else "leaf", "series"))
+            continue
+        out.extend(tree.process(p) for p in s.processes_in(path) if eligible(p))
+        stack.extend(reversed(children))
+    out.sort(key=lambda e: e.key)
+    return out
+
+
+def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
+    name = "cgroup-aware"
+    tree = Tree.build(snapshot, domain)
+    if tree.interdependent(domain) and tree.has_eligible[domain]:
+        return _whole_domain(name, tree)
+    ranked = _aware_entities(tree)
+    ranking = tuple(
+        _candidate(e, tree.budget, " (in an inner cgroup: competes as a process)"
+                   if e.process is not None and e.path != domain and tree.snapshot.children(e.path) else "")
+        for e in ranked[:RANKING_LEN]
+    )
+    if not ranked:
+        return _nothing(name, tree)
+    victim = ranked[0]
+    if victim.kind == "group":
+        return _kill_group(name, tree, victim.path, f"kills interdependent {victim.path} whole, the largest "
+                           f"memory cgroup in {domain} after scores", ranking,
+                           _uncertain(tree, [_tie(ranked)], ranked))
+    if victim.kind == "leaf":
+        inside, tie = _largest(tree, victim.path)
+        chosen = inside[0]
+        assert chosen.process is not None
+        return _kill_process(name, tree, chosen.process,
+                             f"leaf {victim.path} is the largest memory cgroup in {domain} after scores "
+                             f"({_size(victim.adjusted)}); kills its largest {chosen.label}", ranking,
+                             _uncertain(tree, [_tie(ranked), tie], [*ranked[:2], *inside[:2]]))
+    p = victim.process
+    assert p is not None
+    return _kill_process(name, tree, p, f"kills {victim.label}: a process outside any leaf cgroup, larger than "
+                         f"every cgroup in {domain} after scores ({_size(victim.adjusted)})", ranking,
+                         _uncertain(tree, [_tie(ranked)], ranked))
+
+
+POLICIES = (
+    PolicySpec(
+        name="hierarchical",
+        title="Hierarchical (2017 proposal)",
+        summary="Descend from the domain: at each level the largest child cgroup or process after scores; "
+                "an interdependent cgroup dies whole, an independent one is descended into.",
+        decide=decide_hierarchical,
+    ),
+    PolicySpec(
+        name="terminal",
+        title="Biggest terminal consumer",
+        summary="All interdependent groups and all processes outside them compete at once; the largest "
+                "after scores dies.",
+        decide=decide_terminal,
+    ),
+    PolicySpec(
+        name="cgroup-aware",
+        title="Cgroup-aware OOM killer (Gushchin 2017-18)",
+        summary="Leaf cgroups and interdependent subtrees compete by memory footprint plus score; a leaf "
+                "loses its largest process, a group dies whole.",
+        decide=decide_cgroup_aware,
+    ),
+)
