@@ -1,0 +1,175 @@
+"""What the userspace killers share: the oom_score they read, cgroup kills, option parsing.
+
+earlyoom and nohang rank by /proc/PID/oom_score. A snapshot holds it as
+read, which goes stale the moment a what-if edit changes oom_score_adj, so
+for edited (or unread) processes it is recomputed with the kernel's own
+formula. oomd and systemd-oomd kill whole cgroups, so they share how a
+cgroup kill is described.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from oomtui.model import ROOT, Process, Snapshot
+from oomtui.policies.base import RANKING_MIN, Candidate
+from oomtui.policies.budget import kernel_version, total_pages
+from oomtui.policies.kernel_rules import badness
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """An oom_score as a userspace killer would read it, and where it came from."""
+
+    value: int | None
+    source: str  # "read", "computed" (what-if or not read), or "unknown"
+
+
+def _c_div(a: int, b: int) -> int:
+    """C's integer division: truncates toward zero (the kernel's `long` arithmetic)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def kernel_oom_score(snapshot: Snapshot, process: Process) -> int:
+    """/proc/PID/oom_score as proc_oom_score() prints it: always against the global total."""
+    host = snapshot.host
+    version = kernel_version(host.kernel)
+    pages = total_pages(snapshot, ROOT).pages
+    points = badness(process, pages, host.page_size, version)
+    if points is None:
+        return 0
+    if version <= (5, 8):
+        return max(0, points * 1000 // pages)
+    return _c_div((1000 + _c_div(points * 1000, pages)) * 2, 3)
+
+
+def oom_score(snapshot: Snapshot, process: Process) -> Score:
+    """The score a daemon would read now: as read, unless a what-if changed the adj or it was not read."""
+    edit = snapshot.whatif.processes.get(process.pid)
+    edited = edit is not None and edit.oom_score_adj is not None
+    if process.oom_score is not None and not edited:
+        return Score(process.oom_score, "read")
+    if snapshot.host.mem_total is None:
+        return Score(process.oom_score, "read" if process.oom_score is not None else "unknown")
+    return Score(kernel_oom_score(snapshot, process), "computed")
+
+
+def score_note(scores: dict[int, Score], snapshot: Snapshot) -> str | None:
+    """One line about scores that were not read from /proc, or None."""
+    computed = [pid for pid, s in scores.items() if s.source == "computed"]
+    unknown = [pid for pid, s in scores.items() if s.source == "unknown"]
+    parts = []
+    if computed:
+        edited = [pid for pid in computed if pid in snapshot.whatif.processes]
+        why = "what-if oom_score_adj" if len(edited) == len(computed) else "what-if edits or unread oom_score"
+        parts.append(f"oom_score of {_pids(computed)} computed from the kernel formula ({why}); "
+                     "the real value may differ by a point")
+    if unknown:
+        parts.append(f"oom_score of {_pids(unknown)} unknown (not read, no MemTotal); they were left out")
+    return "; ".join(parts) or None
+
+
+def _pids(pids: list[int], limit: int = 5) -> str:
+    shown = ", ".join(str(p) for p in pids[:limit])
+    more = f" and {len(pids) - limit} more" if len(pids) > limit else ""
+    return f"pid {shown}{more}"
+
+
+def rss_bytes(process: Process) -> int | None:
+    """VmRSS as /proc/PID/stat and statm count it: anon + file + shmem."""
+    return process.rss
+
+
+def fmt_bytes(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    for unit, size in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1 << 10)):
+        if abs(n) >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+def percent(part: int | None, whole: int | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return part * 100 / whole
+
+
+# -- cgroup kills (oomd, systemd-oomd) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CgroupKill:
+    pids: tuple[int, ...]
+    freed_bytes: int
+
+
+def cgroup_kill(snapshot: Snapshot, path: str) -> CgroupKill:
+    """Every process in the subtree gets SIGKILL; memory.current plus swap is what that frees."""
+    procs = [p for p in snapshot.processes_under(path) if not p.kernel_thread]
+    c = snapshot.cgroup(path)
+    if c is not None and c.memory_current is not None:
+        freed = c.memory_current + (c.swap_current or 0)
+    else:
+        freed = sum(p.footprint for p in procs)
+    return CgroupKill(tuple(p.pid for p in procs), freed)
+
+
+def is_populated(snapshot: Snapshot, path: str) -> bool:
+    """cgroup.events populated where read, else whether any process lives in the subtree."""
+    c = snapshot.cgroup(path)
+    if c is not None and c.populated is not None:
+        return c.populated
+    return any(not p.kernel_thread for p in snapshot.processes_under(path))
+
+
+def children_in(snapshot: Snapshot, path: str, domain: str) -> tuple[str, ...]:
+    return tuple(c for c in snapshot.children(path) if _within(c, domain))
+
+
+def _within(path: str, ancestor: str) -> bool:
+    return ancestor == ROOT or path == ancestor or path.startswith(ancestor + "/")
+
+
+def top(ranking: list[Candidate]) -> tuple[Candidate, ...]:
+    """The ranking a decision carries: the top entries (at least the contract's ten)."""
+    return tuple(ranking[: 2 * RANKING_MIN])
+
+
+# -- option parsers ----------------------------------------------------------------
+
+
+def parse_regex(raw: str) -> re.Pattern[str] | None:
+    """An unanchored regex as the daemons use them (matched with search); empty means unset."""
+    if raw == "":
+        return None
+    try:
+        return re.compile(raw)
+    except re.error as e:
+        raise ValueError(f"bad regular expression: {e}") from None
+
+
+def parse_int_min(minimum: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        v = int(raw.strip())
+        if v < minimum:
+            raise ValueError(f"expected an integer >= {minimum}")
+        return v
+
+    return parse
+
+
+def parse_paths(raw: str) -> tuple[str, ...]:
+    """Comma-separated cgroup paths, normalised to the snapshot's "/a/b" form."""
+    out = []
+    for part in raw.split(","):
+        part = part.strip().strip("/")
+        out.append("/" + part if part else ROOT)
+    if not out:
+        raise ValueError("expected cgroup paths separated by commas")
+    return tuple(out)
