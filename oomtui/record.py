@@ -1,0 +1,414 @@
+"""Record the host over time, so the snapshot from just before an OOM is there afterwards.
+
+Directory layout (everything a reader needs is in the names and the index):
+
+    DIR/recording.json                    {"format": "oomtui-recording", "version": 1,
+                                            "interval": s, "keep": s, "max_bytes": n}
+    DIR/samples/20261125T224112.123Z.json.gz   one snapshot per sample (UTC time in the name)
+    DIR/events/20261125T224530.004Z.log        a kernel OOM report as /dev/kmsg gave it
+                                               (dmesg-style lines; `oomtui import-oom` reads it)
+    DIR/events/index.jsonl                one JSON line per event: time, report, sample
+                                          (the last sample before the OOM, or null),
+                                          kind, domain, victim_pid, victim_comm
+
+Samples are taken every `interval` seconds and at once when memory
+pressure rises (a PSI trigger, "some" 150 ms stalled within 1 s). Old
+samples go when they are older than `keep` or when the samples take more
+than `max_bytes`, oldest first — except a sample an event points at, which
+stays as long as its event. Every file is written whole (write to a
+temporary name, then rename), so a stop at any moment leaves no partial
+file; a crash's leftover temporary files are removed at the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from oomtui import oomlog, snapshot
+from oomtui.errors import UserError
+from oomtui.model import Snapshot
+from oomtui.snapshot import write_atomic
+
+FORMAT = "oomtui-recording"
+SAMPLES = "samples"
+EVENTS = "events"
+INDEX = "index.jsonl"
+META = "recording.json"
+SAMPLE_SUFFIX = ".json.gz"
+PSI_TRIGGER = b"some 150000 1000000\0"  # 150 ms of stall within any 1 s window
+_NAME_FORMAT = "%Y%m%dT%H%M%S.%f"
+
+
+def stamp_name(t: float) -> str:
+    """A sortable UTC file name stem with milliseconds."""
+    return datetime.fromtimestamp(t, UTC).strftime(_NAME_FORMAT)[:-3] + "Z"
+
+
+def time_of_name(name: str) -> float | None:
+    stem = name.split(".json", 1)[0].removesuffix(".log")
+    try:
+        return datetime.strptime(stem.rstrip("Z") + "000", _NAME_FORMAT).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `15m`, `1h`, `2d`, `1w` as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    raw = text.strip().lower()
+    factor = units.get(raw[-1:])
+    number = raw[:-1] if factor else raw
+    try:
+        value = float(number) * (factor or 1)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration (like 90s, 15m, 1h, 2d)") from None
+    if value <= 0:
+        raise ValueError(f"{text!r}: a duration must be positive")
+    return value
+
+
+def parse_size(text: str) -> int:
+    """`500M`, `2G`, `1024K` or bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    raw = text.strip().lower().removesuffix("ib").removesuffix("b")
+    factor = units.get(raw[-1:])
+    try:
+        value = int(float(raw[:-1] if factor else raw) * (factor or 1))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a size (like 500M, 2G)") from None
+    if value <= 0:
+        raise ValueError(f"{text!r}: a size must be positive")
+    return value
+
+
+# -- reading a recording ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    time: float
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    time: float
+    report: Path
+    sample: Path | None  # the last sample before the OOM
+    kind: str | None
+    domain: str | None
+    victim_pid: int | None
+    victim_comm: str | None
+
+
+class Recording:
+    """A recording directory: its samples and OOM events, oldest first."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.dir = Path(directory)
+        if not self.dir.is_dir():
+            raise UserError(f"{directory}: not a directory")
+        if not (self.dir / SAMPLES).is_dir() and not (self.dir / META).is_file():
+            raise UserError(f"{directory}: not an oomtui recording (no {SAMPLES}/ or {META})")
+        self.samples: list[Sample] = []
+        self.events: list[Event] = []
+        self.refresh()
+
+    @staticmethod
+    def is_recording(path: str | Path) -> bool:
+        p = Path(path)
+        return p.is_dir() and ((p / SAMPLES).is_dir() or (p / META).is_file())
+
+    def refresh(self) -> None:
+        """Re-read the listing (a recorder may still be adding to it)."""
+        samples = []
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.dir / SAMPLES):
+                if entry.name.endswith(SAMPLE_SUFFIX) and not entry.name.startswith("."):
+                    t = time_of_name(entry.name)
+                    if t is not None:
+                        samples.append(Sample(t, Path(entry.path)))
+        self.samples = sorted(samples, key=lambda s: s.time)
+        self.events = self._read_index()
+
+    def _read_index(self) -> list[Event]:
+        events = []
+        try:
+            text = (self.dir / EVENTS / INDEX).read_text(errors="replace")
+        except OSError:
+            return []
+        for line in text.splitlines():
+            try:
+                d = json.loads(line)
+                report = self.dir / str(d["report"])
+                sample = self.dir / str(d["sample"]) if d.get("sample") else None
+                events.append(Event(
+                    time=float(d["time"]), report=report, sample=sample,
+                    kind=d.get("kind"), domain=d.get("domain"),
+                    victim_pid=d.get("victim_pid"), victim_comm=d.get("victim_comm"),
+                ))
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line after a crash
+        return sorted(events, key=lambda e: e.time)
+
+    def load_sample(self, i: int) -> Snapshot:
+        return snapshot.load(self.samples[i].path)
+
+    def sample_at(self, t: float) -> int | None:
+        """The index of the last sample taken at or before `t`."""
+        best = None
+        for i, s in enumerate(self.samples):
+            if s.time <= t:
+                best = i
+        return best
+
+    def import_event(self, i: int) -> oomlog.ImportResult:
+        event = self.events[i]
+        return oomlog.parse_report(oomlog.read_log(event.report))
+
+    def load_event(self, i: int) -> Snapshot:
+        """The kernel's report of event i as a kernel-log snapshot."""
+        return self.import_event(i).snapshot
+
+    def event_sample(self, i: int) -> Snapshot | None:
+        """The snapshot recorded just before event i, where one was kept."""
+        path = self.events[i].sample
+        return snapshot.load(path) if path is not None and path.exists() else None
+
+
+# -- recording ------------------------------------------------------------------
+
+
+class PressureTrigger:
+    """A PSI trigger on memory: its fd polls POLLPRI when stalls pass the threshold."""
+
+    def __init__(self, path: str = "/proc/pressure/memory") -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            os.write(self.fd, PSI_TRIGGER)
+        except OSError:
+            os.close(self.fd)
+            raise
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class Recorder:
+    """Samples into a directory until stopped; see the module docstring for the layout."""
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        interval: float = 5.0,
+        keep: float = 6 * 3600,
+        max_bytes: int = 1 << 30,
+        collect: Callable[[], Snapshot] | None = None,
+        kmsg_path: str = "/dev/kmsg",
+        psi_path: str = "/proc/pressure/memory",
+        note: Callable[[str], None] = lambda msg: print(f"oomtui record: {msg}", file=sys.stderr),
+    ) -> None:
+        self.dir = Path(directory)
+        self.interval, self.keep, self.max_bytes = interval, keep, max_bytes
+        self.note = note
+        self.kmsg_path, self.psi_path = kmsg_path, psi_path
+        if collect is None:
+            from oomtui.collect import Collector
+
+            collect = Collector().collect  # one collector: it caches identities and keeps trends
+        self.collect = collect
+        self.stopping = False
+        self.samples: list[Sample] = []
+        self.pinned: set[Path] = set()
+        self.last_sample_at = 0.0
+        self.failures = 0
+
+    # -- setup
+
+    def _prepare(self) -> None:
+        try:
+            (self.dir / SAMPLES).mkdir(parents=True, exist_ok=True)
+            (self.dir / EVENTS).mkdir(exist_ok=True)
+            meta = {"format": FORMAT, "version": 1, "interval": self.interval, "keep": self.keep,
+                    "max_bytes": self.max_bytes}
+            write_atomic(self.dir / META, json.dumps(meta).encode() + b"\n")
+        except OSError as e:
+            raise UserError(f"{self.dir}: {e.strerror or e}") from None
+        for sub in (SAMPLES, EVENTS):
+            for leftover in (self.dir / sub).glob(".*"):  # temporary files of a killed recorder
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        existing = Recording(self.dir)
+        self.samples = list(existing.samples)
+        self.pinned = {e.sample for e in existing.events if e.sample is not None}
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+
+    # -- work
+
+    def take_sample(self, why: str) -> Sample | None:
+        try:
+            snap = self.collect()
+        except Exception as e:  # keep recording through whatever one sample hits
+            self._failed(f"sample ({why}) failed: {type(e).__name__}: {e}")
+            return None
+        t = snap.taken_at or time.time()
+        path = self.dir / SAMPLES / f"{stamp_name(t)}{SAMPLE_SUFFIX}"
+        try:
+            snapshot.save(snap, path)
+        except OSError as e:
+            self._failed(f"cannot write {path}: {e.strerror or e}")
+            return None
+        sample = Sample(t, path)
+        self.samples.append(sample)
+        self.last_sample_at = time.monotonic()
+        self.failures = 0
+        self.prune(time.time())
+        return sample
+
+    def _failed(self, message: str) -> None:
+        self.failures += 1
+        if self.failures <= 3 or self.failures % 100 == 0:
+            self.note(message)
+
+    def store_event(self, text: str, started: float) -> None:
+        """Write the report beside a pointer to the last sample taken before it began."""
+        before = [s for s in self.samples if s.time <= started]
+        sample = before[-1].path if before else None
+        path = self.dir / EVENTS / f"{stamp_name(started)}.log"
+        entry: dict[str, object] = {
+            "time": started,
+            "report": f"{EVENTS}/{path.name}",
+            "sample": f"{SAMPLES}/{sample.name}" if sample else None,
+        }
+        with contextlib.suppress(UserError):
+            info = oomlog.find_reports(text)[-1]
+            entry.update(kind=info.kind, domain=info.domain, victim_pid=info.victim_pid, victim_comm=info.victim_comm)
+        try:
+            write_atomic(path, text.encode())
+            with open(self.dir / EVENTS / INDEX, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+        except OSError as e:
+            self.note(f"cannot store an OOM report: {e.strerror or e}")
+            return
+        if sample is not None:
+            self.pinned.add(sample)
+        self.note(f"OOM report captured: {path.name} (victim {entry.get('victim_pid')})")
+
+    def prune(self, now: float) -> None:
+        """Drop unpinned samples older than `keep`, then the oldest while over `max_bytes`."""
+        keep: list[Sample] = []
+        sizes: dict[Path, int] = {}
+        for s in self.samples:
+            if s.path not in self.pinned and now - s.time > self.keep:
+                self._remove(s)
+                continue
+            keep.append(s)
+        total = 0
+        for s in keep:
+            try:
+                sizes[s.path] = s.path.stat().st_size
+            except OSError:
+                sizes[s.path] = 0
+            total += sizes[s.path]
+        survivors = []
+        for s in keep:
+            if total > self.max_bytes and s.path not in self.pinned and s is not keep[-1]:
+                total -= sizes[s.path]
+                self._remove(s)
+            else:
+                survivors.append(s)
+        self.samples = survivors
+
+    def _remove(self, s: Sample) -> None:
+        with contextlib.suppress(OSError):
+            s.path.unlink()
+
+    # -- the loop
+
+    def _open_sources(self, poller: select.poll) -> tuple[oomlog.kmsg.KmsgFollower | None, PressureTrigger | None]:
+        from oomtui.oomlog.kmsg import KmsgFollower
+
+        kmsg = psi = None
+        try:
+            kmsg = KmsgFollower(self.kmsg_path)
+            poller.register(kmsg.fileno(), select.POLLIN)
+        except OSError as e:
+            self.note(f"kernel OOM reports not captured: {self.kmsg_path}: {e.strerror or e}")
+        try:
+            psi = PressureTrigger(self.psi_path)
+            poller.register(psi.fileno(), select.POLLPRI)
+        except OSError as e:
+            self.note(f"no pressure-triggered samples (no PSI trigger): {self.psi_path}: {e.strerror or e}")
+        return kmsg, psi
+
+    def run(self, duration: float | None = None) -> int:
+        """Record until SIGTERM/SIGINT (or for `duration` seconds); returns the exit code."""
+        from oomtui.oomlog.kmsg import ReportCatcher
+
+        self._prepare()
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+        old_handlers = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        poller = select.poll()
+        poller.register(wake_r, select.POLLIN)
+        kmsg, psi = self._open_sources(poller)
+        catcher = ReportCatcher()
+        end = None if duration is None else time.monotonic() + duration
+        next_due = time.monotonic()
+        try:
+            while not self.stopping:
+                now = time.monotonic()
+                if end is not None and now >= end:
+                    break
+                if now >= next_due:
+                    self.take_sample("interval")
+                    next_due = max(next_due + self.interval, time.monotonic())
+                wait = next_due - time.monotonic()
+                if catcher.pending:
+                    wait = min(wait, 0.5)
+                if end is not None:
+                    wait = min(wait, end - time.monotonic())
+                for fd, flags in poller.poll(max(wait, 0) * 1000):
+                    if fd == wake_r:
+                        with contextlib.suppress(OSError):
+                            os.read(wake_r, 512)
+                    elif kmsg is not None and fd == kmsg.fileno():
+                        for line in kmsg.read_lines():
+                            for text, began in catcher.feed(line, time.monotonic(), time.time()):
+                                self.store_event(text, began)
+                    elif psi is not None and fd == psi.fileno():
+                        if flags & select.POLLERR:
+                            self.note("the PSI trigger went away; no more pressure-triggered samples")
+                            poller.unregister(fd)
+                        elif time.monotonic() - self.last_sample_at >= 1.0 and not self.stopping:
+                            self.take_sample("pressure")
+                for text, began in catcher.due(time.monotonic()):
+                    self.store_event(text, began)
+        finally:
+            if catcher.pending:
+                self.store_event(*catcher.flush())
+            for source in (kmsg, psi):
+                if source is not None:
+                    source.close()
+            for sig, handler in old_handlers.items():
+                signal.signal(sig, handler)
+            signal.set_wakeup_fd(old_wakeup)
+            os.close(wake_r)
+            os.close(wake_w)
+        return 0
