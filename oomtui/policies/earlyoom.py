@@ -170,7 +170,7 @@ def _trigger(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> tuple[bo
 
 
 def _why(e: Entry, sort_by_rss: bool) -> str:
-    tags = " (+--prefer)" if e.prefer else ""
+    tags = " (--prefer)" if e.prefer else ""
     tags += " (--avoid)" if e.avoid else ""
     score = f"oom_score {e.score}" + ("" if sort_by_rss else tags)
     rss = f"VmRSS {e.rss_kib // 1024} MiB" + (tags if sort_by_rss else "")
