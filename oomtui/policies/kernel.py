@@ -1,0 +1,228 @@
+"""`kernel`: what the Linux OOM killer would kill in a domain, for the snapshot's kernel release.
+
+The rules and their sources are in research/kernel-oom.md §1–2; the era
+switches (clamp, root bonus, tie order, sacrifice child, oom.group) live in
+kernel_rules.Era. Real OOM kills referee this module (tests/test_kernel_referee.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from oomtui.model import ROOT, Process, Snapshot, is_within, parent_of
+from oomtui.policies.base import RANKING_MIN, Candidate, Decision, PolicySpec
+from oomtui.policies.budget import kernel_version, total_pages
+from oomtui.policies.kernel_rules import (
+    HOST_INIT,
+    OOM_SCORE_ADJ_MIN,
+    Era,
+    Scorer,
+    badness,
+    has_memory,
+    scan_order,
+)
+from oomtui.whatif import is_interdependent
+
+__all__ = ["POLICIES", "badness", "decide", "scan_order"]
+
+NAME = "kernel"
+# Pages the kernel's approximate per-CPU RSS reads (6.2+) were measured below /proc (issue 3).
+PERCPU_ERROR_PAGES = 64
+# /proc prints kB, one figure per summed counter: allow a page of drift for each of them.
+ROUNDING_PAGES = 5
+UNSEEN = "no snapshot shows an unreaped earlier victim (it stops the round) or a vfork child (skipped)"
+
+
+class Scored(NamedTuple):
+    points: int
+    position: int  # in the kernel's scan order
+    process: Process
+
+
+def _label(p: Process) -> str:
+    return f"{p.pid} ({p.comm})"
+
+
+def _candidate(s: Scored, scorer: Scorer, total: int) -> Candidate:
+    p = s.process
+    b = scorer.parts(p)
+    adj = f" + adj {p.oom_score_adj}×{total // 1000}" if p.oom_score_adj else ""
+    bonus = f" - root 3% {b.root_bonus}" if b.root_bonus else ""
+    raw = b.rss + b.swap + b.pgtables - b.root_bonus + b.adj_pages
+    clamped = f" (clamped from {raw})" if raw != b.points else ""
+    why = f"rss {b.rss} + swap {b.swap} + pgtables {b.pgtables}{bonus}{adj} = {b.points} pages{clamped}"
+    parts: dict[str, Any] = {
+        "rss": b.rss, "swap": b.swap, "pgtables": b.pgtables, "adj": p.oom_score_adj,
+        "adj_pages": b.adj_pages, "total_pages": total, "badness": b.points, "oom_score_read": p.oom_score,
+    }
+    if b.root_bonus:
+        parts["root_bonus"] = b.root_bonus
+    return Candidate(cgroup=p.cgroup, score=b.points, why=why, pid=p.pid, parts=parts)
+
+
+def _rank(scored: list[Scored], era: Era) -> list[Scored]:
+    """Best first; among equals the one the kernel keeps (first scanned up to 5.2, last since)."""
+    sign = 1 if era.first_wins else -1
+    return sorted(scored, key=lambda s: (-s.points, sign * s.position))
+
+
+def _sacrificed_child(chosen: Scored, scored: list[Scored]) -> Scored | None:
+    """Up to 5.0 the chosen task's highest-scoring eligible child (first in fork order) dies instead."""
+    best: Scored | None = None
+    for s in sorted((s for s in scored if s.process.ppid == chosen.process.pid), key=lambda s: s.position):
+        if best is None or s.points > best.points:
+            best = s
+    return best
+
+
+def _group(snapshot: Snapshot, victim: Process, domain: str) -> str | None:
+    """mem_cgroup_get_oom_group: the highest flagged cgroup from the victim's up to the domain."""
+    if victim.cgroup == ROOT:
+        return None
+    highest = None
+    path: str | None = victim.cgroup
+    while path is not None:
+        if is_interdependent(snapshot, path):
+            highest = path
+        if path == domain:
+            break
+        path = parent_of(path)
+    return highest
+
+
+def _group_members(snapshot: Snapshot, group: str) -> list[Process]:
+    """Everyone in the group's subtree dies except adj -1000 and host init (and what has no mm)."""
+    return [
+        p for p in scan_order(snapshot, group)
+        if p.oom_score_adj != OOM_SCORE_ADJ_MIN
+        and p.pid != HOST_INIT and not p.kernel_thread and has_memory(p)
+    ]
+
+
+def _margin(era: Era) -> tuple[int, str]:
+    if era.approximate_rss:
+        return PERCPU_ERROR_PAGES + ROUNDING_PAGES, "the kernel's approximate per-CPU RSS counters and its scan order"
+    return ROUNDING_PAGES, "the kernel's scan order and counter drift since the snapshot"
+
+
+def _near_tie(ranked: list[Scored], era: Era) -> str | None:
+    top = ranked[0]
+    margin, decider = _margin(era)
+    near = [s for s in ranked[1:] if top.points - s.points <= margin]
+    if not near:
+        return None
+    names = ", ".join(f"{_label(s.process)} at {s.points}" for s in near[:5])
+    more = f" and {len(near) - 5} more" if len(near) > 5 else ""
+    return (
+        f"{_label(top.process)} at {top.points} pages is within {margin} pages of {names}{more}: "
+        f"{decider} decide; {UNSEEN}"
+    )
+
+
+def _mark_notes(snapshot: Snapshot, domain: str, era: Era, v2: bool) -> list[str]:
+    """What the kernel ignores of the user's marks, said so nobody expects it."""
+    notes = []
+    paths = {c.path for c in snapshot.cgroups} | set(snapshot.whatif.cgroups)
+    marked = sorted(p for p in paths if is_within(p, domain) and is_interdependent(snapshot, p))
+    if marked and not (v2 and era.has_oom_group):
+        why = "kernels before 4.19 have" if v2 else "the memory controller is on cgroup v1 here, which has"
+        notes.append(f"{why} no memory.oom.group, so the interdependent mark on {', '.join(marked[:3])} is ignored")
+    above = [a for a in snapshot.ancestors(domain) if is_interdependent(snapshot, a)] if domain != ROOT else []
+    if above and v2 and era.has_oom_group:
+        notes.append(f"memory.oom.group on {above[-1]} lies above the domain and does not widen this kill")
+    scores = sorted(p for p, e in snapshot.whatif.cgroups.items() if e.score is not None and is_within(p, domain))
+    if scores:
+        notes.append(f"the kernel has no per-cgroup score: the score on {', '.join(scores[:3])} is ignored")
+    return notes
+
+
+def _no_kill(domain: str, reason: str, ranking: tuple[Candidate, ...] = (), uncertain: str | None = None) -> Decision:
+    return Decision(policy=NAME, domain=domain, triggered=None, reason=reason, ranking=ranking, uncertain=uncertain)
+
+
+def _override(snapshot: Snapshot, domain: str) -> str | None:
+    """panic_on_oom and oom_kill_allocating_task act before any scan (check_panic_on_oom, out_of_memory)."""
+    sysctl = snapshot.host.sysctl
+    if sysctl.panic_on_oom == 2 or (sysctl.panic_on_oom == 1 and domain == ROOT):
+        kind = "every OOM" if sysctl.panic_on_oom == 2 else "a global OOM"
+        return f"vm.panic_on_oom={sysctl.panic_on_oom}: {kind} panics the host instead of killing a process"
+    if sysctl.oom_kill_allocating_task and domain == ROOT:
+        return (
+            "vm.oom_kill_allocating_task is set: a global OOM kills whichever task is allocating, which no "
+            "snapshot can name (the ranking applies only if that task is unkillable)"
+        )
+    return None
+
+
+def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
+    """The kernel's choice for an OOM in `domain`, with the scores that led to it."""
+    if domain != ROOT and snapshot.cgroup(domain) is None:
+        return _no_kill(domain, f"no cgroup {domain} in this snapshot")
+    host = snapshot.host
+    era = Era(kernel_version(host.kernel))
+    budget = total_pages(snapshot, domain)
+    order = scan_order(snapshot, domain)
+    scorer = Scorer(budget.pages, host.page_size, era)
+    points = scorer.points
+    scored = [Scored(pts, pos, p) for pos, p in enumerate(order) if (pts := points(p)) is not None]
+    ranked = _rank(scored, era)
+    ranking = tuple(_candidate(s, scorer, budget.pages) for s in ranked[:RANKING_MIN])
+    caveats = [n for n in (budget.note, None if host.kernel else "kernel release unknown: current rules") if n]
+
+    override = _override(snapshot, domain)
+    if override:
+        return _no_kill(domain, override, ranking, "; ".join(caveats) or None)
+    if not ranked:
+        then = "the host panics (System is deadlocked on memory)" if domain == ROOT else "the charge fails"
+        return _no_kill(domain, f"no killable process in {domain}: {then}", ranking, "; ".join(caveats) or None)
+
+    chosen = ranked[0]
+    victim = chosen
+    clauses = [
+        f"{_label(chosen.process)} in {chosen.process.cgroup} has the highest badness in {domain}: "
+        f"{chosen.points} pages of a {budget.pages}-page budget"
+    ]
+    if len(ranked) > 1:
+        clauses[0] += f", next {_label(ranked[1].process)} at {ranked[1].points}"
+    if era.sacrifice_child:
+        child = _sacrificed_child(chosen, scored)
+        if child is not None:
+            victim = child
+            clauses.append(f"kernels up to 5.0 sacrifice its child {_label(child.process)} instead")
+
+    v2 = host.cgroup_mode == "v2"
+    killed = [victim.process]
+    group = _group(snapshot, victim.process, domain) if v2 and era.has_oom_group else None
+    if group is not None:
+        others = [p for p in _group_members(snapshot, group) if p.pid != victim.process.pid]
+        killed += others
+        clauses.append(f"memory.oom.group on {group} kills {len(others)} more with it")
+    clauses += _mark_notes(snapshot, domain, era, v2)
+
+    tie = _near_tie(ranked, era)
+    uncertain = "; ".join([*([tie] if tie else []), *caveats]) or None
+    return Decision(
+        policy=NAME,
+        domain=domain,
+        triggered=None,
+        reason="; ".join(clauses),
+        victim_pid=victim.process.pid,
+        victim_pid_cgroup=victim.process.cgroup,
+        victim_cgroup=group,
+        killed_pids=tuple(p.pid for p in killed),
+        freed_bytes=sum(p.footprint for p in killed),
+        ranking=ranking,
+        uncertain=uncertain,
+    )
+
+
+POLICIES = (
+    PolicySpec(
+        name=NAME,
+        title="Linux kernel OOM killer",
+        summary="The process with the highest badness (rss + swap + page tables + scaled oom_score_adj) "
+        "in the domain, by the rules of the snapshot's kernel release, widened by memory.oom.group.",
+        decide=decide,
+    ),
+)

@@ -1,0 +1,138 @@
+"""The kernel's per-process arithmetic, era by era (research/kernel-oom.md §1).
+
+Pure helpers other policies reuse: who the kernel may pick, the badness it
+computes in pages, and the order it scans a domain in (which breaks ties).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from oomtui.model import ROOT, Process, Snapshot
+
+OOM_SCORE_ADJ_MIN = -1000
+HOST_INIT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Era:
+    """Which rules a kernel release follows; each bound is the last release with the old rule."""
+
+    version: tuple[int, int]
+
+    @property
+    def root_bonus(self) -> bool:  # CAP_SYS_ADMIN tasks lose 3 %, removed in 4.17
+        return self.version <= (4, 16)
+
+    @property
+    def clamp(self) -> bool:  # eligible scores at least 1; signed since 5.9
+        return self.version <= (5, 8)
+
+    @property
+    def first_wins(self) -> bool:  # ties kept the first scanned; the last wins since 5.3
+        return self.version <= (5, 2)
+
+    @property
+    def sacrifice_child(self) -> bool:  # "prefer children over parent", removed in 5.1
+        return self.version <= (5, 0)
+
+    @property
+    def has_oom_group(self) -> bool:  # memory.oom.group arrived in 4.19
+        return self.version >= (4, 19)
+
+    @property
+    def approximate_rss(self) -> bool:  # per-CPU RSS counters read approximately since 6.2
+        return self.version >= (6, 2)
+
+
+def has_memory(process: Process) -> bool:
+    """A process without an mm (a zombie, a kernel thread) shows no memory at all."""
+    return process.footprint > 0
+
+
+def eligible(process: Process) -> bool:
+    """oom_evaluate_task's visible checks: host init, kernel threads, no mm, adj -1000."""
+    return (
+        process.pid != HOST_INIT
+        and not process.kernel_thread
+        and process.oom_score_adj != OOM_SCORE_ADJ_MIN
+        and has_memory(process)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Badness:
+    """oom_badness() with its parts, all in pages."""
+
+    rss: int
+    swap: int
+    pgtables: int
+    root_bonus: int
+    adj_pages: int
+    points: int
+
+
+class Scorer:
+    """oom_badness() for one domain budget and era, set up once per scan of up to 10,000 processes."""
+
+    __slots__ = ("adj_unit", "clamp", "page", "root_bonus")
+
+    def __init__(self, total_pages: int, page_size: int, era: Era) -> None:
+        self.adj_unit = total_pages // 1000  # integer division first, as the kernel does
+        self.page = page_size
+        self.clamp = era.clamp
+        self.root_bonus = era.root_bonus
+
+    def points(self, p: Process) -> int | None:
+        """The score in pages, or None where oom_evaluate_task would skip the process."""
+        if p.pid == HOST_INIT or p.kernel_thread or p.oom_score_adj == OOM_SCORE_ADJ_MIN:
+            return None
+        page = self.page
+        base = self._rss(p) + (p.swap or 0) // page + (p.pgtables or 0) // page
+        if base == 0 and not has_memory(p):
+            return None
+        return self._adjust(base, p)[2]
+
+    def _rss(self, p: Process) -> int:
+        """The kernel sums page counters, so each byte figure becomes pages on its own first."""
+        page = self.page
+        if p.rss_total is not None and None in (p.rss_anon, p.rss_file, p.rss_shmem):
+            return p.rss_total // page  # a kernel log before 6.8 gives only the total
+        return (p.rss_anon or 0) // page + (p.rss_file or 0) // page + (p.rss_shmem or 0) // page
+
+    def _adjust(self, base: int, p: Process) -> tuple[int, int, int]:
+        bonus = base * 3 // 100 if self.root_bonus and p.uid == 0 else 0
+        adj_pages = p.oom_score_adj * self.adj_unit
+        points = base - bonus + adj_pages
+        return bonus, adj_pages, max(points, 1) if self.clamp else points
+
+    def parts(self, p: Process) -> Badness:
+        """The same score with its parts, for a process `points` found eligible."""
+        page, rss = self.page, self._rss(p)
+        swap, pgtables = (p.swap or 0) // page, (p.pgtables or 0) // page
+        return Badness(rss, swap, pgtables, *self._adjust(rss + swap + pgtables, p))
+
+
+def badness_parts(process: Process, total_pages: int, page_size: int, version: tuple[int, int]) -> Badness | None:
+    scorer = Scorer(total_pages, page_size, Era(version))
+    return None if scorer.points(process) is None else scorer.parts(process)
+
+
+def badness(process: Process, total_pages: int, page_size: int, version: tuple[int, int]) -> int | None:
+    """The kernel's score in pages, or None when the kernel would never pick the process."""
+    return Scorer(total_pages, page_size, Era(version)).points(process)
+
+
+def fork_order(processes: Iterable[Process]) -> list[Process]:
+    """Start time, then pid; where the start is unknown (a kernel log) the given order stands."""
+    indexed = list(enumerate(processes))
+    indexed.sort(key=lambda ip: (0, ip[1].start_time, ip[1].pid) if ip[1].start_time is not None else (1, ip[0]))
+    return [p for _, p in indexed]
+
+
+def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
+    """for_each_process (fork order) globally; a pre-order memcg walk, start order inside each cgroup."""
+    if domain == ROOT:
+        return fork_order(snapshot.processes)
+    return [p for path in snapshot.walk(domain) for p in fork_order(snapshot.processes_in(path))]

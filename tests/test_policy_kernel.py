@@ -1,0 +1,363 @@
+"""The `kernel` policy on snapshots built in code, one rule (and one kernel era) at a time.
+
+Each fixture is laid out so that the rule under test, and only it, decides
+the victim: the expected pid follows from research/kernel-oom.md §1–2, and
+getting the rule wrong picks a different process.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui import whatif
+from oomtui.model import Cgroup, CgroupEdit, Host, Process, ProcessEdit, Snapshot, Sysctl, WhatIf
+from oomtui.policies import registry
+from oomtui.policies.kernel import badness, decide, scan_order
+
+PAGE = 4096
+MIB = 1 << 20
+LIMIT = 256 * MIB  # 65536 pages: adj scales by 65
+
+
+def host(kernel: str | None = "6.6.14", mode: str = "v2", **sysctl: int) -> Host:
+    return Host(
+        hostname="fixture", kernel=kernel, page_size=PAGE, mem_total=16 << 30, mem_available=None,
+        swap_total=0, swap_free=0, cgroup_mode=mode, sysctl=Sysctl(**sysctl),  # type: ignore[arg-type]
+    )
+
+
+_next_start = iter(range(1000, 10**6))
+
+
+def proc(pid: int, cgroup: str, mib: float = 10, *, adj: int = 0, start: float | None = None, **kw) -> Process:
+    """A process of `mib` MiB anonymous memory, started after every earlier one unless `start` says."""
+    return Process(
+        pid=pid, comm=kw.pop("comm", f"p{pid}"), cgroup=cgroup, oom_score_adj=adj,
+        rss_anon=int(mib * MIB), rss_file=0, rss_shmem=0, swap=0, pgtables=0,
+        start_time=float(next(_next_start)) if start is None else start, **kw,
+    )
+
+
+def snap(*processes: Process, kernel: str | None = "6.6.14", mode: str = "v2", cgroups=(), whatif=None,
+         **sysctl: int) -> Snapshot:
+    """Cgroup /d (256 MiB limit) with any extra cgroups; parents are added where missing."""
+    paths = {"/d": Cgroup("/d", memory_max=LIMIT)}
+    for c in cgroups:
+        paths[c.path] = c
+    for p in processes:
+        paths.setdefault(p.cgroup, Cgroup(p.cgroup)) if p.cgroup != "/" else None
+    ordered = sorted(paths.values(), key=lambda c: c.path.count("/"))
+    return Snapshot(host=host(kernel, mode, **sysctl), cgroups=tuple(ordered), processes=processes,
+                    whatif=whatif)
+
+
+def victim(s: Snapshot, domain: str = "/d") -> int | None:
+    return decide(s, domain, {}).victim_pid
+
+
+# -- candidates and the formula ---------------------------------------------------
+
+
+def test_registered_under_its_name():
+    assert registry.get("kernel").name == "kernel"
+
+
+def test_candidates_exclude_kernel_threads_init_unkillable_and_memoryless():
+    s = snap(
+        proc(1, "/d", 200, comm="init"),
+        proc(2, "/d", 190, comm="kthreadd", kernel_thread=True),
+        proc(3, "/d", 180, adj=-1000),
+        Process(pid=4, comm="zombie", cgroup="/d", start_time=1.0),
+        Process(pid=5, comm="empty", cgroup="/d", rss_anon=0, rss_file=0, rss_shmem=0, swap=0, pgtables=0),
+        proc(6, "/d", 5),
+        proc(7, "/d", 1),
+    )
+    d = decide(s, "/d", {})
+    assert [c.pid for c in d.ranking] == [6, 7]
+    assert d.victim_pid == 6 and d.killed_pids == (6,)
+
+
+def test_each_byte_figure_becomes_pages_before_the_sum():
+    # 3.5 pages anon + 0.5 page file + 2 pages of page tables + 1 page swap: the kernel's counters give 3+0+2+1.
+    p = Process(pid=9, comm="x", cgroup="/d", rss_anon=3 * PAGE + 2048, rss_file=2048, rss_shmem=0,
+                swap=PAGE, pgtables=2 * PAGE)
+    assert badness(p, 65536, PAGE, (6, 6)) == 6
+    assert badness(p, 65536, PAGE, (6, 6)) != (p.footprint // PAGE)
+
+
+def test_a_kernel_log_total_without_its_split_still_counts():
+    p = Process(pid=9, comm="x", cgroup="/d", rss_total=10 * PAGE, swap=None, pgtables=PAGE)
+    assert badness(p, 65536, PAGE, (6, 6)) == 11
+
+
+def test_adj_scales_by_the_domain_budget_with_integer_division_first():
+    small, big = proc(10, "/d", 2, adj=500), proc(11, "/d", 20)
+    d = decide(snap(small, big), "/d", {})
+    first = d.ranking[0]
+    assert first.pid == 10
+    assert first.parts["adj_pages"] == 500 * (65536 // 1000) == 32500
+    assert first.parts["total_pages"] == 65536
+    assert first.parts["badness"] == 512 + 32500
+
+
+def test_a_domain_under_4_mib_makes_adj_meaningless():
+    tiny = Cgroup("/d", memory_max=3 * MIB)  # 768 pages: 768 // 1000 == 0
+    s = snap(proc(10, "/d", 0.5, adj=1000), proc(11, "/d", 1), cgroups=[tiny])
+    d = decide(s, "/d", {})
+    assert d.victim_pid == 11
+    assert d.ranking[1].parts["adj_pages"] == 0
+
+
+def test_the_global_domain_uses_ram_plus_swap():
+    s = snap(proc(10, "/d", 100), proc(11, "/d", 10, adj=10))
+    d = decide(s, "/", {})
+    per_adj = (16 << 30) // PAGE // 1000  # 4194 pages per adj point
+    assert d.ranking[0].pid == 11 and d.ranking[0].parts["adj_pages"] == 10 * per_adj
+    assert decide(s, "/d", {}).victim_pid == 10  # in the memcg the same adj is worth 650 pages only
+
+
+def test_oom_score_as_read_is_shown_but_not_used():
+    s = snap(proc(10, "/d", 10, oom_score=999), proc(11, "/d", 20, oom_score=1))
+    d = decide(s, "/d", {})
+    assert d.victim_pid == 11
+    assert {c.pid: c.parts["oom_score_read"] for c in d.ranking} == {10: 999, 11: 1}
+
+
+# -- eras -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kernel", "winner"), [("4.14.300", 11), ("4.16.0", 11), ("4.17.0", 10), ("6.6.0", 10)])
+def test_root_bonus_only_up_to_4_16(kernel, winner):
+    # uid 0 at 100 MiB loses 3 % (to 97 MiB) on 4.14 and falls behind the 98 MiB user process.
+    s = snap(proc(10, "/d", 100, uid=0), proc(11, "/d", 98, uid=1000), kernel=kernel)
+    assert victim(s) == winner
+
+
+@pytest.mark.parametrize(
+    ("kernel", "winner"), [("4.19.1", 12), ("5.4.0", 11), ("5.8.0", 11), ("5.9.0", 12), ("5.10.0", 12)]
+)
+def test_negative_scores_clamp_to_one_up_to_5_8(kernel, winner):
+    # All three scores are negative. Up to 5.8 they all clamp to 1 and tie: the first scanned (12) wins
+    # before 5.3, the last (11) from 5.3. Since 5.9 the sign stays and the least negative (12) wins.
+    s = snap(proc(12, "/d", 2, adj=-100), proc(10, "/d", 1, adj=-900), proc(11, "/d", 1, adj=-800), kernel=kernel)
+    d = decide(s, "/d", {})
+    assert d.victim_pid == winner
+    if kernel in ("5.9.0", "5.10.0"):
+        assert all(c.score < 0 for c in d.ranking)
+    else:
+        assert {c.score for c in d.ranking} == {1} and "clamped" in d.ranking[0].why
+
+
+@pytest.mark.parametrize(("kernel", "winner"), [("4.19.0", 21), ("5.2.9", 21), ("5.3.0", 20), ("6.6.0", 20)])
+def test_global_ties_follow_fork_order_not_pids(kernel, winner):
+    # pid 21 started first (pids wrap), so fork order is 21, 20: the first wins up to 5.2, the last since 5.3.
+    s = snap(proc(20, "/a", 30, start=200.0), proc(21, "/b", 30, start=100.0), kernel=kernel)
+    assert [p.pid for p in scan_order(s, "/")] == [21, 20]
+    d = decide(s, "/", {})
+    assert d.victim_pid == winner
+    other = 41 - winner
+    assert d.uncertain is not None and f"{other} (p{other})" in d.uncertain
+
+
+@pytest.mark.parametrize(("kernel", "winner"), [("4.19.0", 31), ("6.6.0", 30)])
+def test_memcg_ties_follow_the_cgroup_walk(kernel, winner):
+    # /d/a is walked before /d/b although its process started later; inside /d/b, start order.
+    s = snap(
+        proc(32, "/d/b", 30, start=50.0), proc(31, "/d/a", 30, start=300.0), proc(30, "/d/b", 30, start=60.0),
+        kernel=kernel, cgroups=[Cgroup("/d/a"), Cgroup("/d/b")],
+    )
+    assert [p.pid for p in scan_order(s, "/d")] == [31, 32, 30]
+    assert victim(s) == winner
+
+
+@pytest.mark.parametrize(("kernel", "expected"), [("4.14.0", 41), ("4.19.50", 41), ("5.0.21", 41), ("5.1.0", 40)])
+def test_kernels_up_to_5_0_sacrifice_the_largest_child(kernel, expected):
+    s = snap(
+        proc(40, "/d", 100, uid=1000),
+        proc(41, "/d", 20, ppid=40), proc(42, "/d", 30, ppid=40, adj=-1000), proc(43, "/d", 5, ppid=40),
+        proc(44, "/", 50, ppid=40),  # outside the memcg domain: never a candidate
+        kernel=kernel,
+    )
+    d = decide(s, "/d", {})
+    assert d.ranking[0].pid == 40
+    assert d.victim_pid == expected and d.killed_pids == (expected,)
+    assert ("sacrifice" in d.reason) == (expected == 41)
+
+
+def test_unknown_kernel_follows_the_current_rules():
+    s = snap(proc(10, "/d", 1, adj=-900), proc(11, "/d", 1, adj=-800), kernel=None)
+    d = decide(s, "/d", {})
+    assert d.victim_pid == 11 and d.ranking[0].score < 0
+    assert "kernel release unknown" in (d.uncertain or "")
+
+
+# -- near ties --------------------------------------------------------------------
+
+
+def near_pair(kernel: str, pages_apart: int) -> Snapshot:
+    a = proc(50, "/d", 40)
+    b = Process(pid=51, comm="b", cgroup="/d", rss_anon=40 * MIB - pages_apart * PAGE, rss_file=0, rss_shmem=0,
+                swap=0, pgtables=0, start_time=1e7)
+    return snap(a, b, kernel=kernel)
+
+
+def test_a_near_tie_on_6_2_plus_names_the_other_candidate():
+    d = decide(near_pair("6.6.0", 40), "/d", {})
+    assert d.victim_pid == 50
+    assert d.uncertain is not None and "51 (b)" in d.uncertain and "per-CPU" in d.uncertain
+
+
+def test_before_6_2_only_rounding_makes_a_tie_uncertain():
+    assert decide(near_pair("5.10.0", 40), "/d", {}).uncertain is None
+    assert "51 (b)" in (decide(near_pair("5.10.0", 2), "/d", {}).uncertain or "")
+
+
+def test_a_clear_margin_is_decisive():
+    assert decide(near_pair("6.6.0", 2000), "/d", {}).uncertain is None
+
+
+# -- memory.oom.group -------------------------------------------------------------
+
+
+def group_snapshot(*flags: str, mode: str = "v2", kernel: str = "6.6.0", domain_limit_on: str = "/d") -> Snapshot:
+    cgroups = [Cgroup(path, oom_group=(path in flags) if mode == "v2" else None,
+                      memory_max=LIMIT if path == domain_limit_on else None)
+               for path in ("/d", "/d/a", "/d/a/b", "/d/c")]
+    return snap(
+        proc(60, "/d/a/b", 100), proc(61, "/d/a/b", 10), proc(62, "/d/a/b", 10, adj=-1000),
+        proc(63, "/d/a", 10, adj=-999), proc(64, "/d/c", 10), proc(65, "/d", 10),
+        kernel=kernel, mode=mode, cgroups=cgroups,
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "group", "killed"),
+    [
+        ((), None, {60}),
+        (("/d/a/b",), "/d/a/b", {60, 61}),
+        (("/d/a/b", "/d/a"), "/d/a", {60, 61, 63}),
+        (("/d/a",), "/d/a", {60, 61, 63}),
+        (("/d", "/d/a/b"), "/d", {60, 61, 63, 64, 65}),
+        (("/d/c",), None, {60}),  # a flag off the victim's path does nothing
+    ],
+)
+def test_oom_group_kills_the_highest_flagged_cgroup_up_to_the_domain(flags, group, killed):
+    d = decide(group_snapshot(*flags), "/d", {})
+    assert d.victim_pid == 60 and d.killed_pids[0] == 60
+    assert d.victim_cgroup == group
+    assert set(d.killed_pids) == killed
+    assert 62 not in d.killed_pids  # adj -1000 is spared even inside the group
+    s = group_snapshot(*flags)
+    assert d.freed_bytes == sum(s.process(pid).footprint for pid in killed)
+
+
+def test_a_flag_above_the_domain_is_ignored():
+    s = group_snapshot("/d", domain_limit_on="/d/a")
+    d = decide(s, "/d/a", {})
+    assert d.killed_pids == (60,) and d.victim_cgroup is None
+    assert "above the domain" in d.reason
+
+
+def test_oom_group_spares_host_init():
+    s = snap(proc(1, "/d/a", 1), proc(70, "/d/a", 50), proc(71, "/d/a", 5),
+             cgroups=[Cgroup("/d/a", oom_group=True)])
+    assert set(decide(s, "/d", {}).killed_pids) == {70, 71}
+
+
+def test_a_victim_in_the_root_cgroup_kills_nobody_else():
+    s = snap(proc(80, "/", 200), proc(81, "/d", 10), cgroups=[Cgroup("/d", memory_max=LIMIT, oom_group=True)])
+    d = decide(s, "/", {})
+    assert d.victim_pid == 80 and d.killed_pids == (80,) and d.victim_cgroup is None
+
+
+def test_a_global_oom_walks_up_to_the_top_flag():
+    s = group_snapshot("/d/a/b", "/d")
+    assert set(decide(s, "/", {}).killed_pids) == {60, 61, 63, 64, 65}
+
+
+@pytest.mark.parametrize("mode", ["v1", "hybrid"])
+def test_cgroup_v1_has_no_oom_group_and_says_the_mark_is_ignored(mode):
+    s = group_snapshot(mode=mode)
+    s = s.replace(whatif=WhatIf(cgroups={"/d/a": CgroupEdit(interdependent=True)}))
+    d = decide(s, "/d", {})
+    assert d.killed_pids == (60,)
+    assert "no memory.oom.group" in d.reason and "/d/a" in d.reason
+
+
+def test_kernels_before_4_19_have_no_oom_group():
+    d = decide(group_snapshot("/d/a", kernel="4.14.0"), "/d", {})
+    assert d.killed_pids == (60,) and "before 4.19" in d.reason
+
+
+def test_whatif_interdependent_acts_as_oom_group_on_v2():
+    s = group_snapshot().replace(whatif=WhatIf(cgroups={"/d/a/b": CgroupEdit(interdependent=True)}))
+    assert set(decide(s, "/d", {}).killed_pids) == {60, 61}
+
+
+def test_whatif_can_unset_a_flag():
+    s = group_snapshot("/d/a").replace(whatif=WhatIf(cgroups={"/d/a": CgroupEdit(interdependent=False)}))
+    assert decide(s, "/d", {}).killed_pids == (60,)
+
+
+# -- what-if ----------------------------------------------------------------------
+
+
+def test_whatif_adj_override_changes_the_victim():
+    s = snap(proc(90, "/d", 100), proc(91, "/d", 10))
+    assert victim(s) == 90
+    edited = whatif.apply(s.replace(whatif=WhatIf(processes={91: ProcessEdit(oom_score_adj=500)})))
+    d = decide(edited, "/d", {})
+    assert d.victim_pid == 91 and d.ranking[0].parts["adj"] == 500
+
+
+def test_a_cgroup_score_is_ignored_and_the_reason_says_so():
+    s = snap(proc(90, "/d/a", 100), proc(91, "/d/b", 10))
+    plain = decide(s, "/d", {})
+    scored = decide(s.replace(whatif=WhatIf(cgroups={"/d/a": CgroupEdit(score=-1000)})), "/d", {})
+    assert scored.victim_pid == plain.victim_pid == 90
+    assert "no per-cgroup score" in scored.reason and "no per-cgroup score" not in plain.reason
+
+
+# -- sysctls ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("panic", "domain", "kills"), [(1, "/", False), (1, "/d", True), (2, "/d", False)])
+def test_panic_on_oom(panic, domain, kills):
+    s = snap(proc(100, "/d", 50), panic_on_oom=panic)
+    d = decide(s, domain, {})
+    assert (d.victim_pid == 100) == kills
+    if not kills:
+        assert d.killed_pids == () and "panic_on_oom" in d.reason
+        assert d.ranking[0].pid == 100  # the user still sees whom it would have been
+
+
+@pytest.mark.parametrize(("domain", "kills"), [("/", False), ("/d", True)])
+def test_oom_kill_allocating_task_names_no_victim_for_a_global_oom(domain, kills):
+    d = decide(snap(proc(110, "/d", 50), oom_kill_allocating_task=1), domain, {})
+    assert (d.victim_pid == 110) == kills
+    if not kills:
+        assert "allocating" in d.reason and d.killed_pids == ()
+
+
+# -- the decision as a whole -------------------------------------------------------
+
+
+def test_decision_fields():
+    s = snap(*(proc(200 + i, "/d", 5 + i) for i in range(12)))
+    d = decide(s, "/d", {})
+    assert d.policy == "kernel" and d.domain == "/d" and d.triggered is None
+    assert d.victim_pid == 211 and d.victim_pid_cgroup == "/d" and d.killed_pids == (211,)
+    assert d.freed_bytes == s.process(211).footprint
+    assert len(d.ranking) >= 10
+    assert [c.score for c in d.ranking] == sorted((c.score for c in d.ranking), reverse=True)
+    assert set(d.ranking[0].parts) >= {"rss", "swap", "pgtables", "adj", "adj_pages", "total_pages", "badness",
+                                       "oom_score_read"}
+    assert "\n" not in d.reason and "211 (p211)" in d.reason
+
+
+def test_no_candidates_and_unknown_domains_kill_nothing():
+    d = decide(snap(proc(1, "/d", 50), proc(120, "/d", 5, adj=-1000)), "/d", {})
+    assert d.kills_nothing and "no killable process" in d.reason
+    d = decide(snap(proc(121, "/d", 5)), "/nope", {})
+    assert d.kills_nothing and "/nope" in d.reason
+
