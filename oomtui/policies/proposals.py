@@ -242,16 +242,30 @@ def _reachable(tree: Tree) -> dict[str, bool]:
     return out
 
 
-def _picks(tree: Tree, path: str, reachable: dict[str, bool], via: tuple[tuple[str, list[Entity]], ...]
-           ) -> Iterator[tuple[Entity, tuple[tuple[str, list[Entity]], ...]]]:
+Chain = tuple[tuple[str, list[Entity], Entity | None], ...]  # (level, its ranking, the cgroup descended from it)
+
+
+def _picks(tree: Tree, path: str, reachable: dict[str, bool], chain: Chain) -> Iterator[tuple[Entity, Chain]]:
     """The order of picks if the policy went on: each level's order, independent cgroups expanded in place."""
     ranked = _level(tree, path, reachable)
-    chain = (*via, (path, ranked))
     for e in ranked:
         if e.kind == "descend":
-            yield from _picks(tree, e.path, reachable, chain)
+            yield from _picks(tree, e.path, reachable, (*chain, (path, ranked, e)))
         else:
-            yield e, chain
+            yield e, (*chain, (path, ranked, None))
+
+
+def _hier_candidate(e: Entity, chain: Chain, budget: int) -> Candidate:
+    """A pick with the independent cgroups it was reached through, whose scores weighed on it too."""
+    via = [d for _, _, d in chain if d is not None]
+    note = f" at {chain[-1][0]}"
+    if via:
+        note += "; via " + ", ".join(
+            f"{d.path} {_size(d.adjusted)}" + (f" (score {d.score:+d})" if d.score else "") for d in via
+        )
+    extra = {"level": chain[-1][0],
+             "via": [{"cgroup": d.path, "size": d.size, "score": d.score, "adjusted": d.adjusted} for d in via]}
+    return _candidate(e, budget, note, extra)
 
 
 def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
@@ -260,15 +274,13 @@ def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, A
     if tree.interdependent(domain) and tree.has_eligible[domain]:
         return _whole_domain(name, tree)
     picks = list(islice(_picks(tree, domain, _reachable(tree), ()), RANKING_LEN))
-    ranking = tuple(
-        _candidate(e, tree.budget, f" at {chain[-1][0]}", {"level": chain[-1][0]}) for e, chain in picks
-    )
+    ranking = tuple(_hier_candidate(e, chain, tree.budget) for e, chain in picks)
     if not picks:
         return _nothing(name, tree)
     victim, chain = picks[0]
-    route = " → ".join(level for level, _ in chain)
-    uncertain = _uncertain(tree, [_tie(ranked, f" at {level}") for level, ranked in chain],
-                           [e for _, ranked in chain for e in ranked[:2]])
+    route = " → ".join(level for level, _, _ in chain)
+    uncertain = _uncertain(tree, [_tie(ranked, f" at {level}") for level, ranked, _ in chain],
+                           [e for _, ranked, _ in chain for e in ranked[:2]])
     if victim.kind == "group":
         return _kill_group(name, tree, victim.path,
                            f"descends {route} and kills interdependent {victim.path} whole, "
@@ -354,17 +366,23 @@ def _aware_entities(tree: Tree) -> list[Entity]:
     return out
 
 
+def _aware_candidate(tree: Tree, e: Entity) -> Candidate:
+    if e.kind == "leaf":
+        largest = _largest(tree, e.path)[0][0]
+        assert largest.process is not None
+        return _candidate(e, tree.budget, f"; its largest: {largest.label}", {"would_kill": largest.process.pid})
+    if e.process is not None and e.path != tree.domain and tree.snapshot.children(e.path):
+        return _candidate(e, tree.budget, " (in an inner cgroup: competes as a process)")
+    return _candidate(e, tree.budget)
+
+
 def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
     name = "cgroup-aware"
     tree = Tree.build(snapshot, domain)
     if tree.interdependent(domain) and tree.has_eligible[domain]:
         return _whole_domain(name, tree)
     ranked = _aware_entities(tree)
-    ranking = tuple(
-        _candidate(e, tree.budget, " (in an inner cgroup: competes as a process)"
-                   if e.process is not None and e.path != domain and tree.snapshot.children(e.path) else "")
-        for e in ranked[:RANKING_LEN]
-    )
+    ranking = tuple(_aware_candidate(tree, e) for e in ranked[:RANKING_LEN])
     if not ranked:
         return _nothing(name, tree)
     victim = ranked[0]

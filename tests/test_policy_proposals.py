@@ -1,0 +1,318 @@
+"""The 2017 proposals on hand-built hosts whose answers can be worked out by hand.
+
+The handmade host has a 1000 MiB budget, so a score of 1 weighs 1 MiB globally.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui import whatif
+from oomtui.evaluate import evaluate, parse_option_args
+from oomtui.model import WhatIf
+from oomtui.policies import registry
+from oomtui.policies.base import Candidate, Decision, OptionError, PolicySpec
+from tests.support.handmade import MiB, cgroup, proc, snapshot
+
+PROPOSALS = ("hierarchical", "terminal", "cgroup-aware")
+
+
+def decide(snap, policy, domain="/", w=None):
+    if w is not None:
+        snap = snap.replace(whatif=w)
+    (d,) = evaluate(snap, domain, [policy])
+    return d
+
+
+@pytest.fixture
+def host():
+    """/a (300 MiB) holds the largest process (150); /b (250) holds one of 240; / has one of 100."""
+    return snapshot(
+        [cgroup("/a", 300), cgroup("/a/x", 200), cgroup("/a/y", 100), cgroup("/b", 250)],
+        [
+            proc(10, "/a/x", 150), proc(11, "/a/x", 50),
+            proc(12, "/a/y", 60), proc(13, "/a/y", 40),
+            proc(20, "/b", 240), proc(30, "/", 100),
+        ],
+    )
+
+
+# -- hierarchical ------------------------------------------------------------------
+
+
+def test_hierarchical_descends_independent_cgroups(host):
+    d = decide(host, "hierarchical")
+    assert (d.victim_pid, d.victim_pid_cgroup, d.victim_cgroup) == (10, "/a/x", None)
+    assert d.killed_pids == (10,)
+    assert d.freed_bytes == 150 * MiB
+    assert "/ → /a → /a/x" in d.reason
+    assert d.triggered is None
+    assert d.uncertain is None
+
+
+def test_hierarchical_kills_an_interdependent_cgroup_whole(host):
+    w = whatif.set_interdependent(WhatIf(), "/a", True)
+    d = decide(host, "hierarchical", w=w)
+    assert d.victim_cgroup == "/a"
+    assert d.victim_pid is None
+    assert sorted(d.killed_pids) == [10, 11, 12, 13]
+    assert d.freed_bytes == 300 * MiB
+
+
+def test_interdependent_kill_spares_protected_processes():
+    snap = snapshot(
+        [cgroup("/g", 400, oom_group=True), cgroup("/g/sub", 100), cgroup("/o", 50)],
+        [
+            proc(1, "/", 1), proc(5, "/g", 200), proc(6, "/g/sub", 90, adj=-1000),
+            proc(7, "/g/sub", 10), proc(8, "/o", 40),
+        ],
+    )
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert d.victim_cgroup == "/g", policy
+        assert sorted(d.killed_pids) == [5, 7], policy
+        assert d.freed_bytes == 210 * MiB, policy
+
+
+def test_a_score_shifts_the_choice(host):
+    # /b: 250 MiB + 100 × 1 MiB = 350 MiB beats /a's 300 MiB
+    d = decide(host, "hierarchical", w=whatif.set_score(WhatIf(), "/b", 100))
+    assert d.victim_pid == 20
+    top = d.ranking[0]
+    assert top.pid == 20
+    # and a negative score on /a does the same
+    d = decide(host, "hierarchical", w=whatif.set_score(WhatIf(), "/a", -60))
+    assert d.victim_pid == 20
+
+
+def test_a_process_adj_shifts_the_choice_within_a_level(host):
+    d = decide(host, "hierarchical", w=whatif.set_adj(WhatIf(), 11, 150))  # 50 + 150 > 150
+    assert d.victim_pid == 11
+
+
+def test_score_minus_1000_is_never_picked(host):
+    w = whatif.set_score(WhatIf(), "/a", -1000)
+    d = decide(host, "hierarchical", w=w)
+    assert d.victim_pid == 20
+    assert all(not c.cgroup.startswith("/a") for c in d.ranking)
+    w = whatif.set_adj(whatif.set_adj(WhatIf(), 10, -1000), 11, -1000)
+    d = decide(host, "hierarchical", w=w)
+    assert d.victim_pid == 12  # /a still wins at the top; /a/x has nobody to kill, so /a/y is next
+    assert all(c.pid not in (10, 11) for c in d.ranking)
+
+
+def test_empty_cgroups_are_skipped():
+    # /cache is large (page cache) but holds nothing that can die; /k holds only a kernel thread
+    snap = snapshot(
+        [cgroup("/cache", 900), cgroup("/k", 800), cgroup("/app", 100)],
+        [proc(40, "/k", 50, kernel_thread=True), proc(41, "/app", 80)],
+    )
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert d.victim_pid == 41, policy
+        assert {c.cgroup for c in d.ranking} == {"/app"}, policy
+
+
+def test_an_independent_cgroup_with_only_protected_children_is_not_a_dead_end():
+    snap = snapshot(
+        [cgroup("/big", 500), cgroup("/big/shield", 500), cgroup("/small", 100)],
+        [proc(50, "/big/shield", 400), proc(51, "/small", 90)],
+        whatif=whatif.set_score(WhatIf(), "/big/shield", -1000),
+    )
+    d = decide(snap, "hierarchical")
+    assert d.victim_pid == 51
+
+
+def test_ties_go_to_the_larger_raw_size_then_to_path_order():
+    # /p: 200 MiB with score +50 = 250; /q: 250 MiB with score 0 = 250 → /q is larger raw
+    snap = snapshot(
+        [cgroup("/p", 200), cgroup("/q", 250)],
+        [proc(60, "/p", 190), proc(61, "/q", 240)],
+        whatif=whatif.set_score(WhatIf(), "/p", 50),
+    )
+    d = decide(snap, "hierarchical")
+    assert d.victim_pid == 61
+    assert d.uncertain is None
+    # equal in everything: path order decides, and the decision says so naming both
+    snap = snapshot([cgroup("/q", 250), cgroup("/p", 250)], [proc(61, "/q", 240), proc(60, "/p", 240)])
+    d = decide(snap, "hierarchical")
+    assert d.victim_pid == 60
+    assert "/p" in d.uncertain and "/q" in d.uncertain
+    # the same for two processes in one cgroup: the lower pid, and uncertain
+    snap = snapshot([cgroup("/r", 100)], [proc(71, "/r", 40), proc(70, "/r", 40)])
+    d = decide(snap, "hierarchical")
+    assert d.victim_pid == 70
+    assert "process 70" in d.uncertain and "process 71" in d.uncertain
+
+
+def test_cgroup_size_falls_back_to_its_processes():
+    snap = snapshot(
+        [cgroup("/u"), cgroup("/v", 150)],
+        [proc(80, "/u", 100), proc(81, "/u", 100), proc(82, "/v", 140)],
+    )
+    d = decide(snap, "hierarchical")
+    assert d.victim_pid in (80, 81)
+    top_cgroup = next(c for c in d.ranking if c.pid == d.victim_pid)
+    assert top_cgroup.parts["level"] == "/u"
+
+
+def test_memcg_domain_scales_scores_by_its_own_limit():
+    # domain /lim has a 400 MiB limit: a score of 100 weighs 40 MiB there, not 100
+    snap = snapshot(
+        [cgroup("/lim", 300, memory_max=400 * MiB), cgroup("/lim/a", 150), cgroup("/lim/b", 120), cgroup("/out", 900)],
+        [proc(90, "/lim/a", 140), proc(91, "/lim/b", 110), proc(92, "/out", 880)],
+        whatif=whatif.set_score(WhatIf(), "/lim/b", 100),
+    )
+    d = decide(snap, "hierarchical", domain="/lim")
+    assert d.victim_pid == 91  # 120 + 40 = 160 > 150
+    assert {c.cgroup for c in d.ranking} <= {"/lim/a", "/lim/b"}
+    via = next(c for c in d.ranking if c.pid == 91).parts["via"]
+    assert via == [{"cgroup": "/lim/b", "size": 120 * MiB, "score": 100, "adjusted": 160 * MiB}]
+    snap = snap.replace(whatif=whatif.set_score(WhatIf(), "/lim/b", 20))  # 120 + 8 < 150
+    assert decide(snap, "hierarchical", domain="/lim").victim_pid == 90
+
+
+def test_an_interdependent_domain_dies_whole():
+    snap = snapshot(
+        [cgroup("/job", 300, memory_max=400 * MiB, oom_group=True), cgroup("/job/w", 200)],
+        [proc(95, "/job", 50), proc(96, "/job/w", 190)],
+    )
+    for policy in PROPOSALS:
+        d = decide(snap, policy, domain="/job")
+        assert d.victim_cgroup == "/job", policy
+        assert sorted(d.killed_pids) == [95, 96], policy
+
+
+def test_nothing_to_kill_says_so():
+    snap = snapshot([cgroup("/a", 10)], [proc(1, "/", 50), proc(2, "/a", 10, adj=-1000)])
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert d.kills_nothing, policy
+        assert d.killed_pids == () and d.freed_bytes is None
+        assert "nothing to kill" in d.reason
+
+
+# -- terminal -------------------------------------------------------------------------
+
+
+def test_terminal_and_hierarchical_disagree(host):
+    # hierarchical enters /a (the bigger cgroup) and kills its 150 MiB process;
+    # terminal compares every process at once and kills the 240 MiB one in /b
+    h = decide(host, "hierarchical")
+    t = decide(host, "terminal")
+    assert (h.victim_pid, t.victim_pid) == (10, 20)
+    assert [c.pid for c in t.ranking] == [20, 10, 30, 12, 11, 13]
+
+
+def test_terminal_compares_groups_with_loose_processes(host):
+    w = whatif.set_interdependent(WhatIf(), "/a/y", True)  # a 100 MiB group
+    w = whatif.set_score(w, "/a/y", 200)  # weighs 300 MiB: beats the 240 MiB process
+    d = decide(host, "terminal", w=w)
+    assert d.victim_cgroup == "/a/y"
+    assert sorted(d.killed_pids) == [12, 13]
+    assert d.ranking[0].pid is None and d.ranking[0].cgroup == "/a/y"
+    assert d.ranking[1].pid == 20
+
+
+def test_terminal_takes_the_outermost_group_and_ignores_independent_scores(host):
+    w = whatif.set_interdependent(whatif.set_interdependent(WhatIf(), "/a", True), "/a/x", True)
+    w = whatif.set_score(w, "/b", 500)  # /b is independent: terminal cannot honour it
+    d = decide(host, "terminal", w=w)
+    assert d.victim_cgroup == "/a"
+    assert sorted(d.killed_pids) == [10, 11, 12, 13]
+    assert "do not apply" in d.reason
+    assert [c.cgroup for c in d.ranking if c.pid is None] == ["/a"]
+
+
+# -- cgroup-aware ------------------------------------------------------------------------
+
+
+def test_cgroup_aware_compares_leaves_and_kills_the_largest_inside(host):
+    d = decide(host, "cgroup-aware")
+    # leaves /b 250, /a/x 200, /a/y 100 and the root's own process 100: /b wins
+    assert d.victim_pid == 20
+    # /a/y and the root's process tie at 100 MiB: cgroups come before processes
+    assert [(c.cgroup, c.pid) for c in d.ranking] == [("/b", None), ("/a/x", None), ("/a/y", None), ("/", 30)]
+    assert [c.parts.get("would_kill") for c in d.ranking] == [20, 10, 12, None]
+    assert "leaf /b" in d.reason
+
+
+def test_cgroup_aware_ignores_the_nesting_that_hierarchical_follows():
+    # /team has two leaves of 150 and 155 MiB (305 in all); /solo is one 250 MiB leaf
+    snap = snapshot(
+        [cgroup("/team", 305), cgroup("/team/a", 150), cgroup("/team/b", 155), cgroup("/solo", 250)],
+        [proc(1, "/", 1), proc(100, "/team/a", 140), proc(101, "/team/b", 145), proc(102, "/solo", 240)],
+    )
+    assert decide(snap, "hierarchical").victim_pid == 101
+    assert decide(snap, "cgroup-aware").victim_pid == 102
+
+
+def test_cgroup_aware_sizes_leaves_as_the_series_did():
+    # /cachey has 600 MiB charged, mostly page cache; /anony has 300 MiB of anon memory
+    stat_cache = {"active_anon": 50 * MiB, "inactive_anon": 0, "active_file": 550 * MiB, "unevictable": 0}
+    stat_anon = {"active_anon": 200 * MiB, "inactive_anon": 90 * MiB, "kernel_stack": MiB, "sock": 0,
+                 "unevictable": 0, "slab_unreclaimable": 9 * MiB}
+    snap = snapshot(
+        [cgroup("/cachey", 600, stat=stat_cache), cgroup("/anony", 300, stat=stat_anon, swap_current=0)],
+        [proc(110, "/cachey", 590), proc(111, "/anony", 290)],
+    )
+    aware = decide(snap, "cgroup-aware")
+    assert aware.victim_pid == 111
+    assert aware.ranking[0].parts["size"] == 300 * MiB
+    assert aware.ranking[1].parts["size"] == 50 * MiB
+    assert decide(snap, "hierarchical").victim_pid == 110  # memory.current counts the cache
+
+
+def test_cgroup_aware_kills_the_largest_after_adj_in_the_leaf(host):
+    d = decide(host, "cgroup-aware", w=whatif.set_score(whatif.set_adj(WhatIf(), 11, 150), "/a/x", 100))
+    assert d.ranking[0].cgroup == "/a/x"
+    assert d.victim_pid == 11
+
+
+# -- rankings and evaluate ----------------------------------------------------------------
+
+
+def test_rankings_hold_at_least_ten_entries_with_their_parts():
+    cgroups = [cgroup(f"/s{i}", 10 + i) for i in range(12)]
+    procs = [proc(200 + i, f"/s{i % 12}", 1 + i) for i in range(24)]
+    snap = snapshot(cgroups, procs)
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert len(d.ranking) >= 10, policy
+        for c in d.ranking:
+            assert isinstance(c, Candidate)
+            assert {"size", "score", "adjusted"} <= set(c.parts)
+            assert c.score == c.parts["adjusted"]
+        first = d.ranking[0]
+        assert (first.pid == d.victim_pid) if first.pid is not None else (first.cgroup in (d.victim_cgroup,
+                                                                                               d.victim_pid_cgroup))
+
+
+def test_decisions_are_deterministic(host):
+    assert evaluate(host, names=PROPOSALS) == evaluate(host, names=PROPOSALS)
+
+
+def test_a_failing_policy_does_not_break_the_others(host, monkeypatch):
+    def broken(snapshot, domain, options):
+        raise RuntimeError("boom\nsecond line")
+
+    spec = PolicySpec(name="broken", title="Broken", summary="raises", decide=broken)
+    table = {**registry.policies(), "broken": spec}
+    monkeypatch.setattr(registry, "policies", lambda: table)
+    monkeypatch.setattr(registry, "get", table.__getitem__)
+    decisions = evaluate(host, names=["hierarchical", "broken", "terminal"])
+    assert [d.policy for d in decisions] == ["hierarchical", "broken", "terminal"]
+    assert isinstance(decisions[1], Decision)
+    assert decisions[1].reason == "policy failed: RuntimeError: boom"
+    assert decisions[1].kills_nothing
+    assert decisions[0].victim_pid == 10 and decisions[2].victim_pid == 20
+
+
+def test_parse_option_args():
+    assert parse_option_args([]) == {}
+    with pytest.raises(OptionError, match=r"POLICY\.KEY=VALUE"):
+        parse_option_args(["novalue"])
+    with pytest.raises(OptionError, match="no option"):
+        parse_option_args(["hierarchical.size=1"])
+    with pytest.raises(Exception, match="unknown policy"):
+        parse_option_args(["nosuch.key=1"])
