@@ -121,6 +121,8 @@ def _field(d: dict, key: str, path: str, check: Callable, *, required: bool = Fa
 
 
 def _int_map(v: Any, path: str) -> Mapping[str, int]:
+    if type(v) is dict and all(type(x) is int for x in v.values()):  # the common case, without a path per key
+        return frozen_map(v)
     return frozen_map({k: _int(x, f"{path}.{k}") for k, x in _obj(v, path).items()})
 
 
@@ -162,7 +164,8 @@ def _host(v: Any, path: str) -> Host:
     if mode not in ("v2", "v1", "hybrid", "none"):
         raise SnapshotError(f"{path}.cgroup_mode: expected one of v2, v1, hybrid, none, got {_kind(mode)}")
     sysctl = _obj(d.get("sysctl") or {}, f"{path}.sysctl")
-    page_size = _field(d, "page_size", path, _opt_int) or 4096
+    page_size = _field(d, "page_size", path, _opt_int)
+    page_size = 4096 if page_size is None else page_size
     if page_size <= 0:
         raise SnapshotError(f"{path}.page_size: expected a positive integer, got {page_size}")
     return Host(
@@ -193,9 +196,13 @@ def _trend(v: Any, path: str) -> Trend:
     )
 
 
+def _is_cgroup_path(s: str) -> bool:
+    return s.startswith("/") and (s == "/" or not s.endswith("/")) and "//" not in s
+
+
 def _cgroup_path(v: Any, path: str) -> str:
     s = _str(v, path)
-    if not s.startswith("/") or (s != "/" and s.endswith("/")) or "//" in s:
+    if not _is_cgroup_path(s):
         raise SnapshotError(f"{path}: expected a cgroup path like \"/\" or \"/a/b\", got {_kind(s)}")
     return s
 
@@ -223,6 +230,38 @@ def _adj(v: Any, path: str) -> int:
 
 
 def _process(v: Any, path: str) -> Process:
+    return _valid_process(v) or _checked_process(v, path)
+
+
+def _valid_process(d: Any) -> Process | None:
+    """A well-formed record, checked in bulk: a 10,000-process file must load in well under 0.5 s.
+
+    None sends the record to the field-by-field check, which names what is wrong.
+    """
+    if type(d) is not dict:
+        return None
+    get = d.get
+    pid, cgroup, comm, adj = get("pid"), get("cgroup"), get("comm"), get("oom_score_adj")
+    cmdline, start, kthread = get("cmdline"), get("start_time"), get("kernel_thread")
+    ints = [get(k) for k in _PROCESS_INTS]
+    if not (
+        type(pid) is int and type(cgroup) is str and _is_cgroup_path(cgroup)
+        and (comm is None or type(comm) is str)
+        and (adj is None or (type(adj) is int and -1000 <= adj <= 1000))
+        and (cmdline is None or (type(cmdline) is list and all(type(a) is str for a in cmdline)))
+        and (start is None or type(start) is float or type(start) is int)
+        and (kthread is None or type(kthread) is bool)
+        and all(x is None or type(x) is int for x in ints)
+    ):
+        return None
+    return Process(
+        pid=pid, comm=comm or "", cgroup=cgroup, oom_score_adj=adj or 0, cmdline=tuple(cmdline or ()),
+        start_time=None if start is None else float(start), kernel_thread=bool(kthread),
+        **dict(zip(_PROCESS_INTS, ints, strict=True)),
+    )
+
+
+def _checked_process(v: Any, path: str) -> Process:
     d = _obj(v, path)
     cmdline = _field(d, "cmdline", path, _opt(_list)) or []
     return Process(
@@ -411,15 +450,20 @@ def to_dict(s: Snapshot) -> dict:
 # -- files ---------------------------------------------------------------------
 
 
-def read_bounded(path: str | Path, limit: int = MAX_BYTES) -> bytes:
-    """The file's bytes, gunzipped when it is gzip; refuses more than `limit`."""
+def _mib(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def read_bounded(path: str | Path, limit: int | None = None) -> bytes:
+    """The file's bytes, gunzipped when it is gzip; refuses more than `limit` (default MAX_BYTES)."""
+    limit = MAX_BYTES if limit is None else limit
     if str(path) == "-":
         raw = sys.stdin.buffer.read(limit + 1)
     else:
         with open(path, "rb") as f:
             raw = f.read(limit + 1)
     if len(raw) > limit:
-        raise SnapshotError(f"{path}: larger than {limit >> 20} MiB; refusing to load")
+        raise SnapshotError(f"{path}: larger than {_mib(limit)}; refusing to load")
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
@@ -428,19 +472,25 @@ def read_bounded(path: str | Path, limit: int = MAX_BYTES) -> bytes:
     except (OSError, EOFError, zlib.error) as e:
         raise SnapshotError(f"{path}: broken gzip data ({e})") from None
     if len(data) > limit:
-        raise SnapshotError(f"{path}: expands to more than {limit >> 20} MiB; refusing to load")
+        raise SnapshotError(f"{path}: expands to more than {_mib(limit)}; refusing to load")
     return data
 
 
 def parse_json(raw: bytes, name: str) -> Any:
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)  # UTF-8 only, as the format says
     except UnicodeDecodeError as e:
         raise SnapshotError(f"{name}: not UTF-8 text (byte {e.start})") from None
     except json.JSONDecodeError as e:
         raise SnapshotError(f"{name}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except ValueError as e:  # e.g. an integer longer than Python will convert
+        raise SnapshotError(f"{name}: not valid JSON: {str(e).splitlines()[0]}") from None
     except RecursionError:
         raise SnapshotError(f"{name}: JSON nested too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def load(path: str | Path) -> Snapshot:
@@ -459,7 +509,11 @@ def load(path: str | Path) -> Snapshot:
 
 
 def dumps(s: Snapshot) -> bytes:
-    return json.dumps(to_dict(s), ensure_ascii=False, separators=(",", ":")).encode()
+    d = to_dict(s)
+    try:
+        return json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate (a name that was not UTF-8): \u-escaped, it round-trips exactly
+        return json.dumps(d, separators=(",", ":")).encode()
 
 
 def save(s: Snapshot, path: str | Path) -> None:
