@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from oomtui.model import ROOT, Process, Snapshot
-from oomtui.policies.base import RANKING_MIN, Candidate
+from oomtui.policies.base import RANKING_MIN, Candidate, Decision
 from oomtui.policies.budget import kernel_version, total_pages
 from oomtui.policies.kernel_rules import badness
 
@@ -173,3 +173,42 @@ def parse_paths(raw: str) -> tuple[str, ...]:
     if not out:
         raise ValueError("expected cgroup paths separated by commas")
     return tuple(out)
+
+
+# -- decisions ---------------------------------------------------------------------
+
+
+def _joined(notes: list[str]) -> str | None:
+    return "; ".join(n for n in notes if n) or None
+
+
+def kill_process(
+    policy: str, domain: str, triggered: bool | None, victim: Process, ranking: list[Candidate],
+    reason: str, notes: list[str],
+) -> Decision:
+    """A decision that kills one process, which frees its footprint."""
+    return Decision(
+        policy=policy, domain=domain, triggered=triggered, victim_pid=victim.pid, victim_pid_cgroup=victim.cgroup,
+        killed_pids=(victim.pid,), freed_bytes=victim.footprint, ranking=top(ranking),
+        reason=f"{reason}; {fmt_bytes(victim.footprint)} freed", uncertain=_joined(notes),
+    )
+
+
+def kill_cgroup(
+    snapshot: Snapshot, policy: str, domain: str, triggered: bool | None, path: str, ranking: list[Candidate],
+    reason: str, notes: list[str],
+) -> Decision:
+    """A decision that kills a cgroup with everything below it."""
+    kill = cgroup_kill(snapshot, path)
+    return Decision(
+        policy=policy, domain=domain, triggered=triggered, victim_cgroup=path, killed_pids=kill.pids,
+        freed_bytes=kill.freed_bytes, ranking=top(ranking),
+        reason=f"{reason}; {len(kill.pids)} processes, {fmt_bytes(kill.freed_bytes)} freed", uncertain=_joined(notes),
+    )
+
+
+def kill_nothing(
+    policy: str, domain: str, triggered: bool | None, ranking: list[Candidate], reason: str, notes: list[str],
+) -> Decision:
+    return Decision(policy=policy, domain=domain, triggered=triggered, ranking=top(ranking), reason=reason,
+                    uncertain=_joined(notes))

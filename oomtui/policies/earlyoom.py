@@ -17,7 +17,7 @@ from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
-from oomtui.policies.daemon_common import Score, fmt_bytes, oom_score, parse_regex, score_note, top
+from oomtui.policies.daemon_common import Score, kill_nothing, kill_process, oom_score, parse_regex, score_note
 
 NAME = "earlyoom"
 SCORE_PREFER = 300  # OOM_SCORE_PREFER / BADNESS_PREFER
@@ -227,10 +227,8 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
         notes.append(f"{walk.skipped['unreadable']} processes without oom_score or RSS were left out")
     scope = "" if domain == ROOT else f"; it watches the whole host, not {domain}"
     if victim is None:
-        return Decision(
-            policy=NAME, domain=domain, triggered=triggered, ranking=top(ranking),
-            reason=f"{label} finds no process to kill ({state}){scope}", uncertain="; ".join(notes) or None,
-        )
+        reason = f"{label} finds no process to kill ({state}){scope}"
+        return kill_nothing(NAME, domain, triggered, ranking, reason, notes)
     plain = max(walk.entries, key=key)
     fold_path = " → ".join(str(e.process.pid) for e in trail[-4:])
     differs = (
@@ -244,22 +242,8 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
     if near:
         others = ", ".join(f"pid {e.process.pid} (oom_score {e.score})" for e in near[:3])
         notes.append(f"oom_score is rounded and moves with memory use; {others} within a point")
-    p = victim.process
-    return Decision(
-        policy=NAME,
-        domain=domain,
-        triggered=triggered,
-        victim_pid=p.pid,
-        victim_pid_cgroup=p.cgroup,
-        killed_pids=(p.pid,),
-        freed_bytes=p.footprint,
-        ranking=top(ranking),
-        reason=(
-            f"{label} picks pid {p.pid} {_why(victim, sort_by_rss)}; {fmt_bytes(p.footprint)} freed"
-            f" ({state}){differs}{scope}"
-        ),
-        uncertain="; ".join(notes) or None,
-    )
+    reason = f"{label} picks pid {victim.process.pid} {_why(victim, sort_by_rss)} ({state}){differs}{scope}"
+    return kill_process(NAME, domain, triggered, victim.process, ranking, reason, notes)
 
 
 POLICIES = (

@@ -16,7 +16,15 @@ from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
-from oomtui.policies.daemon_common import Score, fmt_bytes, oom_score, parse_int_min, score_note, top
+from oomtui.policies.daemon_common import (
+    Score,
+    fmt_bytes,
+    kill_nothing,
+    kill_process,
+    oom_score,
+    parse_int_min,
+    score_note,
+)
 
 NAME = "nohang"
 PROPERTIES = ("NAME", "CMDLINE", "UID", "CGROUP_V1", "CGROUP_V2", "ENVIRON", "REALPATH", "CWD")
@@ -139,29 +147,15 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
     scope = "" if domain == ROOT else f"; it watches the whole host, not {domain}"
     best = ordered[0] if ordered else None
     if best is None or best.badness < opts["min_badness"]:
-        return Decision(
-            policy=NAME, domain=domain, triggered=triggered, ranking=top(ranking),
-            reason=f"nohang finds no process with badness >= {opts['min_badness']} ({state}){scope}",
-            uncertain="; ".join(notes) or None,
-        )
+        reason = f"nohang finds no process with badness >= {opts['min_badness']} ({state}){scope}"
+        return kill_nothing(NAME, domain, triggered, ranking, reason, notes)
     ties = [r for r in ordered[1:] if r.badness == best.badness]
     if ties:
         notes.append(f"badness tie with {', '.join(f'pid {r.process.pid}' for r in ties[:3])}: "
                      "the first in /proc order wins, which a pid wrap-around can change")
     p = best.process
-    return Decision(
-        policy=NAME,
-        domain=domain,
-        triggered=triggered,
-        victim_pid=p.pid,
-        victim_pid_cgroup=p.cgroup,
-        killed_pids=(p.pid,),
-        freed_bytes=p.footprint,
-        ranking=top(ranking),
-        reason=f"nohang picks pid {p.pid} {p.comm!r} with badness {best.badness}; "
-        f"{fmt_bytes(p.footprint)} freed ({state}){scope}",
-        uncertain="; ".join(notes) or None,
-    )
+    reason = f"nohang picks pid {p.pid} {p.comm!r} with badness {best.badness} ({state}){scope}"
+    return kill_process(NAME, domain, triggered, p, ranking, reason, notes)
 
 
 POLICIES = (
