@@ -12,7 +12,8 @@ Directory layout (everything a reader needs is in the names and the index):
                                           kind, domain, victim_pid, victim_comm
 
 Samples are taken every `interval` seconds and at once when memory
-pressure rises (a PSI trigger, "some" 150 ms stalled within 1 s). Old
+pressure rises (a PSI trigger, "some" 150 ms stalled within 1 s, or
+300 ms within 2 s where the recorder lacks CAP_SYS_RESOURCE). Old
 samples go when they are older than `keep` or when the samples take more
 than `max_bytes`, oldest first — except a sample an event points at, which
 stays as long as its event. Every file is written whole (write to a
@@ -45,7 +46,8 @@ EVENTS = "events"
 INDEX = "index.jsonl"
 META = "recording.json"
 SAMPLE_SUFFIX = ".json.gz"
-PSI_TRIGGER = b"some 150000 1000000\0"  # 150 ms of stall within any 1 s window
+# 150 ms of stall within any 1 s window; without CAP_SYS_RESOURCE the window must be a multiple of 2 s.
+PSI_TRIGGERS = (b"some 150000 1000000\0", b"some 300000 2000000\0")
 _NAME_FORMAT = "%Y%m%dT%H%M%S.%f"
 
 
@@ -193,12 +195,15 @@ class PressureTrigger:
     """A PSI trigger on memory: its fd polls POLLPRI when stalls pass the threshold."""
 
     def __init__(self, path: str = "/proc/pressure/memory") -> None:
-        self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            os.write(self.fd, PSI_TRIGGER)
-        except OSError:
-            os.close(self.fd)
-            raise
+        for trigger in PSI_TRIGGERS:
+            self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+            try:
+                os.write(self.fd, trigger)
+                return
+            except OSError as e:
+                os.close(self.fd)
+                error = e
+        raise error
 
     def fileno(self) -> int:
         return self.fd
