@@ -5,6 +5,8 @@ which re-checks every identity, acts, and audits. `--read-only` and loaded
 snapshots have no actor at all.
 """
 
+from oomtui.act.actor import HostActor
+from oomtui.act.audit import AuditLog, AuditLogError, default_audit_path
 from oomtui.act.plan import (
     KillPlan,
     KnobWrite,
@@ -20,6 +22,9 @@ from oomtui.act.results import Actor, KillReport, KnobResult, Outcome
 
 __all__ = [
     "Actor",
+    "AuditLog",
+    "AuditLogError",
+    "HostActor",
     "KillPlan",
     "KillReport",
     "KnobResult",
@@ -27,6 +32,7 @@ __all__ = [
     "Outcome",
     "PlanError",
     "Target",
+    "default_audit_path",
     "plan_cgroup_kill",
     "plan_decision_kill",
     "plan_knob_writes",

@@ -24,10 +24,11 @@ class Outcome:
     detail: str
     start_time: float | None = None
     status: str = ""  # short key for counting: killed, gone, denied, changed, refused, spared, failed
+    planned: bool = True  # False: it joined a killed cgroup after the snapshot, and died with it
 
     def to_json(self) -> dict:
         return {"pid": self.pid, "comm": self.comm, "start_time": self.start_time, "ok": self.ok,
-                "status": self.status, "detail": self.detail}
+                "status": self.status, "planned": self.planned, "detail": self.detail}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class KillReport:
     plan: KillPlan
     outcomes: tuple[Outcome, ...]
     summary: str
+    method: str = ""  # how cgroups were killed (cgroup.kill, frozen, one by one), for the record
 
     @property
     def ok(self) -> bool:
@@ -59,19 +61,25 @@ class Actor(Protocol):
 
 _WORDS = {
     "killed": "killed", "gone": "already gone", "denied": "not permitted", "changed": "identity changed",
-    "refused": "refused", "spared": "spared", "failed": "failed",
+    "failed": "failed", "spared": "spared", "refused": "refused",
 }
 
 
 def summarize(plan: KillPlan, outcomes: Sequence[Outcome]) -> str:
-    """One line: "3 of 3 processes killed", or the counts by result."""
+    """One line: "3 of 3 processes killed", or the counts by result ("2 killed, 1 already gone")."""
     verb = "killed" if plan.signal_name == "SIGKILL" else f"sent {plan.signal_name}"
+    joined = sum(1 for o in outcomes if not o.planned and o.status == "killed")
+    outcomes = [o for o in outcomes if o.planned or o.status != "killed"]
     counts = Counter(o.status for o in outcomes)
-    total = len(outcomes)
-    if total == 0:
-        return "nothing to do: no processes"
-    if counts["killed"] == total:
-        return f"{total} of {total} {'process' if total == 1 else 'processes'} {verb}"
-    parts = [f"{n} {_WORDS.get(s, s)}" if s != "killed" else f"{n} {verb}"
-             for s, n in sorted(counts.items(), key=lambda kv: list(_WORDS).index(kv[0]) if kv[0] in _WORDS else 99)]
+    if not outcomes and not joined:
+        return "nothing done: no processes to signal"
+    acted = len(outcomes) - counts["spared"] - counts["refused"]
+    parts = []
+    if acted and counts["killed"] == acted:
+        parts.append(f"{acted} of {acted} {'process' if acted == 1 else 'processes'} {verb}")
+    elif counts["killed"]:
+        parts.append(f"{counts['killed']} {verb}")
+    parts += [f"{counts[s]} {words}" for s, words in _WORDS.items() if s != "killed" and counts[s]]
+    if joined:
+        parts.append(f"{'and ' if parts else ''}{joined} more that joined the cgroup during the kill")
     return ", ".join(parts)

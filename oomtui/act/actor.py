@@ -1,0 +1,76 @@
+"""The real actor: re-checks, acts on this host, and audits every action."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from oomtui.act.audit import AuditLog
+from oomtui.act.kill import Hierarchy, kill_cgroups, kill_targets, plan_outcomes
+from oomtui.act.knobs import apply_write
+from oomtui.act.plan import KillPlan, KnobWrite
+from oomtui.act.procfs import protected_pids
+from oomtui.act.results import KillReport, KnobResult, Outcome, summarize
+from oomtui.model import is_within
+
+
+class HostActor:
+    """Carries out confirmed plans on the live host.
+
+    `layout` is an `oomtui.collect.layout.CgroupLayout` (detected when not
+    given): cgroup paths in plans are relative to its `memory_root`.
+    """
+
+    def __init__(self, audit_log: Path | str | None = None, layout: object | None = None) -> None:
+        self.audit = AuditLog(audit_log)
+        self._layout = layout
+
+    @property
+    def layout(self) -> object:
+        if self._layout is None:
+            from oomtui.collect.layout import detect_layout
+
+            self._layout = detect_layout()
+        return self._layout
+
+    def _hierarchy(self) -> Hierarchy | None:
+        root = getattr(self.layout, "memory_root", None)
+        if root is None:
+            return None
+        return Hierarchy(Path(root), getattr(self.layout, "mode", None) == "v2")
+
+    def check(self) -> None:
+        """Raise AuditLogError before the user is asked, if actions could not be audited."""
+        self.audit.check()
+
+    def kill(self, plan: KillPlan) -> KillReport:
+        with self.audit.opened() as log:
+            protected = protected_pids()
+            outcomes = plan_outcomes(plan)
+            alone = [t for t in plan.targets if not any(is_within(t.cgroup, c) for c in plan.cgroups)]
+            outcomes += kill_targets(alone, plan.signal, protected)
+            method = ""
+            if plan.cgroups:
+                hierarchy = self._hierarchy()
+                if hierarchy is None:
+                    outcomes += [Outcome(t.pid, t.comm, False, "failed: no memory cgroups are mounted",
+                                         t.start_time, "failed") for t in plan.targets if t not in alone]
+                else:
+                    killed, method = kill_cgroups(plan, hierarchy, protected)
+                    outcomes += killed
+            summary = summarize(plan, outcomes)
+            problem = log.record("kill", plan.to_json(), {
+                "summary": summary, "method": method, "outcomes": [o.to_json() for o in outcomes],
+            })
+        return KillReport(plan, tuple(outcomes), summary if problem is None else f"{summary}; {problem}", method)
+
+    def apply(self, writes: Sequence[KnobWrite]) -> list[KnobResult]:
+        results = []
+        with self.audit.opened() as log:
+            for w in writes:
+                result = apply_write(w, self.layout)
+                problem = log.record("knob", w.to_json(), {"ok": result.ok, "detail": result.detail})
+                if problem is not None:
+                    result = KnobResult(w, result.ok, f"{result.detail}; {problem}")
+                results.append(result)
+        return results

@@ -1,0 +1,278 @@
+"""Killing real processes and real cgroups on this machine, through HostActor."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from oomtui.act import (
+    AuditLogError,
+    HostActor,
+    KillPlan,
+    Target,
+    plan_cgroup_kill,
+    plan_process_kill,
+    protected_pids,
+)
+from oomtui.act.procfs import facts
+from oomtui.collect import collect_snapshot
+from oomtui.collect.layout import CgroupLayout, detect_layout
+from oomtui.model import Cgroup, Host, Process, Snapshot
+from tests.support.hog import Hog, spawn_hog
+
+_FORKER = r"""
+import os, signal, sys, time
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+while True:
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+    time.sleep(0.02)
+"""
+
+
+def _forker(cgroup_dir: Path) -> Hog:
+    p = subprocess.Popen([sys.executable, "-c", _FORKER, str(cgroup_dir / "cgroup.procs")], stdout=subprocess.PIPE)
+    assert p.stdout is not None and p.stdout.readline().strip() == b"ready"
+    return Hog("forker", p)
+
+
+def _exit_code(popen: subprocess.Popen, timeout: float = 10) -> int | None:
+    try:
+        return popen.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _audit(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def audit(tmp_path) -> Path:
+    return tmp_path / "state" / "audit.jsonl"
+
+
+@pytest.fixture
+def hogs():
+    """Processes a test starts; every one is killed and reaped afterwards."""
+    started: list[Hog] = []
+    yield started
+    for h in started:
+        h.kill()
+
+
+@pytest.fixture
+def actor(audit) -> HostActor:
+    return HostActor(audit_log=audit, layout=detect_layout())
+
+
+@pytest.fixture
+def v2cg():
+    """A cgroup on the cgroup2 mount under our own v2 cgroup, for cgroup.kill and cgroup.freeze."""
+    layout = detect_layout()
+    if os.geteuid() != 0 or layout.v2_root is None:
+        pytest.skip("needs root and a cgroup2 mount")
+    lines = Path("/proc/self/cgroup").read_text().splitlines()
+    own = next(line.split(":", 2)[2] for line in lines if line.startswith("0::"))
+    path = f"{own.rstrip('/')}/oomtui-test-{uuid.uuid4().hex[:8]}"
+    d = layout.v2_root / path.lstrip("/")
+    d.mkdir()
+    try:
+        yield CgroupLayout("v2", layout.v2_root, layout.v2_root, None), path, d
+    finally:
+        if (d / "cgroup.kill").exists():
+            (d / "cgroup.kill").write_text("1")
+        for _ in range(200):
+            try:
+                d.rmdir()
+                break
+            except OSError:
+                time.sleep(0.02)
+
+
+def test_kill_one_process_leaves_its_neighbours_alive(memcg, actor, audit, hogs):
+    victim = spawn_hog("victim", 8, cgroup_dir=memcg.dir)
+    sentinels = [spawn_hog("sentinel", 1, cgroup_dir=memcg.dir), spawn_hog("outside", 1)]
+    hogs += [victim, *sentinels]
+    plan = plan_process_kill(collect_snapshot(), victim.pid, protected_pids=protected_pids())
+    assert [t.pid for t in plan.targets] == [victim.pid]
+    report = actor.kill(plan)
+    assert [(o.pid, o.ok, o.detail) for o in report.outcomes] == [(victim.pid, True, "killed")]
+    assert report.summary == "1 of 1 process killed"
+    assert _exit_code(victim.popen) == -signal.SIGKILL
+    assert all(s.alive() for s in sentinels)
+    [entry] = _audit(audit)
+    assert entry["action"] == "kill" and entry["uid"] == os.getuid()
+    assert entry["asked"]["targets"][0]["pid"] == victim.pid
+    assert entry["asked"]["targets"][0]["start_time"] == plan.targets[0].start_time
+    assert entry["result"]["outcomes"][0]["status"] == "killed"
+
+
+def test_sigterm_is_sent_as_asked(memcg, actor, hogs):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    plan = plan_process_kill(collect_snapshot(), victim.pid, signal=signal.SIGTERM)
+    assert actor.kill(plan).summary == "1 of 1 process sent SIGTERM"
+    assert _exit_code(victim.popen) == -signal.SIGTERM
+
+
+def test_a_changed_start_time_refuses_and_signals_nothing(memcg, actor, audit, hogs):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    snap = collect_snapshot()
+    seen = snap.process(victim.pid)
+    assert seen is not None and seen.start_time is not None
+    older = replace(seen, start_time=seen.start_time - 30)
+    stale = snap.replace(processes=tuple(older if p.pid == victim.pid else p for p in snap.processes))
+    report = actor.kill(plan_process_kill(stale, victim.pid))
+    [o] = report.outcomes
+    assert not o.ok and o.status == "changed"
+    assert o.detail.startswith(f"identity changed: pid {victim.pid} now belongs to a process started at ")
+    assert o.detail.endswith("refusing")
+    time.sleep(0.3)
+    assert victim.alive()
+    assert _audit(audit)[0]["result"]["outcomes"][0]["status"] == "changed"
+
+
+def test_a_process_that_is_already_gone_is_reported_so(memcg, actor):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    plan = plan_process_kill(collect_snapshot(), victim.pid)
+    victim.kill()
+    [o] = actor.kill(plan).outcomes
+    assert (o.ok, o.status, o.detail) == (False, "gone", "no such process (already gone)")
+
+
+def test_refusals_hold_even_for_a_plan_built_by_hand(actor, audit):
+    """The actor re-checks: init, a kernel thread, oomtui itself and its parent are never signalled.
+
+    SIGCONT keeps the test harmless should the check ever fail; the status would then say "killed".
+    """
+    me, parent, kthreadd = facts(os.getpid()), facts(os.getppid()), facts(2)
+    assert kthreadd.kernel_thread
+    targets = tuple(Target(f.pid, f.start_time, f.comm, "/", 0, 0) for f in (facts(1), kthreadd, me, parent))
+    report = actor.kill(KillPlan("by hand", signal.SIGCONT, targets))
+    assert [(o.pid, o.status, o.detail) for o in report.outcomes] == [
+        (1, "refused", "refused: host init (pid 1)"),
+        (2, "refused", "refused: kernel thread"),
+        (me.pid, "refused", "refused: oomtui itself or its parent chain (the shell and terminal it runs in)"),
+        (parent.pid, "refused", "refused: oomtui itself or its parent chain (the shell and terminal it runs in)"),
+    ]
+    assert report.summary == "4 refused"
+    assert [o["status"] for o in _audit(audit)[0]["result"]["outcomes"]] == ["refused"] * 4
+
+
+def test_the_planner_refuses_them_from_a_live_snapshot():
+    snap, protected = collect_snapshot(), protected_pids()
+    for pid in (1, 2, os.getpid(), os.getppid()):
+        plan = plan_process_kill(snap, pid, protected_pids=protected)
+        assert plan.targets == () and [t.pid for t, _ in plan.refused] == [pid]
+
+
+def _v2_snapshot(path: str, d: Path, adj: dict[int, int] | None = None) -> Snapshot:
+    """The collector reads memory cgroups, and this cgroup2 mount has no memory controller: list it by hand."""
+    procs = []
+    for pid in (int(x) for x in (d / "cgroup.procs").read_text().split()):
+        f = facts(pid)
+        procs.append(Process(pid, f.comm, path, (adj or {}).get(pid, 0), ppid=f.ppid, start_time=f.start_time))
+    host = Host("here", None, 4096, None, None, None, None, "v2")
+    return Snapshot(host=host, cgroups=(Cgroup("/"), Cgroup(path)), processes=tuple(procs))
+
+
+def _fill(cgroup_dir: Path, plain: int, forkers: int) -> list[Hog]:
+    hogs = [spawn_hog(f"member{i}", 1, cgroup_dir=cgroup_dir) for i in range(plain)]
+    return hogs + [_forker(cgroup_dir) for _ in range(forkers)]
+
+
+def _bystanders(memcg) -> list[Hog]:
+    beside = memcg.child("bystander")
+    return [spawn_hog("outside", 1, cgroup_dir=beside.dir), spawn_hog("parent", 1, cgroup_dir=memcg.dir)]
+
+
+def test_kill_a_v1_cgroup_of_20_with_forking_members_empties_it(memcg, actor, audit, hogs):
+    victim = memcg.child("victim")
+    members = _fill(victim.dir, 12, 4) + _fill(victim.child("inner").dir, 3, 1)
+    bystanders = _bystanders(memcg)
+    hogs += [*members, *bystanders]
+    time.sleep(0.3)  # let the forkers fork
+    plan = plan_cgroup_kill(collect_snapshot(), victim.path, protected_pids=protected_pids())
+    assert len(plan.targets) >= 20 and plan.cgroups == (victim.path,)
+    report = actor.kill(plan)
+    assert victim.pids() == []
+    assert all(_exit_code(m.popen) == -signal.SIGKILL for m in members)
+    assert report.method == "signalled one by one until the cgroup was empty"
+    gone = {o.pid for o in report.outcomes if o.status == "gone"}
+    assert {o.pid for o in report.outcomes if o.ok} >= {t.pid for t in plan.targets} - gone
+    assert all(b.alive() for b in bystanders)
+    [entry] = _audit(audit)
+    assert entry["asked"]["cgroups"] == [victim.path]
+    assert len(entry["result"]["outcomes"]) == len(report.outcomes)
+
+
+def test_kill_a_v2_cgroup_uses_cgroup_kill_and_empties_it(v2cg, audit, hogs):
+    layout, path, d = v2cg
+    hogs += [*_fill(d, 16, 4), spawn_hog("outside", 1)]
+    time.sleep(0.3)
+    plan = plan_cgroup_kill(_v2_snapshot(path, d), path, protected_pids=protected_pids())
+    assert len(plan.targets) >= 20
+    report = HostActor(audit, layout).kill(plan)
+    assert report.method == "the kernel's cgroup.kill"
+    assert (d / "cgroup.procs").read_text() == ""
+    assert (d / "cgroup.freeze").read_text().strip() == "0"  # thawed again
+    assert all(o.ok for o in report.outcomes)
+    assert hogs[-1].alive()
+
+
+def test_v2_group_kill_spares_the_planned_minus_1000_process_and_thaws(v2cg, audit, hogs):
+    """cgroup.kill would take everyone, so a spared member makes the actor kill one by one, frozen."""
+    layout, path, d = v2cg
+    keeper = spawn_hog("keeper", 1, cgroup_dir=d)
+    hogs += [keeper, *_fill(d, 4, 2)]
+    # This machine forbids setting -1000, so the snapshot says it (as it would on another host).
+    plan = plan_cgroup_kill(_v2_snapshot(path, d, {keeper.pid: -1000}), path)
+    assert [t.pid for t, _ in plan.spared] == [keeper.pid]
+    report = HostActor(audit, layout).kill(plan)
+    assert report.method.startswith("frozen (cgroup.freeze)")
+    assert [int(x) for x in (d / "cgroup.procs").read_text().split()] == [keeper.pid]
+    assert keeper.alive()
+    assert (d / "cgroup.freeze").read_text().strip() == "0"
+    spared = [o for o in report.outcomes if o.status == "spared"]
+    assert [o.pid for o in spared] == [keeper.pid] and "-1000" in spared[0].detail
+
+
+def test_v1_group_kill_spares_the_planned_minus_1000_process(memcg, actor, hogs):
+    victim = memcg.child("victim")
+    keeper = spawn_hog("keeper", 1, cgroup_dir=victim.dir)
+    hogs += [keeper, *_fill(victim.dir, 3, 1)]
+    snap = collect_snapshot()
+    snap = snap.replace(processes=tuple(
+        replace(p, oom_score_adj=-1000) if p.pid == keeper.pid else p for p in snap.processes))
+    report = actor.kill(plan_cgroup_kill(snap, victim.path))
+    assert victim.pids() == [keeper.pid] and keeper.alive()
+    assert ", 1 spared" in report.summary
+
+
+def test_an_unwritable_audit_log_refuses_to_act(memcg, tmp_path, hogs):
+    (tmp_path / "not-a-dir").write_text("")
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    actor = HostActor(tmp_path / "not-a-dir" / "audit.jsonl", detect_layout())
+    plan = plan_process_kill(collect_snapshot(), victim.pid)
+    with pytest.raises(AuditLogError, match=r"cannot write the audit log .*nothing was done"):
+        actor.check()
+    with pytest.raises(AuditLogError):
+        actor.kill(plan)
+    time.sleep(0.2)
+    assert victim.alive()
