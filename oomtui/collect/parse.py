@@ -141,9 +141,10 @@ def status_uid(data: bytes) -> int | None:
 
 
 def cmdline(data: bytes | None) -> tuple[str, ...]:
+    """Arguments end in NUL each; only the last NUL is dropped, so empty arguments stay."""
     if not data:
         return ()
-    return tuple(arg.decode(errors="replace") for arg in data.rstrip(b"\0").split(b"\0"))
+    return tuple(arg.decode(errors="replace") for arg in data.removesuffix(b"\0").split(b"\0"))
 
 
 def proc_cgroup(data: bytes | None, v1_memory: bool) -> str | None:

@@ -1,0 +1,108 @@
+"""How long a live collection takes next to `ps`, with thousands of extra processes.
+
+Spawns PROCS sleeping processes spread over CGROUPS memory cgroups below our
+own memory cgroup (a small Python parent that forks them; they die with it),
+then times `ps -eo pid,ppid,rss,vsz,uid,comm,args`, a cold collection (a new
+Collector) and a warm one (the same Collector again, as a recorder samples),
+interleaved, and prints the medians and this process's peak RSS. Everything
+it creates is removed at the end. Needs root and a writable memory cgroup.
+
+    .venv/bin/python bench/bench_collect.py [--procs 5000] [--cgroups 200] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from oomtui.collect import Collector
+from tests.support.cgroups import test_cgroup, why_no_memcg
+
+PS = ["ps", "-eo", "pid,ppid,rss,vsz,uid,comm,args"]
+
+# Reads cgroup directories from stdin's first line, moves itself into each in
+# turn and forks its share of children there; the children sleep until the
+# spawner dies (PR_SET_PDEATHSIG), and the spawner lives until stdin closes.
+_SPAWNER = r"""
+import ctypes, os, signal, sys
+dirs, per = sys.stdin.readline().rstrip("\n").split("\t"), int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+for d in dirs:
+    with open(os.path.join(d, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+    for _ in range(per):
+        if os.fork() == 0:
+            libc.prctl(1, signal.SIGKILL)
+            while True:
+                signal.pause()
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def spawn(dirs: list[Path], per: int) -> subprocess.Popen:
+    p = subprocess.Popen(
+        [sys.executable, "-S", "-c", _SPAWNER, str(per)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert p.stdin is not None and p.stdout is not None
+    p.stdin.write("\t".join(map(str, dirs)) + "\n")
+    p.stdin.flush()
+    if p.stdout.readline().strip() != "ready":
+        raise SystemExit("spawner failed")
+    return p
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--procs", type=int, default=5000)
+    ap.add_argument("--cgroups", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=7)
+    args = ap.parse_args()
+    reason = why_no_memcg()
+    if reason:
+        print(f"bench_collect: cannot run: {reason}", file=sys.stderr)
+        return 1
+    with test_cgroup("oomtui-bench") as top:
+        dirs = [top.child(f"g{i:03d}").dir for i in range(args.cgroups)]
+        start = time.perf_counter()
+        spawner = spawn(dirs, args.procs // args.cgroups)
+        print(f"spawned {args.procs} processes in {args.cgroups} cgroups in {time.perf_counter() - start:.1f} s")
+        try:
+            warm = Collector()
+            warm.collect()
+            ps, cold, hot = [], [], []
+            for _ in range(args.rounds):
+                ps.append(timed(lambda: subprocess.run(PS, stdout=subprocess.PIPE, check=True)))
+                cold.append(timed(lambda: Collector().collect()))
+                hot.append(timed(warm.collect))
+            snap = warm.collect()
+        finally:
+            assert spawner.stdin is not None
+            spawner.stdin.close()
+            spawner.wait()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ps_s, cold_s, hot_s = (statistics.median(x) for x in (ps, cold, hot))
+    print(f"host: {len(snap.processes)} processes, {len(snap.cgroups)} memory cgroups, {os.cpu_count()} cpus")
+    print(f"ps -eo ...:       {ps_s * 1000:7.1f} ms (median of {args.rounds})")
+    print(f"collect, cold:    {cold_s * 1000:7.1f} ms  = {cold_s / ps_s:.2f} x ps")
+    print(f"collect, warm:    {hot_s * 1000:7.1f} ms  = {hot_s / ps_s:.2f} x ps")
+    print(f"peak RSS:         {peak:7.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
