@@ -1,0 +1,113 @@
+"""Knob writes on real processes and real cgroups, with the kernel's refusals in words."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oomtui.act import HostActor, KnobWrite, plan_knob_writes
+from oomtui.act.knobs import NO_OOM_GROUP_V1
+from oomtui.collect import collect_snapshot
+from oomtui.collect.layout import detect_layout
+from oomtui.model import CgroupEdit, ProcessEdit, WhatIf
+from tests.support.hog import spawn_hog
+
+
+@pytest.fixture
+def audit(tmp_path) -> Path:
+    return tmp_path / "audit.jsonl"
+
+
+@pytest.fixture
+def actor(audit) -> HostActor:
+    return HostActor(audit, detect_layout())
+
+
+@pytest.fixture
+def hog(memcg):
+    h = spawn_hog("knobbed", 0, cgroup_dir=memcg.dir, adj=0)
+    yield h
+    h.kill()
+
+
+def _adj(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/oom_score_adj").read_text())
+
+
+def _adj_write(hog, value: int, start_shift: float = 0.0) -> KnobWrite:
+    p = collect_snapshot().process(hog.pid)
+    assert p is not None and p.start_time is not None
+    return KnobWrite("oom_score_adj", f"set {value}", value, pid=hog.pid, start_time=p.start_time + start_shift)
+
+
+def test_raising_oom_score_adj_from_a_what_if_edit(hog, actor, audit):
+    snap = collect_snapshot()
+    writes = plan_knob_writes(snap, WhatIf(processes={hog.pid: ProcessEdit(oom_score_adj=500)}))
+    [result] = actor.apply(writes)
+    assert result.ok, result.detail
+    assert result.detail == f"oom_score_adj of {hog.pid} (knobbed) is now 500 (was 0)"
+    assert _adj(hog.pid) == 500
+    [entry] = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert entry["action"] == "knob" and entry["asked"]["pid"] == hog.pid and entry["asked"]["value"] == 500
+    assert entry["result"] == {"ok": True, "detail": result.detail}
+
+
+def test_lowering_below_what_the_process_may_lower_to_names_the_missing_capability(hog, actor, audit):
+    """Down to 0 (the floor the hog inherited) the kernel allows it; below needs CAP_SYS_RESOURCE."""
+    assert actor.apply([_adj_write(hog, 500)])[0].ok
+    assert actor.apply([_adj_write(hog, 100)])[0].ok
+    [result] = actor.apply([_adj_write(hog, -100)])
+    assert not result.ok
+    assert result.detail == ("not allowed: lowering oom_score_adj to -100 needs CAP_SYS_RESOURCE, "
+                             "which oomtui does not have even though it runs as root")
+    assert _adj(hog.pid) == 100
+    assert [json.loads(line)["result"]["ok"] for line in audit.read_text().splitlines()] == [True, True, False]
+
+
+def test_a_changed_identity_writes_nothing(hog, actor):
+    [result] = actor.apply([_adj_write(hog, 700, start_shift=-30)])
+    assert not result.ok and result.detail.startswith(f"identity changed: pid {hog.pid} now belongs to")
+    assert _adj(hog.pid) == 0
+
+
+def test_oom_group_on_cgroup_v1_says_the_kernel_has_none(memcg, actor, audit):
+    assert detect_layout().mode in ("v1", "hybrid")
+    snap = collect_snapshot()
+    [write] = plan_knob_writes(snap, WhatIf(cgroups={memcg.path: CgroupEdit(interdependent=True)}))
+    [result] = actor.apply([write])
+    assert (result.ok, result.detail) == (False, NO_OOM_GROUP_V1)
+    assert json.loads(audit.read_text())["result"]["detail"] == NO_OOM_GROUP_V1
+
+
+def test_daemon_xattrs_are_set_and_removed(memcg, actor):
+    snap = collect_snapshot()
+    [write] = plan_knob_writes(snap, WhatIf(cgroups={memcg.path: CgroupEdit(xattrs={"user.oomd_avoid": "1"})}))
+    assert actor.apply([write])[0].ok
+    assert os.getxattr(memcg.dir, "user.oomd_avoid") == b"1"
+    snap = collect_snapshot()
+    assert snap.cgroup(memcg.path).xattrs.get("user.oomd_avoid") == "1"
+    [write] = plan_knob_writes(snap, WhatIf(cgroups={memcg.path: CgroupEdit(xattrs={"user.oomd_avoid": None})}))
+    [result] = actor.apply([write])
+    assert result.ok and result.detail == f"removed user.oomd_avoid from {memcg.path}"
+    assert "user.oomd_avoid" not in os.listxattr(memcg.dir)
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv to drop CAP_SYS_ADMIN")
+def test_trusted_xattrs_without_cap_sys_admin_say_so(memcg, audit):
+    code = (
+        "import sys; from oomtui.act import HostActor, KnobWrite;"
+        "[r] = HostActor(sys.argv[1]).apply([KnobWrite('xattr', 'x', '1', cgroup=sys.argv[2],"
+        " name='trusted.oomd_prefer')]); print(r.ok, r.detail)"
+    )
+    out = subprocess.run(
+        ["setpriv", "--bounding-set", "-sys_admin", "--", sys.executable, "-c", code, str(audit), memcg.path],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent,
+    ).stdout
+    assert out == "False not allowed: trusted.* xattrs need CAP_SYS_ADMIN\n"
+    assert "trusted.oomd_prefer" not in os.listxattr(memcg.dir)
