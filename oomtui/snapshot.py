@@ -323,7 +323,8 @@ def from_dict(data: Any) -> Snapshot:
         raise SnapshotError(f"$.format: expected \"{FORMAT}\", got {_kind(d.get('format'))} (not an oomtui snapshot)")
     version = d.get("version")
     if version != VERSION:
-        raise SnapshotError(f"$.version: this oomtui reads version {VERSION}, got {_kind(version)}")
+        got = json.dumps(version)[:20] if isinstance(version, (int, float)) else _kind(version)
+        raise SnapshotError(f"$.version: this oomtui reads version {VERSION}, got {got}")
     source = _field(d, "source", "$", _opt(_str)) or "live"
     if source not in ("live", "kernel-log", "synthetic"):
         raise SnapshotError(f"$.source: expected live, kernel-log or synthetic, got {_kind(source)}")
@@ -482,9 +483,10 @@ def parse_json(raw: bytes, name: str) -> Any:
     except UnicodeDecodeError as e:
         raise SnapshotError(f"{name}: not UTF-8 text (byte {e.start})") from None
     except json.JSONDecodeError as e:
-        raise SnapshotError(f"{name}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except ValueError as e:  # e.g. an integer longer than Python will convert
-        raise SnapshotError(f"{name}: not valid JSON: {str(e).splitlines()[0]}") from None
+        where = f"line {e.lineno} column {e.colno}"
+        raise SnapshotError(f"{name}: not valid JSON: {e.msg.removesuffix(' at')} at {where}") from None
+    except ValueError as e:  # NaN, or an integer longer than Python converts ("Exceeds the limit ...: advice")
+        raise SnapshotError(f"{name}: not valid JSON: {str(e).split(':')[0]}") from None
     except RecursionError:
         raise SnapshotError(f"{name}: JSON nested too deeply") from None
 
