@@ -1,0 +1,254 @@
+"""Words for the selection, the verdicts and the ranking, as Rich `Text`.
+
+Every value from a snapshot (names, cmdlines, paths, xattrs, stat keys) is
+passed through `printable`, then appended as plain text: never markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from rich.text import Text
+
+from oomtui import whatif
+from oomtui.model import Cgroup, Snapshot
+from oomtui.policies.base import Candidate, Decision
+from oomtui.text import printable
+from oomtui.tui import fmt
+from oomtui.tui.evaluation import Evaluation
+from oomtui.tui.palette import Palette
+
+TOP = 10
+
+
+def when(epoch: float | None) -> str:
+    if epoch is None:
+        return "unknown"
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def sized(n: int | None) -> str:
+    return "unknown" if n is None else f"{fmt.size(n)} ({n} B)"
+
+
+class _Lines:
+    def __init__(self, pal: Palette) -> None:
+        self.text = Text()
+        self.pal = pal
+
+    def head(self, title: str) -> None:
+        if self.text:
+            self.text.append("\n")
+        self.text.append(title + "\n", style=self.pal.heading)
+
+    def row(self, name: str, value: str, style: str = "") -> None:
+        self.text.append(f"  {name}: ", style=self.pal.dim)
+        self.text.append(value + "\n", style=style)
+
+    def mapping(self, values: Mapping[str, object], empty: str = "none") -> None:
+        if not values:
+            self.row("", empty)
+            return
+        for k in sorted(values):
+            self.row(printable(str(k), limit=80), printable(str(values[k]), limit=200))
+
+
+def process_details(ev: Evaluation, pid: int, pal: Palette) -> Text:
+    p = ev.view.process(pid)
+    out = _Lines(pal)
+    if p is None:
+        out.head(f"process {pid}")
+        out.row("state", "not in this sample (it exited)")
+        return out.text
+    applied = ev.applied.process(pid)
+    out.head(f"process {p.pid} {printable(p.comm, limit=100)}")
+    out.row("cmdline", printable(" ".join(p.cmdline), limit=1000) if p.cmdline else "(none: a kernel thread or zombie)")
+    out.row("cgroup", printable(p.cgroup, limit=500))
+    out.row("ppid", str(p.ppid) if p.ppid is not None else "unknown")
+    out.row("uid", str(p.uid) if p.uid is not None else "unknown")
+    out.row("started", f"{when(p.start_time)} ({p.start_time})" if p.start_time is not None else "unknown")
+    out.row("kernel thread", fmt.yes_no(p.kernel_thread))
+    out.head("memory")
+    out.row("rss", sized(p.rss))
+    out.row("rss anon", sized(p.rss_anon))
+    out.row("rss file", sized(p.rss_file))
+    out.row("rss shmem", sized(p.rss_shmem))
+    out.row("swap", sized(p.swap))
+    out.row("page tables", sized(p.pgtables))
+    out.row("kernel footprint", sized(p.footprint))
+    out.head("oom")
+    adj = p.oom_score_adj if applied is None else applied.oom_score_adj
+    if pid in ev.view.whatif.processes:
+        out.row("oom_score_adj", f"{adj} (what-if; really {p.oom_score_adj})", style=pal.edit)
+    else:
+        out.row("oom_score_adj", str(adj))
+    out.row("oom_score (as read)", str(p.oom_score) if p.oom_score is not None else "not read")
+    b = ev.badness.get(pid)
+    domain = printable(ev.domain, limit=200)
+    out.row("kernel badness", f"{b} pages in domain {domain}" if b is not None else f"not eligible in domain {domain}")
+    event = ev.view.oom_event
+    if event is not None and (pid == event.killed_pid or pid in event.group_killed_pids):
+        out.row("kernel log", "the kernel killed this process", style=pal.actual)
+    return out.text
+
+
+def cgroup_details(ev: Evaluation, path: str, pal: Palette) -> Text:
+    c = ev.view.cgroup(path)
+    out = _Lines(pal)
+    if c is None:
+        out.head(f"cgroup {printable(path, limit=300)}")
+        out.row("state", "not in this sample (it was removed)")
+        return out.text
+    out.head(f"cgroup {printable(c.path, limit=300)}")
+    _cgroup_memory(out, c)
+    _cgroup_oom(out, ev, c)
+    out.head("processes")
+    procs = ev.view.processes_under(path)
+    out.row("in subtree", f"{len(procs)}, kernel footprint {sized(ev.view.subtree_footprint(path))}")
+    out.row("directly here", str(len(ev.view.processes_in(path))))
+    out.head("events")
+    out.mapping(c.events, "none read")
+    out.head("pressure")
+    out.row("memory", fmt.pressure_text(c.pressure))
+    if c.trend is not None:
+        t = c.trend
+        out.head("trend")
+        out.row("interval", "unknown" if t.interval is None else f"{t.interval:.1f} s")
+        out.row("memory.current before", sized(t.memory_current_prev))
+        out.row("memory.current average", sized(t.memory_current_avg))
+        out.row("pgscan before", "unknown" if t.pgscan_prev is None else str(t.pgscan_prev))
+        out.row("full avg10 above since", when(t.pressure_full_avg10_above_since))
+    out.head("memory.stat")
+    out.mapping(c.stat, "none read")
+    return out.text
+
+
+def _cgroup_memory(out: _Lines, c: Cgroup) -> None:
+    out.head("memory")
+    frac = fmt.fraction(c.memory_current, c.memory_max)
+    out.row("current", sized(c.memory_current))
+    out.row("max", "no limit" if c.memory_max is None else sized(c.memory_max) + (
+        "" if frac is None else f", {frac * 100:.1f} % used"))
+    out.row("high", sized(c.memory_high))
+    out.row("low", sized(c.memory_low))
+    out.row("min", sized(c.memory_min))
+    out.row("swap current", sized(c.swap_current))
+    out.row("swap max", "no limit" if c.swap_max is None else sized(c.swap_max))
+    out.row("swappiness", "unknown" if c.swappiness is None else str(c.swappiness))
+
+
+def _cgroup_oom(out: _Lines, ev: Evaluation, c: Cgroup) -> None:
+    pal = out.pal
+    out.head("oom")
+    edit = ev.view.whatif.cgroups.get(c.path)
+    real = "unknown (no memory.oom.group here)" if c.oom_group is None else fmt.yes_no(c.oom_group)
+    if edit is not None and edit.interdependent is not None:
+        out.row("interdependent", f"{fmt.yes_no(edit.interdependent)} (what-if; really {real})", style=pal.edit)
+    else:
+        out.row("interdependent (memory.oom.group)", real)
+    if edit is not None and edit.score is not None:
+        out.row("score", f"{edit.score} (what-if; the kernel has no cgroup score)", style=pal.edit)
+    else:
+        out.row("score", f"{whatif.cgroup_score(ev.view, c.path)} (none set)")
+    out.row("domain", printable(ev.view.domain_of(c.path), limit=300) + (" (this cgroup has a limit)"
+                                                                         if c.memory_max is not None else ""))
+    out.row("owner uid", "unknown" if c.owner_uid is None else str(c.owner_uid))
+    out.row("populated", fmt.yes_no(c.populated))
+    out.head("daemon preferences (xattrs)")
+    out.mapping(c.xattrs, "none set")
+    if edit is not None and edit.xattrs:
+        for name, value in sorted(edit.xattrs.items()):
+            shown = "removed" if value is None else printable(value, limit=200)
+            out.row(printable(name, limit=80), f"{shown} (what-if)", style=pal.edit)
+
+
+# -- verdicts --------------------------------------------------------------------
+
+
+def who(snapshot: Snapshot, pid: int | None = None, cgroup: str | None = None) -> str:
+    """`1234 postgres` or `cgroup /a/b`, printable."""
+    if pid is not None:
+        p = snapshot.process(pid)
+        return f"{pid} {printable(p.comm, limit=60)}" if p is not None else f"{pid} (gone)"
+    if cgroup is not None:
+        return f"cgroup {printable(cgroup, limit=200)}"
+    return "nothing"
+
+
+def acts_now(d: Decision) -> str:
+    return {True: "yes", False: "no", None: "on exhaustion"}[d.triggered]
+
+
+def victim(d: Decision, snapshot: Snapshot) -> str:
+    if d.victim_pid is not None:
+        return who(snapshot, pid=d.victim_pid)
+    if d.victim_cgroup is not None:
+        return who(snapshot, cgroup=d.victim_cgroup)
+    return "nothing"
+
+
+def what_dies(d: Decision) -> str:
+    n = len(d.killed_pids)
+    if d.victim_cgroup is not None:
+        return f"whole cgroup, {n} process{'es' if n != 1 else ''}"
+    if n == 0:
+        return "nothing"
+    return f"{n} process{'es' if n != 1 else ''}"
+
+
+def matches_kernel(d: Decision, snapshot: Snapshot) -> str:
+    """For a kernel-log snapshot: did this policy pick the process the kernel killed?"""
+    event = snapshot.oom_event
+    if event is None or event.killed_pid is None:
+        return ""
+    return "same" if event.killed_pid in d.killed_pids or event.killed_pid == d.victim_pid else "differs"
+
+
+def _candidate_name(c: Candidate, snapshot: Snapshot) -> str:
+    return who(snapshot, pid=c.pid) if c.pid is not None else who(snapshot, cgroup=c.cgroup)
+
+
+def _parts(parts: Mapping[str, object]) -> str:
+    return ", ".join(f"{printable(str(k), limit=40)}={printable(str(v), limit=60)}" for k, v in parts.items())
+
+
+def ranking(d: Decision, snapshot: Snapshot, title: str, pal: Palette) -> Text:
+    """The chosen verdict explained: the reason, doubts, and the top candidates with their parts."""
+    out = _Lines(pal)
+    out.head(f"{title} ({d.policy}) in domain {printable(d.domain, limit=200)}")
+    out.row("acts now", acts_now(d))
+    out.row("victim", victim(d, snapshot), style=pal.victim if not d.kills_nothing else "")
+    out.row("what dies", what_dies(d))
+    out.row("freed", sized(d.freed_bytes))
+    out.row("reason", printable(d.reason, limit=1000))
+    if d.uncertain:
+        out.row("uncertain", printable(d.uncertain, limit=1000), style=pal.warning)
+    event = snapshot.oom_event
+    if event is not None and event.killed_pid is not None:
+        out.row("the kernel killed", who(snapshot, pid=event.killed_pid) + f" ({matches_kernel(d, snapshot)})",
+                style=pal.actual)
+    out.head(f"ranking (top {min(TOP, len(d.ranking))} of {len(d.ranking)})")
+    if not d.ranking:
+        out.row("", "no candidates")
+    for i, c in enumerate(d.ranking[:TOP], 1):
+        out.text.append(f"{i:>3}. ", style=pal.dim)
+        out.text.append(_candidate_name(c, snapshot), style=pal.victim if i == 1 and not d.kills_nothing else "")
+        out.text.append(f"  score {c.score:g}\n")
+        if c.why:
+            out.text.append(f"      {printable(c.why, limit=300)}\n", style=pal.dim)
+        if c.parts:
+            out.text.append(f"      {_parts(c.parts)}\n", style=pal.dim)
+    return out.text
+
+
+def explanation(d: Decision, snapshot: Snapshot, title: str) -> str:
+    """Plain text for the clipboard: what the verdict says and why."""
+    return ranking(d, snapshot, title, Palette()).plain
+
+
+def lines(items: Iterable[str]) -> Text:
+    t = Text()
+    for item in items:
+        t.append(printable(item, limit=300) + "\n")
+    return t

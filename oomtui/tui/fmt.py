@@ -1,0 +1,88 @@
+"""Numbers as a person reads them: binary units with the unit printed.
+
+Pure functions returning plain strings; the widgets add style. Sorting and
+filtering always use the bytes, never these strings.
+"""
+
+from __future__ import annotations
+
+from oomtui.model import Pressure
+
+UNKNOWN = "—"
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def size(n: int | None) -> str:
+    """`1.2 GiB`; unknown (null) is a dash, never a guess."""
+    if n is None:
+        return UNKNOWN
+    sign = "-" if n < 0 else ""
+    value = float(abs(n))
+    unit = 0
+    while value >= 1024 and unit < len(_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{sign}{int(value)} B"
+    return f"{sign}{value:.1f} {_UNITS[unit]}"
+
+
+def compact(n: int | None) -> str:
+    """At most four characters (`1.2G`, `512M`, `0`), for the narrow a/f/s column."""
+    if n is None:
+        return "?"
+    value = float(abs(n))
+    for unit in ("", "K", "M", "G", "T"):
+        if value < 1000 or unit == "T":
+            break
+        value /= 1024
+    if unit == "":
+        return str(int(value)) if value < 1000 else "1K"
+    return f"{value:.1f}{unit}" if value < 10 else f"{int(value)}{unit}"
+
+
+def fraction(current: int | None, limit: int | None) -> float | None:
+    if current is None or not limit:
+        return None
+    return current / limit
+
+
+def bar(frac: float, width: int) -> str:
+    """A bar of `width` cells, full at 100 %."""
+    filled = max(0, min(width, round(frac * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def level(frac: float | None) -> str:
+    """The glances thresholds: careful at 50 %, warning at 70 %, critical at 90 %."""
+    if frac is None or frac < 0.5:
+        return "ok"
+    if frac < 0.7:
+        return "careful"
+    if frac < 0.9:
+        return "warning"
+    return "critical"
+
+
+def pressure_avg10(p: Pressure | None) -> str:
+    if p is None or p.some is None:
+        return UNKNOWN
+    return f"{p.some.avg10:.1f}"
+
+
+def pressure_text(p: Pressure | None) -> str:
+    if p is None:
+        return "unknown"
+    parts = []
+    for name, line in (("some", p.some), ("full", p.full)):
+        if line is None:
+            parts.append(f"{name} unknown")
+        else:
+            parts.append(
+                f"{name} avg10 {line.avg10:.2f} avg60 {line.avg60:.2f} avg300 {line.avg300:.2f} total {line.total} µs"
+            )
+    return "; ".join(parts)
+
+
+def yes_no(v: bool | None) -> str:
+    return "unknown" if v is None else ("yes" if v else "no")

@@ -1,0 +1,31 @@
+"""Messages carrying plain data between the workers and the screen."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from oomtui.model import Snapshot
+from oomtui.tui.evaluation import Evaluation
+
+
+class SampleFetched(Message):
+    """A new live sample; a newer one replaces it if the screen is behind."""
+
+    def __init__(self, sample: Snapshot) -> None:
+        super().__init__()
+        self.sample = sample
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SampleFetched)
+
+
+class Evaluated(Message):
+    """Every policy's decision on a sample with the edits; stale generations are dropped."""
+
+    def __init__(self, generation: int, evaluation: Evaluation) -> None:
+        super().__init__()
+        self.generation = generation
+        self.evaluation = evaluation
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Evaluated)

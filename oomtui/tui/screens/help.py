@@ -1,0 +1,63 @@
+"""Every key, generated from the bindings themselves, so it cannot fall out of date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+EXTRA = (
+    ("↑ ↓ PgUp PgDn Home End", "Move in the focused tree or table"),
+    ("Enter / Space", "Open or close a cgroup; choose a verdict row"),
+    ("Tab / Shift+Tab", "Move between the tree, the verdicts and the panes"),
+    ("y / n / Esc", "In a confirmation: yes, no, cancel (Cancel is focused)"),
+)
+
+
+def _keys(binding: Binding) -> str:
+    return binding.key_display or " / ".join(k.replace("question_mark", "?") for k in binding.key.split(","))
+
+
+def help_text(bindings: Iterable[Binding]) -> Text:
+    t = Text()
+    seen: set[str] = set()
+    for b in bindings:
+        if not b.description or b.action in seen:
+            continue
+        seen.add(b.action)
+        t.append(f"{_keys(b):>22}  ", style="bold")
+        t.append(b.description)
+        if b.tooltip:
+            t.append(f" — {b.tooltip}", style="dim")
+        t.append("\n")
+    t.append("\n")
+    for keys, what in EXTRA:
+        t.append(f"{keys:>22}  ", style="bold")
+        t.append(what + "\n")
+    return t
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 130; height: 90%; border: thick $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, bindings: Iterable[Binding]) -> None:
+        super().__init__()
+        self.text = help_text(bindings)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = Content("Keys — Esc closes")
+            yield Static(self.text, markup=False)

@@ -1,0 +1,654 @@
+"""The main screen: tree, details, verdicts, ranking; every key that is not global.
+
+State lives here in plain attributes (sample, edits, domain, chosen policy,
+sort, filter) and is pushed down to the widgets by `_paint`. Anything slow
+(collecting a sample, running the policies, signalling, writing files) runs
+in a worker; handlers only assign.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from oomtui import whatif
+from oomtui.act import Actor, KillPlan, plan_cgroup_kill, plan_decision_kill, plan_knob_writes, plan_process_kill
+from oomtui.errors import UserError
+from oomtui.model import ROOT, Snapshot, WhatIf
+from oomtui.policies.registry import policies
+from oomtui.snapshot import SnapshotError, save
+from oomtui.text import printable
+from oomtui.tui import describe, evaluation, labels
+from oomtui.tui.feeds import Feed
+from oomtui.tui.messages import Evaluated, SampleFetched
+from oomtui.tui.opening import open_feed
+from oomtui.tui.palette import Palette
+from oomtui.tui.screens.confirm import ApplyDialog, KillDialog
+from oomtui.tui.screens.path_prompt import PathPrompt
+from oomtui.tui.tree_model import SORTS, NodeKey, TreeModel, cgroup_key, process_key
+from oomtui.tui.widgets.memory_tree import MemoryTree
+from oomtui.tui.widgets.text_pane import TextPane
+from oomtui.tui.widgets.verdicts_table import VerdictsTable
+
+STEP = 100  # one raise/lower of a score or oom_score_adj
+KILL_HIGHLIGHT_SECONDS = 60.0
+REPORT_LINES = 12
+XATTRS = {
+    "trusted.oomd_prefer": "oomd prefer",
+    "trusted.oomd_avoid": "oomd avoid",
+    "user.oomd_avoid": "systemd-oomd avoid",
+    "user.oomd_omit": "systemd-oomd omit",
+}
+ACTING = ("kill", "execute", "apply_edits")
+
+
+def _b(keys: str, action: str, description: str, tooltip: str, *, show: bool = True,
+       key_display: str | None = None) -> Binding:
+    return Binding(keys, action, description, show=show, key_display=key_display, tooltip=tooltip,
+                   id=action.split("(")[0])
+
+
+class MainScreen(Screen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        _b("slash,f3,backslash,f4", "filter", "Filter", "Show only matching cgroups and processes",
+           key_display="/"),
+        _b("escape", "clear_filter", "Clear filter", "Drop the filter and go back to the tree", show=False),
+        _b("s,f6", "cycle_sort", "Sort", "Cycle the order: memory, badness, name"),
+        _b("M", "sort('memory')", "Sort by memory", "Largest first", show=False),
+        _b("B", "sort('badness')", "Sort by badness", "The kernel's pick first", show=False),
+        _b("N", "sort('name')", "Sort by name", "Alphabetical", show=False),
+        _b("d", "domain", "Domain", "Make the selected limited cgroup the OOM domain, or go back to global"),
+        _b("v", "jump_victim", "Victim", "Put the cursor on the chosen policy's victim"),
+        _b("i", "interdependent", "Interdep.", "What-if: toggle interdependent (memory.oom.group) on the cgroup"),
+        _b("plus,equals_sign", "bump(1)", "Raise", "What-if: raise the cgroup score or the process oom_score_adj",
+           key_display="+"),
+        _b("minus", "bump(-1)", "Lower", "What-if: lower the cgroup score or the process oom_score_adj",
+           key_display="-"),
+        _b("0", "reset", "Reset", "What-if: drop the score or oom_score_adj edit of the selection", show=False),
+        _b("p", "xattr('trusted.oomd_prefer')", "oomd prefer", "What-if: toggle trusted.oomd_prefer", show=False),
+        _b("a", "xattr('trusted.oomd_avoid')", "oomd avoid", "What-if: toggle trusted.oomd_avoid", show=False),
+        _b("A", "xattr('user.oomd_avoid')", "systemd-oomd avoid", "What-if: toggle user.oomd_avoid", show=False),
+        _b("O", "xattr('user.oomd_omit')", "systemd-oomd omit", "What-if: toggle user.oomd_omit", show=False),
+        _b("u", "undo", "Undo", "Undo the last what-if edit"),
+        _b("U", "undo_all", "Undo all", "Drop every what-if edit", show=False),
+        _b("W", "apply_edits", "Apply edits", "Write the what-if edits to the live kernel (asks first)",
+           show=False),
+        _b("k,f9", "kill", "Kill", "Kill the selected process or cgroup (asks first)"),
+        _b("x", "execute", "Execute", "Carry out the chosen policy's decision (asks first)"),
+        _b("W", "locked('apply edits')", "Apply edits (off)", "Not possible here", show=False),
+        _b("k,f9", "locked('kill')", "Kill (off)", "Not possible here: press it to see why"),
+        _b("x", "locked('execute')", "Execute (off)", "Not possible here", show=False),
+        _b("z", "pause", "Pause", "Stop or resume the live refresh"),
+        _b("r,f5", "refresh_now", "Refresh", "Take a new sample now", show=False),
+        _b("t", "step(1)", "Next sample", "Recording: the next sample"),
+        _b("T", "step(-1)", "Prev sample", "Recording: the previous sample"),
+        _b("right_square_bracket", "step_event(1)", "Next OOM", "Recording: the next OOM event", key_display="]"),
+        _b("left_square_bracket", "step_event(-1)", "Prev OOM", "Recording: the previous OOM event",
+           key_display="["),
+        _b("c", "copy", "Copy", "Copy the selection's path or pid"),
+        _b("e", "copy_explanation", "Copy why", "Copy the chosen verdict's explanation", show=False),
+        _b("o", "open", "Open", "Open a snapshot file", show=False),
+        _b("ctrl+s", "save", "Save", "Save the snapshot with the what-if edits", show=False),
+    ]
+
+    def __init__(self, feed: Feed, actor: Actor | None, *, interval: float = 2.0, read_only: bool = False,
+                 protected: frozenset[int] = frozenset(), clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.feed = feed
+        self.actor = actor
+        self.read_only = read_only
+        self.interval = interval
+        self.protected = protected
+        self.clock = clock
+        self.sample = feed.first.replace(whatif=WhatIf())
+        self.edits: WhatIf = feed.first.whatif
+        self.history: list[WhatIf] = []
+        self.domain = ROOT
+        self.policy: str | None = None
+        self.sort = "memory"
+        self.needle = ""
+        self.paused = False
+        self.evaluation: evaluation.Evaluation | None = None
+        self.generation = 0
+        self.pending: Snapshot | None = None
+        self.kill_counts: dict[str, tuple[int, float]] = {}
+        self.titles = {name: spec.title for name, spec in policies().items()}
+        self.palette = Palette()
+        self.refresh_timer: Timer | None = None
+
+    # -- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status", markup=False)
+        yield Input(placeholder="filter: part of a name, pid, cmdline or cgroup path — Enter keeps it, Esc drops it",
+                    id="filter")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Static(labels.header(), id="tree-header", markup=False)
+                yield MemoryTree(id="tree")
+            with Vertical(id="right"):
+                yield TextPane("Details", id="details")
+                yield TextPane("Ranking", id="ranking")
+        yield VerdictsTable(id="verdicts")
+        yield Footer()
+
+    @property
+    def tree(self) -> MemoryTree:
+        return self.query_one(MemoryTree)
+
+    @property
+    def verdicts(self) -> VerdictsTable:
+        return self.query_one(VerdictsTable)
+
+    def on_mount(self) -> None:
+        self._take_theme()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._retheme())
+        self.note_kills(self.sample)
+        self.reevaluate()
+        if self.feed.live:
+            self.refresh_timer = self.set_interval(self.interval, self.tick, name="refresh")
+        self.tree.focus()
+
+    def _take_theme(self) -> None:
+        self.palette = Palette.from_theme(self.app.theme_variables)
+        self.tree.palette = self.palette
+        self.verdicts.palette = self.palette
+
+    def _retheme(self) -> None:
+        self._take_theme()
+        self.tree.relabel_all()
+        self._paint()
+
+    # -- refresh loop ---------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Timer: start a sample unless paused or a dialog is open (nothing moves under it)."""
+        if not self.paused and self.app.screen is self:
+            self.collect()
+
+    @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
+    def collect(self) -> None:
+        self.post_message(SampleFetched(self.feed.fetch()))
+
+    def on_sample_fetched(self, message: SampleFetched) -> None:
+        if self.app.screen is not self:
+            self.pending = message.sample
+            return
+        self.take_sample(message.sample)
+
+    def take_sample(self, sample: Snapshot) -> None:
+        self.sample = sample.replace(whatif=WhatIf())
+        self.note_kills(self.sample)
+        self.reevaluate()
+
+    def on_screen_resume(self) -> None:
+        if self.pending is not None:
+            sample, self.pending = self.pending, None
+            self.take_sample(sample)
+
+    def note_kills(self, sample: Snapshot) -> None:
+        now = self.clock()
+        for c in sample.cgroups:
+            kills = c.events.get("oom_kill")
+            if kills is None:
+                continue
+            seen = self.kill_counts.get(c.path)
+            if seen is None:
+                self.kill_counts[c.path] = (kills, float("-inf"))
+            elif kills != seen[0]:
+                self.kill_counts[c.path] = (kills, now)
+
+    def recent_kills(self) -> frozenset[str]:
+        now = self.clock()
+        return frozenset(p for p, (_, at) in self.kill_counts.items() if now - at < KILL_HIGHLIGHT_SECONDS)
+
+    def reevaluate(self) -> None:
+        """Run every policy again on the sample with the edits (off the UI thread)."""
+        self.generation += 1
+        self.evaluate(self.generation, self.sample, self.edits, self.domain)
+
+    @work(thread=True, exclusive=True, group="evaluate", exit_on_error=False)
+    def evaluate(self, generation: int, sample: Snapshot, edits: WhatIf, domain: str) -> None:
+        self.post_message(Evaluated(generation, evaluation.run(sample, edits, domain)))
+
+    def on_evaluated(self, message: Evaluated) -> None:
+        if message.generation != self.generation:
+            return
+        self.evaluation = message.evaluation
+        self.domain = message.evaluation.domain
+        self._paint()
+
+    # -- painting ------------------------------------------------------------------------
+
+    def _decision(self):
+        if self.evaluation is None:
+            return None
+        return self.evaluation.decision(self.policy)
+
+    def _paint(self) -> None:
+        ev = self.evaluation
+        if ev is None:
+            return
+        with self.app.batch_update():
+            self.verdicts.show(ev.decisions, ev.view)
+            if self.policy is None or ev.decision(self.policy) is None:
+                self.policy = ev.decisions[0].policy if ev.decisions else None
+            self._paint_tree()
+            self._paint_details()
+            self._paint_ranking()
+            self._paint_status()
+
+    def _paint_tree(self) -> None:
+        ev = self.evaluation
+        if ev is None:
+            return
+        marks = evaluation.marks(ev.view, self._decision())
+        self.tree.show(TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills()))
+
+    def _paint_details(self) -> None:
+        ev = self.evaluation
+        if ev is None:
+            return
+        key = self.tree.selected
+        if key[0] == "c":
+            text = describe.cgroup_details(ev, key[1], self.palette)
+            title = f"Details — cgroup {printable(key[1], limit=60)}"
+        else:
+            text = describe.process_details(ev, key[1], self.palette)
+            p = ev.view.process(key[1])
+            title = f"Details — {key[1]} {printable(p.comm, limit=40) if p else ''}"
+        self.query_one("#details", TextPane).show(text, title)
+
+    def _paint_ranking(self) -> None:
+        ev = self.evaluation
+        d = self._decision()
+        pane = self.query_one("#ranking", TextPane)
+        if ev is None or d is None:
+            pane.show(Text("No policy chosen."), "Ranking")
+            return
+        title = self.titles.get(d.policy, d.policy)
+        pane.show(describe.ranking(d, ev.view, title, self.palette), f"Why — {printable(title, limit=40)}")
+
+    def status_text(self) -> Text:
+        ev = self.evaluation
+        snap = ev.view if ev is not None else self.sample
+        t = Text()
+        t.append(f" {printable(snap.host.hostname or 'unknown host', limit=40)}", style="bold")
+        t.append(f" · {printable(self.feed.describe(), limit=80)} · {describe.when(snap.taken_at)}")
+        t.append(f" · domain {printable(self.domain, limit=60)}")
+        t.append(f" · sort {self.sort}")
+        if self.needle:
+            t.append(" · filter ")
+            t.append(printable(self.needle, limit=40), style="bold")
+        n = len(whatif.diff_lines(self.sample, self.edits))
+        if n:
+            t.append(f" · {n} what-if edit{'s' if n != 1 else ''}", style=self.palette.edit)
+        if self.paused:
+            t.append(" · PAUSED", style=self.palette.warning)
+        if self.actor is None:
+            t.append(" · view only" if not self.read_only else " · read-only", style=self.palette.dim)
+        return t
+
+    def _paint_status(self) -> None:
+        self.query_one("#status", Static).update(self.status_text())
+        self.verdicts.border_title = Content(f"Verdicts — domain {printable(self.domain, limit=60)}")
+
+    # -- selection -------------------------------------------------------------------------
+
+    @on(MemoryTree.SelectionChanged)
+    def _selection_changed(self) -> None:
+        self._paint_details()
+
+    @on(VerdictsTable.PolicyChosen)
+    def _policy_chosen(self, message: VerdictsTable.PolicyChosen) -> None:
+        if message.policy == self.policy:
+            return
+        self.policy = message.policy
+        self._paint_tree()
+        self._paint_ranking()
+
+    def selected_cgroup(self, what: str) -> str | None:
+        key = self.tree.selected
+        if key[0] == "c":
+            return key[1]
+        self.notify(f"{what} applies to a cgroup: put the cursor on one.", severity="warning", markup=False)
+        return None
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ACTING:
+            return self.actor is not None
+        if action == "locked":
+            return self.actor is None
+        if action in ("pause", "refresh_now"):
+            return self.feed.live
+        if action in ("step", "step_event"):
+            return self.feed.steps
+        return True
+
+    def why_locked(self) -> str:
+        if self.read_only:
+            return "oomtui runs with --read-only: it changes nothing on the host."
+        if self.feed.live:
+            return "no actor is available to act on the host."
+        return "this is a saved snapshot, not the live host: nothing can be killed or written in the past."
+
+    def action_locked(self, what: str) -> None:
+        self.notify(f"Cannot {what}: {self.why_locked()}", severity="warning", markup=False)
+
+    # -- view actions -------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._paint_tree()
+        self._paint_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.tree.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.has_class("shown"):
+            return
+        box.remove_class("shown")
+        box.value = ""
+        self.needle = ""
+        self._paint_tree()
+        self._paint_status()
+        self.tree.focus()
+
+    def action_cycle_sort(self) -> None:
+        self.action_sort(SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)])
+
+    def action_sort(self, how: str) -> None:
+        self.sort = how
+        self._paint_tree()
+        self._paint_status()
+        self.notify(f"Sorted by {how}.", timeout=2)
+
+    def action_domain(self) -> None:
+        ev = self.evaluation
+        if ev is None:
+            return
+        if self.domain != ROOT:
+            self.domain = ROOT
+            self.notify("Domain: global (the whole host).", markup=False)
+            self.reevaluate()
+            return
+        key = self.tree.selected
+        path = key[1] if key[0] == "c" else (p.cgroup if (p := ev.view.process(key[1])) else ROOT)
+        domain = ev.view.domain_of(path) if ev.view.cgroup(path) is not None else ROOT
+        if domain == ROOT:
+            self.notify(f"No cgroup with a memory limit at or above {printable(path, limit=80)}: "
+                        "the domain stays global.", severity="warning", markup=False)
+            return
+        self.domain = domain
+        self.notify(f"Domain: {printable(domain, limit=80)} (its limit). Press d again for global.", markup=False)
+        self.reevaluate()
+
+    def action_jump_victim(self) -> None:
+        ev, d = self.evaluation, self._decision()
+        if ev is None or d is None:
+            return
+        key: NodeKey | None = None
+        if d.victim_pid is not None and (p := ev.view.process(d.victim_pid)) is not None:
+            key = process_key(p)
+        elif d.victim_cgroup is not None:
+            key = cgroup_key(d.victim_cgroup)
+        if key is None:
+            self.notify(f"{self.titles.get(d.policy, d.policy)} picks no victim.", markup=False)
+            return
+        if self.needle and not self.tree.select_key(key):
+            self.action_clear_filter()
+        if self.tree.select_key(key):
+            self.tree.focus()
+            self._paint_details()
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.notify("Live refresh paused." if self.paused else "Live refresh resumed.", timeout=2)
+        self._paint_status()
+
+    def action_refresh_now(self) -> None:
+        self.collect()
+
+    # -- what-if -------------------------------------------------------------------------------
+
+    def _edit(self, new: WhatIf, what: str) -> None:
+        if new == self.edits:
+            self.notify(f"{what}: no change.", timeout=2, markup=False)
+            return
+        self.history.append(self.edits)
+        self.edits = new
+        self.reevaluate()
+
+    def action_interdependent(self) -> None:
+        path = self.selected_cgroup("Interdependent")
+        if path is None or self.evaluation is None:
+            return
+        if (e := self.edits.cgroups.get(path)) is not None and e.interdependent is not None:
+            self._edit(whatif.set_interdependent(self.edits, path, None), "interdependent")
+        else:
+            now = whatif.is_interdependent(self.sample, path)
+            self._edit(whatif.set_interdependent(self.edits, path, not now), "interdependent")
+
+    def action_bump(self, direction: int) -> None:
+        ev = self.evaluation
+        if ev is None:
+            return
+        key = self.tree.selected
+        if key[0] == "c":
+            score = whatif.cgroup_score(ev.view, key[1])
+            self._edit(whatif.set_score(self.edits, key[1], score + direction * STEP), "score")
+            return
+        p = ev.applied.process(key[1])
+        if p is not None:
+            self._edit(whatif.set_adj(self.edits, p.pid, p.oom_score_adj + direction * STEP), "oom_score_adj")
+
+    def action_reset(self) -> None:
+        key = self.tree.selected
+        if key[0] == "c":
+            self._edit(whatif.set_score(self.edits, key[1], None), "score")
+        else:
+            self._edit(whatif.set_adj(self.edits, key[1], None), "oom_score_adj")
+
+    def action_xattr(self, name: str) -> None:
+        path = self.selected_cgroup(XATTRS.get(name, name))
+        if path is None:
+            return
+        edit = self.edits.cgroups.get(path)
+        real = self.sample.cgroup(path)
+        if edit is not None and name in edit.xattrs:
+            self._edit(whatif.set_xattr(self.edits, path, name, None), name)
+        elif real is not None and name in real.xattrs:
+            self._edit(whatif.set_xattr(self.edits, path, name, None, remove=True), name)
+        else:
+            self._edit(whatif.set_xattr(self.edits, path, name, "1"), name)
+
+    def action_undo(self) -> None:
+        if not self.history:
+            self.notify("Nothing to undo.", timeout=2)
+            return
+        self.edits = self.history.pop()
+        self.reevaluate()
+
+    def action_undo_all(self) -> None:
+        if self.edits.is_empty():
+            self.notify("No what-if edits.", timeout=2)
+            return
+        self.history.append(self.edits)
+        self.edits = WhatIf()
+        self.notify("Every what-if edit dropped (u brings them back).", timeout=3)
+        self.reevaluate()
+
+    # -- acting --------------------------------------------------------------------------------
+
+    def _plan(self, make: Callable[[], KillPlan]) -> KillPlan | None:
+        try:
+            return make()
+        except UserError as e:
+            self.notify(str(e), severity="warning", markup=False)
+            return None
+
+    def action_kill(self) -> None:
+        ev = self.evaluation
+        if ev is None:
+            return
+        key = self.tree.selected
+        if key[0] == "c":
+            plan = self._plan(lambda: plan_cgroup_kill(ev.view, key[1], protected_pids=self.protected))
+        else:
+            plan = self._plan(lambda: plan_process_kill(ev.view, key[1], protected_pids=self.protected))
+        if plan is not None:
+            self.confirm_kill(plan)
+
+    def action_execute(self) -> None:
+        ev, d = self.evaluation, self._decision()
+        if ev is None or d is None:
+            return
+        plan = self._plan(lambda: plan_decision_kill(ev.view, d, protected_pids=self.protected))
+        if plan is not None:
+            self.confirm_kill(plan)
+
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def confirm_kill(self, plan: KillPlan) -> None:
+        if not plan.targets:
+            self.notify(f"Nothing to kill: {printable(plan.title, limit=200)} names no process that may die.",
+                        severity="warning", markup=False)
+            return
+        if not await self.app.push_screen_wait(KillDialog(plan)):
+            self.notify("Cancelled: nothing was killed.", markup=False)
+            return
+        assert self.actor is not None
+        report = await asyncio.to_thread(self.actor.kill, plan)
+        lines = [f"{o.pid} {printable(o.comm, limit=40)}: {printable(o.detail, limit=120)}" for o in report.outcomes]
+        if len(lines) > REPORT_LINES:
+            lines = [*lines[:REPORT_LINES], f"… and {len(lines) - REPORT_LINES} more"]
+        self.notify("\n".join(lines) or "no processes", title=printable(report.summary, limit=120),
+                    severity="information" if report.ok else "warning", timeout=15, markup=False)
+        if self.feed.live:
+            self.action_refresh_now()
+
+    def action_apply_edits(self) -> None:
+        writes = plan_knob_writes(self.sample, self.edits)
+        if not writes:
+            self.notify("Nothing to write: no edit differs from the host (cgroup scores have no kernel knob).",
+                        markup=False)
+            return
+        self.confirm_apply(writes)
+
+    @work(exclusive=True, group="act", exit_on_error=False)
+    async def confirm_apply(self, writes: list) -> None:
+        if not await self.app.push_screen_wait(ApplyDialog(writes)):
+            self.notify("Cancelled: nothing was written.", markup=False)
+            return
+        assert self.actor is not None
+        results = await asyncio.to_thread(self.actor.apply, writes)
+        done = sum(1 for r in results if r.ok)
+        lines = [f"{'ok' if r.ok else 'FAILED'}: {printable(r.write.description, limit=120)}"
+                 + ("" if r.ok else f" ({printable(r.detail, limit=120)})") for r in results]
+        self.notify("\n".join(lines[:REPORT_LINES]), title=f"{done} of {len(results)} writes made",
+                    severity="information" if done == len(results) else "warning", timeout=15, markup=False)
+        if self.feed.live:
+            self.action_refresh_now()
+
+    # -- clipboard -------------------------------------------------------------------------------
+
+    def _copy(self, text: str, what: str) -> None:
+        self.app.copy_to_clipboard(text)
+        self.copy_elsewhere(text)
+        self.notify(f"Copied {what}: {printable(text, limit=80)}", timeout=3, markup=False)
+
+    @work(thread=True, exclusive=True, group="clipboard", exit_on_error=False)
+    def copy_elsewhere(self, text: str) -> None:
+        """A desktop clipboard too, where a clipboard program exists (pyperclip raises elsewhere)."""
+        try:
+            import pyperclip
+
+            pyperclip.copy(text)
+        except Exception:  # no display or no clipboard program: OSC 52 above already did the job
+            return
+
+    def action_copy(self) -> None:
+        key = self.tree.selected
+        if key[0] == "c":
+            self._copy(key[1], "cgroup path")
+        else:
+            self._copy(str(key[1]), "pid")
+
+    def action_copy_explanation(self) -> None:
+        ev, d = self.evaluation, self._decision()
+        if ev is None or d is None:
+            return
+        self._copy(describe.explanation(d, ev.view, self.titles.get(d.policy, d.policy)),
+                   f"the {d.policy} verdict's explanation")
+
+    # -- files -----------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="files", exit_on_error=False)
+    async def action_open(self) -> None:
+        path = await self.app.push_screen_wait(
+            PathPrompt("Open a snapshot", "A snapshot file (.json or .json.gz). The live view stops."))
+        if not path:
+            return
+        try:
+            feed = await asyncio.to_thread(open_feed, Path(path).expanduser())
+        except (SnapshotError, UserError, OSError) as e:
+            self.notify(str(e), title="Cannot open", severity="error", markup=False)
+            return
+        self.switch_feed(feed)
+
+    def switch_feed(self, feed: Feed) -> None:
+        """A loaded snapshot has no actor: nothing can be killed in the past."""
+        if self.refresh_timer is not None:
+            self.refresh_timer.stop()
+            self.refresh_timer = None
+        self.feed = feed
+        self.actor = None
+        self.history.clear()
+        self.domain = ROOT
+        self.pending = None
+        self.kill_counts.clear()
+        self.edits = feed.first.whatif
+        self.take_sample(feed.first)
+        self.app.refresh_bindings()
+        self.notify(f"Opened {printable(feed.describe(), limit=100)}.", markup=False)
+
+    @work(exclusive=True, group="files", exit_on_error=False)
+    async def action_save(self) -> None:
+        snap = self.sample
+        default = f"oomtui-{snap.host.hostname or 'host'}-{int(snap.taken_at or 0)}.json.gz"
+        path = await self.app.push_screen_wait(
+            PathPrompt("Save the snapshot", "File name (.json.gz compresses); the what-if edits are saved with it.",
+                       printable(default, limit=100)))
+        if not path:
+            return
+        try:
+            await asyncio.to_thread(save, snap.replace(whatif=self.edits), Path(path).expanduser())
+        except OSError as e:
+            self.notify(f"{path}: {e.strerror or e}", title="Not saved", severity="error", markup=False)
+            return
+        n = len(whatif.diff_lines(self.sample, self.edits))
+        self.notify(f"Saved {len(snap.cgroups)} cgroups, {len(snap.processes)} processes and {n} edits to {path}.",
+                    markup=False)

@@ -1,0 +1,173 @@
+"""What the tree shows, decided without Textual: rows, children in order, filter.
+
+The widget only diffs these answers against its nodes, so the rules (sort
+keys, what a filter keeps, which cgroups a filter opens) are tested as
+plain functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from oomtui import whatif
+from oomtui.model import ROOT, Process, Snapshot, parent_of
+from oomtui.tui.evaluation import Evaluation, Marks
+from oomtui.tui.labels import CgroupRow, ProcessRow
+
+CgroupKey = tuple[str, str]  # ("c", path)
+ProcessKey = tuple[str, int, float | None]  # ("p", pid, start_time)
+NodeKey = CgroupKey | ProcessKey
+SORTS = ("memory", "badness", "name")
+
+
+def cgroup_key(path: str) -> CgroupKey:
+    return ("c", path)
+
+
+def process_key(p: Process) -> ProcessKey:
+    return ("p", p.pid, p.start_time)
+
+
+def home_of(snap: Snapshot, p: Process) -> str:
+    """The cgroup a process is listed under: its own, or the nearest one the snapshot has."""
+    path: str | None = p.cgroup
+    while path is not None and snap.cgroup(path) is None:
+        path = parent_of(path)
+    return path or ROOT
+
+
+def _matches_process(p: Process, needle: str) -> bool:
+    return needle in str(p.pid) or needle in p.comm.lower() or needle in " ".join(p.cmdline).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class TreeModel:
+    evaluation: Evaluation
+    marks: Marks
+    sort: str = "memory"
+    needle: str = ""
+    kill_recent: Collection[str] = frozenset()
+    visible: tuple[frozenset[str], frozenset[int]] | None = None  # what a filter keeps; None: all
+
+    @classmethod
+    def build(cls, evaluation: Evaluation, marks: Marks, sort: str = "memory", needle: str = "",
+              kill_recent: Collection[str] = frozenset()) -> TreeModel:
+        visible = filter_visible(evaluation.view, needle) if needle else None
+        return cls(evaluation, marks, sort, needle, kill_recent, visible)
+
+
+    def opened_by_filter(self) -> set[str]:
+        """Cgroups a filter opens so its matches are on screen."""
+        visible = self.visible
+        if visible is None:
+            return set()
+        return {path for path in visible[0] if self.children(path)}
+
+    # -- order ----------------------------------------------------------------
+
+    def _cgroup_sort_key(self, path: str) -> tuple:
+        snap = self.evaluation.view
+        if self.sort == "name":
+            return (path.lower(), path)
+        if self.sort == "badness":
+            best = max((self.evaluation.badness.get(p.pid, -(1 << 62)) for p in snap.processes_under(path)),
+                       default=-(1 << 62))
+            return (-best, path)
+        c = snap.cgroup(path)
+        size = c.memory_current if c is not None and c.memory_current is not None else snap.subtree_footprint(path)
+        return (-size, path)
+
+    def _process_sort_key(self, p: Process) -> tuple:
+        if self.sort == "name":
+            return (p.comm.lower(), p.pid)
+        if self.sort == "badness":
+            return (-self.evaluation.badness.get(p.pid, -(1 << 62)), p.pid)
+        return (-p.footprint, p.pid)
+
+    def children(self, path: str) -> list[NodeKey]:
+        """Child cgroups, then the cgroup's own processes, each in the chosen order."""
+        snap = self.evaluation.view
+        visible = self.visible
+        kids = list(snap.children(path))
+        procs = list(snap.processes_in(path))
+        if visible is not None:
+            kids = [k for k in kids if k in visible[0]]
+            procs = [p for p in procs if p.pid in visible[1]]
+        kids.sort(key=self._cgroup_sort_key)
+        procs.sort(key=self._process_sort_key)
+        return [cgroup_key(k) for k in kids] + [process_key(p) for p in procs]
+
+    def expandable(self, path: str) -> bool:
+        snap = self.evaluation.view
+        if self.visible is None:
+            return bool(snap.children(path) or snap.processes_in(path))
+        return bool(self.children(path))
+
+    def path_to(self, key: NodeKey) -> list[str] | None:
+        """Cgroups from the root down to the one holding `key` (exclusive of a cgroup key itself)."""
+        snap = self.evaluation.view
+        if key[0] == "c":
+            if snap.cgroup(key[1]) is None:
+                return None
+            return list(reversed(snap.ancestors(key[1])))
+        p = snap.process(key[1])
+        if p is None:
+            return None
+        home = home_of(snap, p)
+        return [*reversed(snap.ancestors(home)), home]
+
+    # -- rows -----------------------------------------------------------------
+
+    def cgroup_row(self, path: str, depth: int) -> CgroupRow | None:
+        ev = self.evaluation
+        c = ev.applied.cgroup(path)
+        if c is None:
+            return None
+        edit = ev.view.whatif.cgroups.get(path)
+        return CgroupRow(
+            cgroup=ev.view.cgroup(path) or c,
+            depth=depth,
+            expandable=self.expandable(path),
+            interdependent=whatif.is_interdependent(ev.view, path),
+            score=None if edit is None else edit.score,
+            edited=edit is not None,
+            domain=path == ev.domain and path != ROOT,
+            dies_whole=self.marks.victim_cgroup == path,
+            holds_victim=path in self.marks.holds,
+            kill_recent=path in self.kill_recent,
+        )
+
+    def process_row(self, pid: int, depth: int) -> ProcessRow | None:
+        ev = self.evaluation
+        p = ev.view.process(pid)
+        applied = ev.applied.process(pid)
+        if p is None or applied is None:
+            return None
+        return ProcessRow(
+            process=p,
+            depth=depth,
+            adj=applied.oom_score_adj,
+            adj_edited=pid in ev.view.whatif.processes,
+            badness=ev.badness.get(pid),
+            dies=pid in self.marks.dies,
+            victim=pid == self.marks.victim_pid,
+            actual=pid in self.marks.actual,
+        )
+
+
+def filter_visible(snap: Snapshot, needle: str) -> tuple[frozenset[str], frozenset[int]]:
+    """A process is kept when it matches or sits in a matching cgroup's subtree; cgroups
+    are kept when they match, lie below a match, or lead to something kept."""
+    needle = needle.lower()
+    matched = {c.path for c in snap.cgroups if needle in c.path.lower()}
+    cgroups = {c.path for c in snap.cgroups if c.path in matched or any(a in matched for a in snap.ancestors(c.path))}
+    pids: set[int] = set()
+    for p in snap.processes:
+        home = home_of(snap, p)
+        if home in cgroups or _matches_process(p, needle):
+            pids.add(p.pid)
+            cgroups.add(home)
+    for path in list(cgroups):
+        cgroups.update(snap.ancestors(path))
+    return frozenset(cgroups), frozenset(pids)

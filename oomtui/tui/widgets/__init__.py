@@ -1,0 +1,1 @@
+"""One widget per module: the tree, the details, the verdicts, the ranking."""
