@@ -178,6 +178,10 @@ def parse_paths(raw: str) -> tuple[str, ...]:
 # -- decisions ---------------------------------------------------------------------
 
 
+def _count(n: int) -> str:
+    return f"{n} process" if n == 1 else f"{n} processes"
+
+
 def _joined(notes: list[str]) -> str | None:
     return "; ".join(n for n in notes if n) or None
 
@@ -203,7 +207,7 @@ def kill_cgroup(
     return Decision(
         policy=policy, domain=domain, triggered=triggered, victim_cgroup=path, killed_pids=kill.pids,
         freed_bytes=kill.freed_bytes, ranking=top(ranking),
-        reason=f"{reason}; {len(kill.pids)} processes, {fmt_bytes(kill.freed_bytes)} freed", uncertain=_joined(notes),
+        reason=f"{reason}; {_count(len(kill.pids))}, {fmt_bytes(kill.freed_bytes)} freed", uncertain=_joined(notes),
     )
 
 

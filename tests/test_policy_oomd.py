@@ -1,0 +1,276 @@
+"""oomd's kill plugins, rebuilt from the kill_by_* cases of oomd's CorePluginsTest.cpp.
+
+oomd's fixtures put pids 123 and 456 in cgroup1, 789 in cgroup2, 111 in
+cgroup3 and 888 (555 for the swap fixture) in sibling/cgroup1; the
+assertions below name the same pids.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui.model import Trend
+from oomtui.policies import oomd
+from oomtui.policies.base import OptionError
+from tests.support.daemon_snapshots import KiB, cgroup, host, pressure, process, snapshot
+
+SPECS = {s.name: s for s in oomd.POLICIES}
+PIDS = {"cgroup1": (123, 456), "cgroup2": (789,), "cgroup3": (111,), "sibling/cgroup1": (888,)}
+PREFER = {"trusted.oomd_prefer": "1"}
+AVOID = {"user.oomd_avoid": "1"}
+
+
+def tree(data: dict[str, dict], pids: dict[str, tuple[int, ...]] | None = None, **host_kw):
+    """cgroups by path (parents added), each with the given fields; pids by path suffix."""
+    pids = PIDS if pids is None else pids
+    paths = sorted({"/" + "/".join(p.split("/")[: i + 1]) for p in data for i in range(p.count("/") + 1)})
+    cgroups = []
+    for path in paths:
+        fields = dict(data.get(path.lstrip("/"), {}))
+        avg = fields.pop("avg", None)
+        current = fields.pop("current", None)
+        trend = Trend(interval=5.0, memory_current_avg=avg) if avg is not None else fields.pop("trend", None)
+        cgroups.append(cgroup(path, current, trend=trend, **fields))
+    procs = []
+    for path in data:
+        suffixes = [s for s in pids if path == s or path.endswith("/" + s)]
+        if suffixes:
+            procs += [process(pid, f"p{pid}", "/" + path) for pid in pids[max(suffixes, key=len)]]
+    return snapshot(cgroups, procs, host_=host(**host_kw) if host_kw else None)
+
+
+def killed(policy: str, snap, **options) -> set[int]:
+    d = SPECS[policy].run(snap, "/", {k: str(v) for k, v in options.items()})
+    assert (d.victim_cgroup is None) == (not d.killed_pids)
+    return set(d.killed_pids)
+
+
+def one_big(c1: dict, c2: dict, c3: dict, sibling: dict | None = None) -> dict:
+    data = {"one_big/cgroup1": c1, "one_big/cgroup2": c2, "one_big/cgroup3": c3}
+    if sibling is not None:
+        data["sibling/cgroup1"] = sibling
+    return data
+
+
+def usage(current: int, avg: int | None = None, **kw) -> dict:
+    return {"current": current, "avg": current if avg is None else avg, **kw}
+
+
+SIZE = "oomd-size-or-growth"
+
+
+@pytest.mark.parametrize(
+    ("c1", "c2", "c3", "victims"),
+    [
+        (usage(60), usage(20), usage(20), {123, 456}),  # KillsBigCgroup
+        (usage(60), usage(20, xattrs=PREFER), usage(20), {789}),  # PreferredOverridesSize
+        (usage(60, xattrs=AVOID), usage(30), usage(20), {789}),  # AvoidedOverridesSize
+        (usage(60), usage(30, xattrs=AVOID), usage(20, xattrs=AVOID), {123, 456}),  # AvoidedNoEffect
+        (usage(60, xattrs=PREFER), usage(30, xattrs=PREFER), usage(20, xattrs=PREFER), {123, 456}),  # PreferredNoEffect
+        # KillsOneOfPreferred
+        (usage(60, xattrs=PREFER), usage(30, xattrs=AVOID), usage(20, xattrs=PREFER), {123, 456}),
+    ],
+)
+def test_size_and_preferences(c1, c2, c3, victims):
+    snap = tree(one_big(c1, c2, c3, sibling=usage(20, xattrs=PREFER)))
+    assert killed(SIZE, snap, cgroup="one_big/*") == victims
+
+
+def test_size_falls_back_to_plain_size_without_growth():
+    """KillsBigCgroupGrowth, first half: no cgroup reaches 50 % of 71 and none grows, so the largest dies."""
+    snap = tree({"growth_big/cgroup1": usage(21, 20), "growth_big/cgroup2": usage(20), "growth_big/cgroup3": usage(30)})
+    assert killed(SIZE, snap, cgroup="growth_big/*") == {111}
+
+
+@pytest.mark.parametrize(
+    ("percentile", "ratio", "victims"),
+    [("50", "1.25", {789}), ("20", "1.25", {123, 456}), ("0", "0", {123, 456}), ("67", "1.25", {111}),
+     ("20", "10", {111})],
+)
+def test_growth_kill_only_among_the_largest(percentile, ratio, victims):
+    """DoesntGrowthKillBelowUsageThreshold."""
+    snap = tree({"growth_big/cgroup1": usage(40, 7), "growth_big/cgroup2": usage(50, 30),
+                 "growth_big/cgroup3": usage(60, 60)})
+    got = killed(SIZE, snap, cgroup="growth_big/*", size_threshold=50, growing_size_percentile=percentile,
+                 min_growth_ratio=ratio)
+    assert got == victims
+
+
+def test_preferred_growth_beats_a_normal_size_kill():
+    """KillsByPreferredGrowth: preferences dominate every phase."""
+    snap = tree({"growth_big/cgroup1": usage(21 << 20, 5 << 20, xattrs=PREFER),
+                 "growth_big/cgroup2": usage(99 << 20, 5 << 20, xattrs=PREFER),
+                 "growth_big/cgroup3": usage(1000 << 20)})
+    assert killed(SIZE, snap, cgroup="growth_big/*") == {789}
+
+
+@pytest.mark.parametrize("xattrs", [None, PREFER])
+def test_preferring_the_natural_victim_changes_nothing(xattrs):
+    """KillMemoryGrowthConsistentWithPreference."""
+    snap = tree({"growth_big/cgroup1": usage(21, 5, xattrs=xattrs), "growth_big/cgroup2": usage(99, 5, xattrs=xattrs),
+                 "growth_big/cgroup3": usage(30)})
+    assert killed(SIZE, snap, cgroup="growth_big/*") == {789}
+
+
+def test_several_patterns_form_one_peer_group():
+    """KillsBigCgroupMultiCgroup."""
+    snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
+    assert killed(SIZE, snap, cgroup="one_big/*,sibling/*") == {888}
+
+
+def test_recursive_descends_into_the_winner():
+    """CanTargetRecursively: A wins at the top, then A/X among A's children; sibling (100) is not matched."""
+    data = {"A": usage(60), "A/Z": usage(20), "A/X": usage(40), "B": usage(20), "B/F": usage(5), "sibling": usage(100)}
+    snap = tree(data, {"A/X": (1,), "A/Z": (2,), "B/F": (3,), "sibling": (4,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "A,B", "recursive": "true"})
+    assert d.victim_cgroup == "/A/X"
+    assert "kills /A/X via /A " in d.reason
+
+
+def test_recursive_stops_at_an_oom_group():
+    data = {"A": usage(60, oom_group=True), "A/Z": usage(20), "A/X": usage(40), "B": usage(20)}
+    snap = tree(data, {"A/X": (1,), "A/Z": (2,), "B": (3,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "A,B", "recursive": "true"})
+    assert d.victim_cgroup == "/A" and set(d.killed_pids) == {1, 2}
+
+
+def test_integer_min_growth_ratio_quirk():
+    """Writing the default 1.25 explicitly reads as 1, so a cgroup growing 11 % becomes the victim."""
+    snap = tree({"s/a": usage(40, 36), "s/b": usage(45), "s/c": usage(30)}, {"s/a": (1,), "s/b": (2,), "s/c": (3,)})
+    assert killed(SIZE, snap, cgroup="s/*", growing_size_percentile=20) == {2}
+    assert killed(SIZE, snap, cgroup="s/*", growing_size_percentile=20, min_growth_ratio="1.25") == {1}
+
+
+def test_growth_without_history_is_unknown_and_ranked_without_it():
+    snap = tree({"s/a": {"current": 40}, "s/b": {"current": 45}}, {"s/a": (1,), "s/b": (2,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*", "size_threshold": "90"})
+    assert set(d.killed_pids) == {2}
+    assert "growth unknown" in d.uncertain
+    assert d.ranking[0].parts["growth"] is None
+
+
+def test_effective_usage_subtracts_distributed_protection():
+    # b is larger, but memory.low protects 30 of it: a's effective usage wins the plain-size phase.
+    snap = tree({"s": {"current": 100, "memory_low": 30}, "s/a": usage(40), "s/b": usage(45, memory_low=30)},
+                {"s/a": (1,), "s/b": (2,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*", "size_threshold": "90"})
+    assert set(d.killed_pids) == {1}
+    assert next(c for c in d.ranking if c.cgroup == "/s/b").parts["effective_usage"] == 15
+
+
+def test_empty_cgroups_are_skipped():
+    snap = tree(one_big(usage(60, stat={"anon": 0}), usage(30, populated=False), usage(20)))
+    assert killed(SIZE, snap, cgroup="one_big/*") == {111}
+
+
+def test_ties_are_reported_as_unstable():
+    d = SPECS[SIZE].run(tree(one_big(usage(30), usage(30), usage(10))), "/", {"cgroup": "one_big/*"})
+    assert "unstable" in d.uncertain
+
+
+# -- kill_by_swap_usage --------------------------------------------------------------
+
+SWAP = "oomd-swap"
+SWAP_PIDS = {**PIDS, "sibling/cgroup1": (555,)}
+
+
+def swap(n: int, **kw) -> dict:
+    return {"swap": n, **kw}
+
+
+def test_kills_the_biggest_swap_user():
+    assert killed(SWAP, tree(one_big(swap(20), swap(60), swap(40)), SWAP_PIDS), cgroup="one_big/*") == {789}
+
+
+def test_swap_multi_pattern():
+    snap = tree(one_big(swap(20), swap(60), swap(40), sibling=swap(70)), SWAP_PIDS)
+    assert killed(SWAP, snap, cgroup="one_big/*,sibling/*") == {555}
+
+
+def test_no_swap_no_kill():
+    assert killed(SWAP, tree(one_big({}, {}, {}), SWAP_PIDS), cgroup="one_big/*") == set()
+
+
+def test_swap_threshold_percent_of_swap_total():
+    kw = {"mem_total": 1000 * KiB, "swap_total": 100 * KiB, "swap_free": 0}
+    low = tree(one_big(swap(1), swap(2), swap(3)), SWAP_PIDS, **kw)
+    assert killed(SWAP, low, cgroup="one_big/*", threshold="20%") == set()
+    high = tree(one_big(swap(20 << 10), swap(60 << 10), swap(40 << 10)), SWAP_PIDS, **kw)
+    assert killed(SWAP, high, cgroup="one_big/*", threshold="20%") == {789}
+
+
+def biased(*cgroups: tuple[int, int]):
+    """cgroupN with (swap, protection) on a host of 100 KiB memory and 25 KiB swap."""
+    data = {f"cgroup{i + 1}": {"current": 10**6, "memory_low": prot, "swap": s} for i, (s, prot) in enumerate(cgroups)}
+    pids = {f"cgroup{i + 1}": (100 * (i + 1) + 1,) for i in range(len(cgroups))}
+    return tree(data, pids, mem_total=100 * KiB, swap_total=25 * KiB, swap_free=0)
+
+
+def test_biased_swap_kill():
+    """BiasedSwapKillTest: swap beyond a quarter of the protection (SwapTotal/MemTotal) decides."""
+    assert killed(SWAP, biased((1900, 1500), (2000, 2000), (1500, 6000)), cgroup="*", biased_swap_kill=1) == {101}
+
+
+def test_biased_swap_kill_without_excess_still_kills_one():
+    got = killed(SWAP, biased((350, 1500), (350, 2000), (1000, 6000)), cgroup="*", biased_swap_kill=1)
+    assert len(got) == 1
+
+
+def test_biased_swap_kill_never_kills_a_cgroup_without_swap():
+    assert killed(SWAP, biased((0, 1500)), cgroup="*", biased_swap_kill=1) == set()
+
+
+# -- kill_by_pressure and kill_by_pg_scan ----------------------------------------------
+
+PRESSURE = "oomd-pressure"
+
+
+def press(avg10: float, avg60: float) -> dict:
+    return {"pressure": pressure(avg10, avg60)}
+
+
+def test_kills_the_highest_pressure():
+    """KillsHighestPressure (on memory.pressure: snapshots do not keep io.pressure)."""
+    data = one_big(press(60, 60), press(50, 70), press(80, 80), sibling=press(99, 99))
+    assert killed(PRESSURE, tree(data), cgroup="one_big/*") == {111}
+    assert killed(PRESSURE, tree(data), cgroup="one_big/*,sibling/*") == {888}
+
+
+def test_io_pressure_is_not_in_a_snapshot():
+    d = SPECS[PRESSURE].run(tree(one_big(press(60, 60), press(50, 70), press(80, 80))), "/",
+                            {"cgroup": "one_big/*", "resource": "io"})
+    assert d.kills_nothing and "io.pressure" in d.uncertain
+
+
+PGSCAN = "oomd-pgscan"
+
+
+def scanned(now: int, prev: int | None) -> dict:
+    return {"stat": {"pgscan": now}, "trend": None if prev is None else Trend(interval=5.0, pgscan_prev=prev)}
+
+
+def test_pgscan_delta_decides_and_idle_cgroups_are_not_candidates():
+    snap = tree(one_big(scanned(1000, 990), scanned(500, 100), scanned(7, 7)))
+    d = SPECS[PGSCAN].run(snap, "/", {"cgroup": "one_big/*"})
+    assert set(d.killed_pids) == {789}
+    assert {c.cgroup for c in d.ranking} == {"/one_big/cgroup1", "/one_big/cgroup2"}
+
+
+def test_pgscan_without_history_says_unknown():
+    d = SPECS[PGSCAN].run(tree(one_big(scanned(1000, None), scanned(500, None), scanned(7, None))), "/",
+                          {"cgroup": "one_big/*"})
+    assert "delta unknown" in d.uncertain
+    assert set(d.killed_pids) == {123, 456}
+
+
+def test_default_candidates_are_the_domain_children_and_triggered_does_not_apply():
+    d = SPECS[SIZE].run(tree(one_big(usage(60), usage(20), usage(20))), "/one_big", {})
+    assert d.triggered is None
+    assert d.victim_cgroup == "/one_big/cgroup1"
+
+
+def test_bad_options():
+    with pytest.raises(OptionError, match="below 100"):
+        SPECS[SIZE].run(tree({}), "/", {"growing_size_percentile": "100"})
+    with pytest.raises(OptionError, match="size"):
+        SPECS[SWAP].run(tree({}), "/", {"threshold": "lots"})
