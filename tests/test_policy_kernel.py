@@ -216,6 +216,14 @@ def test_a_clear_margin_is_decisive():
     assert decide(near_pair("6.6.0", 2000), "/d", {}).uncertain is None
 
 
+def test_a_missing_figure_makes_the_prediction_uncertain():
+    no_swap = Process(pid=52, comm="noswap", cgroup="/d", rss_anon=30 * MIB, rss_file=0, rss_shmem=0, swap=None)
+    d = decide(snap(proc(53, "/d", 40), no_swap), "/d", {})
+    assert d.victim_pid == 53
+    assert "sizes partly unknown" in (d.uncertain or "") and "52 (noswap)" in (d.uncertain or "")
+    assert decide(snap(proc(53, "/d", 40), proc(54, "/d", 30)), "/d", {}).uncertain is None
+
+
 # -- memory.oom.group -------------------------------------------------------------
 
 

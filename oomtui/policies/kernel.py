@@ -114,10 +114,19 @@ def _near_tie(ranked: list[Scored], era: Era) -> str | None:
         return None
     names = ", ".join(f"{_label(s.process)} at {s.points}" for s in near[:5])
     more = f" and {len(near) - 5} more" if len(near) > 5 else ""
+    keeps = "first" if era.first_wins else "last"
     return (
-        f"{_label(top.process)} at {top.points} pages is within {margin} pages of {names}{more}: "
-        f"{decider} decide; {UNSEEN}"
+        f"{_label(top.process)} at {top.points} pages is within {margin} pages of {names}{more}: {decider} "
+        f"decide (of equal scores the kernel keeps the {keeps} scanned); {UNSEEN}"
     )
+
+
+def _unknown_sizes(ranked: list[Scored]) -> str | None:
+    """Counted as 0 where a snapshot lacks a figure (a kernel log without swap, say): the ranking may move."""
+    gaps = [s.process for s in ranked[:2] if s.process.rss is None or s.process.swap is None]
+    if not gaps:
+        return None
+    return f"sizes partly unknown for {', '.join(_label(p) for p in gaps)} (counted as 0)"
 
 
 def _mark_notes(snapshot: Snapshot, domain: str, era: Era, v2: bool) -> list[str]:
@@ -180,7 +189,7 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
     chosen = ranked[0]
     victim = chosen
     clauses = [
-        f"{_label(chosen.process)} in {chosen.process.cgroup} has the highest badness in {domain}: "
+        f"{_label(chosen.process)} has the highest badness in {domain}: "
         f"{chosen.points} pages of a {budget.pages}-page budget"
     ]
     if len(ranked) > 1:
@@ -200,8 +209,8 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
         clauses.append(f"memory.oom.group on {group} kills {len(others)} more with it")
     clauses += _mark_notes(snapshot, domain, era, v2)
 
-    tie = _near_tie(ranked, era)
-    uncertain = "; ".join([*([tie] if tie else []), *caveats]) or None
+    doubts = [d for d in (_near_tie(ranked, era), _unknown_sizes(ranked)) if d]
+    uncertain = "; ".join([*doubts, *caveats]) or None
     return Decision(
         policy=NAME,
         domain=domain,
