@@ -1,0 +1,70 @@
+"""printable: hostile names become visible escapes, of bounded length, and nothing else changes."""
+
+import unicodedata
+
+import pytest
+
+from oomtui.text import ELLIPSIS, printable
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("\x1b[2Jboom", r"\x1b[2Jboom"),
+    ("a\x00b", r"a\x00b"),
+    ("line\nbreak\r\t", r"line\x0abreak\x0d\x09"),
+    ("del\x7f", r"del\x7f"),
+    ("csi\x9b31m", r"csi\x9b31m"),  # a C1 control: one byte CSI on some terminals
+    ("evil\u202etxt.exe", r"evil\u202etxt.exe"),  # right-to-left override
+    ("zero\u200bwidth\ufeff", r"zero\u200bwidth\ufeff"),
+    ("sep\u2028par\u2029", r"sep\u2028par\u2029"),
+    ("tag\U000e0041", r"tag\U000e0041"),  # an astral format character
+    ("bad\udcffbyte", r"bad\udcffbyte"),  # surrogateescape'd undecodable byte
+])
+def test_controls_and_format_characters_become_escapes(raw, shown):
+    out = printable(raw, limit=None)
+    assert out == shown
+    assert out.isascii()
+    assert all(unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Zl", "Zp") for c in out)
+
+
+@pytest.mark.parametrize("plain", [
+    "nginx: worker process", "[/bold]", "[red]x", r"dev-disk-by\x2duuid.device", "日本語のプロセス", "café ☕",
+    "\u00a0nbsp", "",
+])
+def test_ordinary_text_is_untouched(plain):
+    assert printable(plain) == plain
+
+
+def test_length_is_capped_with_an_ellipsis():
+    out = printable("x" * 500, limit=20)
+    assert out == "x" * 19 + ELLIPSIS
+    assert len(out) == 20
+    assert printable("x" * 20, limit=20) == "x" * 20
+
+
+def test_default_cap():
+    assert len(printable("y" * 10_000)) == 200
+
+
+def test_an_escape_is_never_cut_in_half():
+    out = printable("abcd\x1befgh", limit=7)
+    assert out == "abcd" + ELLIPSIS  # "\x1b" would need 4 of the 6 characters left
+    assert len(printable("\x1b" * 100, limit=10)) <= 10
+    assert printable("\x1b" * 100, limit=10) == r"\x1b\x1b" + ELLIPSIS
+
+
+def test_escaped_result_within_limit_is_whole():
+    assert printable("a\x1b", limit=5) == r"a\x1b"
+
+
+def test_limit_one_and_invalid_limits():
+    assert printable("long name", limit=1) == ELLIPSIS
+    assert printable("x", limit=1) == "x"
+    with pytest.raises(ValueError):
+        printable("x", limit=0)
+
+
+def test_every_control_and_format_character_in_the_bmp_is_escaped():
+    hostile = "".join(chr(n) for n in range(0x10000) if unicodedata.category(chr(n)) in ("Cc", "Cf"))
+    out = printable(hostile, limit=None)
+    assert out.isascii() and out.isprintable()
+    assert out.count("\\") == len(hostile)
