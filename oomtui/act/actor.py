@@ -10,11 +10,11 @@ from oomtui.act.kill import Hierarchy, kill_cgroups, kill_targets, plan_outcomes
 from oomtui.act.knobs import apply_write
 from oomtui.act.plan import KillPlan, KnobWrite
 from oomtui.act.procfs import protected_pids
-from oomtui.act.results import KillReport, KnobResult, Outcome, summarize
+from oomtui.act.results import Actor, KillReport, KnobResult, Outcome, summarize
 from oomtui.model import is_within
 
 
-class HostActor:
+class HostActor(Actor):
     """Carries out confirmed plans on the live host.
 
     `layout` is an `oomtui.collect.layout.CgroupLayout` (detected when not

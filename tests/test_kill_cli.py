@@ -1,0 +1,193 @@
+"""`oomtui kill` on real processes: what it lists is what it kills, and it asks first."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from oomtui.act.procfs import facts
+from oomtui.cli import main
+from tests.support.hog import Hog, spawn_hog
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def hogs():
+    started: list[Hog] = []
+    yield started
+    for h in started:
+        h.kill()
+
+
+@pytest.fixture
+def audit(tmp_path) -> Path:
+    return tmp_path / "audit.jsonl"
+
+
+def _listed(out: str) -> list[int]:
+    """The pids in the table of processes that would be signalled."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  PID"))
+    pids = []
+    for line in lines[start + 1:]:
+        if not line.startswith("  ") or line.startswith("  total"):
+            break
+        pids.append(int(line.split()[0]))
+    return pids
+
+
+def _reported(out: str, detail: str = "killed") -> list[int]:
+    return [int(line.split()[0]) for line in out.splitlines() if line.startswith("  ") and line.endswith(detail)]
+
+
+def _entries(audit: Path) -> list[dict]:
+    return [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
+
+
+def _cli(*args: str, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "oomtui.cli", "kill", *args], stdin=stdin,
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_dry_run_lists_exactly_what_yes_then_kills(memcg, hogs, audit, capsys):
+    victim = memcg.child("victim")
+    members = [spawn_hog(f"m{i}", 2, cgroup_dir=victim.dir) for i in range(5)]
+    sentinel = spawn_hog("sentinel", 1, cgroup_dir=memcg.dir)
+    hogs += [*members, sentinel]
+    assert main(["kill", "--cgroup", victim.path, "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert dry.startswith(f"kill cgroup {victim.path} (5 processes) with SIGKILL\n")
+    assert dry.rstrip().endswith("dry run: nothing was signalled")
+    assert all(m.alive() for m in members) and _entries(audit) == []
+    assert main(["kill", "--cgroup", victim.path, "--yes", "--audit-log", str(audit)]) == 0
+    done = capsys.readouterr().out
+    assert sorted(_listed(dry)) == sorted(_listed(done)) == sorted(_reported(done)) == sorted(m.pid for m in members)
+    assert done.rstrip().endswith("5 of 5 processes killed")
+    assert not any(m.alive() for m in members) and sentinel.alive()
+    assert victim.pids() == []
+    [entry] = _entries(audit)
+    assert sorted(t["pid"] for t in entry["asked"]["targets"]) == sorted(m.pid for m in members)
+
+
+def test_kill_one_pid_and_the_neighbour_lives(memcg, hogs, audit, capsys):
+    victim, sentinel = spawn_hog("victim", 4, cgroup_dir=memcg.dir), spawn_hog("sentinel", 1, cgroup_dir=memcg.dir)
+    hogs += [victim, sentinel]
+    start = facts(victim.pid).start_time
+    assert main(["kill", "--pid", str(victim.pid), "--start-time", str(start), "--yes",
+                 "--audit-log", str(audit), "--signal", "TERM"]) == 0
+    out = capsys.readouterr().out
+    assert f"send SIGTERM to process {victim.pid} (victim) with SIGTERM" in out
+    assert out.rstrip().endswith("1 of 1 process sent SIGTERM")
+    assert victim.popen.wait(10) == -15 and sentinel.alive()
+
+
+def test_a_start_time_that_no_longer_matches_kills_nothing(memcg, hogs, audit, capsys):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    start = facts(victim.pid).start_time - 60
+    assert main(["kill", "--pid", str(victim.pid), "--start-time", str(start), "--yes",
+                 "--audit-log", str(audit)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert f"pid {victim.pid} is now victim, started at" in err and "nothing was killed" in err
+    time.sleep(0.2)
+    assert victim.alive()
+
+
+def test_without_a_terminal_and_without_yes_it_refuses(memcg, hogs, audit):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    done = _cli("--pid", str(victim.pid), "--audit-log", str(audit))
+    assert done.returncode == 1
+    assert done.stderr == "oomtui kill: no terminal to ask on; nothing was killed (--yes confirms in advance)\n"
+    assert f"kill process {victim.pid} (victim)" in done.stdout
+    time.sleep(0.2)
+    assert victim.alive() and _entries(audit) == []
+
+
+def _on_terminal(answer: bytes, *args: str) -> tuple[int, str, str]:
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "oomtui.cli", "kill", *args], stdin=slave,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+        os.write(master, answer)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    return proc.returncode, out.decode(), err.decode()
+
+
+def test_it_asks_on_the_terminal_and_no_means_nothing(memcg, hogs, audit):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    code, out, err = _on_terminal(b"n\n", "--pid", str(victim.pid), "--audit-log", str(audit))
+    assert code == 1 and err == "Send SIGKILL to this process? [y/N] cancelled: nothing was killed\n"
+    assert _listed(out) == [victim.pid]
+    time.sleep(0.2)
+    assert victim.alive() and _entries(audit) == []
+    code, out, err = _on_terminal(b"y\n", "--pid", str(victim.pid), "--audit-log", str(audit))
+    assert code == 0 and out.rstrip().endswith("1 of 1 process killed")
+    assert victim.popen.wait(10) == -9
+
+
+def test_policy_kill_carries_out_the_kernels_choice_in_a_domain(memcg, hogs, audit, capsys):
+    memcg.set_limit(1 << 30)
+    big, small = spawn_hog("big", 60, cgroup_dir=memcg.dir), spawn_hog("small", 5, cgroup_dir=memcg.dir)
+    hogs += [big, small]
+    assert main(["kill", "--policy", "kernel", "--domain", memcg.path, "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert dry.startswith(f"carry out kernel's decision: kill process {big.pid} (big)")
+    assert _listed(dry) == [big.pid]
+    assert main(["kill", "--policy", "kernel", "--domain", memcg.path, "--yes", "--audit-log", str(audit)]) == 0
+    assert _reported(capsys.readouterr().out) == [big.pid]
+    assert big.popen.wait(10) == -9 and small.alive()
+
+
+def test_an_unwritable_audit_log_stops_it_before_asking(memcg, hogs, tmp_path, capsys):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    (tmp_path / "file").write_text("")
+    assert main(["kill", "--pid", str(victim.pid), "--yes", "--audit-log", str(tmp_path / "file" / "a.jsonl")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("oomtui: cannot write the audit log ") and len(captured.err.splitlines()) == 1
+    assert victim.alive()
+
+
+def test_refused_targets_are_listed_with_the_reason_and_nothing_happens(capsys, audit):
+    assert main(["kill", "--pid", "1", "--yes", "--audit-log", str(audit)]) == 1
+    captured = capsys.readouterr()
+    assert "refused (never signalled):" in captured.out and "host init (pid 1)" in captured.out
+    assert captured.err == "oomtui kill: nothing to kill\n"
+    assert _entries(audit) == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--pid", "5", "--cgroup", "/x"], "not allowed with argument"),
+    (["--cgroup", "/x", "--start-time", "5"], "--start-time goes with --pid"),
+    (["--pid", "5", "--domain", "/x"], "--domain and --option go with --policy"),
+    (["--pid", "5", "--signal", "HUP"], "--signal must be KILL or TERM"),
+])
+def test_bad_usage_is_one_line_and_exit_2(args, message, capsys):
+    assert main(["kill", *args, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_a_cgroup_or_pid_that_does_not_exist(capsys):
+    assert main(["kill", "--cgroup", "/no/such/cgroup-here", "--dry-run"]) == 1
+    assert main(["kill", "--pid", "999999999", "--dry-run"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "oomtui: no cgroup /no/such/cgroup-here in the snapshot",
+        "oomtui: no process 999999999 in the snapshot",
+    ]
