@@ -10,12 +10,12 @@ a release older than the features it prints is a backport.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from oomtui import oomlog
 from oomtui.errors import UserError
 from oomtui.evaluate import evaluate
-from oomtui.model import Host, Snapshot
+from oomtui.model import ROOT, Snapshot, is_within
 from oomtui.oomlog.parse import Era as FormatEra
 from oomtui.oomlog.parse import gather, infer_era
 from oomtui.policies.base import Decision
@@ -60,24 +60,35 @@ def _report_facts(snapshot: Snapshot) -> tuple[FormatEra | None, int | None]:
     return infer_era(facts), facts.chosen[0] if facts.chosen else None
 
 
+def _in_table_order(snapshot: Snapshot) -> Snapshot:
+    """A memcg report's table is the kernel's scan order (5.3+); keep it by placing every process
+    the report puts below the domain in the domain itself, unless an oom.group cgroup holds it."""
+    event = snapshot.oom_event
+    if event is None or event.domain == ROOT:
+        return snapshot
+    flagged = {c.path for c in snapshot.cgroups if c.oom_group}
+    moved = tuple(
+        replace(p, cgroup=event.domain)
+        if p.cgroup != event.domain and is_within(p.cgroup, event.domain) and p.cgroup not in flagged
+        else p
+        for p in snapshot.processes
+    )
+    return snapshot.replace(processes=moved)
+
+
 def replay_snapshot(snapshot: Snapshot, era: FormatEra | None) -> tuple[Snapshot, str | None]:
-    """The snapshot with a kernel release that selects the rules the report's format shows."""
+    """The snapshot as the kernel scanned it, with a release that selects the rules its format shows."""
+    view = _in_table_order(snapshot) if snapshot.source == "kernel-log" else snapshot
     if era is None:
-        return snapshot, None
+        return view, None
     printed = snapshot.host.kernel
-    shown = kernel_version(era.release)
-    if printed and "inferred" not in printed and kernel_version(printed) >= shown:
-        return snapshot, None
-    note = None
-    if printed and "inferred" not in printed:
-        note = (
-            f"the report's release {printed} prints features of {era.release} ({era.reasons[0]}): "
-            f"a backport; replayed with {era.release} rules"
-        )
-    h = snapshot.host
-    host = Host(h.hostname, era.release, h.page_size, h.mem_total, h.mem_available, h.swap_total,
-                h.swap_free, h.cgroup_mode, h.psi, h.sysctl)
-    return snapshot.replace(host=host), note
+    if printed and "inferred" in printed:
+        printed = None
+    release, overruled = era.rules_for(printed)
+    if release == snapshot.host.kernel:
+        return view, None
+    note = f"{overruled} (a backport); replayed with {release} rules" if overruled else None
+    return view.replace(host=replace(snapshot.host, kernel=release)), note
 
 
 def _agrees(d: Decision, killed: int | None) -> bool | None:

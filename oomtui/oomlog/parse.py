@@ -71,6 +71,7 @@ class Facts:
     usage: dict[str, tuple[int, int]] = field(default_factory=dict)
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     table_title: bool = False
+    narrow_header: bool = False
     columns: list[str] | None = None
     rows: list[Row] = field(default_factory=list)
     bad_rows: int = 0
@@ -162,6 +163,7 @@ def gather(seg: Segment) -> Facts:
             f.table_title = True
         elif rx.TABLE_HEADER.match(text):
             f.columns = text.split("]", 1)[1].split()
+            f.narrow_header = text.startswith("[ pid ]")
             in_table = True
         elif rx.OOM_KILL.match(text):
             body = text[len("oom-kill:"):]
@@ -193,39 +195,71 @@ def gather(seg: Segment) -> Facts:
 
 @dataclass(frozen=True, slots=True)
 class Era:
-    """The oldest release whose OOM code prints what the report shows."""
+    """The releases whose OOM code prints what the report shows (kernel-oom.md §5.10).
+
+    `minimum` comes from features that appeared in a release, `maximum` from
+    features that were removed; `release` is the one whose rules fit, the
+    oldest that prints every feature seen (a backport mix keeps the newest
+    OOM-killer feature: the kill lines come from oom_kill.c itself).
+    """
 
     release: str
+    minimum: tuple[int, int] | None
+    maximum: tuple[int, int] | None
     reasons: tuple[str, ...]
+
+    def rules_for(self, printed: str | None) -> tuple[str, str | None]:
+        """The release to replay with, and a note when the printed one is overruled."""
+        version = _version(printed)
+        if version is None:
+            return self.release, None
+        if self.minimum is not None and version < self.minimum:
+            return self.release, f"the report's release {printed} prints features of {self.release} or later"
+        if self.maximum is not None and version > self.maximum and (self.minimum or (0, 0)) <= self.maximum:
+            return self.release, f"the report's release {printed} prints features of {self.release} or earlier"
+        return printed or self.release, None
+
+
+def _version(release: str | None) -> tuple[int, int] | None:
+    m = re.match(r"^(\d+)\.(\d+)", release or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def infer_era(f: Facts) -> Era:
-    """Each feature names the release that introduced it (kernel-oom.md §5.10); the newest one wins."""
-    found: list[tuple[tuple[int, int], str]] = []
+    """Each feature names the release that introduced or removed it; see kernel-oom.md §5.10."""
+    since: list[tuple[tuple[int, int], str]] = []
+    until: list[tuple[tuple[int, int], str]] = []
     columns = set(f.columns or ())
     if f.cpu_uid:
-        found.append(((6, 11), "CPU line with UID"))
+        since.append(((6, 11), "a CPU line with UID"))
     if "rss_anon" in columns:
-        found.append(((6, 8), "rss_anon/rss_file/rss_shmem columns"))
+        since.append(((6, 8), "rss_anon/rss_file/rss_shmem columns"))
     if any(m.group("uid") for m in f.killed):
-        found.append(((5, 4), "UID/pgtables/oom_score_adj in the kill line"))
+        since.append(((5, 4), "UID/pgtables/oom_score_adj in the kill line"))
     elif any(m.group("prefix") for m in f.killed) and f.chosen is None:
-        found.append(((5, 1), "a prefixed Killed process line"))
+        since.append(((5, 1), "a prefixed Killed process line"))
     if f.summary:
-        found.append(((5, 0), "the oom-kill: summary line"))
+        since.append(((5, 0), "the oom-kill: summary line"))
     if f.table_title:
-        found.append(((4, 19), "the Tasks state title"))
+        since.append(((4, 19), "the Tasks state title"))
     if "pgtables_bytes" in columns:
-        found.append(((4, 15), "the pgtables_bytes column"))
-    if not found:
-        if "nr_ptes" in columns or f.chosen is not None:
-            found.append(((4, 14), "nr_ptes columns / sacrifice child"))
-        else:
-            return Era("6.12", ("no dated feature; the current rules",))
-    version, _ = max(found)
-    if f.chosen is not None and version > (5, 0):
-        version = (5, 0)  # "or sacrifice child" is gone after 5.0: a backport mix, the child rule holds
-    return Era(f"{version[0]}.{version[1]}", tuple(reason for v, reason in sorted(found, reverse=True)))
+        since.append(((4, 15), "the pgtables_bytes column"))
+    if f.chosen is not None:
+        until.append(((5, 0), "'or sacrifice child'"))
+    if f.header_nodemask:
+        until.append(((4, 20), "nodemask= in the header"))
+    if f.narrow_header:
+        until.append(((4, 18), "the narrow [ pid ] table header"))
+    if "nr_ptes" in columns:
+        until.append(((4, 14), "the nr_ptes column"))
+    minimum = max(since)[0] if since else None
+    maximum = min(until)[0] if until else None
+    if minimum is not None:
+        chosen = min(minimum, maximum) if maximum is not None and f.chosen is not None else minimum
+    else:
+        chosen = maximum if maximum is not None else (6, 12)
+    reasons = tuple(r for _, r in sorted(since, reverse=True)) + tuple(r for _, r in sorted(until))
+    return Era(f"{chosen[0]}.{chosen[1]}", minimum, maximum, reasons or ("no dated feature: current rules",))
 
 
 def _page_size(f: Facts, warnings: list[str]) -> int:
@@ -240,6 +274,8 @@ def _page_size(f: Facts, warnings: list[str]) -> int:
         for size in PAGE_SIZES_KB:
             if abs(ratio - size) <= size * 0.1:
                 return size * KIB
+    if f.rows:
+        warnings.append("the report does not show the page size; 4096 bytes assumed for the task table")
     return 4096
 
 
@@ -368,13 +404,18 @@ def build(seg: Segment) -> Parsed:
     victim_row = _row_for(f, victim_pid) if victim_pid is not None else None
     victim_tgid = victim_row.values.get("tgid", victim_row.pid) if victim_row else victim_pid
     group_pids = {int(m.group("pid")) for m in f.killed[1:]} - {victim_pid}
+    # task_memcg / "Task in" name the selected task's cgroup: the parent when ≤5.0 sacrificed a child
+    task_tgid = victim_tgid
+    if f.chosen is not None:
+        chosen_row = _row_for(f, f.chosen[0])
+        task_tgid = chosen_row.values.get("tgid", chosen_row.pid) if chosen_row else f.chosen[0]
     for row in f.rows:
         tgid = row.values.get("tgid", row.pid)
         if tgid in seen:
             continue  # ≤5.2 memcg tables list every thread; one process is scored once
         seen.add(tgid)
         cgroup = domain
-        if tgid == victim_tgid and task_memcg:
+        if tgid == task_tgid and task_memcg:
             cgroup = task_memcg
         elif group_path and (tgid in group_pids or row.pid in group_pids):
             cgroup = group_path
@@ -384,7 +425,8 @@ def build(seg: Segment) -> Parsed:
     if f.bad_rows:
         warnings.append(f"{f.bad_rows} task table row(s) could not be read and are missing")
     if victim_pid is not None and victim_row is None and victim_match is not None:
-        processes.append(_victim_from_kill_line(victim_match, task_memcg or domain, page))
+        home = task_memcg if task_tgid == victim_tgid and task_memcg else domain
+        processes.append(_victim_from_kill_line(victim_match, home, page))
         if f.rows:
             warnings.append(f"the victim {victim_pid} is not in the task table; its sizes come from the kill line")
 
