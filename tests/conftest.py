@@ -1,6 +1,7 @@
 import pytest
 
 from tests.support.cgroups import test_cgroup, why_no_memcg
+from tests.support.hog import Hog
 
 
 @pytest.fixture
@@ -11,3 +12,12 @@ def memcg():
         pytest.skip(reason)
     with test_cgroup() as cg:
         yield cg
+
+
+@pytest.fixture
+def hogs():
+    """Processes a test starts (append them); each is killed and reaped afterwards."""
+    started: list[Hog] = []
+    yield started
+    for h in started:
+        h.kill()

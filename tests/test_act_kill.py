@@ -66,15 +66,6 @@ def audit(tmp_path) -> Path:
 
 
 @pytest.fixture
-def hogs():
-    """Processes a test starts; every one is killed and reaped afterwards."""
-    started: list[Hog] = []
-    yield started
-    for h in started:
-        h.kill()
-
-
-@pytest.fixture
 def actor(audit) -> HostActor:
     return HostActor(audit_log=audit, layout=detect_layout())
 

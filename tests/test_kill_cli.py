@@ -14,17 +14,9 @@ import pytest
 
 from oomtui.act.procfs import facts
 from oomtui.cli import main
-from tests.support.hog import Hog, spawn_hog
+from tests.support.hog import spawn_hog
 
 ROOT = Path(__file__).parent.parent
-
-
-@pytest.fixture
-def hogs():
-    started: list[Hog] = []
-    yield started
-    for h in started:
-        h.kill()
 
 
 @pytest.fixture
@@ -161,6 +153,14 @@ def test_an_unwritable_audit_log_stops_it_before_asking(memcg, hogs, tmp_path, c
     assert captured.out == ""
     assert captured.err.startswith("oomtui: cannot write the audit log ") and len(captured.err.splitlines()) == 1
     assert victim.alive()
+
+
+def test_hostile_names_are_shown_escaped(memcg, hogs, capsys):
+    hogs.append(spawn_hog("\x1b[2Jevil\u202e", 0, cgroup_dir=memcg.dir))
+    assert main(["kill", "--cgroup", memcg.path, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\x1b[2Jevil" in out
 
 
 def test_refused_targets_are_listed_with_the_reason_and_nothing_happens(capsys, audit):
