@@ -109,9 +109,12 @@ def unwrap(text: str) -> list[Line]:
     numbered = _numbered(raw_lines)
     quoted = _quoted(raw_lines)
     kmsg_format = sum(1 for x in raw_lines[:50] if _KMSG.match(x)) >= 3
+    journal_export = sum(1 for x in raw_lines[:200] if _EXPORT.match(x)) >= 3
     out: list[Line] = []
     for raw in raw_lines:
         line = raw
+        if journal_export and not _EXPORT.match(line):
+            continue  # journalctl -o export/verbose: only MESSAGE= fields are messages
         if numbered:
             line = _LINENO_STRIP.sub("", line, count=1)
         if quoted:
@@ -123,7 +126,7 @@ def unwrap(text: str) -> list[Line]:
             record = _journal_json(stripped)
             if record is not None:
                 message, stamp, host = record
-                out.extend(Line(part.strip(), stamp, host, raw) for part in message.split("\n"))
+                out.extend(Line(part.strip(), stamp, host, raw) for part in message.split("\n") if part.strip())
                 continue
         if _EXPORT.match(line):
             line = line.split("=", 1)[1]
@@ -131,6 +134,5 @@ def unwrap(text: str) -> list[Line]:
         if kmsg_format:
             message = message.replace("\\x0a", "\n").replace("\\x09", "\t")
         parts = message.replace("#012", "\n").replace("#011", "\t").split("\n")
-        for part in parts:
-            out.append(Line(part.strip(), stamp, host, raw))
+        out.extend(Line(part.strip(), stamp, host, raw) for part in parts if part.strip())
     return out
