@@ -159,3 +159,12 @@ def test_avoided_cgroups_stay_eligible():
                                                  owner_uid=0)]
     snap = snapshot(cgroups, [process(1, "only", "/only.slice")], host_=host(swap_total=1000, swap_free=0))
     assert SWAP.run(snap, "/", {}).victim_cgroup == "/only.slice"
+
+
+def test_a_cgroup_without_processes_is_passed_over():
+    """Killing it would kill nothing; systemd-oomd goes on to the next candidate."""
+    cgroups = [cgroup("/", owner_uid=0), cgroup("/cache.slice", 900, stat={"pgscan": 50}, populated=False),
+               cgroup("/app.slice", 100, stat={"pgscan": 5})]
+    d = PRESSURE.run(snapshot(cgroups, [process(7, "app", "/app.slice")]), "/", {})
+    assert order(d)[0] == "/cache.slice"
+    assert d.victim_cgroup == "/app.slice" and d.killed_pids == (7,)

@@ -178,7 +178,7 @@ def parse_paths(raw: str) -> tuple[str, ...]:
 # -- decisions ---------------------------------------------------------------------
 
 
-def _count(n: int) -> str:
+def count(n: int) -> str:
     return f"{n} process" if n == 1 else f"{n} processes"
 
 
@@ -207,7 +207,7 @@ def kill_cgroup(
     return Decision(
         policy=policy, domain=domain, triggered=triggered, victim_cgroup=path, killed_pids=kill.pids,
         freed_bytes=kill.freed_bytes, ranking=top(ranking),
-        reason=f"{reason}; {_count(len(kill.pids))}, {fmt_bytes(kill.freed_bytes)} freed", uncertain=_joined(notes),
+        reason=f"{reason}; {count(len(kill.pids))}, {fmt_bytes(kill.freed_bytes)} freed", uncertain=_joined(notes),
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
-from oomtui.policies.daemon_common import Score, kill_nothing, kill_process, oom_score, parse_regex, score_note
+from oomtui.policies.daemon_common import Score, count, kill_nothing, kill_process, oom_score, parse_regex, score_note
 
 NAME = "earlyoom"
 SCORE_PREFER = 300  # OOM_SCORE_PREFER / BADNESS_PREFER
@@ -224,7 +224,7 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
 
     notes = [n for n in (score_note(walk.scores, snapshot), trigger_note) if n]
     if walk.skipped["unreadable"]:
-        notes.append(f"{walk.skipped['unreadable']} processes without oom_score or RSS were left out")
+        notes.append(f"{count(walk.skipped['unreadable'])} without oom_score or RSS left out")
     scope = "" if domain == ROOT else f"; it watches the whole host, not {domain}"
     if victim is None:
         reason = f"{label} finds no process to kill ({state}){scope}"

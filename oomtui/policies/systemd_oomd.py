@@ -16,7 +16,7 @@ from typing import Any
 
 from oomtui.model import ROOT, Cgroup, PressureLine, Snapshot
 from oomtui.policies.base import Candidate, Decision, OptionSpec, PolicySpec, parse_percent
-from oomtui.policies.daemon_common import fmt_bytes, kill_cgroup, kill_nothing, parse_paths
+from oomtui.policies.daemon_common import fmt_bytes, is_populated, kill_cgroup, kill_nothing, parse_paths
 
 SWAP_MIN_PERCENT = 5  # THRESHOLD_SWAP_USED_PERCENT: a swap victim must use more than this of SwapTotal
 RECLAIM_WINDOW = 30.0  # RECLAIM_DURATION_USEC: reclaim must have happened this recently
@@ -106,7 +106,8 @@ def _finish(
     """The first eligible candidate in systemd-oomd's order dies with its subtree."""
     ordered = _order(entries)
     ranking = [_candidate(e) for e in ordered]
-    victim = next((e for e in ordered if eligible(e)), None)
+    # Killing a cgroup with no process in it kills nothing, and systemd-oomd moves on to the next.
+    victim = next((e for e in ordered if eligible(e) and is_populated(snapshot, e.path)), None)
     if victim is None:
         return kill_nothing(name, domain, triggered, ranking, f"systemd-oomd: {nothing} ({state})", notes)
     notes.append(_tie(ordered, victim) or "")
@@ -162,7 +163,7 @@ def decide_swap(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Dec
     if not any(snapshot.cgroup(e.path).swap_current is not None for e in entries):
         notes.append("no memory.swap.current here (cgroup v1 or not read): every candidate counts as 0")
     return _finish(snapshot, name, domain, triggered, entries, lambda e: e.key[0] > floor,
-                   f"no candidate uses more than {SWAP_MIN_PERCENT}% of swap", "swap", state, notes)
+                   f"no populated candidate uses more than {SWAP_MIN_PERCENT}% of swap", "swap", state, notes)
 
 
 # -- ManagedOOMMemoryPressure=kill -------------------------------------------------------
@@ -243,7 +244,7 @@ def decide_pressure(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) ->
         notes.append(f"pgscan rate unknown for {unknown} candidate(s) (no earlier sample): ranked by memory.current")
     return _finish(snapshot, name, domain, triggered, entries,
                    lambda e: not (e.parts["pgscan"] in (0, None) and e.key[1] == 0),
-                   f"no candidate below {m} with memory or reclaim", f"pressure on {m}", state, notes)
+                   f"no populated candidate below {m} with memory or reclaim", f"pressure on {m}", state, notes)
 
 
 MONITORED = OptionSpec("monitored", lambda raw: parse_paths(raw) if raw.strip() else (), (),
