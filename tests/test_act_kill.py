@@ -263,7 +263,9 @@ def test_an_unwritable_audit_log_refuses_to_act(memcg, tmp_path, hogs):
     plan = plan_process_kill(collect_snapshot(), victim.pid)
     with pytest.raises(AuditLogError, match=r"cannot write the audit log .*nothing was done"):
         actor.check()
-    with pytest.raises(AuditLogError):
-        actor.kill(plan)
+    report = actor.kill(plan)
+    assert report.summary.startswith("cannot write the audit log ") and report.summary.endswith(
+        "every action must be audited, so nothing was done (--audit-log FILE chooses another)")
+    assert [(o.pid, o.ok, o.status) for o in report.outcomes] == [(victim.pid, False, "failed")]
     time.sleep(0.2)
     assert victim.alive()

@@ -111,3 +111,10 @@ def test_trusted_xattrs_without_cap_sys_admin_say_so(memcg, audit):
     ).stdout
     assert out == "False not allowed: trusted.* xattrs need CAP_SYS_ADMIN\n"
     assert "trusted.oomd_prefer" not in os.listxattr(memcg.dir)
+
+
+def test_an_unwritable_audit_log_writes_nothing(hog, tmp_path):
+    (tmp_path / "file").write_text("")
+    [result] = HostActor(tmp_path / "file" / "audit.jsonl").apply([_adj_write(hog, 300)])
+    assert not result.ok and result.detail.startswith("cannot write the audit log ")
+    assert _adj(hog.pid) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from oomtui.act.audit import AuditLog
+from oomtui.act.audit import AuditLog, AuditLogError
 from oomtui.act.kill import Hierarchy, kill_cgroups, kill_targets, plan_outcomes
 from oomtui.act.knobs import apply_write
 from oomtui.act.plan import KillPlan, KnobWrite
@@ -40,11 +40,20 @@ class HostActor(Actor):
         return Hierarchy(Path(root), getattr(self.layout, "mode", None) == "v2")
 
     def check(self) -> None:
-        """Raise AuditLogError before the user is asked, if actions could not be audited."""
+        """Raise AuditLogError before the user is asked, if actions could not be audited.
+
+        kill() and apply() never raise for it: they report that nothing was done.
+        """
         self.audit.check()
 
     def kill(self, plan: KillPlan) -> KillReport:
-        with self.audit.opened() as log:
+        """Carry out the plan; with an unwritable audit log, a report that nothing was done."""
+        try:
+            log_file = self.audit.opened()
+        except AuditLogError as e:
+            outcomes = tuple(Outcome(t.pid, t.comm, False, str(e), t.start_time, "failed") for t in plan.targets)
+            return KillReport(plan, outcomes, str(e))
+        with log_file as log:
             protected = protected_pids()
             outcomes = plan_outcomes(plan)
             alone = [t for t in plan.targets if not any(is_within(t.cgroup, c) for c in plan.cgroups)]
@@ -65,8 +74,12 @@ class HostActor(Actor):
         return KillReport(plan, tuple(outcomes), summary if problem is None else f"{summary}; {problem}", method)
 
     def apply(self, writes: Sequence[KnobWrite]) -> list[KnobResult]:
+        try:
+            log_file = self.audit.opened()
+        except AuditLogError as e:
+            return [KnobResult(w, False, str(e)) for w in writes]
         results = []
-        with self.audit.opened() as log:
+        with log_file as log:
             for w in writes:
                 result = apply_write(w, self.layout)
                 problem = log.record("knob", w.to_json(), {"ok": result.ok, "detail": result.detail})
