@@ -17,7 +17,7 @@ import pytest
 from oomtui.collect import collect_snapshot
 from oomtui.policies.daemon_common import kernel_oom_score
 from oomtui.policies.earlyoom import POLICIES
-from tests.support.earlyoom import dryrun_victim, find_earlyoom, version, why_no_earlyoom
+from tests.support.earlyoom import dryrun_victim, find_earlyoom, fold_trace, version, why_no_earlyoom
 from tests.support.hog import spawn_hog
 
 EARLYOOM = POLICIES[0]
@@ -66,7 +66,9 @@ def compare(binary, cli: list[str], options: dict[str, str]) -> int | None:
         after = predicted(options)
         if before == after:
             break
-    assert real.pid in (before, after), f"earlyoom said {real.line!r}; we predicted pid {before} (then {after})"
+    if real.pid not in (before, after):
+        trace = "\n".join(fold_trace(binary, cli))
+        pytest.fail(f"earlyoom said {real.line!r}; we predicted pid {before} (then {after}); its fold:\n{trace}")
     return real.pid
 
 

@@ -88,3 +88,13 @@ def dryrun_victim(binary: Path, options: list[str], timeout: float = 10.0) -> Vi
             child.kill()
         child.wait()
         child.stderr.close()
+
+
+def fold_trace(binary: Path, options: list[str], seconds: float = 1.0) -> list[str]:
+    """Recipe B: the startup self-test's debug rows that changed the victim, to explain a mismatch."""
+    args = [str(binary), "-d", "--dryrun", "-r", "0", *options]
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=seconds).stdout
+    except subprocess.TimeoutExpired as e:  # it never exits on its own; run() has killed it
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+    return [line.strip() for line in out.splitlines() if "new victim" in line]
