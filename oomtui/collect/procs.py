@@ -45,6 +45,20 @@ def nearest(path: str, known: Collection[str]) -> str:
     return current or ROOT
 
 
+_NO_STATUS = (None,) * 6
+
+
+def _from_status(status: bytes | None) -> tuple[int | None, ...]:
+    """uid, rss_anon, rss_file, rss_shmem, swap and pgtables."""
+    if not status:
+        return _NO_STATUS
+    kb = parse.status_kb
+    return (
+        parse.status_uid(status), kb(status, b"\nRssAnon:"), kb(status, b"\nRssFile:"),
+        kb(status, b"\nRssShmem:"), kb(status, b"\nVmSwap:"), kb(status, b"\nVmPTE:"),
+    )
+
+
 class ProcessReader:
     def __init__(self, proc: str, layout: CgroupLayout, read: Reader) -> None:
         self.proc = proc
@@ -92,6 +106,7 @@ class ProcessReader:
         ident = self._identity(pid, base, stat, known) if stat is not None else _Known("", (), None)
         adj = parse.to_int(self._get(f"{base}/oom_score_adj"))
         score = parse.to_int(self._get(f"{base}/oom_score"))
+        uid, rss_anon, rss_file, rss_shmem, swap, pgtables = _from_status(status)
         return Process(
             pid=pid,
             comm=ident.comm,
@@ -99,12 +114,7 @@ class ProcessReader:
             oom_score_adj=0 if adj is None else adj,
             ppid=stat.ppid if stat else None,
             cmdline=ident.cmdline,
-            uid=parse.status_uid(status) if status else None,
-            rss_anon=parse.status_kb(status, b"\nRssAnon:") if status else None,
-            rss_file=parse.status_kb(status, b"\nRssFile:") if status else None,
-            rss_shmem=parse.status_kb(status, b"\nRssShmem:") if status else None,
-            swap=parse.status_kb(status, b"\nVmSwap:") if status else None,
-            pgtables=parse.status_kb(status, b"\nVmPTE:") if status else None,
+            uid=uid, rss_anon=rss_anon, rss_file=rss_file, rss_shmem=rss_shmem, swap=swap, pgtables=pgtables,
             oom_score=score,
             start_time=ident.start_time,
             kernel_thread=bool(stat and stat.flags & parse.PF_KTHREAD),
