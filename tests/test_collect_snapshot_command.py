@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 
 from oomtui.cli import main
 from oomtui.model import Cgroup, Host, Process, Snapshot
@@ -114,3 +116,9 @@ def test_usage_errors_exit_2(capsys):
     assert main(["snapshot", "show"]) == 2
     assert main(["snapshot", "frobnicate"]) == 2
     assert all(line.startswith("oomtui") for line in capsys.readouterr().err.splitlines())
+
+
+def test_collector_and_command_import_no_textual():
+    code = "import sys, oomtui.collect, oomtui.commands.snapshot, oomtui.text; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
