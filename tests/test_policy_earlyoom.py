@@ -155,3 +155,11 @@ def test_bad_options_are_one_line_errors():
         EARLYOOM.run(LIVE, "/", {"prefer": "("})
     with pytest.raises(OptionError, match=r"1\.7 and later"):
         EARLYOOM.run(LIVE, "/", {"version": "1.5"})
+
+
+def test_1_7_never_picks_a_negative_badness():
+    """1.7 starts from a zeroed victim, so --avoid can push everyone out; the current rules start at -9999."""
+    procs = [process(10, "a", rss=MiB, oom_score=100), process(11, "b", rss=2 * MiB, oom_score=150)]
+    snap = snapshot([], procs)
+    assert EARLYOOM.run(snap, "/", {"version": "1.7", "avoid": "."}).kills_nothing
+    assert EARLYOOM.run(snap, "/", {"avoid": "."}).victim_pid == 11

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oomtui.model import Trend
+from oomtui.evaluate import evaluate
+from oomtui.model import CgroupEdit, Trend, WhatIf, frozen_map
 from oomtui.policies.systemd_oomd import POLICIES
 from tests.support.daemon_snapshots import GiB, KiB, cgroup, host, pressure, process, snapshot
 
@@ -168,3 +169,12 @@ def test_a_cgroup_without_processes_is_passed_over():
     d = PRESSURE.run(snapshot(cgroups, [process(7, "app", "/app.slice")]), "/", {})
     assert order(d)[0] == "/cache.slice"
     assert d.victim_cgroup == "/app.slice" and d.killed_pids == (7,)
+
+
+def test_whatif_preference_reaches_the_policy():
+    """A user's what-if avoid on the biggest swapper moves the kill to the next cgroup."""
+    snap = preferred({}, 0)
+    edits = WhatIf(cgroups=frozen_map({"/big.slice": CgroupEdit(xattrs=frozen_map({"user.oomd_avoid": "1"}))}))
+    [before] = evaluate(snap, "/", ["systemd-oomd-swap"])
+    [after] = evaluate(snap.replace(whatif=edits), "/", ["systemd-oomd-swap"])
+    assert (before.victim_cgroup, after.victim_cgroup) == ("/big.slice", "/small.slice")
