@@ -1,0 +1,98 @@
+"""The importer against reports this kernel really printed: a real memory-cgroup OOM, read from /dev/kmsg."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from oomtui.oomlog import find_reports, parse_report
+from oomtui.oomlog.kmsg import KmsgFollower, ReportCatcher
+from oomtui.replay import replay
+from tests.support.hog import spawn_hog
+
+pytestmark = pytest.mark.kernel
+MIB = 1 << 20
+LIMIT = 96 * MIB
+
+
+def kmsg_or_skip() -> KmsgFollower:
+    try:
+        return KmsgFollower()
+    except OSError as e:
+        pytest.skip(f"/dev/kmsg not readable: {e.strerror}")
+
+
+def capture_report(follower: KmsgFollower, timeout: float = 30.0) -> str:
+    """Follow /dev/kmsg until one whole OOM report has gone past."""
+    catcher = ReportCatcher(settle=0.5)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in follower.read_lines():
+            done = catcher.feed(line, time.monotonic(), time.time())
+            if done:
+                return done[0][0]
+        done = catcher.due(time.monotonic())
+        if done:
+            return done[0][0]
+        time.sleep(0.05)
+    raise AssertionError("no OOM report appeared on /dev/kmsg")
+
+
+def test_real_memcg_oom_imports_with_victim_domain_and_sizes(memcg):
+    follower = kmsg_or_skip()
+    memcg.set_limit(LIMIT)
+    small = spawn_hog("oomlog-small", 16, adj=0, cgroup_dir=memcg.dir)
+    big = spawn_hog("oomlog-big", 24, adj=300, cgroup_dir=memcg.dir, grow=True)
+    try:
+        big.start_growing()
+        big.popen.wait(timeout=60)
+        text = capture_report(follower)
+    finally:
+        follower.close()
+        small.kill()
+        big.kill()
+
+    infos = find_reports(text)
+    assert [(i.kind, i.domain, i.victim_pid) for i in infos] == [("memcg", memcg.path, big.pid)]
+    result = parse_report(text)
+    s, e = result.snapshot, result.snapshot.oom_event
+    assert (e.kind, e.domain, e.killed_pid, e.killed_comm) == ("memcg", memcg.path, big.pid, "oomlog-big")
+    assert s.host.kernel == os.uname().release
+    assert s.host.page_size == os.sysconf("SC_PAGE_SIZE")
+    domain = s.cgroup(memcg.path)
+    assert domain.memory_max == LIMIT
+    assert LIMIT - 4 * MIB <= domain.memory_current <= LIMIT
+    pids = {p.pid for p in s.processes}
+    assert {small.pid, big.pid} <= pids
+    victim, other = s.process(big.pid), s.process(small.pid)
+    assert (victim.oom_score_adj, other.oom_score_adj) == (300, 0)
+    assert victim.uid == os.getuid()
+    assert 16 * MIB <= other.rss_anon < 32 * MIB  # it touched 16 MiB of anonymous memory
+    assert victim.rss_anon > 24 * MIB  # it touched 24 MiB and kept growing to the limit
+    assert victim.rss_anon <= LIMIT
+    assert result.warnings == []
+    rep = replay(s)
+    assert rep.kernel_agrees is True, rep.explanation
+
+
+def test_real_report_with_oom_score_adj_deciding(memcg):
+    """The smaller process dies because of its adj: the importer must carry adj and the budget exactly."""
+    follower = kmsg_or_skip()
+    memcg.set_limit(LIMIT)
+    large = spawn_hog("oomlog-large", 60, adj=0, cgroup_dir=memcg.dir)
+    grower = spawn_hog("oomlog-grow", 4, adj=600, cgroup_dir=memcg.dir, grow=True)
+    try:
+        grower.start_growing()
+        grower.popen.wait(timeout=60)
+        text = capture_report(follower)
+    finally:
+        follower.close()
+        large.kill()
+        grower.kill()
+    s = parse_report(text).snapshot
+    assert s.oom_event.killed_pid == grower.pid
+    assert s.process(grower.pid).rss_anon < s.process(large.pid).rss_anon  # smaller, but adj 600 outweighs
+    rep = replay(s)
+    assert rep.kernel_agrees is True, rep.explanation
