@@ -17,7 +17,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "oomlogs"
 @pytest.fixture
 def two_reports(tmp_path) -> Path:
     log = tmp_path / "kern.log"
-    log.write_text((FIXTURES / "v61_global_dmesg.txt").read_text() + (FIXTURES / "v515_memcg_v2_dmesg_T_de.txt").read_text())
+    names = ("v61_global_dmesg.txt", "v515_memcg_v2_dmesg_T_de.txt")
+    log.write_text("".join((FIXTURES / name).read_text() for name in names))
     return log
 
 
@@ -86,7 +87,7 @@ def test_errors_are_one_line(argv, code, message, two_reports, tmp_path, capsys)
     binary = tmp_path / "core"
     binary.write_bytes(b"\x7fELF\x00\x00\x01" * 100)
     argv = [a.format(log=two_reports, binary=binary) for a in argv]
-    got, out, err = run(argv, capsys)
+    got, _, err = run(argv, capsys)
     assert got == code
     assert message in err
     assert len(err.strip().splitlines()) == 1
