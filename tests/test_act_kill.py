@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -269,3 +270,39 @@ def test_an_unwritable_audit_log_refuses_to_act(memcg, tmp_path, hogs):
     assert [(o.pid, o.ok, o.status) for o in report.outcomes] == [(victim.pid, False, "failed")]
     time.sleep(0.2)
     assert victim.alive()
+
+
+@pytest.fixture
+def few_fds():
+    """A low open-file limit, as on hosts where a cgroup holds more processes than fds allowed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 24, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _sleepers(cgroup_dir: Path, n: int) -> subprocess.Popen:
+    """A shell in the cgroup that starts n sleeping children, then sleeps itself."""
+    script = f'echo $$ > "$1/cgroup.procs"; for i in $(seq {n}); do sleep 600 & done; echo ready; wait'
+    p = subprocess.Popen(["sh", "-c", script, "sh", str(cgroup_dir)], stdout=subprocess.PIPE)
+    assert p.stdout is not None and p.stdout.readline().strip() == b"ready"
+    return p
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_cgroup_with_more_processes_than_open_files_allowed_is_emptied(version, request, audit):
+    if version == 1:
+        memcg = request.getfixturevalue("memcg")
+        layout, path, d = detect_layout(), memcg.path, memcg.dir
+    else:
+        layout, path, d = request.getfixturevalue("v2cg")
+    shell = _sleepers(d, 150)
+    try:
+        plan = KillPlan(f"kill cgroup {path}", signal.SIGKILL, cgroups=(path,))
+        request.getfixturevalue("few_fds")
+        report = HostActor(audit, layout).kill(plan)
+        assert [int(x) for x in (d / "cgroup.procs").read_text().split()] == []
+        assert sum(o.ok for o in report.outcomes) == 151 and report.ok
+    finally:
+        shell.kill()
+        shell.wait()

@@ -44,6 +44,7 @@ from oomtui.model import is_within
 EXIT_WAIT = 2.0  # seconds SIGKILLed processes get to exit before the report is made
 GROUP_DEADLINE = 10.0  # seconds a cgroup kill keeps going before it reports survivors
 FREEZE_WAIT = 1.0
+CHUNK = 128  # pidfds held at once while waiting for exits
 
 GONE = "no such process (already gone)"
 DENIED = "no permission (needs root or the same user)"
@@ -160,12 +161,16 @@ def _identity_check(target: Target) -> Check:
 
 
 def kill_targets(targets: Iterable[Target], sig: int, protected: Collection[int]) -> list[Outcome]:
-    pairs = [(t, _inspect(t.pid, protected, _identity_check(t))) for t in targets]
-    for _, a in pairs:
-        if a.status == "ready":
-            _send(a, sig)
-    _wait_exit((a for _, a in pairs), sig)
-    return [a.outcome(t) for t, a in pairs]
+    """Signal each target that is still the process the user saw; in chunks, so fds stay bounded."""
+    todo, out = list(targets), []
+    for i in range(0, len(todo), CHUNK):
+        pairs = [(t, _inspect(t.pid, protected, _identity_check(t))) for t in todo[i:i + CHUNK]]
+        for _, a in pairs:
+            if a.status == "ready":
+                _send(a, sig)
+        _wait_exit((a for _, a in pairs), sig)
+        out += [a.outcome(t) for t, a in pairs]
+    return out
 
 
 # -- cgroups -------------------------------------------------------------------
@@ -239,8 +244,8 @@ class _GroupKill:
         self.hierarchy = hierarchy
         self.protected = protected
         self.dirs = [hierarchy.dir(p) for p in plan.cgroups]
-        self.spared = {t.identity: why for t, why in plan.spared}
-        self.refused = {t.identity: why for t, why in plan.refused}
+        self.kept = {t.pid: (t.start_time, status, why)
+                     for status, items in (("spared", plan.spared), ("refused", plan.refused)) for t, why in items}
         self.done: list[_Attempt] = []  # finished, by pid recycled during the kill
         self.seen: dict[int, _Attempt] = {}
         self.method = "signalled one by one until the cgroup was empty"
@@ -249,12 +254,9 @@ class _GroupKill:
         where = cgroup_of(dir_fd, self.hierarchy.v2)
         if where is None or not any(is_within(where, c) for c in self.plan.cgroups):
             return "changed", f"left the cgroup before the kill (now in {where}); not signalled"
-        for identity, why in ((k, v) for k, v in self.spared.items() if k[0] == f.pid):
-            if identity[1] is not None and same_start(identity[1], f.start_time):
-                return "spared", why
-        for identity, why in ((k, v) for k, v in self.refused.items() if k[0] == f.pid):
-            if identity[1] is not None and same_start(identity[1], f.start_time):
-                return "refused", why
+        start, status, why = self.kept.get(f.pid, (None, "", ""))
+        if start is not None and same_start(start, f.start_time):
+            return status, why
         if int(read_at(dir_fd, "oom_score_adj").split()[0]) <= OOM_SCORE_ADJ_MIN:
             return "spared", SPARED_ADJ
         return None
@@ -277,25 +279,28 @@ class _GroupKill:
         if freeze:
             self.method = "frozen (cgroup.freeze), then signalled one by one until empty, then thawed"
         with _Freezer(self.dirs if freeze else ()):
-            looked = [self.look(pid) for pid in members(self.dirs)]
-            if (sig == signals.SIGKILL and v2 and looked
-                    and all(a.status in ("ready", "gone") for a in looked)
-                    and all((d / "cgroup.kill").exists() for d in self.dirs)):
-                self._kernel_kill(looked)
+            if sig == signals.SIGKILL and v2 and all((d / "cgroup.kill").exists() for d in self.dirs):
+                self._kernel_kill()
             self._passes(sig)
         return [*self.done, *self.seen.values()]
 
-    def _kernel_kill(self, looked: list[_Attempt]) -> None:
+    def _kernel_kill(self) -> None:
+        """cgroup.kill, when every member may die: it spares nobody, not even -1000 or oomtui itself."""
+        survey = [_inspect(pid, self.protected, self.check) for pid in members(self.dirs)]
+        for a in survey:
+            a.close()  # only the verdicts are needed here, and a big cgroup must not exhaust fds
+        if not survey or not all(a.status in ("ready", "gone") for a in survey):
+            return
         try:
             for d in self.dirs:
                 (d / "cgroup.kill").write_text("1")
         except OSError:
-            return  # the passes below signal them one by one instead
+            return  # the passes signal them one by one instead
         self.method = "the kernel's cgroup.kill"
-        for a in looked:
+        for a in survey:
             if a.status == "ready":
                 a.status, a.detail = "killed", "killed"
-                a.close()
+                self.seen[a.pid] = a
 
     def _passes(self, sig: int) -> None:
         """Signal every member not yet signalled, until none is left but those spared or refused."""
