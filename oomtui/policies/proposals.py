@@ -21,6 +21,7 @@ deterministic; `uncertain` says when that order decided.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
@@ -29,7 +30,7 @@ from typing import Any
 from oomtui.model import Process, Snapshot
 from oomtui.policies.base import Candidate, Decision, PolicySpec
 from oomtui.policies.budget import total_pages
-from oomtui.policies.kernel_rules import OOM_SCORE_ADJ_MIN, eligible
+from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN, eligible
 from oomtui.whatif import cgroup_score, is_interdependent
 
 RANKING_LEN = 20
@@ -37,6 +38,8 @@ _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 # Gushchin's memcg_oom_badness: LRU_ALL_ANON + unevictable + unreclaimable slab + kernel stack + sockets (+ swap).
 _SERIES_V2 = ("active_anon", "inactive_anon", "unevictable", "slab_unreclaimable", "kernel_stack", "sock")
 _SERIES_V1 = ("total_active_anon", "total_inactive_anon", "total_unevictable", "total_swap")
+_ZEROS = (0,) * len(_SERIES_V2)  # defaults for stat.get, mapped in C: every leaf is sized on each run
+_PROCESS_PARTS = ("rss_anon", "rss_file", "rss_shmem", "rss_total", "swap", "pgtables")
 
 
 def _size(n: int) -> str:
@@ -48,7 +51,7 @@ def _size(n: int) -> str:
     return f"-{text}" if n < 0 else text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entity:
     """One competitor: a process, a cgroup killed whole, or a cgroup to descend into."""
 
@@ -57,7 +60,7 @@ class Entity:
     size: int
     score: int
     adjusted: int
-    size_parts: Mapping[str, Any]
+    sizing: str = ""  # for cgroups: where the size came from ("current", "processes", "series-v2", …)
     process: Process | None = None
 
     @property
@@ -76,75 +79,147 @@ class Entity:
 
 @dataclass
 class Tree:
-    """One pass over the domain's subtree: what each policy needs to weigh candidates."""
+    """One pass over the domain's subtree: what each policy needs to weigh candidates.
+
+    Built once per snapshot and domain and shared by the three policies (the
+    TUI runs all of them on every keypress, on hosts of 10,000 processes).
+    """
 
     snapshot: Snapshot
     domain: str
     budget: int
     budget_note: str | None
     order: list[str]
-    footprint: dict[str, int] = field(default_factory=dict)  # subtree sum of process footprints
-    has_eligible: dict[str, bool] = field(default_factory=dict)  # a process in the subtree could die
+    interdependent_paths: set[str] = field(default_factory=set)
+    scores: dict[str, int] = field(default_factory=dict)  # cgroup scores from the what-if
+    _has_eligible: dict[str, bool] = field(default_factory=dict)
+    _reachable: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snapshot: Snapshot, domain: str) -> Tree:
         b = total_pages(snapshot, domain)
         tree = cls(snapshot, domain, b.pages * snapshot.host.page_size, b.note, list(snapshot.walk(domain)))
-        for path in reversed(tree.order):
-            own = snapshot.processes_in(path)
-            fp = sum(p.footprint for p in own)
-            any_eligible = any(eligible(p) for p in own)
-            for child in snapshot.children(path):
-                fp += tree.footprint[child]
-                any_eligible = any_eligible or tree.has_eligible[child]
-            tree.footprint[path] = fp
-            tree.has_eligible[path] = any_eligible
+        tree.interdependent_paths = {path for path in tree.order if is_interdependent(snapshot, path)}
+        tree.scores = {path: cgroup_score(snapshot, path) for path in snapshot.whatif.cgroups}
         return tree
+
+    def has_eligible(self, path: str) -> bool:
+        """Whether any process in the subtree could die; stops at the first found."""
+        known = self._has_eligible.get(path)
+        if known is None:
+            known = any(eligible(p) for p in self.snapshot.processes_in(path)) or any(
+                self.has_eligible(c) for c in self.snapshot.children(path)
+            )
+            self._has_eligible[path] = known
+        return known
+
+    def reachable(self, path: str) -> bool:
+        """hierarchical: whether killing (interdependent) or descending (independent) finds a victim."""
+        known = self._reachable.get(path)
+        if known is None:
+            if self.interdependent(path):
+                known = self.has_eligible(path)
+            else:
+                known = any(eligible(p) for p in self.snapshot.processes_in(path)) or any(
+                    self.score(c) != OOM_SCORE_ADJ_MIN and self.reachable(c) for c in self.snapshot.children(path)
+                )
+            self._reachable[path] = known
+        return known
 
     def adjusted(self, size: int, score: int) -> int:
         return size + score * self.budget // 1000
 
-    def process(self, p: Process) -> Entity:
-        parts = {k: getattr(p, k) for k in ("rss_anon", "rss_file", "rss_shmem", "swap", "pgtables")}
-        return Entity("process", p.cgroup, p.footprint, p.oom_score_adj,
-                      self.adjusted(p.footprint, p.oom_score_adj), parts, p)
+    def process(self, p: Process, fp: int) -> Entity:
+        return Entity("process", p.cgroup, fp, p.oom_score_adj, self.adjusted(fp, p.oom_score_adj), "", p)
+
+    def processes(self, path: str) -> list[Entity]:
+        """The processes directly in a cgroup that could die."""
+        return [self.process(p, p.footprint) for p in self.snapshot.processes_in(path) if eligible(p)]
+
+    def top_processes(self, paths: list[str], n: int) -> list[Entity]:
+        """The n best processes directly in these cgroups, weighed without building an Entity for each."""
+        b, procs_in = self.budget, self.snapshot.processes_in
+        keyed = (
+            (-(fp + p.oom_score_adj * b // 1000), -fp, p.pid, p)
+            for path in paths for p in procs_in(path)
+            # kernel_rules.eligible, with the footprint computed once per process
+            if p.oom_score_adj != OOM_SCORE_ADJ_MIN and (fp := p.footprint) > 0 and p.pid != HOST_INIT
+            and not p.kernel_thread
+        )
+        return [self.process(p, -neg_fp) for _, neg_fp, _, p in heapq.nsmallest(n, keyed)]
+
+    def top_cgroups(self, found: list[tuple[str, str]], sizing: str, n: int) -> list[Entity]:
+        """The n best of these (path, kind) cgroups, weighed without building an Entity for each."""
+        measure = self._series if sizing == "series" else self._current
+        keyed = []
+        for path, kind in found:
+            size = measure(path)[0]
+            keyed.append((-self.adjusted(size, self.score(path)), -size, path, kind))
+        return [self.cgroup(path, kind, sizing) for _, _, path, kind in heapq.nsmallest(n, keyed)]
 
     def cgroup(self, path: str, kind: str, sizing: str = "current") -> Entity:
-        size, parts = self._series_size(path) if sizing == "series" else self._current_size(path)
-        score = cgroup_score(self.snapshot, path)
-        return Entity(kind, path, size, score, self.adjusted(size, score), parts)
+        size, used = self._series(path) if sizing == "series" else self._current(path)
+        score = self.score(path)
+        return Entity(kind, path, size, score, self.adjusted(size, score), used)
 
-    def _current_size(self, path: str) -> tuple[int, dict[str, Any]]:
+    def _current(self, path: str) -> tuple[int, str]:
         """What killing it would free: memory.current + swap.current, else its processes' footprints."""
         c = self.snapshot.cgroup(path)
         if c is not None and c.memory_current is not None:
-            return c.memory_current + (c.swap_current or 0), {
-                "memory_current": c.memory_current, "swap_current": c.swap_current,
-            }
-        return self.footprint[path], {"processes_footprint": self.footprint[path]}
+            return c.memory_current + (c.swap_current or 0), "current"
+        return self.snapshot.subtree_footprint(path), "processes"
 
-    def _series_size(self, path: str) -> tuple[int, dict[str, Any]]:
-        """The series' footprint from memory.stat (hierarchical), falling back like _current_size."""
+    def _series(self, path: str) -> tuple[int, str]:
+        """The series' footprint from memory.stat (hierarchical), falling back like _current."""
         c = self.snapshot.cgroup(path)
-        stat = c.stat if c is not None else {}
-        if "active_anon" in stat:
-            parts: dict[str, Any] = {k: stat.get(k, 0) for k in _SERIES_V2}
-            parts["swap_current"] = c.swap_current if c is not None else None
-        elif "total_active_anon" in stat:
-            parts = {k: stat.get(k, 0) for k in _SERIES_V1}
-        else:
-            return self._current_size(path)
-        return sum(v or 0 for v in parts.values()), parts
+        if c is not None and "active_anon" in c.stat:
+            return sum(map(c.stat.get, _SERIES_V2, _ZEROS)) + (c.swap_current or 0), "series-v2"
+        if c is not None and "total_active_anon" in c.stat:
+            return sum(map(c.stat.get, _SERIES_V1, _ZEROS)), "series-v1"
+        return self._current(path)
+
+    def size_parts(self, e: Entity) -> dict[str, Any]:
+        """Where a candidate's size came from, for the ranking (only the shown few need it)."""
+        if e.process is not None:
+            return {k: getattr(e.process, k) for k in _PROCESS_PARTS}
+        c = self.snapshot.cgroup(e.path)
+        if c is None or e.sizing == "processes":
+            return {"processes_footprint": self.snapshot.subtree_footprint(e.path)}
+        if e.sizing == "current":
+            return {"memory_current": c.memory_current, "swap_current": c.swap_current}
+        if e.sizing == "series-v2":
+            return {**{k: c.stat.get(k, 0) for k in _SERIES_V2}, "swap_current": c.swap_current}
+        return {k: c.stat.get(k, 0) for k in _SERIES_V1}
+
+    def score(self, path: str) -> int:
+        return self.scores.get(path, 0)
 
     def group_kill(self, path: str) -> list[Process]:
         """Everything an interdependent cgroup's kill takes: all but -1000, kernel threads and init."""
         return [
             p for p in self.snapshot.processes_under(path)
-            if not p.kernel_thread and p.pid != 1 and p.oom_score_adj != OOM_SCORE_ADJ_MIN
+            if not p.kernel_thread and p.pid != HOST_INIT and p.oom_score_adj != OOM_SCORE_ADJ_MIN
         ]
 
     def interdependent(self, path: str) -> bool:
-        return is_interdependent(self.snapshot, path)
+        return path in self.interdependent_paths
+
+
+_memo: list[tuple[Snapshot, str, Tree]] = []
+
+
+def tree_for(snapshot: Snapshot, domain: str) -> Tree:
+    """The Tree of the last snapshot and domain asked for, built again only when they change.
+
+    A snapshot is immutable, so identity is enough; the memo holds it, so its
+    id cannot be reused by another while remembered.
+    """
+    memo = _memo[:1]
+    if memo and memo[0][0] is snapshot and memo[0][1] == domain:
+        return memo[0][2]
+    tree = Tree.build(snapshot, domain)
+    _memo[:] = [(snapshot, domain, tree)]
+    return tree
 
 
 # -- shared decision building ------------------------------------------------------
@@ -166,8 +241,9 @@ def _why(e: Entity, budget: int, note: str = "") -> str:
     return f"{what} {_size(e.size)}{bias}{note}"
 
 
-def _candidate(e: Entity, budget: int, note: str = "", extra: Mapping[str, Any] | None = None) -> Candidate:
-    parts = {"size": e.size, **e.size_parts, "score": e.score, "score_bytes": e.score * budget // 1000,
+def _candidate(e: Entity, tree: Tree, note: str = "", extra: Mapping[str, Any] | None = None) -> Candidate:
+    budget = tree.budget
+    parts = {"size": e.size, **tree.size_parts(e), "score": e.score, "score_bytes": e.score * budget // 1000,
              "adjusted": e.adjusted, **(extra or {})}
     pid = e.process.pid if e.process is not None else None
     return Candidate(cgroup=e.path, score=e.adjusted, why=_why(e, budget, note), pid=pid, parts=parts)
@@ -212,50 +288,35 @@ def _uncertain(tree: Tree, notes: list[str | None], top: list[Entity]) -> str | 
 def _whole_domain(name: str, tree: Tree) -> Decision:
     e = tree.cgroup(tree.domain, "group")
     return _kill_group(name, tree, tree.domain, f"the domain {tree.domain} is interdependent: it dies whole",
-                       (_candidate(e, tree.budget),), None)
+                       (_candidate(e, tree),), None)
 
 
 # -- hierarchical --------------------------------------------------------------------
 
 
-def _level(tree: Tree, path: str, reachable: dict[str, bool]) -> list[Entity]:
-    out = []
+def _level(tree: Tree, path: str) -> list[Entity]:
+    out = tree.processes(path)
     for child in tree.snapshot.children(path):
-        if reachable[child] and cgroup_score(tree.snapshot, child) != OOM_SCORE_ADJ_MIN:
+        if tree.score(child) != OOM_SCORE_ADJ_MIN and tree.reachable(child):
             out.append(tree.cgroup(child, "group" if tree.interdependent(child) else "descend"))
-    out.extend(tree.process(p) for p in tree.snapshot.processes_in(path) if eligible(p))
     out.sort(key=lambda e: e.key)
-    return out
-
-
-def _reachable(tree: Tree) -> dict[str, bool]:
-    """Whether descending into a cgroup (or killing it whole) can reach a victim."""
-    s = tree.snapshot
-    out: dict[str, bool] = {}
-    for path in reversed(tree.order):
-        if tree.interdependent(path):
-            out[path] = tree.has_eligible[path]
-        else:
-            out[path] = any(eligible(p) for p in s.processes_in(path)) or any(
-                out[c] and cgroup_score(s, c) != OOM_SCORE_ADJ_MIN for c in s.children(path)
-            )
     return out
 
 
 Chain = tuple[tuple[str, list[Entity], Entity | None], ...]  # (level, its ranking, the cgroup descended from it)
 
 
-def _picks(tree: Tree, path: str, reachable: dict[str, bool], chain: Chain) -> Iterator[tuple[Entity, Chain]]:
+def _picks(tree: Tree, path: str, chain: Chain) -> Iterator[tuple[Entity, Chain]]:
     """The order of picks if the policy went on: each level's order, independent cgroups expanded in place."""
-    ranked = _level(tree, path, reachable)
+    ranked = _level(tree, path)
     for e in ranked:
         if e.kind == "descend":
-            yield from _picks(tree, e.path, reachable, (*chain, (path, ranked, e)))
+            yield from _picks(tree, e.path, (*chain, (path, ranked, e)))
         else:
             yield e, (*chain, (path, ranked, None))
 
 
-def _hier_candidate(e: Entity, chain: Chain, budget: int) -> Candidate:
+def _hier_candidate(e: Entity, chain: Chain, tree: Tree) -> Candidate:
     """A pick with the independent cgroups it was reached through, whose scores weighed on it too."""
     via = [d for _, _, d in chain if d is not None]
     note = f" at {chain[-1][0]}"
@@ -265,16 +326,16 @@ def _hier_candidate(e: Entity, chain: Chain, budget: int) -> Candidate:
         )
     extra = {"level": chain[-1][0],
              "via": [{"cgroup": d.path, "size": d.size, "score": d.score, "adjusted": d.adjusted} for d in via]}
-    return _candidate(e, budget, note, extra)
+    return _candidate(e, tree, note, extra)
 
 
 def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
     name = "hierarchical"
-    tree = Tree.build(snapshot, domain)
-    if tree.interdependent(domain) and tree.has_eligible[domain]:
+    tree = tree_for(snapshot, domain)
+    if tree.interdependent(domain) and tree.has_eligible(domain):
         return _whole_domain(name, tree)
-    picks = list(islice(_picks(tree, domain, _reachable(tree), ()), RANKING_LEN))
-    ranking = tuple(_hier_candidate(e, chain, tree.budget) for e, chain in picks)
+    picks = list(islice(_picks(tree, domain, ()), RANKING_LEN))
+    ranking = tuple(_hier_candidate(e, chain, tree) for e, chain in picks)
     if not picks:
         return _nothing(name, tree)
     victim, chain = picks[0]
@@ -295,33 +356,35 @@ def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, A
 
 
 def _terminals(tree: Tree) -> tuple[list[Entity], int]:
-    """Every interdependent group (outermost) and every process outside one; and how many
-    independent cgroups carry a score this flat view cannot honour."""
+    """The best of every interdependent group (outermost) and every process outside one; and how
+    many independent cgroups carry a score this flat view cannot honour."""
     s = tree.snapshot
-    out: list[Entity] = []
+    groups: list[tuple[str, str]] = []
+    loose: list[str] = []  # cgroups whose own processes compete one by one
     ignored = 0
     stack = [tree.domain]
     while stack:
         path = stack.pop()
         if tree.interdependent(path):
-            if tree.has_eligible[path] and cgroup_score(s, path) != OOM_SCORE_ADJ_MIN:
-                out.append(tree.cgroup(path, "group"))
+            if tree.score(path) != OOM_SCORE_ADJ_MIN and tree.has_eligible(path):
+                groups.append((path, "group"))
             continue
-        if path != tree.domain and cgroup_score(s, path):
+        if path != tree.domain and tree.score(path):
             ignored += 1
-        out.extend(tree.process(p) for p in s.processes_in(path) if eligible(p))
+        loose.append(path)
         stack.extend(reversed(s.children(path)))
-    out.sort(key=lambda e: e.key)
-    return out, ignored
+    best = [*tree.top_cgroups(groups, "current", RANKING_LEN), *tree.top_processes(loose, RANKING_LEN)]
+    best = heapq.nsmallest(RANKING_LEN, best, key=lambda e: e.key)
+    return best, ignored
 
 
 def decide_terminal(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
     name = "terminal"
-    tree = Tree.build(snapshot, domain)
-    if tree.interdependent(domain) and tree.has_eligible[domain]:
+    tree = tree_for(snapshot, domain)
+    if tree.interdependent(domain) and tree.has_eligible(domain):
         return _whole_domain(name, tree)
     ranked, ignored = _terminals(tree)
-    ranking = tuple(_candidate(e, tree.budget) for e in ranked[:RANKING_LEN])
+    ranking = tuple(_candidate(e, tree) for e in ranked)
     if not ranked:
         return _nothing(name, tree)
     victim = ranked[0]
@@ -344,45 +407,46 @@ def decide_terminal(snapshot: Snapshot, domain: str, options: Mapping[str, Any])
 
 def _largest(tree: Tree, path: str) -> tuple[list[Entity], str | None]:
     """Processes of a leaf, largest badness first (footprint + oom_score_adj × budget / 1000)."""
-    ranked = sorted((tree.process(p) for p in tree.snapshot.processes_under(path) if eligible(p)),
-                    key=lambda e: e.key)
+    ranked = sorted(tree.processes(path), key=lambda e: e.key)
     return ranked, _tie(ranked, f" inside {path}")
 
 
 def _aware_entities(tree: Tree) -> list[Entity]:
+    """The best of the leaf and interdependent cgroups, and of the processes outside them."""
     s = tree.snapshot
-    out: list[Entity] = []
+    groups: list[tuple[str, str]] = []
+    loose: list[str] = []
     stack = [tree.domain]
     while stack:
         path = stack.pop()
         children = s.children(path)
         if path != tree.domain and (tree.interdependent(path) or not children):
-            if tree.has_eligible[path] and cgroup_score(s, path) != OOM_SCORE_ADJ_MIN:
-                out.append(tree.cgroup(path, "group" if tree.interdependent(path) else "leaf", "series"))
+            if tree.score(path) != OOM_SCORE_ADJ_MIN and tree.has_eligible(path):
+                groups.append((path, "group" if tree.interdependent(path) else "leaf"))
             continue
-        out.extend(tree.process(p) for p in s.processes_in(path) if eligible(p))
+        loose.append(path)
         stack.extend(reversed(children))
-    out.sort(key=lambda e: e.key)
-    return out
+    best = [*tree.top_cgroups(groups, "series", RANKING_LEN), *tree.top_processes(loose, RANKING_LEN)]
+    return heapq.nsmallest(RANKING_LEN, best, key=lambda e: e.key)
 
 
 def _aware_candidate(tree: Tree, e: Entity) -> Candidate:
     if e.kind == "leaf":
         largest = _largest(tree, e.path)[0][0]
         assert largest.process is not None
-        return _candidate(e, tree.budget, f"; its largest: {largest.label}", {"would_kill": largest.process.pid})
+        return _candidate(e, tree, f"; its largest: {largest.label}", {"would_kill": largest.process.pid})
     if e.process is not None and e.path != tree.domain and tree.snapshot.children(e.path):
-        return _candidate(e, tree.budget, " (in an inner cgroup: competes as a process)")
-    return _candidate(e, tree.budget)
+        return _candidate(e, tree, " (in an inner cgroup: competes as a process)")
+    return _candidate(e, tree)
 
 
 def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decision:
     name = "cgroup-aware"
-    tree = Tree.build(snapshot, domain)
-    if tree.interdependent(domain) and tree.has_eligible[domain]:
+    tree = tree_for(snapshot, domain)
+    if tree.interdependent(domain) and tree.has_eligible(domain):
         return _whole_domain(name, tree)
     ranked = _aware_entities(tree)
-    ranking = tuple(_aware_candidate(tree, e) for e in ranked[:RANKING_LEN])
+    ranking = tuple(_aware_candidate(tree, e) for e in ranked)
     if not ranked:
         return _nothing(name, tree)
     victim = ranked[0]
