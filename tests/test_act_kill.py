@@ -24,7 +24,7 @@ from oomtui.act import (
     plan_process_kill,
     protected_pids,
 )
-from oomtui.act.procfs import facts
+from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
@@ -306,3 +306,9 @@ def test_a_cgroup_with_more_processes_than_open_files_allowed_is_emptied(version
     finally:
         shell.kill()
         shell.wait()
+
+
+def test_start_times_match_within_a_tick_or_a_whole_second_shift_of_btime():
+    start = facts(os.getpid()).start_time
+    assert same_start(start, start + 0.01) and same_start(start, start - 1.0) and same_start(start, start + 1.01)
+    assert not any(same_start(start, start + d) for d in (0.05, 0.5, 2.0, -2.0))

@@ -75,8 +75,18 @@ def facts(pid: int) -> ProcFacts:
 
 
 def same_start(seen: float, now: float) -> bool:
-    """Start times agree within one clock tick (the kernel's resolution)."""
-    return abs(seen - now) <= clock_tick() + 1e-6
+    """Start times agree within one clock tick (the kernel's resolution).
+
+    An epoch start time is btime + ticks, and btime is whole seconds that
+    move when the wall clock is stepped or slewed across a second boundary;
+    a collector may also have read it hours ago. So a difference of exactly
+    one second (within a tick) is the same process seen through a shifted
+    btime: reusing the pid exactly then would need the whole pid space to
+    wrap within that second.
+    """
+    slack = clock_tick() + 1e-6
+    delta = abs(seen - now)
+    return delta <= slack or abs(delta - 1.0) <= slack
 
 
 def memory_cgroup_at(dir_fd: int) -> str | None:

@@ -73,8 +73,7 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 
 def _cgroup_path(raw: str) -> str:
-    path = "/" + raw.strip("/")
-    return path
+    return "/" + raw.strip("/")
 
 
 def make_plan(args: argparse.Namespace, snap: Snapshot, sig: int) -> KillPlan:
