@@ -14,7 +14,7 @@ import pytest
 from oomtui.act import HostActor, KnobWrite, plan_knob_writes
 from oomtui.act.knobs import NO_OOM_GROUP_V1
 from oomtui.collect import collect_snapshot
-from oomtui.collect.layout import detect_layout
+from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import CgroupEdit, ProcessEdit, WhatIf
 from tests.support.hog import spawn_hog
 
@@ -118,3 +118,20 @@ def test_an_unwritable_audit_log_writes_nothing(hog, tmp_path):
     [result] = HostActor(tmp_path / "file" / "audit.jsonl").apply([_adj_write(hog, 300)])
     assert not result.ok and result.detail.startswith("cannot write the audit log ")
     assert _adj(hog.pid) == 0
+
+
+def test_oom_group_on_v2_writes_the_file(tmp_path, audit):
+    """This host's cgroup2 mount has no memory controller, so a v2 memory tree is laid out in tmp_path."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "memory.oom.group").write_text("0\n")
+    (tmp_path / "bare").mkdir()
+    actor = HostActor(audit, CgroupLayout("v2", tmp_path, tmp_path, None))
+    on, missing, gone = actor.apply([
+        KnobWrite("oom_group", "on", True, cgroup="/app"),
+        KnobWrite("oom_group", "on", True, cgroup="/bare"),
+        KnobWrite("oom_group", "on", True, cgroup="/gone"),
+    ])
+    assert (on.ok, on.detail) == (True, "memory.oom.group of /app is now 1")
+    assert (tmp_path / "app" / "memory.oom.group").read_text() == "1"
+    assert not missing.ok and missing.detail.startswith("cgroup /bare has no memory.oom.group")
+    assert (gone.ok, gone.detail) == (False, "cgroup /gone no longer exists")
