@@ -8,11 +8,12 @@ apply confirmation can say exactly what differs from the host.
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 
 from oomtui.model import ROOT, CgroupEdit, Process, ProcessEdit, Snapshot, WhatIf, frozen_map
+from oomtui.text import printable
 
 SCORE_MIN, SCORE_MAX = -1000, 1000
+NAME_LIMIT = 80
 
 
 def _clamp(value: int) -> int:
@@ -128,14 +129,8 @@ def set_adj(w: WhatIf, pid: int, adj: int | None) -> WhatIf:
 # -- describing edits ------------------------------------------------------------
 
 
-def _show(text: str, limit: int = 80) -> str:
-    """Untrusted names with control and format characters made visible."""
-    out = "".join(_escape(ch) if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text[:limit])
-    return out + ("…" if len(text) > limit else "")
-
-
-def _escape(ch: str) -> str:
-    return f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+def _show(text: str) -> str:
+    return printable(text, NAME_LIMIT)
 
 
 def _kind(value: bool | None) -> str:

@@ -10,19 +10,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from oomtui import snapshot as snapshot_file
 from oomtui.errors import UsageError, UserError
-from oomtui.evaluate import check_domain, evaluate, parse_option_args
+from oomtui.evaluate import Options, check_domain, evaluate, parse_option_args
 from oomtui.model import ROOT, OomEvent, Snapshot, WhatIf
 from oomtui.policies import registry
 from oomtui.policies.base import Decision, OptionError
+from oomtui.replay import replay
+from oomtui.sources import open_path
+from oomtui.text import printable
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 NAME_LIMIT = 40
+REASON_LIMIT = 400
+
+__all__ = ["Preview", "agrees", "human_size", "preview", "printable", "register", "run", "table"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,16 +50,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # -- text helpers --------------------------------------------------------------------
-
-
-def printable(text: str, limit: int = NAME_LIMIT) -> str:
-    """Untrusted names with control and format characters made visible, length capped."""
-    out = "".join(_escape(ch) if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text[:limit])
-    return out + ("…" if len(text) > limit else "")
-
-
-def _escape(ch: str) -> str:
-    return f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
 
 
 def human_size(n: int | None) -> str:
@@ -85,35 +80,66 @@ def _load_whatif(path: str) -> WhatIf:
 
 
 def _load_snapshot(path: str | None) -> Snapshot:
+    """The live host, or whatever `oomtui --snapshot` opens: a snapshot, a recording, a kernel log."""
     if path is None:
         from oomtui.collect import collect_snapshot
 
         return collect_snapshot()
-    if path != "-" and not Path(path).exists():
-        raise UserError(f"{path}: no such file")
     try:
-        return snapshot_file.load(path)
+        opened = open_path(path)
     except snapshot_file.SnapshotError as e:
         raise UserError(str(e)) from None
+    for warning in opened.warnings:
+        print(f"oomtui: note: {printable(warning)}", file=sys.stderr)
+    return opened.snapshot
 
 
 # -- output --------------------------------------------------------------------------------
 
 
-def agrees(decision: Decision, event: OomEvent) -> bool | None:
-    """Whether a policy would have killed what the kernel killed; None when the report names no victim."""
-    if event.killed_pid is None:
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """Decisions for one domain and, where the snapshot records an OOM there, how each compares."""
+
+    decisions: list[Decision]
+    agreement: Mapping[str, bool | None] | None = None  # policy -> kills the kernel's victim
+    notes: tuple[str, ...] = ()  # the replay's word on the kernel policy
+
+
+def agrees(decision: Decision, killed_pid: int | None) -> bool | None:
+    """Whether a policy picks the process the kernel killed (or a group holding it); None without a victim."""
+    if killed_pid is None:
         return None
-    return event.killed_pid == decision.victim_pid or event.killed_pid in decision.killed_pids
+    return decision.victim_pid == killed_pid or (decision.victim_pid is None and killed_pid in decision.killed_pids)
+
+
+def preview(snap: Snapshot, domain: str, names: Sequence[str] | None, options: Options) -> Preview:
+    """Every (named) policy's decision; a recorded OOM in this domain is replayed as `import-oom` does.
+
+    The replay reads the kernel era from the report's features, so the kernel
+    policy runs with the rules the report shows; policy options need a plain
+    evaluation, compared with the recorded victim the same way.
+    """
+    event = snap.oom_event
+    if event is None or event.domain != domain:
+        return Preview(evaluate(snap, domain, names, options))
+    if options:
+        decisions = evaluate(snap, domain, names, options)
+        return Preview(decisions, {d.policy: agrees(d, event.killed_pid) for d in decisions})
+    result = replay(snap)
+    by_name = {r.policy: r for r in result.policies}
+    chosen = [by_name[n] for n in names] if names else list(result.policies)
+    notes = tuple(n for n in (result.era_note, f"replay: {result.explanation}") if n)
+    return Preview([r.decision for r in chosen], {r.policy: r.agrees for r in chosen}, notes)
 
 
 def _victim(d: Decision, snap: Snapshot) -> str:
     if d.victim_cgroup is not None:
-        return f"cgroup {printable(d.victim_cgroup)}"
+        return f"cgroup {printable(d.victim_cgroup, NAME_LIMIT)}"
     if d.victim_pid is not None:
         p = snap.process(d.victim_pid)
         comm = f" {printable(p.comm, 16)}" if p is not None else ""
-        return f"pid {d.victim_pid}{comm} in {printable(d.victim_pid_cgroup or '?')}"
+        return f"pid {d.victim_pid}{comm} in {printable(d.victim_pid_cgroup or '?', NAME_LIMIT)}"
     return "nothing"
 
 
@@ -135,24 +161,25 @@ def kernel_line(event: OomEvent) -> str:
     return f"the kernel killed pid {event.killed_pid}{comm} in a {event.kind} OOM of {printable(event.domain)}{group}"
 
 
-def table(decisions: Sequence[Decision], snap: Snapshot, domain: str) -> str:
+def table(result: Preview, snap: Snapshot, domain: str) -> str:
     event = snap.oom_event
-    matching = event is not None and event.killed_pid is not None
+    matching = result.agreement is not None and event is not None and event.killed_pid is not None
     head = ["POLICY", "ACTS NOW", "VICTIM", "WHAT DIES", "FREED", *(["KERNEL'S?"] if matching else []), "REASON"]
     rows = []
+    decisions = result.decisions
     for d in decisions:
         row = [d.policy, _acts(d), _victim(d, snap), _dies(d), human_size(d.freed_bytes)]
         if matching:
-            assert event is not None
-            row.append({True: "same", False: "differs", None: "—"}[agrees(d, event)])
-        row.append(printable(d.reason, 400))
+            row.append({True: "same", False: "differs", None: "—"}[(result.agreement or {}).get(d.policy)])
+        row.append(printable(d.reason, REASON_LIMIT))
         rows.append(row)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
     lines = [f"domain {printable(domain)}" + (f" — {kernel_line(event)}" if event is not None else "")]
+    lines += [printable(note, REASON_LIMIT) for note in result.notes]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in [head, *rows]]
     doubts = [(d.policy, d.uncertain) for d in decisions if d.uncertain]
     if doubts:
-        lines += ["", "uncertain:"] + [f"  {name}: {printable(text, 400)}" for name, text in doubts]
+        lines += ["", "uncertain:"] + [f"  {name}: {printable(text, REASON_LIMIT)}" for name, text in doubts]
     if not snap.whatif.is_empty():
         lines += ["", "with what-if edits (see the snapshot's whatif); the kernel ignores cgroup scores"]
     return "\n".join(line.rstrip() for line in lines)
@@ -180,9 +207,9 @@ def run(args: argparse.Namespace) -> int:
         domain = snap.oom_event.domain if snap.oom_event is not None else ROOT
     for problem in registry.plugin_problems():
         print(f"oomtui: warning: {problem}", file=sys.stderr)
-    decisions = evaluate(snap, domain, names, options)
+    result = preview(snap, domain, names, options)
     if args.json:
-        print(json.dumps([d.to_json() for d in decisions], indent=2))
+        print(json.dumps([d.to_json() for d in result.decisions], indent=2))
     else:
-        print(table(decisions, snap, domain))
+        print(table(result, snap, domain))
     return 0
