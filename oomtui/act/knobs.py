@@ -58,6 +58,15 @@ def _cgroup_dir(layout: object, path: str) -> Path | None:
     return None if root is None else Path(root) / path.lstrip("/")
 
 
+def _write_existing(path: Path, text: str) -> None:
+    """Write a control file that must already exist: never create one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
 def _write_oom_group(w: KnobWrite, layout: object) -> tuple[bool, str]:
     assert w.cgroup is not None
     mode = getattr(layout, "mode", "none")
@@ -69,7 +78,7 @@ def _write_oom_group(w: KnobWrite, layout: object) -> tuple[bool, str]:
     if not d.is_dir():
         return False, f"cgroup {w.cgroup} no longer exists"
     try:
-        (d / "memory.oom.group").write_text("1" if w.value else "0")
+        _write_existing(d / "memory.oom.group", "1" if w.value else "0")
     except FileNotFoundError:
         return False, (f"cgroup {w.cgroup} has no memory.oom.group (the memory controller is not enabled "
                        "there, or the kernel is older than 4.19)")
