@@ -4,8 +4,8 @@ Directory layout (everything a reader needs is in the names and the index):
 
     DIR/recording.json                    {"format": "oomtui-recording", "version": 1,
                                             "interval": s, "keep": s, "max_bytes": n}
-    DIR/samples/20261125T224112.123Z.json.gz   one snapshot per sample (UTC time in the name)
-    DIR/events/20261125T224530.004Z.log        a kernel OOM report as /dev/kmsg gave it
+    DIR/samples/20261125T224112.123456Z.json.gz  one snapshot per sample (UTC time in the name)
+    DIR/events/20261125T224530.004321Z.log       a kernel OOM report as /dev/kmsg gave it
                                                (dmesg-style lines; `oomtui import-oom` reads it)
     DIR/events/index.jsonl                one JSON line per event: time, report, sample
                                           (the last sample before the OOM, or null),
@@ -52,14 +52,14 @@ _NAME_FORMAT = "%Y%m%dT%H%M%S.%f"
 
 
 def stamp_name(t: float) -> str:
-    """A sortable UTC file name stem with milliseconds."""
-    return datetime.fromtimestamp(t, UTC).strftime(_NAME_FORMAT)[:-3] + "Z"
+    """A sortable UTC file name stem, to the microsecond like the sample's own time."""
+    return datetime.fromtimestamp(t, UTC).strftime(_NAME_FORMAT) + "Z"
 
 
 def time_of_name(name: str) -> float | None:
     stem = name.split(".json", 1)[0].removesuffix(".log")
     try:
-        return datetime.strptime(stem.rstrip("Z") + "000", _NAME_FORMAT).replace(tzinfo=UTC).timestamp()
+        return datetime.strptime(stem.rstrip("Z"), _NAME_FORMAT).replace(tzinfo=UTC).timestamp()
     except ValueError:
         return None
 
@@ -279,7 +279,7 @@ class Recorder:
         except OSError as e:
             self._failed(f"cannot write {path}: {e.strerror or e}")
             return None
-        sample = Sample(t, path)
+        sample = Sample(time_of_name(path.name) or t, path)  # the name's time, as readers see it
         self.samples.append(sample)
         self.last_sample_at = time.monotonic()
         self.failures = 0

@@ -24,18 +24,16 @@ def kmsg_or_skip() -> KmsgFollower:
         pytest.skip(f"/dev/kmsg not readable: {e.strerror}")
 
 
-def capture_report(follower: KmsgFollower, timeout: float = 30.0) -> str:
-    """Follow /dev/kmsg until one whole OOM report has gone past."""
+def capture_report(follower: KmsgFollower, domain: str, timeout: float = 30.0) -> str:
+    """Follow /dev/kmsg until a whole OOM report of `domain` has gone past (other tests cause OOMs too)."""
     catcher = ReportCatcher(settle=0.5)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for line in follower.read_lines():
-            done = catcher.feed(line, time.monotonic(), time.time())
-            if done:
-                return done[0][0]
-        done = catcher.due(time.monotonic())
-        if done:
-            return done[0][0]
+        done = [text for line in follower.read_lines() for text, _ in catcher.feed(line, time.monotonic(), time.time())]
+        done += [text for text, _ in catcher.due(time.monotonic())]
+        for text in done:
+            if f"oom_memcg={domain}," in text:
+                return text
         time.sleep(0.05)
     raise AssertionError("no OOM report appeared on /dev/kmsg")
 
@@ -48,7 +46,7 @@ def test_real_memcg_oom_imports_with_victim_domain_and_sizes(memcg):
     try:
         big.start_growing()
         big.popen.wait(timeout=60)
-        text = capture_report(follower)
+        text = capture_report(follower, memcg.path)
     finally:
         follower.close()
         small.kill()
@@ -86,7 +84,7 @@ def test_real_report_with_oom_score_adj_deciding(memcg):
     try:
         grower.start_growing()
         grower.popen.wait(timeout=60)
-        text = capture_report(follower)
+        text = capture_report(follower, memcg.path)
     finally:
         follower.close()
         large.kill()
