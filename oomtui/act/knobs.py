@@ -60,7 +60,7 @@ def _cgroup_dir(layout: object, path: str) -> Path | None:
 
 def _write_existing(path: Path, text: str) -> None:
     """Write a control file that must already exist: never create one."""
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
     try:
         os.write(fd, text.encode())
     finally:
