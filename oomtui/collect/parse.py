@@ -7,7 +7,7 @@ because a snapshot records "unknown" and never a guess.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from oomtui.model import Pressure, PressureLine, frozen_map
 
@@ -97,8 +97,7 @@ def btime(data: bytes | None) -> int | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ProcStat:
+class ProcStat(NamedTuple):
     comm: str
     ppid: int
     flags: int
@@ -129,6 +128,27 @@ def status_kb(data: bytes, key: bytes) -> int | None:
     end = data.find(b"\n", start)
     kib = to_int(data[start:end].removesuffix(b" kB")) if end > 0 else None
     return None if kib is None else kib * 1024
+
+
+STATUS_MEMORY = (b"RssAnon:", b"RssFile:", b"RssShmem:", b"VmSwap:", b"VmPTE:")
+
+
+def status_memory(data: bytes) -> list[int | None]:
+    """RssAnon, RssFile, RssShmem, VmSwap and VmPTE in bytes, in that order.
+
+    The kernel prints these in one block of "Name: N kB" lines from RssAnon
+    on, so one split of that block serves all five; a token at a label's
+    place is always followed by its value. A name not found that way
+    (older kernels, another order) is looked up on its own.
+    """
+    start = data.find(b"\nRssAnon:")
+    block = data[start:start + 512].split() if start >= 0 else []
+    found = dict(zip(block[0::3], block[1::3], strict=False))
+    out = []
+    for key in STATUS_MEMORY:
+        value = found.get(key)
+        out.append(int(value) * 1024 if value is not None and value.isdigit() else status_kb(data, b"\n" + key))
+    return out
 
 
 def status_uid(data: bytes) -> int | None:

@@ -52,11 +52,8 @@ def _from_status(status: bytes | None) -> tuple[int | None, ...]:
     """uid, rss_anon, rss_file, rss_shmem, swap and pgtables."""
     if not status:
         return _NO_STATUS
-    kb = parse.status_kb
-    return (
-        parse.status_uid(status), kb(status, b"\nRssAnon:"), kb(status, b"\nRssFile:"),
-        kb(status, b"\nRssShmem:"), kb(status, b"\nVmSwap:"), kb(status, b"\nVmPTE:"),
-    )
+    anon, file, shmem, swap, pte = parse.status_memory(status)
+    return parse.status_uid(status), anon, file, shmem, swap, pte
 
 
 class ProcessReader:

@@ -1,0 +1,54 @@
+"""The pure parsers of kernel text, on the odd inputs real kernels and hostile names produce."""
+
+from oomtui.collect import parse
+
+STATUS = (b"Name:\tx\nUid:\t1000\t1001\t1002\t1003\nVmRSS:\t 300 kB\nRssAnon:\t 100 kB\nRssFile:\t 150 kB\n"
+          b"RssShmem:\t 50 kB\nVmData:\t 9 kB\nVmStk:\t 1 kB\nVmExe:\t 2 kB\nVmLib:\t 3 kB\nVmPTE:\t 44 kB\n"
+          b"VmSwap:\t 7 kB\nHugetlbPages:\t 0 kB\nCoreDumping:\t0\n")
+
+
+def test_status_memory_and_uid():
+    assert parse.status_memory(STATUS) == [100 * 1024, 150 * 1024, 50 * 1024, 7 * 1024, 44 * 1024]
+    assert parse.status_uid(STATUS) == 1000
+
+
+def test_status_memory_survives_an_odd_line_in_the_block():
+    odd = STATUS.replace(b"VmStk:\t 1 kB\n", b"VmStk:\t 1\n")  # two tokens: the split shifts
+    assert parse.status_memory(odd) == parse.status_memory(STATUS)
+
+
+def test_status_of_a_kernel_thread_has_no_memory():
+    assert parse.status_memory(b"Name:\tkthreadd\nUid:\t0\t0\t0\t0\nThreads:\t1\n") == [None] * 5
+
+
+def test_proc_stat_with_a_hostile_comm():
+    raw = b"42 (a) b) (c\n) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 1 1 1 1"
+    st = parse.proc_stat(raw)
+    assert st == parse.ProcStat(comm="a) b) (c\n", ppid=7, flags=4194560, starttime=12345)
+    assert parse.proc_stat(b"42 (x") is None
+    assert parse.proc_stat(b"42 (x) S 1") is None
+
+
+def test_limits_flags_and_keyed_files():
+    assert parse.limit(b"max\n") is None
+    assert parse.limit(b"9223372036854771712\n") is None
+    assert parse.limit(b"1073741824\n") == 1 << 30
+    assert parse.flag(b"1\n") is True and parse.flag(b"junk") is None
+    assert parse.flat_keyed(b"oom 1\noom_kill 2\nweird\nx y\n") == {"oom": 1, "oom_kill": 2}
+
+
+def test_pressure_some_only_and_broken():
+    p = parse.pressure(b"some avg10=1.00 avg60=2.00 avg300=3.00 total=4\n")
+    assert p.some.avg300 == 3.0 and p.full is None
+    assert parse.pressure(b"some avg10=x\n").some is None
+    assert parse.pressure(b"") is None
+
+
+def test_cmdline_and_cgroup_lines():
+    assert parse.cmdline(b"a\0\0b\0") == ("a", "", "b")
+    assert parse.cmdline(b"\xff\0") == ("\ufffd",)
+    lines = b"12:cpu,cpuacct:/x\n4:memory:/docker/abc\n0::/init.scope\n"
+    assert parse.proc_cgroup(lines, v1_memory=True) == "/docker/abc"
+    assert parse.proc_cgroup(lines, v1_memory=False) == "/init.scope"
+    assert parse.proc_cgroup(b"0::/a/../b/\n", v1_memory=False) == "/a/b"
+    assert parse.proc_cgroup(b"", v1_memory=False) is None
