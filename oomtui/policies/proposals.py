@@ -339,17 +339,18 @@ def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, A
     if not picks:
         return _nothing(name, tree)
     victim, chain = picks[0]
-    route = " → ".join(level for level, _, _ in chain)
+    kills = f"descends {' → '.join(level for level, _, _ in chain)} and kills" if len(chain) > 1 else "kills"
+    where = chain[-1][0]
     uncertain = _uncertain(tree, [_tie(ranked, f" at {level}") for level, ranked, _ in chain],
                            [e for _, ranked, _ in chain for e in ranked[:2]])
     if victim.kind == "group":
         return _kill_group(name, tree, victim.path,
-                           f"descends {route} and kills interdependent {victim.path} whole, "
-                           f"the largest there after scores", ranking, uncertain)
+                           f"{kills} interdependent {victim.path} whole, "
+                           f"the largest in {where} after scores", ranking, uncertain)
     p = victim.process
     assert p is not None
-    return _kill_process(name, tree, p, f"descends {route} and kills {victim.label}, "
-                         f"the largest there after scores ({_size(victim.adjusted)})", ranking, uncertain)
+    return _kill_process(name, tree, p, f"{kills} {victim.label}, "
+                         f"the largest in {where} after scores ({_size(victim.adjusted)})", ranking, uncertain)
 
 
 # -- terminal --------------------------------------------------------------------------
