@@ -191,3 +191,12 @@ def test_a_cgroup_or_pid_that_does_not_exist(capsys):
         "oomtui: no cgroup /no/such/cgroup-here in the snapshot",
         "oomtui: no process 999999999 in the snapshot",
     ]
+
+
+def test_the_top_level_audit_log_option_is_honoured(memcg, hogs, audit, capsys):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    assert main(["--audit-log", str(audit), "kill", "--pid", str(victim.pid), "--yes"]) == 0
+    [entry] = _entries(audit)
+    assert entry["asked"]["targets"][0]["pid"] == victim.pid
+    assert entry["result"]["outcomes"][0]["detail"] == "killed"
