@@ -20,8 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from oomtui.act import HostActor, KillPlan, Target
 from oomtui.act.procfs import facts
 from oomtui.collect.layout import CgroupLayout, detect_layout
-from tests.support.cgroups import test_cgroup, why_no_memcg
+from tests.support.cgroups import test_cgroup, v2_test_cgroup, why_no_memcg
 
 SLEEPERS = 'echo $$ > "$1/cgroup.procs"; for i in $(seq "$2"); do sleep 600 & done; echo ready; wait'
 FORKER = 'echo $$ > "$1/cgroup.procs"; echo ready; while :; do sleep 600 & sleep 0.02; done'
@@ -39,26 +37,6 @@ def _start(script: str, d: Path, n: int = 0) -> subprocess.Popen:
     p = subprocess.Popen(["sh", "-c", script, "sh", str(d), str(n)], stdout=subprocess.PIPE)
     assert p.stdout is not None and p.stdout.readline().strip() == b"ready"
     return p
-
-
-@contextlib.contextmanager
-def _v2_cgroup(root: Path) -> Iterator[tuple[str, Path]]:
-    own = next(line.split(":", 2)[2].strip() for line in Path("/proc/self/cgroup").read_text().splitlines()
-               if line.startswith("0::"))
-    path = f"{own.rstrip('/')}/oomtui-bench-{uuid.uuid4().hex[:8]}"
-    d = root / path.lstrip("/")
-    d.mkdir()
-    try:
-        yield path, d
-    finally:
-        with contextlib.suppress(OSError):
-            (d / "cgroup.kill").write_text("1")
-        for _ in range(200):
-            try:
-                d.rmdir()
-                break
-            except OSError:
-                time.sleep(0.02)
 
 
 def _round(layout: CgroupLayout, path: str, d: Path, procs: int, forkers: int, spare: bool) -> tuple[float, str, int]:
@@ -97,7 +75,7 @@ def main() -> int:
             if layout.v2_root is not None:
                 v2 = CgroupLayout("v2", layout.v2_root, layout.v2_root, None)
                 for spare in (False, True):
-                    path, d = stack.enter_context(_v2_cgroup(layout.v2_root))
+                    path, d = stack.enter_context(v2_test_cgroup(layout.v2_root, "oomtui-bench"))
                     cases.append((f"cgroup2{' with a spared member' if spare else ''}", v2, path, d, spare))
             print(f"{args.procs} sleepers + {args.forkers} forkers per kill, median of {args.rounds} rounds")
             for label, lay, path, d, spare in cases:

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
+from tests.support.cgroups import v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog
 
 _FORKER = r"""
@@ -77,22 +77,8 @@ def v2cg():
     layout = detect_layout()
     if os.geteuid() != 0 or layout.v2_root is None:
         pytest.skip("needs root and a cgroup2 mount")
-    lines = Path("/proc/self/cgroup").read_text().splitlines()
-    own = next(line.split(":", 2)[2] for line in lines if line.startswith("0::"))
-    path = f"{own.rstrip('/')}/oomtui-test-{uuid.uuid4().hex[:8]}"
-    d = layout.v2_root / path.lstrip("/")
-    d.mkdir()
-    try:
+    with v2_test_cgroup(layout.v2_root) as (path, d):
         yield CgroupLayout("v2", layout.v2_root, layout.v2_root, None), path, d
-    finally:
-        if (d / "cgroup.kill").exists():
-            (d / "cgroup.kill").write_text("1")
-        for _ in range(200):
-            try:
-                d.rmdir()
-                break
-            except OSError:
-                time.sleep(0.02)
 
 
 def test_kill_one_process_leaves_its_neighbours_alive(memcg, actor, audit, hogs):

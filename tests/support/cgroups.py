@@ -146,3 +146,30 @@ def test_cgroup(prefix: str = "oomtui-test") -> Iterator[TestCgroup]:
         yield cg
     finally:
         cg.destroy()
+
+
+@contextlib.contextmanager
+def v2_test_cgroup(root: Path, prefix: str = "oomtui-test") -> Iterator[tuple[str, Path]]:
+    """A cgroup on the cgroup2 mount `root` below our own v2 cgroup, as (path, directory).
+
+    For cgroup.kill and cgroup.freeze on hosts whose memory controller is on v1;
+    everything inside is killed and the cgroup removed afterwards.
+    """
+    with open("/proc/self/cgroup") as f:
+        own = next(line.rstrip("\n").split(":", 2)[2] for line in f if line.startswith("0::"))
+    path = f"{own.rstrip('/')}/{prefix}-{uuid.uuid4().hex[:8]}"
+    d = root / path.lstrip("/")
+    d.mkdir()
+    try:
+        yield path, d
+    finally:
+        with contextlib.suppress(OSError):
+            (d / "cgroup.kill").write_text("1")
+        for _ in range(200):
+            try:
+                d.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
