@@ -120,8 +120,11 @@ def _field(d: dict, key: str, path: str, check: Callable, *, required: bool = Fa
     return check(d[key], f"{path}.{key}")
 
 
+_INT, _STR, _INT_OR_NULL = frozenset({int}), frozenset({str}), frozenset({int, type(None)})
+
+
 def _int_map(v: Any, path: str) -> Mapping[str, int]:
-    if type(v) is dict and all(type(x) is int for x in v.values()):  # the common case, without a path per key
+    if type(v) is dict and _INT.issuperset(map(type, v.values())):  # the common case, without a path per key
         return frozen_map(v)
     return frozen_map({k: _int(x, f"{path}.{k}") for k, x in _obj(v, path).items()})
 
@@ -248,10 +251,10 @@ def _valid_process(d: Any) -> Process | None:
         type(pid) is int and type(cgroup) is str and _is_cgroup_path(cgroup)
         and (comm is None or type(comm) is str)
         and (adj is None or (type(adj) is int and -1000 <= adj <= 1000))
-        and (cmdline is None or (type(cmdline) is list and all(type(a) is str for a in cmdline)))
+        and (cmdline is None or (type(cmdline) is list and _STR.issuperset(map(type, cmdline))))
         and (start is None or type(start) is float or type(start) is int)
         and (kthread is None or type(kthread) is bool)
-        and all(x is None or type(x) is int for x in ints)
+        and _INT_OR_NULL.issuperset(map(type, ints))
     ):
         return None
     return Process(
