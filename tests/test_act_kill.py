@@ -298,3 +298,16 @@ def test_start_times_match_within_a_tick_or_a_whole_second_shift_of_btime():
     start = facts(os.getpid()).start_time
     assert same_start(start, start + 0.01) and same_start(start, start - 1.0) and same_start(start, start + 1.01)
     assert not any(same_start(start, start + d) for d in (0.05, 0.5, 2.0, -2.0))
+
+
+def test_a_zombie_is_reported_as_already_exited(memcg, actor, hogs):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    plan = plan_process_kill(collect_snapshot(), victim.pid)
+    os.kill(victim.pid, signal.SIGKILL)  # not reaped: it stays a zombie until the fixture waits
+    for _ in range(200):
+        if facts(victim.pid).exited:
+            break
+        time.sleep(0.01)
+    [o] = actor.kill(plan).outcomes
+    assert (o.ok, o.status, o.detail) == (False, "gone", "already exited (a zombie its parent has not reaped yet)")

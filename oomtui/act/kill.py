@@ -47,6 +47,7 @@ FREEZE_WAIT = 1.0
 CHUNK = 128  # pidfds held at once while waiting for exits
 
 GONE = "no such process (already gone)"
+ZOMBIE = "already exited (a zombie its parent has not reaped yet)"
 DENIED = "no permission (needs root or the same user)"
 
 # A check run on a live process (through its /proc dir fd) after its pidfd is open:
@@ -103,8 +104,12 @@ def _inspect(pid: int, protected: Collection[int], check: Check) -> _Attempt:
     try:
         with proc_dir(pid) as d:
             attempt.facts = facts_at(d, pid)
-            verdict = (("refused", REFUSED_KTHREAD) if attempt.facts.kernel_thread
-                       else check(d, attempt.facts))
+            if attempt.facts.kernel_thread:
+                verdict: tuple[str, str] | None = ("refused", REFUSED_KTHREAD)
+            elif attempt.facts.exited:
+                verdict = ("gone", ZOMBIE)
+            else:
+                verdict = check(d, attempt.facts)
     except OSError as e:
         verdict = errno_words(e)
     except (ValueError, IndexError):

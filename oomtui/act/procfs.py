@@ -23,6 +23,11 @@ class ProcFacts:
     ppid: int
     start_time: float  # epoch seconds, as the collector computes it
     kernel_thread: bool
+    state: str = "R"  # Z: exited, waiting for its parent to reap it
+
+    @property
+    def exited(self) -> bool:
+        return self.state in ("Z", "X", "x")
 
 
 def clock_tick() -> float:
@@ -66,6 +71,7 @@ def facts_at(dir_fd: int, pid: int) -> ProcFacts:
         ppid=int(fields[1]),
         start_time=boot_time() + int(fields[19]) * clock_tick(),
         kernel_thread=bool(int(fields[6]) & PF_KTHREAD),
+        state=fields[0],
     )
 
 
