@@ -79,7 +79,7 @@ class CgroupSpec:
     fill: float | None = None  # fraction of memory_max to reach with page cache (a cgroup near its limit)
     cache: int | None = None  # unmapped page cache charged here; None: a plausible share
     events: dict[str, int] = field(default_factory=dict)  # local counts; ancestors see them too
-    pressure: tuple[float, float] | None = None  # (some avg10, full avg10)
+    pressure: tuple[float, float] | None = None  # (some avg10, full avg10); None: the worst of its children
     xattrs: dict[str, str] = field(default_factory=dict)
     owner_uid: int = 0
     growth: float = 1.0  # memory.current / decaying average, for the trend fields
@@ -232,17 +232,25 @@ class HostBuilder:
         totals = {path: dict(local[path]) for path in order}
         events = {path: dict(self.specs[path].events) for path in order}
         populated = {path: bool(members.get(path)) for path in order}
+        stalls: dict[str, tuple[float, float]] = {}
         for path in reversed(order):  # children before their parents
             self._fill(self.specs[path], local[path], totals[path])
+            own = self.specs[path].pressure
+            stalls[path] = own if own is not None else stalls.get(path, (0.0, 0.0))
             parent = parent_of(path)
             if parent is None:
                 continue
+            worst = stalls.get(parent, (0.0, 0.0))  # a stall below is a stall here too
+            stalls[parent] = (max(worst[0], stalls[path][0]), max(worst[1], stalls[path][1]))
             for k, v in totals[path].items():
                 totals[parent][k] += v
             for k, v in events[path].items():
                 events[parent][k] = events[parent].get(k, 0) + v
             populated[parent] = populated[parent] or populated[path]
-        cgroups = [self._cgroup(path, local[path], totals[path], events[path], populated[path]) for path in order]
+        cgroups = [
+            self._cgroup(path, local[path], totals[path], events[path], populated[path], stalls[path])
+            for path in order
+        ]
         return Snapshot(
             host=self._host(totals[ROOT]), cgroups=tuple(cgroups), processes=tuple(processes),
             taken_at=self.taken_at, source="synthetic",
@@ -281,6 +289,7 @@ class HostBuilder:
 
     def _cgroup(
         self, path: str, own: dict[str, int], tot: dict[str, int], events: dict[str, int], populated: bool,
+        stall: tuple[float, float],
     ) -> Cgroup:
         spec = self.specs[path]
         file = tot["mapped"] + tot["cache"] + tot["shmem"]
@@ -319,7 +328,7 @@ class HostBuilder:
             swap_current=swap_current, swap_max=spec.swap_max, oom_group=None if root else spec.oom_group,
             stat=frozen_map(stat),
             events=frozen_map({} if root else {k: events.get(k, 0) for k in V2_EVENTS}),
-            pressure=self._pressure(self.psi if root else spec.pressure or (0.0, 0.0)),
+            pressure=self._pressure(self.psi if root else stall),
             xattrs=frozen_map(spec.xattrs), owner_uid=spec.owner_uid, populated=None if root else populated,
             trend=trend,
         )

@@ -126,7 +126,7 @@ def _users(b: HostBuilder, systemd) -> None:
     bob = "/user.slice/user-1001.slice/user@1001.service"
     b.cgroup(bob, pressure=(71.4, 64.52), pressure_since=41.0, growth=1.45, pgscan_rate=91533)
     jupyter = b.cgroup(f"{bob}/app.slice/jupyter.service", owner_uid=BOB, xattrs={"user.oomd_avoid": "1"},
-                       pressure=(72.0, 65.1), pressure_since=41.0, growth=1.71, pgscan_rate=30211)
+                       pressure=(72.0, 65.1), pressure_since=41.0, growth=1.71, pgscan_rate=74211)
     lab = b.process(jupyter, "jupyter-lab", "/home/bob/.venv/bin/python3 /home/bob/.venv/bin/jupyter-lab --no-browser",
                     started=b.uptime - 3 * DAY + 60, anon=212 * MiB, swap=40 * MiB, uid=BOB,
                     parent=managers[BOB])
@@ -134,7 +134,7 @@ def _users(b: HostBuilder, systemd) -> None:
               "/home/bob/.local/share/jupyter/runtime/kernel-5f1c.json", started=b.uptime - 3 * 3600,
               anon=3310 * MiB, swap=910 * MiB, uid=BOB, parent=lab)
     dask = b.cgroup(f"{bob}/app.slice/dask-worker@1.service", owner_uid=BOB, pressure=(69.3, 61.2),
-                    pressure_since=38.0, growth=1.22, pgscan_rate=61322)
+                    pressure_since=38.0, growth=1.22, pgscan_rate=31322)
     b.process(dask, "dask-worker", "/home/bob/.venv/bin/python3 /home/bob/.venv/bin/dask-worker "
               "tcp://127.0.0.1:8786 --nworkers 1 --memory-limit 0", started=b.uptime - 3 * 3600 + 30,
               anon=1390 * MiB, swap=212 * MiB, uid=BOB, parent=managers[BOB])
