@@ -87,12 +87,13 @@ def _strip_prefixes(text: str) -> tuple[str, str | None, str | None]:
         text = text[kmsg.end():]
     text = _PRIO.sub("", text, count=1)
     text = _FACILITY.sub("", text, count=1)
-    for pattern in (_MONO_SYSLOG, _SYSLOG):
-        m = pattern.match(text)
-        if m:
-            stamp, host = m.group("stamp").strip(), m.group("host")
-            text = text[m.end():]
-            break
+    if "kernel:" in text[:120]:  # cheap test first: the syslog patterns backtrack
+        for pattern in (_MONO_SYSLOG, _SYSLOG):
+            m = pattern.match(text)
+            if m:
+                stamp, host = m.group("stamp").strip(), m.group("host")
+                text = text[m.end():]
+                break
     for pattern in (_UPTIME, _WALL, _ISO):
         m = pattern.match(text)
         if m:
