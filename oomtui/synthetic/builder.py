@@ -235,13 +235,17 @@ class HostBuilder:
         stalls: dict[str, tuple[float, float]] = {}
         for path in reversed(order):  # children before their parents
             self._fill(self.specs[path], local[path], totals[path])
-            own = self.specs[path].pressure
-            stalls[path] = own if own is not None else stalls.get(path, (0.0, 0.0))
+            spec = self.specs[path]
+            if spec.pressure is not None:
+                stalls[path] = spec.pressure
+            stalls.setdefault(path, (0.0, 0.0))
             parent = parent_of(path)
             if parent is None:
                 continue
-            worst = stalls.get(parent, (0.0, 0.0))  # a stall below is a stall here too
-            stalls[parent] = (max(worst[0], stalls[path][0]), max(worst[1], stalls[path][1]))
+            above = self.specs[parent]
+            if above.pressure is None and stalls[path][1] >= stalls.get(parent, (0.0, 0.0))[1]:
+                stalls[parent] = stalls[path]  # a stall below is a stall here too: the worst child's
+                above.pressure_since = spec.pressure_since
             for k, v in totals[path].items():
                 totals[parent][k] += v
             for k, v in events[path].items():
