@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oomtui.act.audit import AuditLog, AuditLogError
 from oomtui.act.kill import Hierarchy, kill_cgroups, kill_targets, plan_outcomes
@@ -13,6 +14,9 @@ from oomtui.act.procfs import protected_pids
 from oomtui.act.results import Actor, KillReport, KnobResult, Outcome, summarize
 from oomtui.model import is_within
 
+if TYPE_CHECKING:
+    from oomtui.collect.layout import CgroupLayout
+
 
 class HostActor(Actor):
     """Carries out confirmed plans on the live host.
@@ -21,12 +25,12 @@ class HostActor(Actor):
     given): cgroup paths in plans are relative to its `memory_root`.
     """
 
-    def __init__(self, audit_log: Path | str | None = None, layout: object | None = None) -> None:
+    def __init__(self, audit_log: Path | str | None = None, layout: CgroupLayout | None = None) -> None:
         self.audit = AuditLog(audit_log)
         self._layout = layout
 
     @property
-    def layout(self) -> object:
+    def layout(self) -> CgroupLayout:
         if self._layout is None:
             from oomtui.collect.layout import detect_layout
 
@@ -34,10 +38,8 @@ class HostActor(Actor):
         return self._layout
 
     def _hierarchy(self) -> Hierarchy | None:
-        root = getattr(self.layout, "memory_root", None)
-        if root is None:
-            return None
-        return Hierarchy(Path(root), getattr(self.layout, "mode", None) == "v2")
+        root = self.layout.memory_root
+        return None if root is None else Hierarchy(Path(root), self.layout.mode == "v2")
 
     def check(self) -> None:
         """Raise AuditLogError before the user is asked, if actions could not be audited.

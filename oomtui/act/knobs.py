@@ -10,11 +10,15 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oomtui.act.kill import GONE, errno_words, when
 from oomtui.act.plan import KnobWrite
 from oomtui.act.procfs import facts_at, proc_dir, read_at, same_start
 from oomtui.act.results import KnobResult
+
+if TYPE_CHECKING:
+    from oomtui.collect.layout import CgroupLayout
 
 NO_OOM_GROUP_V1 = "the kernel has no memory.oom.group on cgroup v1"
 
@@ -53,9 +57,8 @@ def _write_adj(w: KnobWrite) -> tuple[bool, str]:
     return True, f"oom_score_adj of {w.pid} ({f.comm}) is now {value} (was {current})"
 
 
-def _cgroup_dir(layout: object, path: str) -> Path | None:
-    root = getattr(layout, "memory_root", None)
-    return None if root is None else Path(root) / path.lstrip("/")
+def _cgroup_dir(layout: CgroupLayout, path: str) -> Path | None:
+    return None if layout.memory_root is None else Path(layout.memory_root) / path.lstrip("/")
 
 
 def _write_existing(path: Path, text: str) -> None:
@@ -67,10 +70,9 @@ def _write_existing(path: Path, text: str) -> None:
         os.close(fd)
 
 
-def _write_oom_group(w: KnobWrite, layout: object) -> tuple[bool, str]:
+def _write_oom_group(w: KnobWrite, layout: CgroupLayout) -> tuple[bool, str]:
     assert w.cgroup is not None
-    mode = getattr(layout, "mode", "none")
-    if mode in ("v1", "hybrid"):
+    if layout.mode in ("v1", "hybrid"):
         return False, NO_OOM_GROUP_V1
     d = _cgroup_dir(layout, w.cgroup)
     if d is None:
@@ -103,7 +105,7 @@ def xattr_error_words(e: OSError, name: str) -> str:
     return f"failed: {e.strerror or e}"
 
 
-def _write_xattr(w: KnobWrite, layout: object) -> tuple[bool, str]:
+def _write_xattr(w: KnobWrite, layout: CgroupLayout) -> tuple[bool, str]:
     assert w.cgroup is not None and w.name is not None
     d = _cgroup_dir(layout, w.cgroup)
     if d is None:
@@ -123,7 +125,7 @@ def _write_xattr(w: KnobWrite, layout: object) -> tuple[bool, str]:
     return True, f"{w.name} on {w.cgroup} is now {w.value!r}"
 
 
-def apply_write(w: KnobWrite, layout: object) -> KnobResult:
+def apply_write(w: KnobWrite, layout: CgroupLayout) -> KnobResult:
     if w.kind == "oom_score_adj":
         ok, detail = _write_adj(w)
     elif w.kind == "oom_group":
