@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from oomtui.collect import collect_snapshot
 from oomtui.model import Pressure, PressureLine
 from oomtui.snapshot import dumps, from_dict, parse_json
 from tests.support.fakehost import BTIME, TICKS, FakeHost, FakeProc, failing
@@ -284,3 +285,32 @@ def test_recreated_cgroup_starts_a_new_trend(tmp_path):
     s = c.collect()
     assert s.cgroup("/g").trend is None
     assert s.cgroup("/old").trend is None
+
+
+def test_cmdline_cache_follows_exec_and_pid_reuse(tmp_path):
+    host = FakeHost(tmp_path, "v2")
+    d = host.add_process(FakeProc(pid=70, comm="bash", cmdline=("bash",), starttime=100))
+    c = host.collector()
+    assert c.collect().process(70).cmdline == ("bash",)
+
+    def rewrite(comm: str, starttime: int, cmdline: bytes) -> None:
+        stat = (d / "stat").read_text().split(") ", 1)[1].split()
+        stat[19] = str(starttime)
+        (d / "stat").write_text(f"70 ({comm}) " + " ".join(stat))
+        (d / "cmdline").write_bytes(cmdline)
+
+    rewrite("bash", 100, b"bash\0-c\0true\0")  # same process, same name: the cache holds
+    assert c.collect().process(70).cmdline == ("bash",)
+    rewrite("sleep", 100, b"sleep\x0010\0")  # exec renames comm
+    assert c.collect().process(70).cmdline == ("sleep", "10")
+    rewrite("sleep", 900, b"sleep\x0099\0")  # pid reused by a new process
+    p = c.collect().process(70)
+    assert p.cmdline == ("sleep", "99") and p.start_time == pytest.approx(BTIME + 900 / TICKS)
+
+
+def test_collect_snapshot_one_shot(tmp_path):
+    host = FakeHost(tmp_path, "v1")
+    host.add_process(FakeProc(pid=77))
+    s = collect_snapshot(proc=host.proc)
+    assert s.source == "live" and s.process(77) is not None and s.host.cgroup_mode == "v1"
+    assert s.cgroup("/").trend is None
