@@ -38,38 +38,41 @@ def capture_report(follower: KmsgFollower, domain: str, timeout: float = 30.0) -
     raise AssertionError("no OOM report appeared on /dev/kmsg")
 
 
-def test_real_memcg_oom_imports_with_victim_domain_and_sizes(memcg):
+def oom_report(memcg, steady: tuple[str, int, int], grower: tuple[str, int, int]) -> tuple[str, int, int]:
+    """A steady hog and a growing one in the cgroup until the kernel kills; the report and both pids."""
     follower = kmsg_or_skip()
     memcg.set_limit(LIMIT)
-    small = spawn_hog("oomlog-small", 16, adj=0, cgroup_dir=memcg.dir)
-    big = spawn_hog("oomlog-big", 24, adj=300, cgroup_dir=memcg.dir, grow=True)
+    still = spawn_hog(steady[0], steady[1], adj=steady[2], cgroup_dir=memcg.dir)
+    grows = spawn_hog(grower[0], grower[1], adj=grower[2], cgroup_dir=memcg.dir, grow=True)
     try:
-        big.start_growing()
-        big.popen.wait(timeout=60)
-        text = capture_report(follower, memcg.path)
+        grows.start_growing()
+        grows.popen.wait(timeout=60)
+        return capture_report(follower, memcg.path), still.pid, grows.pid
     finally:
         follower.close()
-        small.kill()
-        big.kill()
+        still.kill()
+        grows.kill()
 
+
+def test_real_memcg_oom_imports_with_victim_domain_and_sizes(memcg):
+    text, small_pid, big_pid = oom_report(memcg, ("oomlog-small", 16, 0), ("oomlog-big", 24, 300))
     infos = find_reports(text)
-    assert [(i.kind, i.domain, i.victim_pid) for i in infos] == [("memcg", memcg.path, big.pid)]
+    assert [(i.kind, i.domain, i.victim_pid) for i in infos] == [("memcg", memcg.path, big_pid)]
     result = parse_report(text)
     s, e = result.snapshot, result.snapshot.oom_event
-    assert (e.kind, e.domain, e.killed_pid, e.killed_comm) == ("memcg", memcg.path, big.pid, "oomlog-big")
+    assert (e.kind, e.domain, e.killed_pid, e.killed_comm) == ("memcg", memcg.path, big_pid, "oomlog-big")
     assert s.host.kernel == os.uname().release
     assert s.host.page_size == os.sysconf("SC_PAGE_SIZE")
     domain = s.cgroup(memcg.path)
     assert domain.memory_max == LIMIT
     assert LIMIT - 4 * MIB <= domain.memory_current <= LIMIT
     pids = {p.pid for p in s.processes}
-    assert {small.pid, big.pid} <= pids
-    victim, other = s.process(big.pid), s.process(small.pid)
+    assert {small_pid, big_pid} <= pids
+    victim, other = s.process(big_pid), s.process(small_pid)
     assert (victim.oom_score_adj, other.oom_score_adj) == (300, 0)
     assert victim.uid == os.getuid()
     assert 16 * MIB <= other.rss_anon < 32 * MIB  # it touched 16 MiB of anonymous memory
-    assert victim.rss_anon > 24 * MIB  # it touched 24 MiB and kept growing to the limit
-    assert victim.rss_anon <= LIMIT
+    assert 24 * MIB < victim.rss_anon <= LIMIT  # it touched 24 MiB and kept growing to the limit
     assert result.warnings == []
     rep = replay(s)
     assert rep.kernel_agrees is True, rep.explanation
@@ -77,20 +80,9 @@ def test_real_memcg_oom_imports_with_victim_domain_and_sizes(memcg):
 
 def test_real_report_with_oom_score_adj_deciding(memcg):
     """The smaller process dies because of its adj: the importer must carry adj and the budget exactly."""
-    follower = kmsg_or_skip()
-    memcg.set_limit(LIMIT)
-    large = spawn_hog("oomlog-large", 60, adj=0, cgroup_dir=memcg.dir)
-    grower = spawn_hog("oomlog-grow", 4, adj=600, cgroup_dir=memcg.dir, grow=True)
-    try:
-        grower.start_growing()
-        grower.popen.wait(timeout=60)
-        text = capture_report(follower, memcg.path)
-    finally:
-        follower.close()
-        large.kill()
-        grower.kill()
+    text, large_pid, grower_pid = oom_report(memcg, ("oomlog-large", 60, 0), ("oomlog-grow", 4, 600))
     s = parse_report(text).snapshot
-    assert s.oom_event.killed_pid == grower.pid
-    assert s.process(grower.pid).rss_anon < s.process(large.pid).rss_anon  # smaller, but adj 600 outweighs
+    assert s.oom_event.killed_pid == grower_pid
+    assert s.process(grower_pid).rss_anon < s.process(large_pid).rss_anon  # smaller, but adj 600 outweighs
     rep = replay(s)
     assert rep.kernel_agrees is True, rep.explanation
