@@ -23,12 +23,13 @@ from oomtui.act import (
     plan_process_kill,
     protected_pids,
 )
+from oomtui.act.kill import when
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
 from tests.support.cgroups import v2_test_cgroup
-from tests.support.hog import Hog, spawn_hog
+from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid
 
 _FORKER = r"""
 import os, signal, sys, time
@@ -311,3 +312,18 @@ def test_a_zombie_is_reported_as_already_exited(memcg, actor, hogs):
         time.sleep(0.01)
     [o] = actor.kill(plan).outcomes
     assert (o.ok, o.status, o.detail) == (False, "gone", "already exited (a zombie its parent has not reaped yet)")
+
+
+def test_a_recycled_pid_is_never_signalled(memcg, actor, hogs):
+    """The real race: the process the user saw dies and a new one gets its pid before the kill."""
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    plan = plan_process_kill(collect_snapshot(), victim.pid)
+    victim.kill()
+    time.sleep(max(0.0, plan.targets[0].start_time + 1.3 - time.time()))  # clear of the btime allowance
+    newcomer = spawn_hog_with_pid(victim.pid, "newcomer", cgroup_dir=memcg.dir)
+    hogs.append(newcomer)
+    [o] = actor.kill(plan).outcomes
+    assert (o.ok, o.status) == (False, "changed")
+    assert f"now belongs to a process started at {when(facts(newcomer.pid).start_time)} (newcomer)" in o.detail
+    time.sleep(0.2)
+    assert newcomer.alive()

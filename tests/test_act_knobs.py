@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from oomtui.act.knobs import NO_OOM_GROUP_V1
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import CgroupEdit, ProcessEdit, WhatIf
-from tests.support.hog import spawn_hog
+from tests.support.hog import spawn_hog, spawn_hog_with_pid
 
 
 @pytest.fixture
@@ -135,3 +136,15 @@ def test_oom_group_on_v2_writes_the_file(tmp_path, audit):
     assert (tmp_path / "app" / "memory.oom.group").read_text() == "1"
     assert not missing.ok and missing.detail.startswith("cgroup /bare has no memory.oom.group")
     assert (gone.ok, gone.detail) == (False, "cgroup /gone no longer exists")
+
+
+def test_a_recycled_pid_gets_no_write(memcg, actor, hogs):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    write = _adj_write(victim, 800)
+    victim.kill()
+    time.sleep(max(0.0, write.start_time + 1.3 - time.time()))  # clear of the btime allowance
+    newcomer = spawn_hog_with_pid(victim.pid, "newcomer", cgroup_dir=memcg.dir)
+    hogs.append(newcomer)
+    [result] = actor.apply([write])
+    assert not result.ok and result.detail.startswith(f"identity changed: pid {victim.pid} now belongs to")
+    assert _adj(newcomer.pid) == 0
