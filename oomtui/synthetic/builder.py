@@ -88,6 +88,20 @@ class CgroupSpec:
     swap_extra: int = 0  # swap charged here by processes that exited or by tmpfs
 
 
+@dataclass
+class Rolled:
+    """A cgroup's figures with its descendants', gathered bottom-up."""
+
+    usage: dict[str, int]
+    events: dict[str, int]
+    populated: bool
+    stall: tuple[float, float] = (0.0, 0.0)  # (some, full) avg10
+    avg: float = 0.0  # decaying average of memory.current, for the trend
+    scan: int = 0  # pages scanned during the last interval, for the trend
+    child_current: int = 0
+    child_avg: float = 0.0
+
+
 class HostBuilder:
     """Collects cgroups and processes, then builds one consistent Snapshot."""
 
@@ -229,36 +243,44 @@ class HostBuilder:
             ))
         local = {path: self._local_usage(spec, members.get(path, []), pgtables) for path, spec in self.specs.items()}
         order = sorted(self.specs, key=lambda path: path.split("/")[1:] if path != ROOT else [])  # pre-order
-        totals = {path: dict(local[path]) for path in order}
-        events = {path: dict(self.specs[path].events) for path in order}
-        populated = {path: bool(members.get(path)) for path in order}
-        stalls: dict[str, tuple[float, float]] = {}
+        rolled = self._roll_up(order, local, members)
+        cgroups = [self._cgroup(path, local[path], rolled[path]) for path in order]
+        return Snapshot(
+            host=self._host(rolled[ROOT].usage), cgroups=tuple(cgroups), processes=tuple(processes),
+            taken_at=self.taken_at, source="synthetic",
+        )
+
+    def _roll_up(
+        self, order: list[str], local: dict[str, dict[str, int]], members: dict[str, list[Proc]],
+    ) -> dict[str, Rolled]:
+        """Hierarchical figures: each cgroup's own plus all its descendants', as v2 files report them."""
+        rolled = {
+            path: Rolled(dict(local[path]), dict(self.specs[path].events), bool(members.get(path))) for path in order
+        }
         for path in reversed(order):  # children before their parents
-            self._fill(self.specs[path], local[path], totals[path])
-            spec = self.specs[path]
+            r, spec = rolled[path], self.specs[path]
+            self._fill(spec, local[path], r.usage)
             if spec.pressure is not None:
-                stalls[path] = spec.pressure
-            stalls.setdefault(path, (0.0, 0.0))
+                r.stall = spec.pressure
+            current = self._current(r.usage)
+            r.avg = current / spec.growth if spec.growth != 1.0 else r.child_avg + current - r.child_current
+            r.scan += spec.pgscan_rate
             parent = parent_of(path)
             if parent is None:
                 continue
-            above = self.specs[parent]
-            if above.pressure is None and stalls[path][1] >= stalls.get(parent, (0.0, 0.0))[1]:
-                stalls[parent] = stalls[path]  # a stall below is a stall here too: the worst child's
+            up, above = rolled[parent], self.specs[parent]
+            if above.pressure is None and r.stall[1] >= up.stall[1]:
+                up.stall = r.stall  # a stall below is a stall here too: the worst child's
                 above.pressure_since = spec.pressure_since
-            for k, v in totals[path].items():
-                totals[parent][k] += v
-            for k, v in events[path].items():
-                events[parent][k] = events[parent].get(k, 0) + v
-            populated[parent] = populated[parent] or populated[path]
-        cgroups = [
-            self._cgroup(path, local[path], totals[path], events[path], populated[path], stalls[path])
-            for path in order
-        ]
-        return Snapshot(
-            host=self._host(totals[ROOT]), cgroups=tuple(cgroups), processes=tuple(processes),
-            taken_at=self.taken_at, source="synthetic",
-        )
+            for k, v in r.usage.items():
+                up.usage[k] += v
+            for k, v in r.events.items():
+                up.events[k] = up.events.get(k, 0) + v
+            up.populated = up.populated or r.populated
+            up.scan += r.scan
+            up.child_current += current
+            up.child_avg += r.avg
+        return rolled
 
     def _local_usage(self, spec: CgroupSpec, procs: list[Proc], pgtables: dict[int, int]) -> dict[str, int]:
         """Bytes charged to this cgroup alone, by kind."""
@@ -291,11 +313,8 @@ class HostBuilder:
         user = t["anon"] + t["mapped"] + t["cache"] + t["shmem"]
         return user if self.v1 else user + t["kernel_stack"] + t["pagetables"] + t["slab"] + t["sock"]
 
-    def _cgroup(
-        self, path: str, own: dict[str, int], tot: dict[str, int], events: dict[str, int], populated: bool,
-        stall: tuple[float, float],
-    ) -> Cgroup:
-        spec = self.specs[path]
+    def _cgroup(self, path: str, own: dict[str, int], r: Rolled) -> Cgroup:
+        spec, tot, events = self.specs[path], r.usage, r.events
         file = tot["mapped"] + tot["cache"] + tot["shmem"]
         kernel = tot["kernel_stack"] + tot["pagetables"] + tot["slab"]
         current = self._current(tot)
@@ -312,18 +331,18 @@ class HostBuilder:
                                                           "under_oom": events.get("under_oom", 0)}),
                 owner_uid=spec.owner_uid, swappiness=60,
             )
-        if spec.pgscan_rate > stat["pgscan"]:
-            stat["pgscan"] = spec.pgscan_rate * self.rng.randint(5, 40)
+        if r.scan > stat["pgscan"]:
+            stat["pgscan"] = r.scan * self.rng.randint(5, 40)
         root = path == ROOT
         trend = None
         if self.trend and not root:
-            avg = int(current / spec.growth)
+            avg = int(r.avg)
             since = spec.pressure_since
             trend = Trend(
                 interval=TREND_INTERVAL,
                 memory_current_prev=int(current - (current - avg) / 4),
                 memory_current_avg=avg,
-                pgscan_prev=stat["pgscan"] - spec.pgscan_rate,
+                pgscan_prev=stat["pgscan"] - r.scan,
                 pressure_full_avg10_above_since=None if since is None else round(self.taken_at - since, 2),
             )
         return Cgroup(
@@ -332,8 +351,8 @@ class HostBuilder:
             swap_current=swap_current, swap_max=spec.swap_max, oom_group=None if root else spec.oom_group,
             stat=frozen_map(stat),
             events=frozen_map({} if root else {k: events.get(k, 0) for k in V2_EVENTS}),
-            pressure=self._pressure(self.psi if root else stall),
-            xattrs=frozen_map(spec.xattrs), owner_uid=spec.owner_uid, populated=None if root else populated,
+            pressure=self._pressure(self.psi if root else r.stall),
+            xattrs=frozen_map(spec.xattrs), owner_uid=spec.owner_uid, populated=None if root else r.populated,
             trend=trend,
         )
 
