@@ -152,6 +152,12 @@ def replay(snapshot: Snapshot) -> ReplayResult:
         explanation = "no kernel policy is registered"
     elif killed is None:
         explanation = "the report names no victim, so there is nothing to compare"
+    elif view.host.sysctl.oom_kill_allocating_task and event.kind == "global":
+        agrees = True
+        explanation = (
+            f"vm.oom_kill_allocating_task was set: the kernel killed the allocating task {_label(view, killed)} "
+            "without ranking anyone, as the kernel policy says"
+        )
     elif chosen is not None and chosen != killed:
         agrees = kernel.decision.victim_pid == chosen
         picked = "picks it too" if agrees else f"picks {_label(view, kernel.decision.victim_pid)}"

@@ -170,3 +170,46 @@ def test_every_fixture_survives_the_snapshot_format(name, tmp_path):
     snapshot.save(s, tmp_path / "s.json.gz")
     again = snapshot.load(tmp_path / "s.json.gz")
     assert snapshot.to_dict(again) == snapshot.to_dict(s)
+
+
+def test_early_50_summary_continued_in_a_second_record_and_sysrq():
+    text = "\n".join([
+        "kworker/0:2 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=-1, oom_score_adj=0",
+        "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0",
+        ",oom_memcg=/batch,task_memcg=/batch/job,task=job,pid=77,uid=0",
+        "Memory cgroup out of memory: Killed process 77 (job) total-vm:100kB, anon-rss:40kB, file-rss:0kB, "
+        "shmem-rss:0kB",
+    ])
+    result = parse_report(text)
+    e = result.snapshot.oom_event
+    assert (e.kind, e.domain, e.killed_pid) == ("memcg", "/batch", 77)
+    assert result.snapshot.process(77).cgroup == "/batch/job"
+    assert any("sysrq" in w for w in result.warnings)
+
+
+def test_rhel6_kill_line_and_memory_limit_reached():
+    text = "\n".join([
+        "java invoked oom-killer: gfp_mask=0xd0, order=0, oom_adj=0, oom_score_adj=0",
+        "Memory limit reached of cgroup /db",
+        "memory: usage 2048kB, limit 2048kB, failcnt 1",
+        "Memory cgroup out of memory: Kill process 215701 (java) score 900 or sacrifice child",
+        "Killed process 215701, UID 679, (java) total-vm:11017300kB, anon-rss:1000kB, file-rss:24kB",
+    ])
+    s = parse_report(text).snapshot
+    assert (s.oom_event.kind, s.oom_event.domain, s.oom_event.killed_pid) == ("memcg", "/db", 215701)
+    java = s.process(215701)
+    assert (java.uid, java.rss_anon, java.rss_file, java.rss_shmem) == (679, 1000 * KIB, 24 * KIB, None)
+
+
+def test_oom_kill_allocating_task_and_panic_on_oom_are_read_from_the_report():
+    text = load("v61_global_dmesg.txt")
+    s = parse_report(text.replace("Out of memory: Killed", "Out of memory (oom_kill_allocating_task): Killed")).snapshot
+    assert s.host.sysctl.oom_kill_allocating_task == 1
+    rep = replay(s)
+    assert rep.kernel_agrees is True and "allocating task" in rep.explanation
+    panic_line = "Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled"
+    panic = "\n".join([*text.splitlines()[:30], panic_line])
+    result = parse_report(panic)
+    assert result.snapshot.host.sysctl.panic_on_oom == 1
+    assert result.snapshot.oom_event.killed_pid is None
+    assert any("panic" in w for w in result.warnings)

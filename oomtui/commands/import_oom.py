@@ -9,6 +9,7 @@ from oomtui import oomlog, snapshot
 from oomtui.commands.preview import human_size, printable
 from oomtui.errors import UsageError, UserError
 from oomtui.oomlog import ImportResult, ReportInfo
+from oomtui.policies.budget import total_pages
 from oomtui.replay import ReplayResult, replay
 
 TOP = 10
@@ -50,7 +51,9 @@ def summary(result: ImportResult, rep: ReplayResult) -> str:
     dom = s.cgroup(event.domain)
     if dom is not None and event.domain != "/":
         out.append(f"cgroup usage {human_size(dom.memory_current)} of limit {human_size(dom.memory_max)}")
-    out.append(f"total pages {event.total_pages if event.total_pages is not None else 'unknown (from the snapshot)'}")
+    budget = total_pages(s, event.domain)
+    source = "from the report" if event.total_pages is not None else "from the limit; the report does not show it"
+    out.append(f"total pages {budget.pages} ({source})" + (f"; {budget.note}" if budget.note else ""))
     victim = f"{event.killed_pid} ({printable(event.killed_comm or '?')})" if event.killed_pid else "unknown"
     out.append(f"killed: {victim}" + (f", with {len(event.group_killed_pids)} more (memory.oom.group)"
                                       if event.group_killed_pids else ""))
