@@ -137,7 +137,9 @@ def test_policy_kill_carries_out_the_kernels_choice_in_a_domain(memcg, hogs, aud
     hogs += [big, small]
     assert main(["kill", "--policy", "kernel", "--domain", memcg.path, "--dry-run"]) == 0
     dry = capsys.readouterr().out
-    assert dry.startswith(f"carry out kernel's decision: kill process {big.pid} (big)")
+    why, title = dry.splitlines()[:2]
+    assert why.startswith(f"kernel in {memcg.path}: ")
+    assert title.startswith(f"carry out kernel's decision: kill process {big.pid} (big)")
     assert _listed(dry) == [big.pid]
     assert main(["kill", "--policy", "kernel", "--domain", memcg.path, "--yes", "--audit-log", str(audit)]) == 0
     assert _reported(capsys.readouterr().out) == [big.pid]

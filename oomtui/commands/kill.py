@@ -76,8 +76,8 @@ def _cgroup_path(raw: str) -> str:
     return "/" + raw.strip("/")
 
 
-def make_plan(args: argparse.Namespace, snap: Snapshot, sig: int) -> KillPlan:
-    """The plan for what the arguments name, on this snapshot."""
+def make_plan(args: argparse.Namespace, snap: Snapshot, sig: int) -> tuple[KillPlan, str | None]:
+    """The plan for what the arguments name, on this snapshot, and for --policy why it chose so."""
     protected = protected_pids()
     if args.pid is not None:
         seen = snap.process(args.pid)
@@ -86,9 +86,9 @@ def make_plan(args: argparse.Namespace, snap: Snapshot, sig: int) -> KillPlan:
             started = "at an unknown time" if seen.start_time is None else f"at {when(seen.start_time)}"
             raise UserError(f"pid {args.pid} is now {printable(seen.comm, 16)}, started {started}, not the "
                             f"process started at {when(args.start_time)}; nothing was killed")
-        return plan_process_kill(snap, args.pid, sig, protected)
+        return plan_process_kill(snap, args.pid, sig, protected), None
     if args.cgroup is not None:
-        return plan_cgroup_kill(snap, _cgroup_path(args.cgroup), sig, protected)
+        return plan_cgroup_kill(snap, _cgroup_path(args.cgroup), sig, protected), None
     domain = _cgroup_path(args.domain) if args.domain is not None else ROOT
     check_domain(snap, domain)
     try:
@@ -96,7 +96,10 @@ def make_plan(args: argparse.Namespace, snap: Snapshot, sig: int) -> KillPlan:
     except OptionError as e:
         raise UsageError(str(e)) from None
     [decision] = evaluate(snap, domain, [args.policy], options)
-    return plan_decision_kill(snap, decision, sig, protected)
+    why = f"{decision.policy} in {domain}: {decision.reason}"
+    if decision.triggered is False:
+        why += " (it would not act now: this kills whom it would pick)"
+    return plan_decision_kill(snap, decision, sig, protected), printable(why, 400)
 
 
 def _row(t: Target, extra: str = "") -> list[str]:
@@ -152,7 +155,9 @@ def run(args: argparse.Namespace) -> int:
         actor.check()
     from oomtui.collect import collect_snapshot
 
-    plan = make_plan(args, collect_snapshot(), sig)
+    plan, why = make_plan(args, collect_snapshot(), sig)
+    if why is not None:
+        print(why)
     print(describe(plan))
     if args.dry_run:
         print("dry run: nothing was signalled")
