@@ -9,7 +9,7 @@ does not name sit in the OOM domain (true: the kernel only scans it).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from oomtui.model import ROOT, Cgroup, Host, OomEvent, Process, Snapshot, Sysctl, frozen_map
@@ -60,7 +60,6 @@ class Facts:
     cpu_uid: bool = False
     header_nodemask: bool = False
     sysrq: bool = False
-    allocating_comm: str | None = None
     mem_info: bool = False
     pages_ram: int | None = None
     pages_reserved: int | None = None
@@ -84,7 +83,6 @@ class Facts:
     group_path: str | None = None
     no_killable: bool = False
     panic: str | None = None
-    reaped: bool = False
 
 
 def _read_stats(lines: list[str], i: int, into: dict[str, int]) -> int:
@@ -130,7 +128,6 @@ def gather(seg: Segment) -> Facts:
                 continue
             in_table = False
         if rx.HEADER.search(text):
-            f.allocating_comm = text.split(" invoked oom-killer:", 1)[0]
             f.header_nodemask = bool(_NODEMASK_HEADER.search(text))
             m = _ORDER.search(text)
             f.sysrq = bool(m and m.group(1) == "-1")
@@ -188,8 +185,6 @@ def gather(seg: Segment) -> Facts:
         elif rx.PANIC.match(text):
             m = _PANIC_KIND.search(text)
             f.panic = m.group(1) if m else "panic"
-        elif rx.REAPER.match(text):
-            f.reaped = True
     return f
 
 
@@ -369,7 +364,7 @@ def _kind_and_domain(f: Facts, warnings: list[str]) -> tuple[str, str]:
         return "global", ROOT
     if f.prefix and f.prefix.startswith("Memory cgroup"):
         return "memcg", _memcg_domain_fallback(f, warnings)
-    if f.task_in or f.limit_reached or "memory" in f.usage:
+    if (f.task_in or f.limit_reached or "memory" in f.usage) and not f.mem_info:
         return "memcg", _memcg_domain_fallback(f, warnings)
     return "global", ROOT
 
@@ -464,7 +459,7 @@ def build(seg: Segment) -> Parsed:
         if path and path != ROOT and path not in cgroups:
             cgroups[path] = Cgroup(path=path)
     if group_path and group_path != ROOT:
-        cgroups[group_path] = _with(cgroups[group_path], oom_group=True)
+        cgroups[group_path] = replace(cgroups[group_path], oom_group=True)
 
     # -- host
     mode = _cgroup_mode(f, group_path)
@@ -517,12 +512,6 @@ def _tgids(f: Facts, pids: set[int]) -> set[int]:
         row = _row_for(f, pid)
         out.add(row.values.get("tgid", row.pid) if row else pid)
     return out
-
-
-def _with(c: Cgroup, **changes: object) -> Cgroup:
-    from dataclasses import replace
-
-    return replace(c, **changes)
 
 
 def _domain_cgroup(f: Facts, domain: str, kind: str) -> Cgroup:
