@@ -316,3 +316,18 @@ def test_parse_option_args():
         parse_option_args(["hierarchical.size=1"])
     with pytest.raises(Exception, match="unknown policy"):
         parse_option_args(["nosuch.key=1"])
+
+
+def test_cgroups_nested_deeper_than_the_recursion_limit():
+    depth = 3000
+    paths = ["/c" * (i + 1) for i in range(depth)]
+    snap = snapshot(
+        [cgroup(path, 100) for path in paths] + [cgroup("/side", 50)],
+        [proc(300, paths[-1], 90), proc(301, "/side", 40)],
+    )
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert d.victim_pid == 300, (policy, d.reason)
+    assert "2996 more" in decide(snap, "hierarchical").reason
+    w = whatif.set_interdependent(WhatIf(), paths[1], True)
+    assert decide(snap, "hierarchical", w=w).victim_cgroup == paths[1]

@@ -22,10 +22,10 @@ deterministic; `uncertain` says when that order decided.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from oomtui.model import Process, Snapshot
 from oomtui.policies.base import Candidate, Decision, PolicySpec
@@ -34,6 +34,7 @@ from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN, eligible
 from oomtui.whatif import cgroup_score, is_interdependent
 
 RANKING_LEN = 20
+T = TypeVar("T")
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 # Gushchin's memcg_oom_badness: LRU_ALL_ANON + unevictable + unreclaimable slab + kernel stack + sockets (+ swap).
 _SERIES_V2 = ("active_anon", "inactive_anon", "unevictable", "slab_unreclaimable", "kernel_stack", "sock")
@@ -77,6 +78,34 @@ class Entity:
         return {"group": "interdependent ", "leaf": "leaf ", "descend": "independent "}[self.kind] + self.path
 
 
+def _search(path: str, memo: dict[str, bool], found: Callable[[str], bool],
+            expand: Callable[[str], Iterable[str]]) -> bool:
+    """Depth-first from `path`: true at the first cgroup `found` accepts, and then for every cgroup on
+    the way to it; when none does, every visited cgroup is remembered as false. An explicit stack,
+    for arbitrarily deep snapshots; linear overall, since nothing is searched twice."""
+    known = memo.get(path)
+    if known is not None:
+        return known
+    stack: list[tuple[str, str | None]] = [(path, None)]
+    parent: dict[str, str | None] = {}
+    while stack:
+        node, up = stack.pop()
+        known = memo.get(node)
+        if known is False:
+            continue
+        parent[node] = up
+        if known or found(node):
+            step: str | None = node
+            while step is not None:
+                memo[step] = True
+                step = parent[step]
+            return True
+        stack.extend((child, node) for child in expand(node))
+    for node in parent:
+        memo[node] = False
+    return False
+
+
 @dataclass
 class Tree:
     """One pass over the domain's subtree: what each policy needs to weigh candidates.
@@ -105,26 +134,22 @@ class Tree:
 
     def has_eligible(self, path: str) -> bool:
         """Whether any process in the subtree could die; stops at the first found."""
-        known = self._has_eligible.get(path)
-        if known is None:
-            known = any(eligible(p) for p in self.snapshot.processes_in(path)) or any(
-                self.has_eligible(c) for c in self.snapshot.children(path)
-            )
-            self._has_eligible[path] = known
-        return known
+        return _search(path, self._has_eligible, self._eligible_here, self.snapshot.children)
 
     def reachable(self, path: str) -> bool:
         """hierarchical: whether killing (interdependent) or descending (independent) finds a victim."""
-        known = self._reachable.get(path)
-        if known is None:
-            if self.interdependent(path):
-                known = self.has_eligible(path)
-            else:
-                known = any(eligible(p) for p in self.snapshot.processes_in(path)) or any(
-                    self.score(c) != OOM_SCORE_ADJ_MIN and self.reachable(c) for c in self.snapshot.children(path)
-                )
-            self._reachable[path] = known
-        return known
+        return _search(path, self._reachable, self._victim_here, self._descend)
+
+    def _eligible_here(self, path: str) -> bool:
+        return any(eligible(p) for p in self.snapshot.processes_in(path))
+
+    def _victim_here(self, path: str) -> bool:
+        return self.has_eligible(path) if self.interdependent(path) else self._eligible_here(path)
+
+    def _descend(self, path: str) -> list[str]:
+        if self.interdependent(path):
+            return []
+        return [c for c in self.snapshot.children(path) if self.score(c) != OOM_SCORE_ADJ_MIN]
 
     def adjusted(self, size: int, score: int) -> int:
         return size + score * self.budget // 1000
@@ -306,14 +331,33 @@ def _level(tree: Tree, path: str) -> list[Entity]:
 Chain = tuple[tuple[str, list[Entity], Entity | None], ...]  # (level, its ranking, the cgroup descended from it)
 
 
-def _picks(tree: Tree, path: str, chain: Chain) -> Iterator[tuple[Entity, Chain]]:
-    """The order of picks if the policy went on: each level's order, independent cgroups expanded in place."""
-    ranked = _level(tree, path)
-    for e in ranked:
-        if e.kind == "descend":
-            yield from _picks(tree, e.path, (*chain, (path, ranked, e)))
+def _picks(tree: Tree) -> Iterator[tuple[Entity, Chain]]:
+    """The order of picks if the policy went on: each level's order, independent cgroups expanded in place.
+
+    An explicit stack, not recursion: a snapshot may nest cgroups deeper than Python's recursion limit.
+    """
+    first = _level(tree, tree.domain)
+    frames = [(tree.domain, first, iter(first))]
+    via: list[Entity] = []  # the independent cgroup descended into from each frame but the last
+    while frames:
+        e = next(frames[-1][2], None)
+        if e is None:
+            frames.pop()
+            if via:
+                via.pop()
+        elif e.kind == "descend":
+            ranked = _level(tree, e.path)
+            via.append(e)
+            frames.append((e.path, ranked, iter(ranked)))
         else:
-            yield e, (*chain, (path, ranked, None))
+            yield e, tuple((level, ranked, d) for (level, ranked, _), d in zip(frames, [*via, None], strict=True))
+
+
+def _abridged(items: list[T], keep: int = 6) -> list[T | str]:
+    """At most `keep` items of a long descent, its start and its end, so a line stays short."""
+    if len(items) <= keep:
+        return items
+    return [*items[:2], f"… {len(items) - keep + 1} more …", *items[-(keep - 3):]]
 
 
 def _hier_candidate(e: Entity, chain: Chain, tree: Tree) -> Candidate:
@@ -322,7 +366,8 @@ def _hier_candidate(e: Entity, chain: Chain, tree: Tree) -> Candidate:
     note = f" at {chain[-1][0]}"
     if via:
         note += "; via " + ", ".join(
-            f"{d.path} {_size(d.adjusted)}" + (f" (score {d.score:+d})" if d.score else "") for d in via
+            d if isinstance(d, str) else f"{d.path} {_size(d.adjusted)}" + (f" (score {d.score:+d})" if d.score else "")
+            for d in _abridged(via)
         )
     extra = {"level": chain[-1][0],
              "via": [{"cgroup": d.path, "size": d.size, "score": d.score, "adjusted": d.adjusted} for d in via]}
@@ -334,12 +379,13 @@ def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, A
     tree = tree_for(snapshot, domain)
     if tree.interdependent(domain) and tree.has_eligible(domain):
         return _whole_domain(name, tree)
-    picks = list(islice(_picks(tree, domain, ()), RANKING_LEN))
+    picks = list(islice(_picks(tree), RANKING_LEN))
     ranking = tuple(_hier_candidate(e, chain, tree) for e, chain in picks)
     if not picks:
         return _nothing(name, tree)
     victim, chain = picks[0]
-    kills = f"descends {' → '.join(level for level, _, _ in chain)} and kills" if len(chain) > 1 else "kills"
+    kills = f"descends {' → '.join(_abridged([level for level, _, _ in chain]))} and kills" if len(chain) > 1 else (
+        "kills")
     where = chain[-1][0]
     uncertain = _uncertain(tree, [_tie(ranked, f" at {level}") for level, ranked, _ in chain],
                            [e for _, ranked, _ in chain for e in ranked[:2]])
