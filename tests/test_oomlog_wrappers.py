@@ -49,6 +49,9 @@ WRAPPERS = {
     "journalctl short-full": "Wed 2026-11-25 22:41:12 UTC myhost kernel: ",
     "journalctl short-iso-precise": "2026-11-25T22:41:12.123456+00:00 myhost kernel: ",
     "journalctl short-monotonic": "[ 9003.111111] myhost kernel: ",
+    "journalctl short-unix": "1795646472.123456 myhost kernel: ",
+    "dmesg --time-format reltime": "[  +0.000049] ",
+    "dmesg --time-format reltime, first line": "[Nov25 22:41] ",
     "rsyslog RFC 3339": "2026-11-25T22:41:12.123456+00:00 myhost kernel: ",
     "indented paste": "    ",
 }

@@ -1,8 +1,8 @@
 """Strip what logging put around kernel messages, however the log was pasted.
 
-A report reaches us through dmesg (raw, -T in any locale, -r, -x, iso),
+A report reaches us through dmesg (raw, -T in any locale, -r, -x, iso, reltime),
 /dev/kmsg, syslog/kern.log, journalctl (short, iso, precise, monotonic,
-cat, json, export, verbose), rsyslog `#012` escapes, `grep -n`/`cat -n`
+unix, cat, json, export, verbose), rsyslog `#012` escapes, `grep -n`/`cat -n`
 line numbers, mail quoting and indentation. Each line is reduced to the
 kernel's message text plus the stamp that was in front of it, so the
 parser only ever sees what the kernel printed.
@@ -36,11 +36,12 @@ _FACILITY = re.compile(
 )
 # "Mon DD HH:MM:SS host kernel: ", ISO forms, locale month names, "host" optional.
 _SYSLOG = re.compile(
-    r"^(?P<stamp>\S.{0,60}?\d\d:\d\d(?::\d\d)?\S*(?:\s+[A-Z]{2,5})?)\s+(?:(?P<host>\S+)\s+)?kernel:\s?"
+    r"^(?P<stamp>\d{9,}\.\d+|\S.{0,60}?\d\d:\d\d(?::\d\d)?\S*(?:\s+[A-Z]{2,5})?)"
+    r"\s+(?:(?P<host>\S+)\s+)?kernel:\s?"
 )
 _MONO_SYSLOG = re.compile(r"^(?P<stamp>\[\s*\d+\.\d+\])\s+(?:(?P<host>\S+)\s+)?kernel:\s?")
-_UPTIME = re.compile(r"^\[\s*\d+\.\d+(?:\s*<[^>]*>)?\]\s?")
-_WALL = re.compile(r"^\[[^\]]{0,40}\d\d?:\d\d:\d\d[^\]]{0,30}\]\s?")
+_UPTIME = re.compile(r"^\[\s*\+?\d+\.\d+(?:\s*<[^>]*>)?\]\s?")
+_WALL = re.compile(r"^\[[^\]]{0,40}\d\d?:\d\d(?::\d\d)?[^\]]{0,30}\]\s?")
 _ISO = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[,.]\d+)?(?:[+-]\d\d:?\d\d|Z)?\s")
 _CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
 _EXPORT = re.compile(r"^\s*MESSAGE=")
