@@ -147,8 +147,9 @@ class HostBuilder:
         """Describe a process; sizes in bytes are rounded to pages, `file` defaults to mapped libraries."""
         if cgroup not in self.specs:
             self.cgroup(cgroup)
-        if isinstance(cmdline, str):
-            cmdline = cmdline.split()
+        if isinstance(cmdline, str):  # a title a process set over its argv ("postgres: ...") reads as one string
+            titled = cmdline.split(" ", 1)[0].endswith(":") or cmdline.startswith("(")
+            cmdline = [cmdline] if titled else cmdline.split()
         mapped = file if file is not None else min(anon * self.rng.uniform(0.1, 0.4) + self.rng.uniform(2, 8) * MiB,
                                                    60 * MiB)
         p = Proc(
