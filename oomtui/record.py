@@ -363,7 +363,10 @@ class Recorder:
         return kmsg, psi
 
     def run(self, duration: float | None = None) -> int:
-        """Record until SIGTERM/SIGINT (or for `duration` seconds); returns the exit code."""
+        """Record until SIGTERM/SIGINT (or for `duration` seconds); returns the exit code.
+
+        Call it from the main thread: it installs the signal handlers that make the stop clean.
+        """
         from oomtui.oomlog.kmsg import ReportCatcher
 
         self._prepare()
@@ -394,7 +397,13 @@ class Recorder:
                         with contextlib.suppress(OSError):
                             os.read(wake_r, 512)
                     elif kmsg is not None and fd == kmsg.fileno():
-                        for line in kmsg.read_lines():
+                        try:
+                            lines = kmsg.read_lines()
+                        except OSError as e:
+                            self.note(f"stopped reading {self.kmsg_path}: {e.strerror or e}")
+                            poller.unregister(fd)
+                            lines = []
+                        for line in lines:
                             for text, began in catcher.feed(line, time.monotonic(), time.time()):
                                 self.store_event(text, began)
                     elif psi is not None and fd == psi.fileno():
