@@ -16,7 +16,10 @@ compete (shared/policies.md):
   leaf loses its largest process, a chosen group dies whole.
 
 Ties are broken by the larger raw size, then by path or pid, so the answer is
-deterministic; `uncertain` says when that order decided.
+deterministic; `uncertain` says when that order decided. Rankings hold the top
+twenty: for hierarchical, the order of picks if it went on killing (each
+level's order, independent cgroups expanded in place), each with the cgroups
+it was reached through.
 """
 
 from __future__ import annotations
