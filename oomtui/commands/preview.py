@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Show every policy's decision (or the named ones) for one OOM domain.",
     )
     p.add_argument("--snapshot", metavar="FILE", default=argparse.SUPPRESS,
-                   help="a saved snapshot (default: the live host)")
+                   help="a snapshot file, a recording directory or a kernel log (default: the live host)")
     p.add_argument("--policy", action="append", metavar="NAME", default=[],
                    help="only this policy (repeatable); default: all")
     p.add_argument("--domain", metavar="CGROUP",
