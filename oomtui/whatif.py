@@ -49,6 +49,8 @@ def apply(snapshot: Snapshot, edits: WhatIf | None = None) -> Snapshot:
         p = snapshot.process(pid)
         if p is not None and pe.oom_score_adj is not None and pe.oom_score_adj != p.oom_score_adj:
             processes[pid] = dataclasses.replace(p, oom_score_adj=_clamp(pe.oom_score_adj))
+    if not cgroups and not processes and w is snapshot.whatif:
+        return snapshot  # already as the edits make it (a view applied before): keep its identity
     return snapshot.with_replaced(cgroups, processes, w)
 
 

@@ -69,6 +69,13 @@ def test_empty_edits_on_a_clean_snapshot_give_the_same_view(snap):
     assert whatif.apply(snap) is snap
 
 
+def test_applying_a_view_again_changes_nothing(snap):
+    w = whatif.set_adj(whatif.set_interdependent(WhatIf(), "/a", True), 11, -5)
+    view = whatif.apply(snap, w)
+    assert whatif.apply(view) is view
+    assert view.process(11).oom_score_adj == -5
+
+
 def test_empty_edits_drop_the_snapshots_saved_ones(snap):
     saved = snap.replace(whatif=whatif.set_interdependent(WhatIf(), "/a", True))
     view = whatif.apply(saved, WhatIf())
