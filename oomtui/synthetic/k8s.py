@@ -113,9 +113,8 @@ def _system(b: HostBuilder) -> None:
     """The host side: kernel threads, systemd, the node agents, an admin's ssh session."""
     systemd = b.process("/init.scope", "systemd", "/sbin/init", started=0.4, anon=6 * MiB, file=7 * MiB)
     kthreadd = b.kernel_thread("kthreadd", started=0.4)
-    for name in ("rcu_gp", "rcu_par_gp", "kworker/0:0H", "mm_percpu_wq", "ksoftirqd/0", "rcu_preempt",
-                 "migration/0", "ksoftirqd/1", "migration/1", "kworker/1:0H", "kswapd0", "kcompactd0",
-                 "khugepaged", "kblockd", "xfs-buf/nvme0n1", "jbd2/nvme0n1p1-8"):
+    for name in ("ksoftirqd/0", "rcu_preempt", "kswapd0", "khugepaged", "kworker/u8:1-events_unbound",
+                 "jbd2/nvme0n1p1-8"):
         b.kernel_thread(name, started=0.5, parent=kthreadd)
     services = [
         ("systemd-journal", "/lib/systemd/systemd-journald", 18 * MiB, -250, 0, "systemd-journald.service"),
