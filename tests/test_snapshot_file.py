@@ -13,7 +13,8 @@ from oomtui import snapshot
 from oomtui.cli import main
 from oomtui.model import Cgroup, Host, Process, Snapshot
 from oomtui.samples import demo_path, list_samples
-from oomtui.snapshot import load, read_bounded, save, to_dict
+from oomtui.snapshot import dumps, load, read_bounded, save, to_dict
+from oomtui.synthetic import large_host
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 SAMPLES = list_samples()
@@ -192,3 +193,32 @@ def test_hostile_names_reach_the_summary_without_control_characters(tmp_path, ca
     assert main(["snapshot", "show", str(path)]) == 0
     out = capsys.readouterr().out
     assert not [c for c in out if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Cs")]
+
+
+EDGE_RECORDS = [
+    {"pid": 7, "cgroup": "/"},
+    {"pid": 7, "cgroup": "/a", "comm": None, "oom_score_adj": None, "cmdline": None, "kernel_thread": None},
+    {"pid": 7, "cgroup": "/a", "start_time": 1764072000, "oom_score_adj": -1000, "cmdline": []},
+    {"pid": 7, "cgroup": "/a", "rss_anon": True},
+    {"pid": 7, "cgroup": "/a/", "rss_anon": 1},
+    {"pid": 7, "cgroup": "/a", "oom_score_adj": 1000.0},
+    {"pid": "7", "cgroup": "/a"},
+    {"pid": 7, "cgroup": "/a", "cmdline": "not a list"},
+    {"pid": 7, "cgroup": "/a", "kernel_thread": 1},
+]
+
+
+@pytest.mark.parametrize("record", EDGE_RECORDS + json.loads(dumps(large_host(300, 40)))["processes"][::7])
+def test_bulk_check_agrees_with_the_field_by_field_check(record):
+    """The fast path for well-formed records must build what the careful path builds, and defer the rest."""
+    fast = snapshot._valid_process(record)
+    try:
+        careful = snapshot._checked_process(record, "processes[0]")
+    except snapshot.SnapshotError:
+        assert fast is None
+    else:
+        assert fast is None or fast == careful
+
+
+def test_well_formed_records_take_the_bulk_path():
+    assert all(snapshot._valid_process(p) for p in json.loads(dumps(large_host(300, 40)))["processes"])
