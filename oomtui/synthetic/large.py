@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from oomtui.model import Snapshot, Sysctl
-from oomtui.synthetic.builder import GiB, HostBuilder, MiB, hex_id, pages
+from oomtui.synthetic.builder import GiB, HostBuilder, MiB, hex_id, pages, uuid4
 from oomtui.synthetic.k8s import BESTEFFORT_ADJ, GUARANTEED_ADJ, PAUSE_ADJ, burstable_adj
 
 FIXED = (
@@ -54,7 +54,7 @@ def large_host(processes: int = 10000, cgroups: int = 2000, seed: int = 7) -> Sn
     containers: list[tuple[str, str, str]] = []  # (pod, container, qos)
     for _ in range(pods):
         qos = b.rng.choices(("guaranteed", "burstable", "besteffort"), (2, 6, 2))[0]
-        uid = hex_id(b.rng, 32)
+        uid = uuid4(b.rng).replace("-", "_")
         pod = (f"/kubepods.slice/kubepods-pod{uid}.slice" if qos == "guaranteed"
                else f"/kubepods.slice/kubepods-{qos}.slice/kubepods-{qos}-pod{uid}.slice")
         b.cgroup(pod)
