@@ -6,6 +6,7 @@ because a snapshot records "unknown" and never a guess.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -109,7 +110,7 @@ def proc_stat(data: bytes) -> ProcStat | None:
     open_, close = data.find(b"("), data.rfind(b")")
     if open_ < 0 or close < open_:
         return None
-    fields = data[close + 2:].split()
+    fields = data[close + 2:].split(None, 20)
     try:
         return ProcStat(
             comm=data[open_ + 1:close].decode(errors="replace"),
@@ -130,25 +131,18 @@ def status_kb(data: bytes, key: bytes) -> int | None:
     return None if kib is None else kib * 1024
 
 
-STATUS_MEMORY = (b"RssAnon:", b"RssFile:", b"RssShmem:", b"VmSwap:", b"VmPTE:")
+# The kernel prints these three together (task_mem), so one match finds all.
+_RSS = re.compile(rb"\nRssAnon:\s*(\d+) kB\nRssFile:\s*(\d+) kB\nRssShmem:\s*(\d+) kB\n")
 
 
-def status_memory(data: bytes) -> list[int | None]:
-    """RssAnon, RssFile, RssShmem, VmSwap and VmPTE in bytes, in that order.
-
-    The kernel prints these in one block of "Name: N kB" lines from RssAnon
-    on, so one split of that block serves all five; a token at a label's
-    place is always followed by its value. A name not found that way
-    (older kernels, another order) is looked up on its own.
-    """
-    start = data.find(b"\nRssAnon:")
-    block = data[start:start + 512].split() if start >= 0 else []
-    found = dict(zip(block[0::3], block[1::3], strict=False))
-    out = []
-    for key in STATUS_MEMORY:
-        value = found.get(key)
-        out.append(int(value) * 1024 if value is not None and value.isdigit() else status_kb(data, b"\n" + key))
-    return out
+def status_memory(data: bytes) -> tuple[int | None, ...]:
+    """RssAnon, RssFile, RssShmem, VmSwap and VmPTE in bytes, in that order."""
+    m = _RSS.search(data)
+    if m is None:  # a kernel thread, or an order this parser does not know
+        rss = tuple(status_kb(data, key) for key in (b"\nRssAnon:", b"\nRssFile:", b"\nRssShmem:"))
+    else:
+        rss = (int(m[1]) * 1024, int(m[2]) * 1024, int(m[3]) * 1024)
+    return (*rss, status_kb(data, b"\nVmSwap:"), status_kb(data, b"\nVmPTE:"))
 
 
 def status_uid(data: bytes) -> int | None:
