@@ -246,7 +246,7 @@ def _valid_process(d: Any) -> Process | None:
     get = d.get
     pid, cgroup, comm, adj = get("pid"), get("cgroup"), get("comm"), get("oom_score_adj")
     cmdline, start, kthread = get("cmdline"), get("start_time"), get("kernel_thread")
-    ints = [get(k) for k in _PROCESS_INTS]
+    ints = tuple(map(get, _PROCESS_INTS))
     if not (
         type(pid) is int and type(cgroup) is str and _is_cgroup_path(cgroup)
         and (comm is None or type(comm) is str)
@@ -257,10 +257,12 @@ def _valid_process(d: Any) -> Process | None:
         and _INT_OR_NULL.issuperset(map(type, ints))
     ):
         return None
+    ppid, uid, anon, file, shmem, swap, pgtables, score, total = ints  # _PROCESS_INTS, in its order
     return Process(
         pid=pid, comm=comm or "", cgroup=cgroup, oom_score_adj=adj or 0, cmdline=tuple(cmdline or ()),
         start_time=None if start is None else float(start), kernel_thread=bool(kthread),
-        **dict(zip(_PROCESS_INTS, ints, strict=True)),
+        ppid=ppid, uid=uid, rss_anon=anon, rss_file=file, rss_shmem=shmem, swap=swap, pgtables=pgtables,
+        oom_score=score, rss_total=total,
     )
 
 
