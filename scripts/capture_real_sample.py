@@ -137,7 +137,8 @@ def only_ours(snap: Snapshot, top: str, pids: set[int]) -> Snapshot:
     return snap.replace(cgroups=tuple(cgroups), processes=tuple(processes))
 
 
-def capture(out: Path) -> Snapshot:
+def capture(out: Path) -> tuple[Snapshot, Path]:
+    """Save the snapshot to `out`; returns it with the cgroup directory that was made (and removed)."""
     reason = why_no_memcg()
     if reason:
         raise SystemExit(f"capture_real_sample: {reason}")
@@ -154,7 +155,7 @@ def capture(out: Path) -> Snapshot:
         finally:
             stop(running, top)
     save(snap, out)
-    return snap
+    return snap, top.dir
 
 
 def main(argv: list[str]) -> int:
@@ -162,7 +163,7 @@ def main(argv: list[str]) -> int:
         worker()
         return 0
     out = Path(argv[0]) if argv else OUT
-    snap = capture(out)
+    snap, _ = capture(out)
     print(f"wrote {out}: {len(snap.processes)} processes in {len(snap.cgroups)} cgroups")
     return 0
 

@@ -198,10 +198,11 @@ def test_capture_script_takes_a_real_snapshot_and_removes_what_it_made(tmp_path)
     if reason:
         pytest.skip(reason)
     out = tmp_path / "this-host.json.gz"
-    capture(out)
+    _, made = capture(out)
     s = load(out)
     _holds_only_what_the_script_set_up(s)
     adj = {p.comm: p.oom_score_adj for p in s.processes}
     assert adj == {m[0]: m[3] for _, _, members in GROUPS.values() for m in members}
     assert s.host.cgroup_mode == ("hybrid" if find_memcg_home().version == 1 else "v2")
-    assert not list(find_memcg_home().own_dir.glob("oomtui-sample-*"))
+    assert made.parent == find_memcg_home().own_dir
+    assert not made.exists()
