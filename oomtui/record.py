@@ -7,8 +7,9 @@ Directory layout (everything a reader needs is in the names and the index):
     DIR/samples/20261125T224112.123456Z.json.gz  one snapshot per sample (UTC time in the name)
     DIR/events/20261125T224530.004321Z.log       a kernel OOM report as /dev/kmsg gave it
                                                (dmesg-style lines; `oomtui import-oom` reads it)
-    DIR/events/index.jsonl                one JSON line per event: time, report, sample
-                                          (the last sample before the OOM, or null),
+    DIR/events/index.jsonl                one JSON line per event: time (when the kernel
+                                          printed the report), report, sample (the last
+                                          sample written before the OOM, or null),
                                           kind, domain, victim_pid, victim_comm
 
 Samples are taken every `interval` seconds and at once when memory
@@ -239,6 +240,7 @@ class Recorder:
         self.stopping = False
         self.samples: list[Sample] = []
         self.pinned: set[Path] = set()
+        self.finished: dict[Path, float] = {}  # when each sample of this run was written
         self.last_sample_at = 0.0
         self.failures = 0
 
@@ -267,6 +269,7 @@ class Recorder:
     # -- work
 
     def take_sample(self, why: str) -> Sample | None:
+        began = time.time()
         try:
             snap = self.collect()
         except Exception as e:  # keep recording through whatever one sample hits
@@ -281,6 +284,7 @@ class Recorder:
             return None
         sample = Sample(time_of_name(path.name) or t, path)  # the name's time, as readers see it
         self.samples.append(sample)
+        self.finished[path] = t + (time.time() - began)  # its own clock plus how long reading and writing took
         self.last_sample_at = time.monotonic()
         self.failures = 0
         self.prune(time.time())
@@ -292,8 +296,12 @@ class Recorder:
             self.note(message)
 
     def store_event(self, text: str, started: float) -> None:
-        """Write the report beside a pointer to the last sample taken before it began."""
-        before = [s for s in self.samples if s.time <= started]
+        """Write the report beside a pointer to the last sample taken whole before it began.
+
+        A sample still being read when the OOM struck may already miss the victim, so only
+        samples whose reading had finished count as "before".
+        """
+        before = [s for s in self.samples if self.finished.get(s.path, s.time) <= started]
         sample = before[-1].path if before else None
         path = self.dir / EVENTS / f"{stamp_name(started)}.log"
         entry: dict[str, object] = {
@@ -341,6 +349,7 @@ class Recorder:
         self.samples = survivors
 
     def _remove(self, s: Sample) -> None:
+        self.finished.pop(s.path, None)
         with contextlib.suppress(OSError):
             s.path.unlink()
 
@@ -367,7 +376,7 @@ class Recorder:
 
         Call it from the main thread: it installs the signal handlers that make the stop clean.
         """
-        from oomtui.oomlog.kmsg import ReportCatcher
+        from oomtui.oomlog.kmsg import ReportCatcher, wall_time
 
         self._prepare()
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -404,7 +413,8 @@ class Recorder:
                             poller.unregister(fd)
                             lines = []
                         for line in lines:
-                            for text, began in catcher.feed(line, time.monotonic(), time.time()):
+                            printed = wall_time(line) or time.time()
+                            for text, began in catcher.feed(line, time.monotonic(), printed):
                                 self.store_event(text, began)
                     elif psi is not None and fd == psi.fileno():
                         if flags & select.POLLERR:

@@ -74,8 +74,7 @@ def test_recording_catches_a_real_oom_with_the_snapshot_before_it(memcg, tmp_pat
 
     before = rec.event_sample(index)
     assert before is not None
-    assert event.sample is not None and rec.samples[rec.sample_at(event.time)].path == event.sample
-    assert before.taken_at <= event.time
+    assert event.sample is not None and before.taken_at <= event.time
     pre = before.process(victim.pid)
     assert pre is not None and pre.comm == "rec-victim" and pre.cgroup == memcg.path
     assert pre.oom_score_adj == 400

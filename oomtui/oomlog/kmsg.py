@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import time
 
 from oomtui.oomlog import report as rx
 
@@ -28,6 +29,18 @@ def record_to_lines(record: bytes) -> list[str]:
     stamp = f"[{usec // 1_000_000:5d}.{usec % 1_000_000:06d}]"
     text = m.group(4).decode("utf-8", "replace").replace("\\x0a", "\n").replace("\\x09", "\t")
     return [f"{stamp} {part}" for part in text.split("\n")]
+
+
+_STAMP = re.compile(r"^\[\s*(\d+)\.(\d{6})\]")
+
+
+def wall_time(line: str) -> float | None:
+    """When the kernel printed a line, as epoch seconds: its stamp is time since boot (CLOCK_MONOTONIC)."""
+    m = _STAMP.match(line)
+    if not m:
+        return None
+    since_boot = int(m.group(1)) + int(m.group(2)) / 1e6
+    return time.time() - (time.monotonic() - since_boot)
 
 
 class KmsgFollower:
