@@ -51,9 +51,12 @@ def summary(result: ImportResult, rep: ReplayResult) -> str:
     dom = s.cgroup(event.domain)
     if dom is not None and event.domain != "/":
         out.append(f"cgroup usage {human_size(dom.memory_current)} of limit {human_size(dom.memory_max)}")
-    budget = total_pages(s, event.domain)
-    source = "from the report" if event.total_pages is not None else "from the limit; the report does not show it"
-    out.append(f"total pages {budget.pages} ({source})" + (f"; {budget.note}" if budget.note else ""))
+    if event.total_pages is not None:
+        out.append(f"total pages {event.total_pages} (from the report)")
+    else:
+        budget = total_pages(s, event.domain)
+        out.append(f"total pages {budget.pages} (the report does not show it; from the limit)"
+                   + (f"; {budget.note}" if budget.note else ""))
     victim = f"{event.killed_pid} ({printable(event.killed_comm or '?')})" if event.killed_pid else "unknown"
     out.append(f"killed: {victim}" + (f", with {len(event.group_killed_pids)} more (memory.oom.group)"
                                       if event.group_killed_pids else ""))
@@ -70,7 +73,7 @@ def summary(result: ImportResult, rep: ReplayResult) -> str:
         d = r.decision
         pick = (f"{d.victim_pid}" if d.victim_pid is not None else
                 f"cgroup {printable(d.victim_cgroup, 60)}" if d.victim_cgroup else "nothing")
-        verdict = {True: "agrees", False: "differs", None: "-"}[r.agrees]
+        verdict = "kills nothing" if d.kills_nothing else {True: "agrees", False: "differs", None: "-"}[r.agrees]
         out.append(f"  {r.policy:<24} {pick:<20} {verdict}")
     out.append(rep.explanation)
     out += [f"warning: {w}" for w in result.warnings]
