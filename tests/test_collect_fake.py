@@ -314,3 +314,22 @@ def test_collect_snapshot_one_shot(tmp_path):
     s = collect_snapshot(proc=host.proc)
     assert s.source == "live" and s.process(77) is not None and s.host.cgroup_mode == "v1"
     assert s.cgroup("/").trend is None
+
+
+def test_undecodable_names_stay_distinct_and_saveable(tmp_path):
+    host = FakeHost(tmp_path, "v1")
+    root = os.fsencode(host.cgroup_dir("/"))
+    for raw in (b"bad\xff", b"bad\xfe"):
+        os.mkdir(root + b"/" + raw)
+    with open(root + b"/bad\xff/cgroup.procs", "w") as f:
+        f.write("80\n")
+    host.add_process(FakeProc(pid=80, comm="x", listed=False))
+    host.add_process(FakeProc(pid=81, comm="y", listed=False))
+    (host.proc / "81" / "cgroup").write_bytes(b"4:memory:/bad\xfe\n0::/\n")
+    (host.proc / "81" / "stat").write_bytes((host.proc / "81" / "stat").read_bytes().replace(b"(y)", b"(y\xff)"))
+    s = host.collector().collect()
+    assert sorted(c.path for c in s.cgroups) == ["/", r"/bad\xfe", r"/bad\xff"]
+    assert s.process(80).cgroup == r"/bad\xff"  # from cgroup.procs
+    assert s.process(81).cgroup == r"/bad\xfe"  # from /proc/81/cgroup, in the same form
+    assert s.process(81).comm == r"y\xff"
+    assert from_dict(parse_json(dumps(s), "x")).process(81).comm == r"y\xff"

@@ -52,7 +52,7 @@ def read_xattrs(directory: str) -> dict[str, str]:
     out = {}
     for name in present:
         try:
-            out[name] = os.getxattr(directory, name).decode(errors="replace")
+            out[name] = parse.text(os.getxattr(directory, name))
         except OSError:
             continue
     return out
@@ -106,7 +106,7 @@ class CgroupReader:
                 children_are_memcgs = v1 or self._delegates_memory(directory)
             subdirs.sort(key=lambda e: e.inode(), reverse=True)
             for e in subdirs:
-                child = f"{path.rstrip('/')}/{e.name}"
+                child = f"{path.rstrip('/')}/{parse.fs_name(e.name)}"
                 stack.append((e.path, child, e.inode(), child if children_are_memcgs else home))
         self._seen = seen
         return scan

@@ -14,7 +14,7 @@ def read_host(proc: str, mode: CgroupMode, read: Reader) -> Host:
 
     def text(name: str) -> str | None:
         data = read_or_none(read, f"{proc}/{name}")
-        return None if data is None else data.decode(errors="replace").strip()
+        return None if data is None else parse.text(data).strip()
 
     def sysctl(name: str) -> int | None:
         return parse.to_int(read_or_none(read, f"{proc}/sys/vm/{name}"))

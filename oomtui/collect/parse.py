@@ -6,6 +6,7 @@ because a snapshot records "unknown" and never a guess.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -15,6 +16,16 @@ from oomtui.model import Pressure, PressureLine, frozen_map
 PF_KTHREAD = 0x00200000
 # v1 writes "unlimited" as PAGE_COUNTER_MAX pages, just under 2**63 bytes.
 V1_UNLIMITED = 1 << 62
+
+
+def text(data: bytes) -> str:
+    """Untrusted bytes as text: invalid UTF-8 shows as `\\xff`, so distinct names stay distinct."""
+    return data.decode("utf-8", "backslashreplace")
+
+
+def fs_name(name: str) -> str:
+    """A directory name from os.scandir (undecodable bytes as surrogates) in the same form."""
+    return name if name.isascii() else text(os.fsencode(name))
 
 
 def to_int(data: bytes | None) -> int | None:
@@ -113,7 +124,7 @@ def proc_stat(data: bytes) -> ProcStat | None:
     fields = data[close + 2:].split(None, 20)
     try:
         return ProcStat(
-            comm=data[open_ + 1:close].decode(errors="replace"),
+            comm=text(data[open_ + 1:close]),
             ppid=int(fields[1]), flags=int(fields[6]), starttime=int(fields[19]),
         )
     except (IndexError, ValueError):
@@ -158,12 +169,12 @@ def cmdline(data: bytes | None) -> tuple[str, ...]:
     """Arguments end in NUL each; only the last NUL is dropped, so empty arguments stay."""
     if not data:
         return ()
-    return tuple(arg.decode(errors="replace") for arg in data.removesuffix(b"\0").split(b"\0"))
+    return tuple(text(arg) for arg in data.removesuffix(b"\0").split(b"\0"))
 
 
 def proc_cgroup(data: bytes | None, v1_memory: bool) -> str | None:
     """The memory cgroup from /proc/PID/cgroup: the `memory` line on v1, `0::` on v2."""
-    for line in (data or b"").decode(errors="replace").split("\n"):
+    for line in text(data or b"").split("\n"):
         hid, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
         if (v1_memory and "memory" in controllers.split(",")) or (not v1_memory and hid == "0"):
