@@ -120,7 +120,8 @@ def _field(d: dict, key: str, path: str, check: Callable, *, required: bool = Fa
     return check(d[key], f"{path}.{key}")
 
 
-_INT, _STR, _INT_OR_NULL = frozenset({int}), frozenset({str}), frozenset({int, type(None)})
+_INT, _STR = frozenset({int}), frozenset({str})
+_INT_OR_NULL, _BOOL_OR_NULL = frozenset({int, type(None)}), frozenset({bool, type(None)})
 
 
 def _int_map(v: Any, path: str) -> Mapping[str, int]:
@@ -211,6 +212,41 @@ def _cgroup_path(v: Any, path: str) -> str:
 
 
 def _cgroup(v: Any, path: str) -> Cgroup:
+    return _valid_cgroup(v) or _checked_cgroup(v, path)
+
+
+def _valid_cgroup(d: Any) -> Cgroup | None:
+    """A well-formed record, checked in bulk as `_valid_process` does; None defers to the careful check."""
+    if type(d) is not dict:
+        return None
+    get = d.get
+    cpath, group, populated = get("path"), get("oom_group"), get("populated")
+    stat, events, xattrs, pressure, trend = get("stat"), get("events"), get("xattrs"), get("pressure"), get("trend")
+    ints = tuple(map(get, _CGROUP_INTS))
+    if not (
+        type(cpath) is str and _is_cgroup_path(cpath)
+        and _INT_OR_NULL.issuperset(map(type, ints))
+        and _BOOL_OR_NULL.issuperset((type(group), type(populated)))
+        and (stat is None or (type(stat) is dict and _INT.issuperset(map(type, stat.values()))))
+        and (events is None or (type(events) is dict and _INT.issuperset(map(type, events.values()))))
+        and (xattrs is None or (type(xattrs) is dict and _STR.issuperset(map(type, xattrs.values()))))
+    ):
+        return None
+    try:
+        pressure = None if pressure is None else _pressure(pressure, "")
+        trend = None if trend is None else _trend(trend, "")
+    except SnapshotError:
+        return None
+    current, limit, high, low, least, swap, swap_limit, owner, swappiness = ints  # _CGROUP_INTS, in its order
+    return Cgroup(
+        path=cpath, memory_current=current, memory_max=limit, memory_high=high, memory_low=low, memory_min=least,
+        swap_current=swap, swap_max=swap_limit, owner_uid=owner, swappiness=swappiness, oom_group=group,
+        stat=frozen_map(stat), events=frozen_map(events), pressure=pressure, xattrs=frozen_map(xattrs),
+        populated=populated, trend=trend,
+    )
+
+
+def _checked_cgroup(v: Any, path: str) -> Cgroup:
     d = _obj(v, path)
     return Cgroup(
         path=_field(d, "path", path, _cgroup_path, required=True),

@@ -195,7 +195,8 @@ def test_hostile_names_reach_the_summary_without_control_characters(tmp_path, ca
     assert not [c for c in out if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Cs")]
 
 
-EDGE_RECORDS = [
+LARGE = json.loads(dumps(large_host(300, 40)))
+EDGE_PROCESSES = [
     {"pid": 7, "cgroup": "/"},
     {"pid": 7, "cgroup": "/a", "comm": None, "oom_score_adj": None, "cmdline": None, "kernel_thread": None},
     {"pid": 7, "cgroup": "/a", "start_time": 1764072000, "oom_score_adj": -1000, "cmdline": []},
@@ -206,14 +207,36 @@ EDGE_RECORDS = [
     {"pid": 7, "cgroup": "/a", "cmdline": "not a list"},
     {"pid": 7, "cgroup": "/a", "kernel_thread": 1},
 ]
+EDGE_CGROUPS = [
+    {"path": "/"},
+    {"path": "/a", "stat": None, "events": {}, "xattrs": None, "pressure": None, "trend": None, "oom_group": None},
+    {"path": "/a", "memory_max": True},
+    {"path": "a"},
+    {"path": "/a", "stat": {"anon": 1.0}},
+    {"path": "/a", "xattrs": {"user.oomd_avoid": 1}},
+    {"path": "/a", "oom_group": 1},
+    {"path": "/a", "pressure": {"some": {"avg10": 1}}},
+    {"path": "/a", "pressure": {"some": None, "full": {"avg10": 1, "avg60": 2.5, "avg300": 0, "total": 9}}},
+    {"path": "/a", "trend": {"interval": "5"}},
+    {"path": "/a", "trend": {"interval": 5, "memory_current_prev": 3}},
+]
+BUILDERS = {
+    "process": (snapshot._valid_process, snapshot._checked_process),
+    "cgroup": (snapshot._valid_cgroup, snapshot._checked_cgroup),
+}
+RECORDS = (
+    [("process", r) for r in EDGE_PROCESSES + LARGE["processes"][::7]]
+    + [("cgroup", r) for r in EDGE_CGROUPS + LARGE["cgroups"][::3]]
+)
 
 
-@pytest.mark.parametrize("record", EDGE_RECORDS + json.loads(dumps(large_host(300, 40)))["processes"][::7])
-def test_bulk_check_agrees_with_the_field_by_field_check(record):
+@pytest.mark.parametrize(("kind", "record"), RECORDS)
+def test_bulk_check_agrees_with_the_field_by_field_check(kind, record):
     """The fast path for well-formed records must build what the careful path builds, and defer the rest."""
-    fast = snapshot._valid_process(record)
+    fast_path, careful_path = BUILDERS[kind]
+    fast = fast_path(record)
     try:
-        careful = snapshot._checked_process(record, "processes[0]")
+        careful = careful_path(record, "x[0]")
     except snapshot.SnapshotError:
         assert fast is None
     else:
@@ -221,4 +244,6 @@ def test_bulk_check_agrees_with_the_field_by_field_check(record):
 
 
 def test_well_formed_records_take_the_bulk_path():
-    assert all(snapshot._valid_process(p) for p in json.loads(dumps(large_host(300, 40)))["processes"])
+    assert all(snapshot._valid_process(p) for p in LARGE["processes"])
+    assert all(snapshot._valid_cgroup(c) for c in LARGE["cgroups"])
+    assert all(snapshot._valid_cgroup(c) for c in json.loads(read_bounded(demo_path("systemd-server-v2")))["cgroups"])
