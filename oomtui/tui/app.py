@@ -23,7 +23,7 @@ Architecture — which timer or worker refreshes what:
   await a modal confirmation, then call the actor in a thread; open and
   save (group "files") await a path prompt and do file I/O in a thread;
   `copy_elsewhere` tries pyperclip in a thread after OSC 52.
-- Errors in a worker become notifications (`on_worker_state_changed`);
+- Errors in a worker become notifications (`MainScreen.on_worker_state_changed`);
   nothing reaches the terminal as a traceback.
 """
 
@@ -36,10 +36,8 @@ from typing import ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
 from oomtui.act import Actor
-from oomtui.text import printable
 from oomtui.tui.commands import COMMANDS, action_name
 from oomtui.tui.feeds import Feed
 from oomtui.tui.screens.help import HelpScreen
@@ -77,9 +75,3 @@ class OomApp(App[int]):
         for title, action, help_text in COMMANDS:
             if self.main.check_action(action_name(action), ()):
                 yield SystemCommand(title, help_text, partial(self.main.run_action, action))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(printable(f"{type(error).__name__}: {error}", limit=300),
-                        title=f"{event.worker.name} failed", severity="error", markup=False)

@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import Worker, WorkerState
 from textual.widgets import Footer, Input, Static
 
 from oomtui import whatif
@@ -230,6 +231,13 @@ class MainScreen(Screen):
         self.evaluation = message.evaluation
         self.domain = message.evaluation.domain
         self._paint()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised: say so, keep running."""
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self.notify(printable(f"{type(error).__name__}: {error}", limit=300),
+                        title=f"{event.worker.name} failed", severity="error", markup=False)
 
     # -- painting ------------------------------------------------------------------------
 

@@ -95,15 +95,18 @@ class MemoryTree(Tree[NodeKey]):
             return row, None  # type: ignore[return-value]
         return row, labels.process_label(row, self.palette)
 
+    def _relabel(self, node: Node, depth: int) -> None:
+        key = node.data
+        assert key is not None
+        made = self._label(key, depth)
+        if made is not None and made[1] is not None:
+            node.set_label(made[1])
+            self._row_of[key] = made[0]
+
     def _sync(self, node: Node, depth: int) -> None:
         key = node.data
         assert key is not None and self.model is not None
-        made = self._label(key, depth)
-        if made is not None:
-            row, text = made
-            if text is not None:
-                node.set_label(text)
-                self._row_of[key] = row
+        self._relabel(node, depth)
         if key[0] != "c":
             return
         node.allow_expand = self.model.expandable(key[1])
@@ -135,6 +138,8 @@ class MemoryTree(Tree[NodeKey]):
         for child in order:
             if child.data is not None and child.data[0] == "c":
                 self._sync(child, depth + 1)
+            else:
+                self._relabel(child, depth + 1)
 
     def _forget(self, node: Node) -> None:
         for child in node.children:
