@@ -1,7 +1,7 @@
 """How long a live collection takes next to `ps`, with thousands of extra processes.
 
-Spawns PROCS sleeping processes spread over CGROUPS memory cgroups below our
-own memory cgroup (a small Python parent that forks them; they die with it),
+Spawns PROCS `sleep` processes spread over CGROUPS memory cgroups below our
+own memory cgroup (a small Python parent forks and execs them; they die with it),
 then times `ps -eo pid,ppid,rss,vsz,uid,comm,args`, a cold collection (a new
 Collector) and a warm one (the same Collector again, as a recorder samples),
 interleaved, and prints the medians and this process's peak RSS. Everything
@@ -29,20 +29,22 @@ from tests.support.cgroups import test_cgroup, why_no_memcg
 PS = ["ps", "-eo", "pid,ppid,rss,vsz,uid,comm,args"]
 
 # Reads cgroup directories from stdin's first line, moves itself into each in
-# turn and forks its share of children there; the children sleep until the
-# spawner dies (PR_SET_PDEATHSIG), and the spawner lives until stdin closes.
+# turn and forks its share of children there. Each child becomes `sleep`, an
+# ordinary small process with a short command line (a forked Python child
+# would carry this whole script as its cmdline, which slows `ps` unfairly);
+# they die with the spawner (PR_SET_PDEATHSIG), which lives until stdin closes.
 _SPAWNER = r"""
 import ctypes, os, signal, sys
 dirs, per = sys.stdin.readline().rstrip("\n").split("\t"), int(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
+sleep = "/bin/sleep" if os.path.exists("/bin/sleep") else "/usr/bin/sleep"
 for d in dirs:
     with open(os.path.join(d, "cgroup.procs"), "w") as f:
         f.write(str(os.getpid()))
     for _ in range(per):
         if os.fork() == 0:
             libc.prctl(1, signal.SIGKILL)
-            while True:
-                signal.pause()
+            os.execv(sleep, ["sleep", "3600"])
 print("ready", flush=True)
 sys.stdin.read()
 """
