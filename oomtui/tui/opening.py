@@ -1,13 +1,17 @@
-"""Open a snapshot file as a feed, for `--snapshot`, `--demo` and the open key."""
+"""Open a file or recording as a feed, for `--snapshot`, `--demo` and the open key."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from oomtui.snapshot import load
-from oomtui.tui.feeds import Feed
+from oomtui.sources import open_path
+from oomtui.tui.feeds import Feed, RecordingFeed
 
 
 def open_feed(path: str | Path) -> Feed:
-    """A feed for the file; raises SnapshotError (one line) when it cannot be read."""
-    return Feed(load(path), f"snapshot {Path(path).name}")
+    """A snapshot, a kernel log or a recording; raises a one-line UserError or SnapshotError."""
+    opened = open_path(path)
+    name = Path(path).name
+    if opened.recording is not None:
+        return RecordingFeed(opened.recording, opened.snapshot, name, opened.warnings)
+    return Feed(opened.snapshot, f"{opened.kind} {name}", opened.warnings)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import time
+from pathlib import Path
 
 from oomtui.model import OomEvent
 from oomtui.policies.registry import policies
+from oomtui.record import Recorder
 from oomtui.snapshot import load
+from oomtui.tui.app import OomApp
 from oomtui.tui.messages import Evaluated, SampleFetched
+from oomtui.tui.opening import open_feed
 from oomtui.tui.screens.confirm import ApplyDialog, KillDialog
 from oomtui.tui.screens.help import HelpScreen
 from oomtui.tui.screens.main import MainScreen
@@ -27,6 +32,8 @@ from tests.tui.helpers import (
     snapshot_app,
     tree_lines,
 )
+
+OOMLOGS = Path(__file__).parent.parent / "fixtures" / "oomlogs"
 
 
 def test_first_paint_shows_the_tree_every_policy_and_the_details():
@@ -444,3 +451,41 @@ def test_oom_kill_counter_stays_highlighted_after_it_moves():
         assert screen.recent_kills() == frozenset()
 
     run(live_app([first, second], clock=lambda: now[0]), scenario)
+
+
+def test_recording_steps_through_samples_and_oom_events(tmp_path):
+    start = time.time() - 100  # recent: the recorder keeps samples for a day
+    times = iter([start, start + 2])
+
+    def collect():
+        return small_host().replace(taken_at=next(times))
+
+    rec = Recorder(tmp_path / "rec", collect=collect, kmsg_path="/nonexistent", psi_path="/nonexistent",
+                   note=lambda m: None)
+    rec._prepare()
+    rec.take_sample("interval")
+    rec.store_event((OOMLOGS / "v61_global_dmesg.txt").read_text(), start + 1)
+    rec.take_sample("interval")
+    app = OomApp(open_feed(tmp_path / "rec"), None)
+
+    async def scenario(pilot):
+        screen = main(pilot)
+        assert "sample 2 of 2" in screen.status_text().plain
+        assert any("1 OOM event(s) recorded" in n for n in notifications(pilot))
+        await press(pilot, "T")
+        assert "sample 1 of 2" in screen.status_text().plain
+        assert screen.evaluation.view.taken_at == start
+        await press(pilot, "right_square_bracket")
+        event = screen.evaluation.view.oom_event
+        assert event is not None and "OOM event 1 of 1" in screen.status_text().plain
+        for d in screen.evaluation.decisions:
+            cell = screen.verdicts.get_cell(d.policy, "kernel").plain
+            assert cell == ("same" if event.killed_pid in d.killed_pids else "differs")
+        await press(pilot, "right_square_bracket")
+        assert any("No later OOM event" in n for n in notifications(pilot))
+        await press(pilot, "t")
+        assert "sample 2 of 2" in screen.status_text().plain
+        await press(pilot, "k")
+        assert any("saved snapshot" in n for n in notifications(pilot))
+
+    run(app, scenario)

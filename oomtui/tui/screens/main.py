@@ -22,8 +22,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
 from oomtui import whatif
 from oomtui.act import Actor, KillPlan, plan_cgroup_kill, plan_decision_kill, plan_knob_writes, plan_process_kill
@@ -159,6 +159,8 @@ class MainScreen(Screen):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._retheme())
         self.note_kills(self.sample)
         self.reevaluate()
+        for warning in self.feed.warnings:
+            self.notify(printable(warning, limit=300), markup=False)
         if self.feed.live:
             self.refresh_timer = self.set_interval(self.interval, self.tick, name="refresh")
         self.tree.focus()
@@ -441,6 +443,23 @@ class MainScreen(Screen):
     def action_refresh_now(self) -> None:
         self.collect()
 
+    def action_step(self, direction: int) -> None:
+        self.load_step(direction, "sample")
+
+    def action_step_event(self, direction: int) -> None:
+        self.load_step(direction, "OOM event")
+
+    @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
+    def load_step(self, direction: int, what: str) -> None:
+        """Recordings: load the next or previous sample or OOM event (file I/O, off the UI thread)."""
+        step = self.feed.step if what == "sample" else self.feed.step_event
+        sample = step(direction)
+        if sample is None:
+            where = "later" if direction > 0 else "earlier"
+            self.app.call_from_thread(self.notify, f"No {where} {what} in this recording.", timeout=3)
+            return
+        self.post_message(SampleFetched(sample))
+
     # -- what-if -------------------------------------------------------------------------------
 
     def _edit(self, new: WhatIf, what: str) -> None:
@@ -641,6 +660,8 @@ class MainScreen(Screen):
         self.edits = feed.first.whatif
         self.take_sample(feed.first)
         self.app.refresh_bindings()
+        for warning in feed.warnings:
+            self.notify(printable(warning, limit=300), markup=False)
         self.notify(f"Opened {printable(feed.describe(), limit=100)}.", markup=False)
 
     @work(exclusive=True, group="files", exit_on_error=False)
