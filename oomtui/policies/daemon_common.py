@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision
 from oomtui.policies.budget import kernel_version, total_pages
-from oomtui.policies.kernel_rules import badness
+from oomtui.policies.kernel_rules import Era, Scorer
 
 MIB = 1 << 20
 
@@ -35,34 +37,89 @@ def _c_div(a: int, b: int) -> int:
     return q if (a >= 0) == (b > 0) else -q
 
 
+class _OomScorer:
+    """proc_oom_score() for one snapshot, with the kernel release and global total looked up once."""
+
+    __slots__ = ("pages", "scorer", "version")
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.version = kernel_version(snapshot.host.kernel)
+        self.pages = total_pages(snapshot, ROOT).pages
+        self.scorer = Scorer(self.pages, snapshot.host.page_size, Era(self.version))
+
+    def score(self, process: Process) -> int:
+        points, pages = self.scorer.points(process), self.pages
+        if points is None:
+            return 0
+        if self.version <= (5, 8):
+            return max(0, points * 1000 // pages)
+        return _c_div((1000 + _c_div(points * 1000, pages)) * 2, 3)
+
+
 def kernel_oom_score(snapshot: Snapshot, process: Process) -> int:
     """/proc/PID/oom_score as proc_oom_score() prints it: always against the global total."""
-    host = snapshot.host
-    version = kernel_version(host.kernel)
-    pages = total_pages(snapshot, ROOT).pages
-    points = badness(process, pages, host.page_size, version)
-    if points is None:
-        return 0
-    if version <= (5, 8):
-        return max(0, points * 1000 // pages)
-    return _c_div((1000 + _c_div(points * 1000, pages)) * 2, 3)
+    return _OomScorer(snapshot).score(process)
 
 
-def oom_score(snapshot: Snapshot, process: Process) -> Score:
-    """The score a daemon would read now: as read, unless a what-if changed the adj or it was not read."""
-    edit = snapshot.whatif.processes.get(process.pid)
-    edited = edit is not None and edit.oom_score_adj is not None
-    if process.oom_score is not None and not edited:
-        return Score(process.oom_score, "read")
-    if snapshot.host.mem_total is None:
-        return Score(process.oom_score, "read" if process.oom_score is not None else "unknown")
-    return Score(kernel_oom_score(snapshot, process), "computed")
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """/proc as a daemon walks it: processes in pid order, each with the oom_score it would read now.
+
+    That is the score as read, unless a what-if changed the adj or it was
+    not read: then the kernel's formula gives it, or, without MemTotal, it
+    stays unknown. `sources` holds only the positions not read as-is
+    ("computed" or "unknown"): a what-if touches a few processes, and a
+    Score object for each of 10,000 would cost more than the ranking.
+    """
+
+    processes: tuple[Process, ...]
+    scores: list[int | None]
+    sources: dict[int, str]
+
+    def score(self, position: int) -> Score:
+        return Score(self.scores[position], self.sources.get(position, "read"))
 
 
-def score_note(scores: dict[int, Score], snapshot: Snapshot) -> str | None:
-    """One line about scores that were not read from /proc, or None."""
-    computed = [pid for pid, s in scores.items() if s.source == "computed"]
-    unknown = [pid for pid, s in scores.items() if s.source == "unknown"]
+def _read(snapshot: Snapshot) -> Readings:
+    processes = tuple(sorted(snapshot.processes, key=attrgetter("pid")))
+    scores: list[int | None] = list(map(attrgetter("oom_score"), processes))
+    edited = {pid for pid, e in snapshot.whatif.processes.items() if e.oom_score_adj is not None}
+    redo = [i for i, s in enumerate(scores) if s is None] if None in scores else []
+    if edited:  # positions of edited pids, found in C: this runs on every keypress
+        pids = map(attrgetter("pid"), processes)
+        redo = sorted({*redo, *compress(range(len(processes)), map(edited.__contains__, pids))})
+    sources: dict[int, str] = {}
+    if redo and snapshot.host.mem_total is None:
+        sources = {i: "unknown" for i in redo if scores[i] is None}
+    elif redo:
+        compute = _OomScorer(snapshot).score
+        for i in redo:
+            scores[i] = compute(processes[i])
+            sources[i] = "computed"
+    return Readings(processes, scores, sources)
+
+
+_memo: list[tuple[Snapshot, Readings]] = []
+
+
+def readings(snapshot: Snapshot) -> Readings:
+    """The Readings of the last snapshot asked for: earlyoom and nohang share one walk per keypress.
+
+    A snapshot is immutable, so identity is enough; the memo holds it, so its
+    id cannot be reused by another while remembered.
+    """
+    memo = _memo[:1]
+    if memo and memo[0][0] is snapshot:
+        return memo[0][1]
+    found = _read(snapshot)
+    _memo[:] = [(snapshot, found)]
+    return found
+
+
+def score_note(sources: dict[int, str], snapshot: Snapshot) -> str | None:
+    """One line about scores that were not read from /proc (pid -> "computed" or "unknown"), or None."""
+    computed = [pid for pid, s in sources.items() if s == "computed"]
+    unknown = [pid for pid, s in sources.items() if s == "unknown"]
     parts = []
     if computed:
         edited = [pid for pid in computed if pid in snapshot.whatif.processes]
@@ -78,11 +135,6 @@ def _pids(pids: list[int], limit: int = 5) -> str:
     shown = ", ".join(str(p) for p in pids[:limit])
     more = f" and {len(pids) - limit} more" if len(pids) > limit else ""
     return f"pid {shown}{more}"
-
-
-def rss_bytes(process: Process) -> int | None:
-    """VmRSS as /proc/PID/stat and statm count it: anon + file + shmem."""
-    return process.rss
 
 
 def fmt_bytes(n: int | None) -> str:

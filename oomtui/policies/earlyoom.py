@@ -11,13 +11,26 @@ rules and the 1.7 rules Debian bookworm ships (research/userspace-killers.md §3
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import heapq
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
-from oomtui.policies.base import Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
-from oomtui.policies.daemon_common import Score, count, kill_nothing, kill_process, oom_score, parse_regex, score_note
+from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
+from oomtui.policies.daemon_common import (
+    Readings,
+    Score,
+    count,
+    kill_nothing,
+    kill_process,
+    parse_regex,
+    readings,
+    score_note,
+)
 
 NAME = "earlyoom"
 SCORE_PREFER = 300  # OOM_SCORE_PREFER / BADNESS_PREFER
@@ -56,82 +69,120 @@ class Entry:
 Larger = Callable[[Entry, Entry], bool]
 
 
+def _by_score(victim_score: int, victim_rss: int, score: int, rss: int) -> bool:
+    return score > victim_score or (score == victim_score and rss > victim_rss)
+
+
+def _by_rss(victim_score: int, victim_rss: int, score: int, rss: int) -> bool:
+    if rss > 0 and victim_rss > 0:
+        return rss > victim_rss or (rss == victim_rss and score > victim_score)
+    return _by_score(victim_score, victim_rss, score, rss)
+
+
 def larger_current(sort_by_rss: bool) -> Larger:
     """is_larger's comparison since 1.8 (cur against the victim so far)."""
-
-    def by_score(victim: Entry, cur: Entry) -> bool:
-        return cur.score > victim.score or (cur.score == victim.score and cur.rss_kib > victim.rss_kib)
-
-    def by_rss(victim: Entry, cur: Entry) -> bool:
-        if cur.rss_kib > 0 and victim.rss_kib > 0:
-            return cur.rss_kib > victim.rss_kib or (cur.rss_kib == victim.rss_kib and cur.score > victim.score)
-        return by_score(victim, cur)
-
-    return by_rss if sort_by_rss else by_score
+    rule = _by_rss if sort_by_rss else _by_score
+    return lambda victim, cur: rule(victim.score, victim.rss_kib, cur.score, cur.rss_kib)
 
 
 def larger_17(victim: Entry, cur: Entry) -> bool:
     """is_larger in 1.7: higher badness, equal badness and strictly larger RSS."""
-    return cur.score > victim.score or (cur.score == victim.score and cur.rss_kib > victim.rss_kib)
+    return _by_score(victim.score, victim.rss_kib, cur.score, cur.rss_kib)
 
 
-def fold(entries: list[Entry], start: Entry, larger: Larger) -> tuple[Entry | None, list[Entry]]:
-    """The victim after walking `entries` in order, and every process that held the place."""
-    victim, trail = start, []
-    for cur in entries:
-        if larger(victim, cur):
-            victim = cur
-            trail.append(cur)
-    return (trail[-1] if trail else None), trail
+# A walked process as the fold sees it: (score, rss_kib, -i), i its place in pid order. By score,
+# is_larger is exactly tuple order, and -i never decides it (a later process has the smaller -i),
+# while the same tuples sorted descending give the ranking with pid order breaking ties.
+Key = tuple[int, int, int]
 
 
-def _sentinel(old: bool) -> Entry:
-    nothing = Process(pid=0, comm="", cgroup=ROOT)
+def fold(keys: list[Key], sort_by_rss: bool, start: Key) -> list[Key]:
+    """Every key that held the victim's place, walking `keys` in order; the last one is the victim."""
+    trail = []
+    victim = start
+    if sort_by_rss:
+        for key in keys:
+            if _by_rss(victim[0], victim[1], key[0], key[1]):
+                victim = key
+                trail.append(key)
+    else:
+        for key in keys:
+            if key > victim:
+                victim = key
+                trail.append(key)
+    return trail
+
+
+def _start(old: bool) -> Key:
+    """The victim before the walk; its third item is above every -i, so an equal process never replaces it."""
     value = 0 if old else FIELD_NOT_SET  # 1.7 starts from a zeroed victim
-    return Entry(nothing, value, value, Score(None, "unknown"), False, False)
+    return (value, value, 1)
 
 
 @dataclass(frozen=True, slots=True)
 class Walk:
-    entries: list[Entry]
-    scores: dict[int, Score]
+    readings: Readings
+    keys: list[Key]  # of the processes is_larger compares, in pid order
+    noted: dict[int, str]  # pid -> source of the compared-for scores that were not read as-is
     skipped: dict[str, int]
 
 
 def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
-    """The processes is_larger would not reject before comparing, in /proc (pid) order."""
-    prefer, avoid, ignore = opts["prefer"], opts["avoid"], opts["ignore"]
+    """The processes is_larger would not reject before comparing, in /proc (pid) order.
+
+    One flat loop with the regexes tried only when given: it runs for every
+    process on every keypress, so each process costs a few attribute reads.
+    """
+    prefer, avoid, ignore = opts["prefer"], opts["avoid"], None if old else opts["ignore"]
     sort_by_rss = opts["sort_by_rss"] and not old
-    entries: list[Entry] = []
-    scores: dict[int, Score] = {}
-    skipped = {"unreadable": 0, "ignored": 0, "root": 0}
-    for p in sorted(snapshot.processes, key=lambda p: p.pid):
-        if p.pid <= (1 if old else 2) or p.kernel_thread or p.oom_score_adj == -1000:
+    skip_root = opts["ignore_root_user"] and not old
+    lowest = 1 if old else 2
+    found = readings(snapshot)
+    scores, sources = found.scores, found.sources
+    keys: list[Key] = []
+    noted: dict[int, str] = {}
+    unreadable = ignored = root = 0
+    for i, p in enumerate(found.processes):
+        if p.pid <= lowest or p.kernel_thread or p.oom_score_adj == -1000:
             continue
-        rss = p.rss
+        anon, file, shmem = p.rss_anon, p.rss_file, p.rss_shmem
+        rss = p.rss_total if anon is None or file is None or shmem is None else anon + file + shmem
         if old and not rss:  # 1.7 tells kernel threads by their zero RSS
             continue
-        if not old and opts["ignore_root_user"] and p.uid == 0:
-            skipped["root"] += 1
+        if skip_root and p.uid == 0:
+            root += 1
             continue
-        score = oom_score(snapshot, p)
-        scores[p.pid] = score
-        if score.value is None or rss is None:
-            skipped["unreadable"] += 1
+        if sources and i in sources:
+            noted[p.pid] = sources[i]
+        score = scores[i]
+        if score is None or rss is None:
+            unreadable += 1
             continue
-        is_prefer = bool(prefer and prefer.search(p.comm))
-        is_avoid = bool(avoid and avoid.search(p.comm))
-        if not old and ignore and ignore.search(p.comm):
-            skipped["ignored"] += 1
-            continue
-        value, rss_kib = score.value, rss // 1024
-        delta = (1 if is_prefer else 0) - (1 if is_avoid else 0)
-        if sort_by_rss:
-            rss_kib += delta * RSS_PREFER_KIB
-        else:
-            value += delta * SCORE_PREFER
-        entries.append(Entry(p, value, rss_kib, score, is_prefer, is_avoid))
-    return Walk(entries, scores, skipped)
+        rss_kib = rss // 1024
+        if prefer or avoid or ignore:
+            if ignore and ignore.search(p.comm):
+                ignored += 1
+                continue
+            is_prefer, is_avoid = _tags(p, prefer, avoid)
+            delta = is_prefer - is_avoid
+            if sort_by_rss:
+                rss_kib += delta * RSS_PREFER_KIB
+            else:
+                score += delta * SCORE_PREFER
+        keys.append((score, rss_kib, -i))
+    return Walk(found, keys, noted, {"unreadable": unreadable, "ignored": ignored, "root": root})
+
+
+def _tags(p: Process, prefer: re.Pattern[str] | None, avoid: re.Pattern[str] | None) -> tuple[bool, bool]:
+    """Whether --prefer and --avoid match the comm."""
+    return bool(prefer and prefer.search(p.comm)), bool(avoid and avoid.search(p.comm))
+
+
+def _entry(readings: Readings, key: Key, opts: Mapping[str, Any]) -> Entry:
+    """A walked process in full, built only for the few a decision shows."""
+    score, rss_kib, neg = key
+    p = readings.processes[-neg]
+    return Entry(p, score, rss_kib, readings.score(-neg), *_tags(p, opts["prefer"], opts["avoid"]))
 
 
 def _mem_percent(snapshot: Snapshot, old: bool) -> tuple[float | None, str | None]:
@@ -141,7 +192,7 @@ def _mem_percent(snapshot: Snapshot, old: bool) -> tuple[float | None, str | Non
         return None, None
     if old:
         return h.mem_available * 100 / h.mem_total, None
-    anon = sum(p.rss_anon or 0 for p in snapshot.processes)
+    anon = sum(filter(None, map(attrgetter("rss_anon"), snapshot.processes)))
     base = h.mem_available + anon
     note = "AnonPages estimated as the sum of the processes' RssAnon"
     return (h.mem_available * 100 / base if base else None), note
@@ -208,42 +259,58 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
             )
     sort_by_rss = opts["sort_by_rss"] and not old
     walk = _walk(snapshot, opts, old)
-    larger = larger_17 if old else larger_current(sort_by_rss)
-    victim, trail = fold(walk.entries, _sentinel(old), larger)
+    trail = fold(walk.keys, sort_by_rss, _start(old))
     triggered, state, trigger_note = _trigger(snapshot, opts, old)
 
-    def key(e: Entry) -> tuple[int, int]:
-        return (e.rss_kib, e.score) if sort_by_rss else (e.score, e.rss_kib)
+    best = _best(walk.keys, sort_by_rss, 2 * RANKING_MIN + 1)  # enough to show 20 besides the victim
+    victim_key = trail[-1] if trail else None
+    shown = [k for k in best if k != victim_key]
+    if victim_key is not None:
+        shown.insert(0, victim_key)
+    shown = shown[: 2 * RANKING_MIN]
+    found = walk.readings
+    entries = {k: _entry(found, k, opts) for k in {*shown, *trail[-4:]}}
+    held = {found.processes[-k[2]].pid: i + 1 for i, k in enumerate(trail[:-1])}
+    ranking = [_candidate(entries[k], sort_by_rss, _role(entries[k], k == victim_key, held)) for k in shown]
 
-    ordered = sorted(walk.entries, key=key, reverse=True)
-    if victim is not None:
-        ordered.remove(victim)
-        ordered.insert(0, victim)
-    roles = {e.process.pid: f"held the place (step {i + 1} of the fold): " for i, e in enumerate(trail[:-1])}
-    ranking = [_candidate(e, sort_by_rss, "victim: " if e is victim else roles.get(e.process.pid, "")) for e in ordered]
-
-    notes = [n for n in (score_note(walk.scores, snapshot), trigger_note) if n]
+    notes = [n for n in (score_note(walk.noted, snapshot), trigger_note) if n]
     if walk.skipped["unreadable"]:
         notes.append(f"{count(walk.skipped['unreadable'])} without oom_score or RSS left out")
     scope = "" if domain == ROOT else f"; it watches the whole host, not {domain}"
-    if victim is None:
+    if victim_key is None:
         reason = f"{label} finds no process to kill ({state}){scope}"
         return kill_nothing(NAME, domain, triggered, ranking, reason, notes)
-    plain = max(walk.entries, key=key)
-    fold_path = " → ".join(str(e.process.pid) for e in trail[-4:])
+    victim = entries[victim_key]
+    fold_path = " → ".join(str(entries[k].process.pid) for k in trail[-4:])
     differs = (
-        f"; a plain maximum would pick pid {plain.process.pid}, but the pid-order fold ({fold_path}) ends here"
-        if plain is not victim else ""
+        f"; a plain maximum would pick pid {entries[best[0]].process.pid}, but the pid-order fold ({fold_path}) "
+        "ends here" if best[0] != victim_key else ""
     )
-    near = [
-        e for e in walk.entries
-        if e is not victim and not sort_by_rss and abs(e.score - victim.score) <= 1
-    ]
-    if near:
-        others = ", ".join(f"pid {e.process.pid} (oom_score {e.score})" for e in near[:3])
-        notes.append(f"oom_score is rounded and moves with memory use; {others} within a point")
+    if not sort_by_rss:
+        near = [k for k in islice(_within_a_point(walk.keys, victim.score), 4) if k != victim_key][:3]
+        if near:
+            others = ", ".join(f"pid {found.processes[-k[2]].pid} (oom_score {k[0]})" for k in near)
+            notes.append(f"oom_score is rounded and moves with memory use; {others} within a point")
     reason = f"{label} picks pid {victim.process.pid} {_why(victim, sort_by_rss)} ({state}){differs}{scope}"
     return kill_process(NAME, domain, triggered, victim.process, ranking, reason, notes)
+
+
+def _best(keys: list[Key], sort_by_rss: bool, n: int) -> list[Key]:
+    """The n first of earlyoom's ranking: by score then RSS (or RSS then score), pid order breaking ties."""
+    if sort_by_rss:
+        return heapq.nlargest(n, keys, key=lambda k: (k[1], k[0], k[2]))
+    return heapq.nlargest(n, keys)
+
+
+def _role(e: Entry, is_victim: bool, held: dict[int, int]) -> str:
+    if is_victim:
+        return "victim: "
+    step = held.get(e.process.pid)
+    return "" if step is None else f"held the place (step {step} of the fold): "
+
+
+def _within_a_point(keys: list[Key], score: int) -> Iterator[Key]:
+    return (key for key in keys if abs(key[0] - score) <= 1)
 
 
 POLICIES = (

@@ -7,6 +7,7 @@ kernel_rules.Era. Real OOM kills referee this module (tests/test_kernel_referee.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -19,7 +20,6 @@ from oomtui.policies.kernel_rules import (
     Era,
     Scorer,
     badness,
-    has_memory,
     scan_order,
 )
 from oomtui.whatif import is_interdependent
@@ -61,18 +61,18 @@ def _candidate(s: Scored, scorer: Scorer, total: int) -> Candidate:
     return Candidate(cgroup=p.cgroup, score=b.points, why=why, pid=p.pid, parts=parts)
 
 
-def _rank(scored: list[Scored], era: Era) -> list[Scored]:
-    """Best first; among equals the one the kernel keeps (first scanned up to 5.2, last since)."""
-    sign = 1 if era.first_wins else -1
-    return sorted(scored, key=lambda s: (-s.points, sign * s.position))
+def _ranked(scanned: list[tuple[int, int]], order: list[Process], n: int) -> list[Scored]:
+    """The n best of a Scorer.scan, best first: a partial sort, since only the top is shown."""
+    return [Scored(points, abs(tiebreak), order[abs(tiebreak)]) for points, tiebreak in heapq.nlargest(n, scanned)]
 
 
-def _sacrificed_child(chosen: Scored, scored: list[Scored]) -> Scored | None:
+def _sacrificed_child(chosen: Scored, scanned: list[tuple[int, int]], order: list[Process]) -> Scored | None:
     """Up to 5.0 the chosen task's highest-scoring eligible child (first in fork order) dies instead."""
     best: Scored | None = None
-    for s in sorted((s for s in scored if s.process.ppid == chosen.process.pid), key=lambda s: s.position):
-        if best is None or s.points > best.points:
-            best = s
+    children = sorted((abs(t), points) for points, t in scanned if order[abs(t)].ppid == chosen.process.pid)
+    for position, points in children:
+        if best is None or points > best.points:
+            best = Scored(points, position, order[position])
     return best
 
 
@@ -91,13 +91,21 @@ def _group(snapshot: Snapshot, victim: Process, domain: str) -> str | None:
     return highest
 
 
-def _group_members(snapshot: Snapshot, group: str) -> list[Process]:
-    """Everyone in the group's subtree dies except adj -1000 and host init (and what has no mm)."""
-    return [
-        p for p in scan_order(snapshot, group)
-        if p.oom_score_adj != OOM_SCORE_ADJ_MIN
-        and p.pid != HOST_INIT and not p.kernel_thread and has_memory(p)
-    ]
+def _group_kill(snapshot: Snapshot, group: str, victim: Process) -> tuple[list[Process], int]:
+    """Who dies with the victim, and the bytes they free.
+
+    That is the group's whole subtree except adj -1000, host init and what
+    has no mm; a group can hold most of a host, so one pass does both.
+    """
+    others: list[Process] = []
+    freed = 0
+    for p in scan_order(snapshot, group):
+        if p.oom_score_adj == OOM_SCORE_ADJ_MIN or p.pid in (HOST_INIT, victim.pid) or p.kernel_thread:
+            continue
+        if (footprint := p.footprint) > 0:
+            others.append(p)
+            freed += footprint
+    return others, freed
 
 
 def _margin(era: Era) -> tuple[int, str]:
@@ -106,13 +114,13 @@ def _margin(era: Era) -> tuple[int, str]:
     return ROUNDING_PAGES, "the kernel's scan order and counter drift since the snapshot"
 
 
-def _near_tie(ranked: list[Scored], era: Era) -> str | None:
-    top = ranked[0]
+def _near_tie(top: Scored, scanned: list[tuple[int, int]], order: list[Process], era: Era) -> str | None:
     margin, decider = _margin(era)
-    near = [s for s in ranked[1:] if top.points - s.points <= margin]
+    floor = top.points - margin
+    near = sorted((s for s in scanned if s[0] >= floor), reverse=True)[1:]  # the top itself sorts first
     if not near:
         return None
-    names = ", ".join(f"{_label(s.process)} at {s.points}" for s in near[:5])
+    names = ", ".join(f"{_label(order[abs(t)])} at {points}" for points, t in near[:5])
     more = f" and {len(near) - 5} more" if len(near) > 5 else ""
     keeps = "first" if era.first_wins else "last"
     return (
@@ -129,12 +137,23 @@ def _unknown_sizes(ranked: list[Scored]) -> str | None:
     return f"sizes partly unknown for {', '.join(_label(p) for p in gaps)} (counted as 0)"
 
 
+def _marked(snapshot: Snapshot, domain: str) -> list[str]:
+    """Every cgroup in the domain is_interdependent calls so, from one pass over the flags and the edits."""
+    marked = {c.path for c in snapshot.cgroups if c.oom_group}
+    for path, edit in snapshot.whatif.cgroups.items():
+        if edit.interdependent:
+            marked.add(path)
+        elif edit.interdependent is False:
+            marked.discard(path)
+    marked.discard(ROOT)
+    return sorted(p for p in marked if is_within(p, domain))
+
+
 def _mark_notes(snapshot: Snapshot, domain: str, era: Era, v2: bool) -> list[str]:
     """What the kernel ignores of the user's marks, said so nobody expects it."""
     notes = []
-    paths = {c.path for c in snapshot.cgroups} | set(snapshot.whatif.cgroups)
-    marked = sorted(p for p in paths if is_within(p, domain) and is_interdependent(snapshot, p))
-    if marked and not (v2 and era.has_oom_group):
+    marked = [] if v2 and era.has_oom_group else _marked(snapshot, domain)
+    if marked:
         why = "kernels before 4.19 have" if v2 else "the memory controller is on cgroup v1 here, which has"
         notes.append(f"{why} no memory.oom.group, so the interdependent mark on {', '.join(marked[:3])} is ignored")
     above = [a for a in snapshot.ancestors(domain) if is_interdependent(snapshot, a)] if domain != ROOT else []
@@ -173,9 +192,8 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
     budget = total_pages(snapshot, domain)
     order = scan_order(snapshot, domain)
     scorer = Scorer(budget.pages, host.page_size, era)
-    points = scorer.points
-    scored = [Scored(pts, pos, p) for pos, p in enumerate(order) if (pts := points(p)) is not None]
-    ranked = _rank(scored, era)
+    scanned = scorer.scan(order)
+    ranked = _ranked(scanned, order, max(RANKING_MIN, 2))
     ranking = tuple(_candidate(s, scorer, budget.pages) for s in ranked[:RANKING_MIN])
     caveats = [n for n in (budget.note, None if host.kernel else "kernel release unknown: current rules") if n]
 
@@ -195,21 +213,22 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
     if len(ranked) > 1:
         clauses[0] += f", next {_label(ranked[1].process)} at {ranked[1].points}"
     if era.sacrifice_child:
-        child = _sacrificed_child(chosen, scored)
+        child = _sacrificed_child(chosen, scanned, order)
         if child is not None:
             victim = child
             clauses.append(f"kernels up to 5.0 sacrifice its child {_label(child.process)} instead")
 
     v2 = host.cgroup_mode == "v2"
-    killed = [victim.process]
+    killed, freed = [victim.process], victim.process.footprint
     group = _group(snapshot, victim.process, domain) if v2 and era.has_oom_group else None
     if group is not None:
-        others = [p for p in _group_members(snapshot, group) if p.pid != victim.process.pid]
+        others, more = _group_kill(snapshot, group, victim.process)
         killed += others
+        freed += more
         clauses.append(f"memory.oom.group on {group} kills {len(others)} more with it")
     clauses += _mark_notes(snapshot, domain, era, v2)
 
-    doubts = [d for d in (_near_tie(ranked, era), _unknown_sizes(ranked)) if d]
+    doubts = [d for d in (_near_tie(chosen, scanned, order, era), _unknown_sizes(ranked)) if d]
     uncertain = "; ".join([*doubts, *caveats]) or None
     return Decision(
         policy=NAME,
@@ -220,7 +239,7 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
         victim_pid_cgroup=victim.process.cgroup,
         victim_cgroup=group,
         killed_pids=tuple(p.pid for p in killed),
-        freed_bytes=sum(p.footprint for p in killed),
+        freed_bytes=freed,
         ranking=ranking,
         uncertain=uncertain,
     )

@@ -9,20 +9,21 @@ the /proc listing (lowest pid) is the victim.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
-from oomtui.policies.base import Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
+from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
 from oomtui.policies.daemon_common import (
-    Score,
+    Readings,
     fmt_bytes,
     kill_nothing,
     kill_process,
-    oom_score,
     parse_int_min,
+    readings,
     score_note,
 )
 
@@ -73,21 +74,9 @@ def _property(p: Process, prop: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Rated:
-    process: Process
-    score: Score
-    badness: int
-    parts: dict[str, int]
-
-
-def rate(p: Process, score: Score, adjustments: tuple[Adjustment, ...], ignore_positive_adj: bool) -> Rated:
-    """nohang's badness for one process, with each term it added."""
-    assert score.value is not None
+def rate(p: Process, score: int, adjustments: tuple[Adjustment, ...], ignore_positive_adj: bool) -> tuple[int, dict]:
+    """nohang's badness for one process with an oom_score, and each term it added."""
     parts: dict[str, int] = {}
-    badness = score.value
-    if badness == 0:  # the fast search never looks at oom_score 0
-        return Rated(p, score, 0, parts)
     if ignore_positive_adj and p.oom_score_adj > 0:
         parts["ignore_positive_oom_score_adj"] = -(p.oom_score_adj * 2 // 3)
     for adj in adjustments:
@@ -96,8 +85,7 @@ def rate(p: Process, score: Score, adjustments: tuple[Adjustment, ...], ignore_p
             continue
         if adj.value <= 0 or p.oom_score_adj >= 0:
             parts[adj.text] = adj.value
-    badness = max(0, badness + sum(parts.values()))
-    return Rated(p, score, badness, parts)
+    return max(0, score + sum(parts.values())), parts
 
 
 def _trigger(snapshot: Snapshot, opts: Mapping[str, Any]) -> tuple[bool | None, str]:
@@ -116,45 +104,63 @@ def _trigger(snapshot: Snapshot, opts: Mapping[str, Any]) -> tuple[bool | None, 
     return False, f"{state}: above the soft threshold"
 
 
-def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision:
-    adjustments: tuple[Adjustment, ...] = opts["badness_adj"]
-    scores: dict[int, Score] = {}
-    rated: list[Rated] = []
-    for p in sorted(snapshot.processes, key=lambda p: p.pid):
+def _rated(readings: Readings, opts: Mapping[str, Any]) -> tuple[list[tuple[int, int]], dict[int, str]]:
+    """(badness, -position) of every process nohang weighs, and pid -> source of scores not read as-is.
+
+    Sorted descending, the pairs are nohang's stable sort: pid order breaks ties.
+    """
+    adjustments, ignore_positive = opts["badness_adj"], opts["ignore_positive_oom_score_adj"]
+    scores, sources = readings.scores, readings.sources
+    rated: list[tuple[int, int]] = []
+    noted: dict[int, str] = {}
+    for i, p in enumerate(readings.processes):
         if p.pid == 1 or p.kernel_thread:
             continue
-        s = oom_score(snapshot, p)
-        scores[p.pid] = s
-        if s.value is None or s.value < 1:
+        if sources and i in sources:
+            noted[p.pid] = sources[i]
+        score = scores[i]
+        if score is None or score < 1:
             continue
-        rated.append(rate(p, s, adjustments, opts["ignore_positive_oom_score_adj"]))
-    ordered = sorted(rated, key=lambda r: r.badness, reverse=True)  # stable: pid order breaks ties
-    ranking = [
-        Candidate(
-            cgroup=r.process.cgroup, pid=r.process.pid, score=r.badness,
-            why=f"{r.process.comm!r}: oom_score {r.score.value}"
-            + "".join(f", {v:+d} ({k})" for k, v in r.parts.items()) + f" = badness {r.badness}",
-            parts={"oom_score": r.score.value, "oom_score_source": r.score.source, **r.parts, "badness": r.badness},
-        )
-        for r in ordered
-    ]
+        if adjustments or ignore_positive:
+            score = rate(p, score, adjustments, ignore_positive)[0]
+        rated.append((score, -i))
+    return rated, noted
+
+
+def _candidate(readings: Readings, position: int, opts: Mapping[str, Any]) -> Candidate:
+    p, read = readings.processes[position], readings.score(position)
+    assert read.value is not None
+    badness, parts = rate(p, read.value, opts["badness_adj"], opts["ignore_positive_oom_score_adj"])
+    return Candidate(
+        cgroup=p.cgroup, pid=p.pid, score=badness,
+        why=f"{p.comm!r}: oom_score {read.value}" + "".join(f", {v:+d} ({k})" for k, v in parts.items())
+        + f" = badness {badness}",
+        parts={"oom_score": read.value, "oom_score_source": read.source, **parts, "badness": badness},
+    )
+
+
+def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision:
+    adjustments: tuple[Adjustment, ...] = opts["badness_adj"]
+    found = readings(snapshot)
+    rated, noted = _rated(found, opts)
+    top = heapq.nlargest(2 * RANKING_MIN, rated)
+    ranking = [_candidate(found, -neg, opts) for _, neg in top]
     triggered, state = _trigger(snapshot, opts)
-    notes = [n for n in (score_note(scores, snapshot),) if n]
+    notes = [n for n in (score_note(noted, snapshot),) if n]
     unseen = [a.text for a in adjustments if a.prop in UNSEEN]
     if unseen:
         notes.append(f"the snapshot does not record {', '.join(sorted({a.split()[0] for a in unseen}))}; "
                      f"not applied: {'; '.join(unseen)}")
     scope = "" if domain == ROOT else f"; it watches the whole host, not {domain}"
-    best = ordered[0] if ordered else None
-    if best is None or best.badness < opts["min_badness"]:
+    if not top or top[0][0] < opts["min_badness"]:
         reason = f"nohang finds no process with badness >= {opts['min_badness']} ({state}){scope}"
         return kill_nothing(NAME, domain, triggered, ranking, reason, notes)
-    ties = [r for r in ordered[1:] if r.badness == best.badness]
+    ties = [c for c in ranking[1:4] if c.score == ranking[0].score]  # equal badness sorts next, in pid order
     if ties:
-        notes.append(f"badness tie with {', '.join(f'pid {r.process.pid}' for r in ties[:3])}: "
+        notes.append(f"badness tie with {', '.join(f'pid {c.pid}' for c in ties)}: "
                      "the first in /proc order wins, which a pid wrap-around can change")
-    p = best.process
-    reason = f"nohang picks pid {p.pid} {p.comm!r} with badness {best.badness} ({state}){scope}"
+    p = found.processes[-top[0][1]]
+    reason = f"nohang picks pid {p.pid} {p.comm!r} with badness {top[0][0]} ({state}){scope}"
     return kill_process(NAME, domain, triggered, p, ranking, reason, notes)
 
 
