@@ -29,7 +29,7 @@ def help_text(bindings: Iterable[Binding]) -> Text:
     t = Text()
     seen: set[str] = set()
     for b in bindings:
-        if not b.description or b.action in seen:
+        if not b.description or b.action in seen or b.action.startswith("locked"):
             continue
         seen.add(b.action)
         t.append(f"{_keys(b):>22}  ", style="bold")

@@ -19,10 +19,10 @@ from oomtui.tui.palette import Palette
 COLUMNS = (
     ("policy", "POLICY", 21),
     ("acts", "ACTS NOW", 13),
-    ("victim", "VICTIM", 28),
-    ("dies", "WHAT DIES", 22),
+    ("victim", "VICTIM", 30),
+    ("dies", "WHAT DIES", 25),
     ("freed", "FREED", 10),
-    ("sure", "CERTAINTY", 10),
+    ("sure", "CERTAINTY", 9),
     ("kernel", "VS KERNEL", 9),
     ("reason", "REASON", None),
 )

@@ -1,0 +1,99 @@
+"""Names any user can give a process or cgroup reach every widget as literal, escaped text.
+
+A name like `[/bold]` crashes Textual when taken as markup, `[red]x` is
+silently restyled, an ESC byte drives the terminal and U+202E reverses what
+follows. Each one is pushed through the tree labels, the verdicts table,
+the details and ranking panes, border titles, the kill dialog and
+notifications, and what reaches the screen is checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from oomtui.model import Cgroup, Snapshot
+from oomtui.tui.screens.confirm import KillDialog
+from tests.tui.fixtures import GiB, MiB, RecordingActor, host, proc
+from tests.tui.helpers import live_app, main, notifications, press, run, select_cgroup, select_process, tree_lines
+
+HOSTILE = ("[/bold]", "[red]x", "evil\x1b[31mred\x1b]0;pwned\x07", "\u202eexe.txt", "A" * 300)
+BAD_CGROUP = "/user.slice/[red]x[b]\x1b[2J\u202e" + "B" * 300  # a directory name holds no "/"
+
+
+def hostile_host() -> Snapshot:
+    cgroups = (
+        Cgroup(path="/", memory_current=8 * GiB),
+        Cgroup(path="/user.slice", memory_current=7 * GiB),
+        Cgroup(path=BAD_CGROUP, memory_current=6 * GiB, memory_max=7 * GiB, oom_group=True),
+    )
+    processes = [proc(1, "systemd", "/", 8 * MiB)]
+    for i, name in enumerate(HOSTILE):
+        p = proc(1000 + i, name, BAD_CGROUP, (500 + 100 * i) * MiB)
+        processes.append(dataclasses.replace(p, cmdline=(name, "--flag", name)))
+    return Snapshot(host=dataclasses.replace(host(), hostname="[b]host\x1b"), cgroups=cgroups,
+                    processes=tuple(processes), taken_at=1_764_001_000.0)
+
+
+def assert_shown_safely(text: str) -> None:
+    assert "\x1b" not in text
+    assert "\u202e" not in text
+    assert "\x07" not in text
+
+
+def test_hostile_names_are_shown_literally_everywhere():
+    actor = RecordingActor()
+
+    async def scenario(pilot):
+        app = pilot.app
+        screen = main(pilot)
+        await select_cgroup(pilot, BAD_CGROUP)
+        await press(pilot, "enter")
+        lines = tree_lines(pilot)
+        shown = "\n".join(lines)
+        assert_shown_safely(shown)
+        assert any(line.startswith("1000 [/bold]") for line in lines)
+        assert any(line.startswith("1001 [red]x") for line in lines)
+        assert any("evil\\x1b[31mred" in line for line in lines)
+        assert any("\\u202eexe.txt" in line for line in lines)
+        assert any(line.startswith("[red]x[b]\\x1b[2J") for line in lines), "the cgroup name, escaped"
+        assert all(len(line) < 200 for line in lines), "300-character names are cut"
+
+        details = screen.query_one("#details")
+        assert "[red]x[b]\\x1b[2J\\u202e" in details.text.plain
+        assert_shown_safely(str(details.border_title))
+
+        cells = " ".join(screen.verdicts.get_cell(d.policy, "victim").plain for d in screen.evaluation.decisions)
+        assert_shown_safely(cells)
+        assert "[/bold]" in cells or "AAAA" in cells or "\\u202e" in cells
+
+        for pid in (1000, 1001, 1002, 1003, 1004):
+            await select_process(pilot, pid)
+            assert_shown_safely(screen.query_one("#details").text.plain)
+            assert_shown_safely(str(screen.query_one("#details").border_title))
+        assert "--flag" in screen.query_one("#details").text.plain
+
+        for row in range(len(screen.evaluation.decisions)):
+            screen.verdicts.move_cursor(row=row)
+            await press(pilot)
+            assert_shown_safely(screen.query_one("#ranking").text.plain)
+
+        await select_cgroup(pilot, BAD_CGROUP)
+        await press(pilot, "c")
+        assert app.clipboard == BAD_CGROUP, "the clipboard gets the real path"
+        assert_shown_safely("\n".join(notifications(pilot)))
+        assert any("Copied cgroup path: /user.slice/[red]x[b]\\x1b[2J" in n for n in notifications(pilot))
+
+        await press(pilot, "k")
+        dialog = app.screen
+        assert isinstance(dialog, KillDialog)
+        assert {int(k.value) for k in dialog.query_one("#targets").rows} == {1000, 1001, 1002, 1003, 1004}
+        assert_shown_safely(dialog.question.plain)
+        svg = app.export_screenshot()
+        assert_shown_safely(svg)
+        await press(pilot, "y")
+        assert_shown_safely("\n".join(notifications(pilot)))
+        assert_shown_safely(screen.status_text().plain)
+        assert_shown_safely(app.export_screenshot())
+
+    run(live_app([hostile_host()], actor=actor), scenario)
+    assert {t.pid for t in actor.plans[0].targets} == {1000, 1001, 1002, 1003, 1004}
