@@ -12,6 +12,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("tree: sort by memory", "sort('memory')", "Largest first"),
     ("tree: sort by badness", "sort('badness')", "The kernel's badness, highest first"),
     ("tree: sort by name", "sort('name')", "Alphabetical"),
+    ("tree: show or hide kernel threads", "toggle_kthreads", "They are never OOM victims; hidden at first"),
     ("tree: jump to the victim", "jump_victim", "Cursor to the chosen policy's victim"),
     ("domain: toggle selected limited cgroup / global", "domain", "Which cgroup runs out of memory"),
     ("what-if: toggle interdependent", "interdependent", "memory.oom.group on the selected cgroup"),

@@ -48,13 +48,20 @@ class TreeModel:
     sort: str = "memory"
     needle: str = ""
     kill_recent: Collection[str] = frozenset()
+    kernel_threads: bool = False  # hidden by default, as htop does: they are never OOM victims
     visible: tuple[frozenset[str], frozenset[int]] | None = None  # what a filter keeps; None: all
 
     @classmethod
     def build(cls, evaluation: Evaluation, marks: Marks, sort: str = "memory", needle: str = "",
-              kill_recent: Collection[str] = frozenset()) -> TreeModel:
+              kill_recent: Collection[str] = frozenset(), kernel_threads: bool = False) -> TreeModel:
         visible = filter_visible(evaluation.view, needle) if needle else None
-        return cls(evaluation, marks, sort, needle, kill_recent, visible)
+        return cls(evaluation, marks, sort, needle, kill_recent, kernel_threads, visible)
+
+    def _procs(self, path: str) -> list[Process]:
+        procs = self.evaluation.view.processes_in(path)
+        if self.kernel_threads:
+            return list(procs)
+        return [p for p in procs if not p.kernel_thread]
 
 
     def opened_by_filter(self) -> set[str]:
@@ -90,7 +97,7 @@ class TreeModel:
         snap = self.evaluation.view
         visible = self.visible
         kids = list(snap.children(path))
-        procs = list(snap.processes_in(path))
+        procs = self._procs(path)
         if visible is not None:
             kids = [k for k in kids if k in visible[0]]
             procs = [p for p in procs if p.pid in visible[1]]
@@ -101,7 +108,7 @@ class TreeModel:
     def expandable(self, path: str) -> bool:
         snap = self.evaluation.view
         if self.visible is None:
-            return bool(snap.children(path) or snap.processes_in(path))
+            return bool(snap.children(path) or self._procs(path))
         return bool(self.children(path))
 
     def path_to(self, key: NodeKey) -> list[str] | None:

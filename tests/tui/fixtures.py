@@ -41,6 +41,7 @@ def small_host(**renames: str) -> Snapshot:
     )
     processes = [
         proc(1, "systemd", "/", 8 * MiB),
+        Process(pid=2, comm="kthreadd", cgroup="/", kernel_thread=True, start_time=T0),
         proc(100, "postgres", "/system.slice/db.service", 800 * MiB),
         proc(101, "postgres-wal", "/system.slice/db.service", 50 * MiB),
         proc(200, "app-main", "/user.slice/app", 1200 * MiB),

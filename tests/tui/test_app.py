@@ -73,6 +73,17 @@ def test_refresh_posts_messages_and_keeps_the_cursor_on_the_same_process():
     assert any(isinstance(m, Evaluated) for m in messages)
 
 
+def test_kernel_threads_are_hidden_until_asked_for():
+    async def scenario(pilot):
+        assert not any("kthreadd" in line for line in tree_lines(pilot))
+        await press(pilot, "K")
+        assert any(line.startswith("2 kthreadd") for line in tree_lines(pilot))
+        await press(pilot, "K")
+        assert not any("kthreadd" in line for line in tree_lines(pilot))
+
+    run(snapshot_app(), scenario)
+
+
 def test_sorting_keeps_the_cursor_on_the_same_cgroup():
     async def scenario(pilot):
         screen = main(pilot)

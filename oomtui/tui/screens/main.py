@@ -71,6 +71,7 @@ class MainScreen(Screen):
         _b("M", "sort('memory')", "Sort by memory", "Largest first", show=False),
         _b("B", "sort('badness')", "Sort by badness", "The kernel's pick first", show=False),
         _b("N", "sort('name')", "Sort by name", "Alphabetical", show=False),
+        _b("K", "toggle_kthreads", "Kernel threads", "Show or hide kernel threads (never OOM victims)", show=False),
         _b("d", "domain", "Domain", "Make the selected limited cgroup the OOM domain, or go back to global"),
         _b("v", "jump_victim", "Victim", "Put the cursor on the chosen policy's victim"),
         _b("i", "interdependent", "Interdep.", "What-if: toggle interdependent (memory.oom.group) on the cgroup"),
@@ -121,6 +122,7 @@ class MainScreen(Screen):
         self.policy: str | None = None
         self.sort = "memory"
         self.needle = ""
+        self.kernel_threads = False
         self.paused = False
         self.evaluation: evaluation.Evaluation | None = None
         self.generation = 0
@@ -266,7 +268,7 @@ class MainScreen(Screen):
         if ev is None:
             return
         marks = evaluation.marks(ev.view, self._decision())
-        self.tree.show(TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills()))
+        self.tree.show(TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills(), self.kernel_threads))
 
     def _paint_details(self) -> None:
         ev = self.evaluation
@@ -396,6 +398,11 @@ class MainScreen(Screen):
         self._paint_tree()
         self._paint_status()
         self.notify(f"Sorted by {how}.", timeout=2)
+
+    def action_toggle_kthreads(self) -> None:
+        self.kernel_threads = not self.kernel_threads
+        self._paint_tree()
+        self.notify("Kernel threads shown." if self.kernel_threads else "Kernel threads hidden.", timeout=2)
 
     def action_domain(self) -> None:
         ev = self.evaluation
