@@ -84,7 +84,7 @@ def process_details(ev: Evaluation, pid: int, pal: Palette) -> Text:
     else:
         out.row("oom_score_adj", str(adj))
     out.row("oom_score (as read)", str(p.oom_score) if p.oom_score is not None else "not read")
-    b = ev.badness.get(pid)
+    b = ev.badness(pid)
     domain = printable(ev.domain, limit=200)
     out.row("kernel badness", f"{b} pages in domain {domain}" if b is not None else f"not eligible in domain {domain}")
     event = ev.view.oom_event

@@ -29,6 +29,10 @@ def process_key(p: Process) -> ProcessKey:
     return ("p", p.pid, p.start_time)
 
 
+def _or_least(points: int | None) -> int:
+    return -(1 << 62) if points is None else points
+
+
 def home_of(snap: Snapshot, p: Process) -> str:
     """The cgroup a process is listed under: its own, or the nearest one the snapshot has."""
     path: str | None = p.cgroup
@@ -78,7 +82,7 @@ class TreeModel:
         if self.sort == "name":
             return (path.lower(), path)
         if self.sort == "badness":
-            best = max((self.evaluation.badness.get(p.pid, -(1 << 62)) for p in snap.processes_under(path)),
+            best = max((_or_least(self.evaluation.badness(p.pid)) for p in snap.processes_under(path)),
                        default=-(1 << 62))
             return (-best, path)
         c = snap.cgroup(path)
@@ -89,7 +93,7 @@ class TreeModel:
         if self.sort == "name":
             return (p.comm.lower(), p.pid)
         if self.sort == "badness":
-            return (-self.evaluation.badness.get(p.pid, -(1 << 62)), p.pid)
+            return (-_or_least(self.evaluation.badness(p.pid)), p.pid)
         return (-p.footprint, p.pid)
 
     def children(self, path: str) -> list[NodeKey]:
@@ -156,7 +160,7 @@ class TreeModel:
             depth=depth,
             adj=applied.oom_score_adj,
             adj_edited=pid in ev.view.whatif.processes,
-            badness=ev.badness.get(pid),
+            badness=ev.badness(pid),
             dies=pid in self.marks.dies,
             victim=pid == self.marks.victim_pid,
             actual=pid in self.marks.actual,

@@ -115,7 +115,7 @@ class MainScreen(Screen):
         self.interval = interval
         self.protected = protected
         self.clock = clock
-        self.sample = feed.first.replace(whatif=WhatIf())
+        self.sample = feed.first.with_replaced({}, {}, WhatIf())
         self.edits: WhatIf = feed.first.whatif
         self.history: list[WhatIf] = []
         self.domain = ROOT
@@ -195,7 +195,7 @@ class MainScreen(Screen):
         self.take_sample(message.sample)
 
     def take_sample(self, sample: Snapshot) -> None:
-        self.sample = sample.replace(whatif=WhatIf())
+        self.sample = sample.with_replaced({}, {}, WhatIf())
         self.note_kills(self.sample)
         self.reevaluate()
 
