@@ -8,24 +8,23 @@ STATUS = (b"Name:\tx\nUid:\t1000\t1001\t1002\t1003\nVmRSS:\t 300 kB\nRssAnon:\t 
 
 
 def test_status_memory_and_uid():
-    assert parse.status_memory(STATUS) == (100 * 1024, 150 * 1024, 50 * 1024, 7 * 1024, 44 * 1024)
-    assert parse.status_uid(STATUS) == 1000
+    assert parse.status_fields(STATUS) == (1000, 100 * 1024, 150 * 1024, 50 * 1024, 7 * 1024, 44 * 1024)
 
 
 def test_status_memory_in_another_order():
     lines = STATUS.split(b"\n")
     shuffled = b"\n".join([lines[0], lines[5], lines[4], *lines[1:4], *lines[6:]])
-    assert parse.status_memory(shuffled) == parse.status_memory(STATUS)
+    assert parse.status_fields(shuffled) == parse.status_fields(STATUS)
 
 
 def test_status_of_a_kernel_thread_has_no_memory():
-    assert parse.status_memory(b"Name:\tkthreadd\nUid:\t0\t0\t0\t0\nThreads:\t1\n") == (None,) * 5
+    assert parse.status_fields(b"Name:\tkthreadd\nUid:\t0\t0\t0\t0\nThreads:\t1\n") == (0, *(None,) * 5)
 
 
 def test_proc_stat_with_a_hostile_comm():
     raw = b"42 (a) b) (c\n) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 1 1 1 1"
     st = parse.proc_stat(raw)
-    assert st == parse.ProcStat(comm="a) b) (c\n", ppid=7, flags=4194560, starttime=12345)
+    assert st == parse.ProcStat(comm=b"a) b) (c\n", ppid=7, flags=4194560, starttime=12345)
     assert parse.proc_stat(b"42 (x") is None
     assert parse.proc_stat(b"42 (x) S 1") is None
 
@@ -53,3 +52,8 @@ def test_cmdline_and_cgroup_lines():
     assert parse.proc_cgroup(lines, v1_memory=False) == "/init.scope"
     assert parse.proc_cgroup(b"0::/a/../b/\n", v1_memory=False) == "/a/b"
     assert parse.proc_cgroup(b"", v1_memory=False) is None
+
+
+def test_status_of_an_older_kernel_with_vmpmd():
+    old = STATUS.replace(b"VmPTE:\t 44 kB\n", b"VmPTE:\t 44 kB\nVmPMD:\t 12 kB\n")
+    assert parse.status_fields(old) == parse.status_fields(STATUS)

@@ -26,9 +26,13 @@ PRESSURE_LIMIT = 60.0
 
 
 @dataclass
-class CgroupScan:
-    cgroups: list[Cgroup] = field(default_factory=list)
+class CgroupWalk:
+    nodes: list[tuple[str, str, int]] = field(default_factory=list)  # (directory, path, inode) per memory cgroup
     members: dict[int, str] = field(default_factory=dict)  # pid -> its memory cgroup's path
+
+    @property
+    def paths(self) -> set[str]:
+        return {path for _, path, _ in self.nodes}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +62,6 @@ def read_xattrs(directory: str) -> dict[str, str]:
     return out
 
 
-def _owner(directory: str) -> int | None:
-    try:
-        return os.stat(directory).st_uid
-    except OSError:
-        return None
-
-
 def _full_avg10(p: Pressure | None) -> float | None:
     return p.full.avg10 if p is not None and p.full is not None else None
 
@@ -78,12 +75,12 @@ class CgroupReader:
         self.pressure_limit = pressure_limit
         self._seen: dict[str, _Seen] = {}
 
-    def scan(self, now: float) -> CgroupScan:
-        scan = CgroupScan()
+    def walk(self) -> CgroupWalk:
+        """The memory cgroups (parents first, siblings by inode) and which process is in which."""
+        walk = CgroupWalk()
         root = self.layout.memory_root
         if root is None:
-            return scan
-        seen: dict[str, _Seen] = {}
+            return walk
         v1 = self.layout.mode in ("v1", "hybrid")
         # (directory, cgroup path, inode, path of the nearest memory cgroup at or above it)
         stack: list[tuple[str, str, int, str]] = [(str(root), ROOT, _inode(str(root)), ROOT)]
@@ -98,18 +95,33 @@ class CgroupReader:
                 subdirs = []
             for pid in (read_or_none(self.read, f"{directory}/cgroup.procs") or b"").split():
                 if pid.isdigit():
-                    scan.members[int(pid)] = home
+                    walk.members[int(pid)] = home
             children_are_memcgs = False
             if home == path:
-                cgroup = self._v1(directory, path) if v1 else self._v2(directory, path)
-                scan.cgroups.append(self._with_trend(cgroup, inode, now, seen))
+                walk.nodes.append((directory, path, inode))
                 children_are_memcgs = v1 or self._delegates_memory(directory)
             subdirs.sort(key=lambda e: e.inode(), reverse=True)
             for e in subdirs:
                 child = f"{path.rstrip('/')}/{parse.fs_name(e.name)}"
                 stack.append((e.path, child, e.inode(), child if children_are_memcgs else home))
+        return walk
+
+    def read_all(self, walk: CgroupWalk, now: float) -> list[Cgroup]:
+        """Each walked cgroup's memory files, with its trend; one removed since the walk is left out."""
+        v1 = self.layout.mode in ("v1", "hybrid")
+        seen: dict[str, _Seen] = {}
+        out = []
+        for directory, path, inode in walk.nodes:
+            try:
+                owner: int | None = os.stat(directory).st_uid
+            except FileNotFoundError:
+                continue
+            except OSError:
+                owner = None
+            cgroup = self._v1(directory, path, owner) if v1 else self._v2(directory, path, owner)
+            out.append(self._with_trend(cgroup, inode, now, seen))
         self._seen = seen
-        return scan
+        return out
 
     def _delegates_memory(self, directory: str) -> bool:
         """On v2, children are memory cgroups only when the parent enables the controller for them."""
@@ -119,7 +131,7 @@ class CgroupReader:
     def _get(self, directory: str, name: str) -> bytes | None:
         return read_or_none(self.read, f"{directory}/{name}")
 
-    def _v2(self, d: str, path: str) -> Cgroup:
+    def _v2(self, d: str, path: str, owner: int | None) -> Cgroup:
         populated = parse.flat_keyed(self._get(d, "cgroup.events")).get("populated")
         return Cgroup(
             path=path,
@@ -135,11 +147,11 @@ class CgroupReader:
             events=parse.flat_keyed(self._get(d, "memory.events")),
             pressure=parse.pressure(self._get(d, "memory.pressure")),
             xattrs=frozen_map(read_xattrs(d)),
-            owner_uid=_owner(d),
+            owner_uid=owner,
             populated=None if populated is None else populated != 0,
         )
 
-    def _v1(self, d: str, path: str) -> Cgroup:
+    def _v1(self, d: str, path: str, owner: int | None) -> Cgroup:
         usage = parse.to_int(self._get(d, "memory.usage_in_bytes"))
         limit = parse.limit(self._get(d, "memory.limit_in_bytes"))
         memsw_usage = parse.to_int(self._get(d, "memory.memsw.usage_in_bytes"))
@@ -154,7 +166,7 @@ class CgroupReader:
             stat=parse.flat_keyed(self._get(d, "memory.stat")),
             events=frozen_map({k: oom[k] for k in ("oom_kill", "under_oom") if k in oom}),
             xattrs=frozen_map(read_xattrs(d)),
-            owner_uid=_owner(d),
+            owner_uid=owner,
             swappiness=parse.to_int(self._get(d, "memory.swappiness")),
         )
 

@@ -110,7 +110,7 @@ def btime(data: bytes | None) -> int | None:
 
 
 class ProcStat(NamedTuple):
-    comm: str
+    comm: bytes  # raw: decoded only when it changes (see procs.py)
     ppid: int
     flags: int
     starttime: int  # clock ticks after boot
@@ -124,7 +124,7 @@ def proc_stat(data: bytes) -> ProcStat | None:
     fields = data[close + 2:].split(None, 20)
     try:
         return ProcStat(
-            comm=text(data[open_ + 1:close]),
+            comm=data[open_ + 1:close],
             ppid=int(fields[1]), flags=int(fields[6]), starttime=int(fields[19]),
         )
     except (IndexError, ValueError):
@@ -142,18 +142,23 @@ def status_kb(data: bytes, key: bytes) -> int | None:
     return None if kib is None else kib * 1024
 
 
-# The kernel prints these three together (task_mem), so one match finds all.
-_RSS = re.compile(rb"\nRssAnon:\s*(\d+) kB\nRssFile:\s*(\d+) kB\nRssShmem:\s*(\d+) kB\n")
+# task_mem prints this block in this order (VmPMD only on older kernels), so
+# one anchored match reads it; anything else falls back to a search per name.
+_STATUS_BLOCK = re.compile(
+    rb"\nRssAnon:\s*(\d+) kB\nRssFile:\s*(\d+) kB\nRssShmem:\s*(\d+) kB\nVmData:\s*\d+ kB\n"
+    rb"VmStk:\s*\d+ kB\nVmExe:\s*\d+ kB\nVmLib:\s*\d+ kB\nVmPTE:\s*(\d+) kB\n(?:VmPMD:\s*\d+ kB\n)?"
+    rb"VmSwap:\s*(\d+) kB\n"
+)
+_STATUS_KEYS = (b"\nRssAnon:", b"\nRssFile:", b"\nRssShmem:", b"\nVmSwap:", b"\nVmPTE:")
 
 
-def status_memory(data: bytes) -> tuple[int | None, ...]:
-    """RssAnon, RssFile, RssShmem, VmSwap and VmPTE in bytes, in that order."""
-    m = _RSS.search(data)
-    if m is None:  # a kernel thread, or an order this parser does not know
-        rss = tuple(status_kb(data, key) for key in (b"\nRssAnon:", b"\nRssFile:", b"\nRssShmem:"))
-    else:
-        rss = (int(m[1]) * 1024, int(m[2]) * 1024, int(m[3]) * 1024)
-    return (*rss, status_kb(data, b"\nVmSwap:"), status_kb(data, b"\nVmPTE:"))
+def status_fields(data: bytes) -> tuple[int | None, ...]:
+    """The real uid, then RssAnon, RssFile, RssShmem, VmSwap and VmPTE in bytes."""
+    m = _STATUS_BLOCK.search(data)
+    if m is None:  # a kernel thread (no memory lines), or a layout this parser does not know
+        return (status_uid(data), *(status_kb(data, key) for key in _STATUS_KEYS))
+    anon, file, shmem, pte, swap = m.groups()
+    return status_uid(data), int(anon) << 10, int(file) << 10, int(shmem) << 10, int(swap) << 10, int(pte) << 10
 
 
 def status_uid(data: bytes) -> int | None:

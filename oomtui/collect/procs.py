@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from oomtui.collect import parse
 from oomtui.collect.files import Reader, read_or_none
@@ -30,11 +30,14 @@ class _Gone(Exception):
     """The process exited while we read it."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Known:
+class _Known(NamedTuple):
+    raw_comm: bytes
     comm: str
     cmdline: tuple[str, ...]
     start_time: float | None
+
+
+_UNKNOWN = _Known(b"", "", (), None)
 
 
 def nearest(path: str, known: Collection[str]) -> str:
@@ -46,14 +49,6 @@ def nearest(path: str, known: Collection[str]) -> str:
 
 
 _NO_STATUS = (None,) * 6
-
-
-def _from_status(status: bytes | None) -> tuple[int | None, ...]:
-    """uid, rss_anon, rss_file, rss_shmem, swap and pgtables."""
-    if not status:
-        return _NO_STATUS
-    anon, file, shmem, swap, pte = parse.status_memory(status)
-    return parse.status_uid(status), anon, file, shmem, swap, pte
 
 
 class ProcessReader:
@@ -100,10 +95,10 @@ class ProcessReader:
             raise _Gone
         stat = parse.proc_stat(raw) if raw is not None else None
         status = self._get(f"{base}/status")
-        ident = self._identity(pid, base, stat, known) if stat is not None else _Known("", (), None)
+        ident = self._identity(pid, base, stat, known) if stat is not None else _UNKNOWN
         adj = parse.to_int(self._get(f"{base}/oom_score_adj"))
         score = parse.to_int(self._get(f"{base}/oom_score"))
-        uid, rss_anon, rss_file, rss_shmem, swap, pgtables = _from_status(status)
+        uid, rss_anon, rss_file, rss_shmem, swap, pgtables = parse.status_fields(status) if status else _NO_STATUS
         return Process(
             pid=pid,
             comm=ident.comm,
@@ -122,9 +117,9 @@ class ProcessReader:
     ) -> _Known:
         key = (pid, stat.starttime)
         ident = self._known.get(key)
-        if ident is None or ident.comm != stat.comm:
+        if ident is None or ident.raw_comm != stat.comm:
             start = None if self._btime is None else self._btime + stat.starttime / self.ticks
-            ident = _Known(stat.comm, parse.cmdline(self._get(f"{base}/cmdline")), start)
+            ident = _Known(stat.comm, parse.text(stat.comm), parse.cmdline(self._get(f"{base}/cmdline")), start)
         known[key] = ident
         return ident
 
