@@ -333,3 +333,20 @@ def test_undecodable_names_stay_distinct_and_saveable(tmp_path):
     assert s.process(81).cgroup == r"/bad\xfe"  # from /proc/81/cgroup, in the same form
     assert s.process(81).comm == r"y\xff"
     assert from_dict(parse_json(dumps(s), "x")).process(81).comm == r"y\xff"
+
+
+def test_changes_show_in_the_next_sample_and_idle_processes_are_reused(tmp_path):
+    host = FakeHost(tmp_path, "v2")
+    host.add_cgroup("/a")
+    busy = host.add_process(FakeProc(pid=90, rss_anon_kb=100, adj=0))
+    host.add_process(FakeProc(pid=91))
+    c = host.collector()
+    first = c.collect()
+    (busy / "status").write_text((busy / "status").read_text().replace("RssAnon:\t     100", "RssAnon:\t    5000"))
+    (busy / "oom_score_adj").write_text("700\n")
+    second = c.collect()
+    assert second.process(90).rss_anon == 5000 * 1024 and second.process(90).oom_score_adj == 700
+    assert second.process(91) is first.process(91)  # nothing it reads changed
+    host.write("cgroup v2/cgroup.procs", "")
+    host.write("cgroup v2/a/cgroup.procs", "91\n")  # moved to another cgroup
+    assert c.collect().process(91).cgroup == "/a"

@@ -2,10 +2,15 @@
 
 Per process and sample: stat (identity, ppid, comm, flags), status (uid and
 the RSS breakdown the badness formula uses), oom_score and oom_score_adj.
-cmdline and the start time do not change while a process lives (exec
-aside, which renames comm), so they are kept between samples under the
-process's identity (pid, start time in ticks) and re-read only when comm
-changes.
+
+Between samples the reader keeps, per pid, the bytes it read and the
+Process it made. When all four files read back byte for byte the same (an
+idle process: the usual case on a host sampled every few seconds), the
+previous Process is reused without parsing. stat holds the start time, so
+a recycled pid never matches. cmdline and the start time do not change
+while a process lives (exec aside, which renames comm), so they are
+carried over under the identity (pid, start time) and cmdline is re-read
+only when comm changes.
 
 A process that exits mid-read is skipped (ENOENT/ESRCH); a file that is
 unreadable for any other reason gives null. oom_score_adj, which the
@@ -24,20 +29,17 @@ from oomtui.collect.layout import CgroupLayout
 from oomtui.model import ROOT, Process, parent_of
 
 _GONE = (FileNotFoundError, ProcessLookupError)
+_NO_STATUS = (None,) * 6
 
 
 class _Gone(Exception):
     """The process exited while we read it."""
 
 
-class _Known(NamedTuple):
-    raw_comm: bytes
-    comm: str
-    cmdline: tuple[str, ...]
-    start_time: float | None
-
-
-_UNKNOWN = _Known(b"", "", (), None)
+class _Seen(NamedTuple):
+    raw: tuple[bytes | None, ...]  # stat, status, oom_score_adj, oom_score as read
+    stat: parse.ProcStat | None
+    process: Process
 
 
 def nearest(path: str, known: Collection[str]) -> str:
@@ -48,9 +50,6 @@ def nearest(path: str, known: Collection[str]) -> str:
     return current or ROOT
 
 
-_NO_STATUS = (None,) * 6
-
-
 class ProcessReader:
     def __init__(self, proc: str, layout: CgroupLayout, read: Reader) -> None:
         self.proc = proc
@@ -58,7 +57,7 @@ class ProcessReader:
         self.mode = layout.mode
         self.ticks = os.sysconf("SC_CLK_TCK")
         self._btime: int | None = None
-        self._known: dict[tuple[int, int], _Known] = {}
+        self._seen: dict[int, _Seen] = {}
 
     def read_all(self, members: Mapping[int, str], cgroups: Collection[str]) -> list[Process]:
         """`members` maps pid to memory cgroup from cgroup.procs; `cgroups` lists the snapshot's paths."""
@@ -68,15 +67,14 @@ class ProcessReader:
             pids = sorted(int(n) for n in os.listdir(self.proc) if n.isdigit())
         except OSError:
             return []
-        known: dict[tuple[int, int], _Known] = {}
-        out = []
+        seen: dict[int, _Seen] = {}
         for pid in pids:
             try:
-                out.append(self._one(pid, members, cgroups, known))
+                seen[pid] = self._one(pid, members, cgroups)
             except _Gone:
                 continue
-        self._known = known
-        return out
+        self._seen = seen
+        return [s.process for s in seen.values()]
 
     def _get(self, path: str) -> bytes | None:
         try:
@@ -86,42 +84,45 @@ class ProcessReader:
         except OSError:
             return None
 
-    def _one(
-        self, pid: int, members: Mapping[int, str], cgroups: Collection[str], known: dict[tuple[int, int], _Known],
-    ) -> Process:
+    def _one(self, pid: int, members: Mapping[int, str], cgroups: Collection[str]) -> _Seen:
         base = f"{self.proc}/{pid}"
-        raw = self._get(f"{base}/stat")
-        if raw == b"":
+        raw = (self._get(f"{base}/stat"), self._get(f"{base}/status"),
+               self._get(f"{base}/oom_score_adj"), self._get(f"{base}/oom_score"))
+        if raw[0] == b"":
             raise _Gone
-        stat = parse.proc_stat(raw) if raw is not None else None
-        status = self._get(f"{base}/status")
-        ident = self._identity(pid, base, stat, known) if stat is not None else _UNKNOWN
-        adj = parse.to_int(self._get(f"{base}/oom_score_adj"))
-        score = parse.to_int(self._get(f"{base}/oom_score"))
-        uid, rss_anon, rss_file, rss_shmem, swap, pgtables = parse.status_fields(status) if status else _NO_STATUS
-        return Process(
+        cgroup = members.get(pid) or self._cgroup(base, cgroups)
+        prev = self._seen.get(pid)
+        if prev is not None and prev.raw == raw and prev.process.cgroup == cgroup:
+            return prev
+        stat = parse.proc_stat(raw[0]) if raw[0] is not None else None
+        cmdline, start_time = self._lasting(base, stat, prev)
+        uid, rss_anon, rss_file, rss_shmem, swap, pgtables = parse.status_fields(raw[1]) if raw[1] else _NO_STATUS
+        adj = parse.to_int(raw[2])
+        process = Process(
             pid=pid,
-            comm=ident.comm,
-            cgroup=members.get(pid) or self._cgroup(base, cgroups),
+            comm=parse.text(stat.comm) if stat else "",
+            cgroup=cgroup,
             oom_score_adj=0 if adj is None else adj,
             ppid=stat.ppid if stat else None,
-            cmdline=ident.cmdline,
+            cmdline=cmdline,
             uid=uid, rss_anon=rss_anon, rss_file=rss_file, rss_shmem=rss_shmem, swap=swap, pgtables=pgtables,
-            oom_score=score,
-            start_time=ident.start_time,
+            oom_score=parse.to_int(raw[3]),
+            start_time=start_time,
             kernel_thread=bool(stat and stat.flags & parse.PF_KTHREAD),
         )
+        return _Seen(raw, stat, process)
 
-    def _identity(
-        self, pid: int, base: str, stat: parse.ProcStat, known: dict[tuple[int, int], _Known],
-    ) -> _Known:
-        key = (pid, stat.starttime)
-        ident = self._known.get(key)
-        if ident is None or ident.raw_comm != stat.comm:
-            start = None if self._btime is None else self._btime + stat.starttime / self.ticks
-            ident = _Known(stat.comm, parse.text(stat.comm), parse.cmdline(self._get(f"{base}/cmdline")), start)
-        known[key] = ident
-        return ident
+    def _lasting(
+        self, base: str, stat: parse.ProcStat | None, prev: _Seen | None,
+    ) -> tuple[tuple[str, ...], float | None]:
+        """cmdline and start time: carried over while the same process keeps its name, else read."""
+        if stat is None:
+            return (), None
+        before = prev.stat if prev is not None else None
+        if prev is not None and before is not None and (before.comm, before.starttime) == (stat.comm, stat.starttime):
+            return prev.process.cmdline, prev.process.start_time
+        start = None if self._btime is None else self._btime + stat.starttime / self.ticks
+        return parse.cmdline(self._get(f"{base}/cmdline")), start
 
     def _cgroup(self, base: str, cgroups: Collection[str]) -> str:
         """For a process no cgroup.procs listed: its /proc/PID/cgroup line."""
