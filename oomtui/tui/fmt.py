@@ -19,7 +19,7 @@ def size(n: int | None) -> str:
     sign = "-" if n < 0 else ""
     value = float(abs(n))
     unit = 0
-    while value >= 1024 and unit < len(_UNITS) - 1:
+    while value >= 1000 and unit < len(_UNITS) - 1:  # 1000 MiB shows as 1.0 GiB: at most 9 characters
         value /= 1024
         unit += 1
     if unit == 0:

@@ -501,3 +501,32 @@ def test_recording_steps_through_samples_and_oom_events(tmp_path):
         assert any("saved snapshot" in n for n in notifications(pilot))
 
     run(app, scenario)
+
+
+def test_an_error_in_a_handler_becomes_a_notification(monkeypatch):
+    from oomtui.tui import describe
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("details broke")
+
+    async def scenario(pilot):
+        monkeypatch.setattr(describe, "process_details", broken)
+        await select_process(pilot, 100)
+        await settle(pilot)
+        assert any("details broke" in n for n in notifications(pilot))
+        await select_cgroup(pilot, "/user.slice")
+        assert "cgroup /user.slice" in main(pilot).query_one("#details").text.plain
+
+    run(snapshot_app(), scenario)
+
+
+def test_startup_errors_are_one_line_before_the_app_starts(tmp_path, capsys):
+    from oomtui.cli import main as cli_main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "oomtui-snapshot", "version": 1, "host": {}, "cgroups": "nope", "processes": []}')
+    assert cli_main(["--snapshot", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cgroups" in err and "Traceback" not in err
+    assert cli_main(["--snapshot", str(tmp_path / "missing.json")]) == 1
+    assert "missing.json" in capsys.readouterr().err

@@ -34,6 +34,7 @@ from oomtui.snapshot import SnapshotError, save
 from oomtui.text import printable
 from oomtui.tui import describe, evaluation, labels
 from oomtui.tui.feeds import Feed
+from oomtui.tui.guard import guarded
 from oomtui.tui.messages import Evaluated, SampleFetched
 from oomtui.tui.opening import open_feed
 from oomtui.tui.palette import Palette
@@ -179,6 +180,7 @@ class MainScreen(Screen):
 
     # -- refresh loop ---------------------------------------------------------------------
 
+    @guarded
     def tick(self) -> None:
         """Timer: start a sample unless paused or a dialog is open (nothing moves under it)."""
         if not self.paused and self.app.screen is self:
@@ -188,6 +190,7 @@ class MainScreen(Screen):
     def collect(self) -> None:
         self.post_message(SampleFetched(self.feed.fetch()))
 
+    @guarded
     def on_sample_fetched(self, message: SampleFetched) -> None:
         if self.app.screen is not self:
             self.pending = message.sample
@@ -199,6 +202,7 @@ class MainScreen(Screen):
         self.note_kills(self.sample)
         self.reevaluate()
 
+    @guarded
     def on_screen_resume(self) -> None:
         if self.pending is not None:
             sample, self.pending = self.pending, None
@@ -229,6 +233,7 @@ class MainScreen(Screen):
     def evaluate(self, generation: int, sample: Snapshot, edits: WhatIf, domain: str) -> None:
         self.post_message(Evaluated(generation, evaluation.run(sample, edits, domain)))
 
+    @guarded
     def on_evaluated(self, message: Evaluated) -> None:
         if message.generation != self.generation:
             return
@@ -321,10 +326,12 @@ class MainScreen(Screen):
     # -- selection -------------------------------------------------------------------------
 
     @on(MemoryTree.SelectionChanged)
+    @guarded
     def _selection_changed(self) -> None:
         self._paint_details()
 
     @on(VerdictsTable.PolicyChosen)
+    @guarded
     def _policy_chosen(self, message: VerdictsTable.PolicyChosen) -> None:
         if message.policy == self.policy:
             return
@@ -359,26 +366,31 @@ class MainScreen(Screen):
             return "no actor is available to act on the host."
         return "this is a saved snapshot, not the live host: nothing can be killed or written in the past."
 
+    @guarded
     def action_locked(self, what: str) -> None:
         self.notify(f"Cannot {what}: {self.why_locked()}", severity="warning", markup=False)
 
     # -- view actions -------------------------------------------------------------------------
 
+    @guarded
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.add_class("shown")
         box.focus()
 
     @on(Input.Changed, "#filter")
+    @guarded
     def _filter_changed(self, event: Input.Changed) -> None:
         self.needle = event.value
         self._paint_tree()
         self._paint_status()
 
     @on(Input.Submitted, "#filter")
+    @guarded
     def _filter_submitted(self) -> None:
         self.tree.focus()
 
+    @guarded
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         if not box.has_class("shown"):
@@ -390,20 +402,24 @@ class MainScreen(Screen):
         self._paint_status()
         self.tree.focus()
 
+    @guarded
     def action_cycle_sort(self) -> None:
         self.action_sort(SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)])
 
+    @guarded
     def action_sort(self, how: str) -> None:
         self.sort = how
         self._paint_tree()
         self._paint_status()
         self.notify(f"Sorted by {how}.", timeout=2)
 
+    @guarded
     def action_toggle_kthreads(self) -> None:
         self.kernel_threads = not self.kernel_threads
         self._paint_tree()
         self.notify("Kernel threads shown." if self.kernel_threads else "Kernel threads hidden.", timeout=2)
 
+    @guarded
     def action_domain(self) -> None:
         ev = self.evaluation
         if ev is None:
@@ -424,6 +440,7 @@ class MainScreen(Screen):
         self.notify(f"Domain: {printable(domain, limit=80)} (its limit). Press d again for global.", markup=False)
         self.reevaluate()
 
+    @guarded
     def action_jump_victim(self) -> None:
         ev, d = self.evaluation, self._decision()
         if ev is None or d is None:
@@ -442,17 +459,21 @@ class MainScreen(Screen):
             self.tree.focus()
             self._paint_details()
 
+    @guarded
     def action_pause(self) -> None:
         self.paused = not self.paused
         self.notify("Live refresh paused." if self.paused else "Live refresh resumed.", timeout=2)
         self._paint_status()
 
+    @guarded
     def action_refresh_now(self) -> None:
         self.collect()
 
+    @guarded
     def action_step(self, direction: int) -> None:
         self.load_step(direction, "sample")
 
+    @guarded
     def action_step_event(self, direction: int) -> None:
         self.load_step(direction, "OOM event")
 
@@ -477,6 +498,7 @@ class MainScreen(Screen):
         self.edits = new
         self.reevaluate()
 
+    @guarded
     def action_interdependent(self) -> None:
         path = self.selected_cgroup("Interdependent")
         if path is None or self.evaluation is None:
@@ -487,6 +509,7 @@ class MainScreen(Screen):
             now = whatif.is_interdependent(self.sample, path)
             self._edit(whatif.set_interdependent(self.edits, path, not now), "interdependent")
 
+    @guarded
     def action_bump(self, direction: int) -> None:
         ev = self.evaluation
         if ev is None:
@@ -500,6 +523,7 @@ class MainScreen(Screen):
         if p is not None:
             self._edit(whatif.set_adj(self.edits, p.pid, p.oom_score_adj + direction * STEP), "oom_score_adj")
 
+    @guarded
     def action_reset(self) -> None:
         key = self.tree.selected
         if key[0] == "c":
@@ -507,6 +531,7 @@ class MainScreen(Screen):
         else:
             self._edit(whatif.set_adj(self.edits, key[1], None), "oom_score_adj")
 
+    @guarded
     def action_xattr(self, name: str) -> None:
         path = self.selected_cgroup(XATTRS.get(name, name))
         if path is None:
@@ -520,6 +545,7 @@ class MainScreen(Screen):
         else:
             self._edit(whatif.set_xattr(self.edits, path, name, "1"), name)
 
+    @guarded
     def action_undo(self) -> None:
         if not self.history:
             self.notify("Nothing to undo.", timeout=2)
@@ -527,6 +553,7 @@ class MainScreen(Screen):
         self.edits = self.history.pop()
         self.reevaluate()
 
+    @guarded
     def action_undo_all(self) -> None:
         if self.edits.is_empty():
             self.notify("No what-if edits.", timeout=2)
@@ -545,6 +572,7 @@ class MainScreen(Screen):
             self.notify(str(e), severity="warning", markup=False)
             return None
 
+    @guarded
     def action_kill(self) -> None:
         ev = self.evaluation
         if ev is None:
@@ -557,6 +585,7 @@ class MainScreen(Screen):
         if plan is not None:
             self.confirm_kill(plan)
 
+    @guarded
     def action_execute(self) -> None:
         ev, d = self.evaluation, self._decision()
         if ev is None or d is None:
@@ -584,6 +613,7 @@ class MainScreen(Screen):
         if self.feed.live:
             self.action_refresh_now()
 
+    @guarded
     def action_apply_edits(self) -> None:
         writes = plan_knob_writes(self.sample, self.edits)
         if not writes:
@@ -624,6 +654,7 @@ class MainScreen(Screen):
         except Exception:  # no display or no clipboard program: OSC 52 above already did the job
             return
 
+    @guarded
     def action_copy(self) -> None:
         key = self.tree.selected
         if key[0] == "c":
@@ -631,6 +662,7 @@ class MainScreen(Screen):
         else:
             self._copy(str(key[1]), "pid")
 
+    @guarded
     def action_copy_explanation(self) -> None:
         ev, d = self.evaluation, self._decision()
         if ev is None or d is None:
