@@ -122,6 +122,8 @@ class ProcessReader:
         if prev is not None and before is not None and (before.comm, before.starttime) == (stat.comm, stat.starttime):
             return prev.process.cmdline, prev.process.start_time
         start = None if self._btime is None else self._btime + stat.starttime / self.ticks
+        if stat.flags & parse.PF_KTHREAD:
+            return (), start  # a kernel thread has no command line to read
         return parse.cmdline(self._get(f"{base}/cmdline")), start
 
     def _cgroup(self, base: str, cgroups: Collection[str]) -> str:
