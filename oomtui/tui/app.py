@@ -10,10 +10,11 @@ Architecture — which timer or worker refreshes what:
   while a dialog is open is held and applied when the main screen resumes,
   so nothing moves under a confirmation.
 - Every new sample, what-if edit, undo or domain change calls `reevaluate`:
-  the `evaluate` thread worker (exclusive, group "evaluate") runs every
-  policy on the sample with the edits and computes kernel badness, then
-  posts `Evaluated` with a generation number; results of superseded
-  generations are dropped.
+  the `evaluate` thread worker (group "evaluate", one at a time) runs every
+  policy on the sample with the edits, then posts `Evaluated` with a
+  generation number. A result of a superseded generation is dropped and
+  the next run starts from the latest state, so a held key never piles up
+  threads. Kernel badness is computed on demand for the rows shown.
 - `on_evaluated` assigns and paints inside `batch_update`: the verdicts
   table updates cells in place, the tree relabels changed rows and adds or
   removes only nodes that came or went, details and ranking are redrawn.

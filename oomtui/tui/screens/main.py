@@ -127,6 +127,7 @@ class MainScreen(Screen):
         self.paused = False
         self.evaluation: evaluation.Evaluation | None = None
         self.generation = 0
+        self.evaluating = False
         self.pending: Snapshot | None = None
         self.kill_counts: dict[str, tuple[int, float]] = {}
         self.titles = {name: spec.title for name, spec in policies().items()}
@@ -225,17 +226,29 @@ class MainScreen(Screen):
         return frozenset(p for p, (_, at) in self.kill_counts.items() if now - at < KILL_HIGHLIGHT_SECONDS)
 
     def reevaluate(self) -> None:
-        """Run every policy again on the sample with the edits (off the UI thread)."""
+        """Run every policy again on the sample with the edits (off the UI thread).
+
+        One evaluation runs at a time: keys pressed meanwhile only bump the
+        generation, and the next run starts from the latest state when this
+        one reports, so holding a key never piles up threads.
+        """
         self.generation += 1
+        if not self.evaluating:
+            self._start_evaluation()
+
+    def _start_evaluation(self) -> None:
+        self.evaluating = True
         self.evaluate(self.generation, self.sample, self.edits, self.domain)
 
-    @work(thread=True, exclusive=True, group="evaluate", exit_on_error=False)
+    @work(thread=True, group="evaluate", exit_on_error=False)
     def evaluate(self, generation: int, sample: Snapshot, edits: WhatIf, domain: str) -> None:
         self.post_message(Evaluated(generation, evaluation.run(sample, edits, domain)))
 
     @guarded
     def on_evaluated(self, message: Evaluated) -> None:
+        self.evaluating = False
         if message.generation != self.generation:
+            self._start_evaluation()
             return
         self.evaluation = message.evaluation
         self.domain = message.evaluation.domain
@@ -244,6 +257,8 @@ class MainScreen(Screen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that raised: say so, keep running."""
         error = event.worker.error
+        if event.worker.group == "evaluate" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.evaluating = False
         if event.state == WorkerState.ERROR and error is not None:
             self.notify(printable(f"{type(error).__name__}: {error}", limit=300),
                         title=f"{event.worker.name} failed", severity="error", markup=False)
