@@ -6,6 +6,8 @@ import dataclasses
 import time
 from pathlib import Path
 
+from textual.command import CommandPalette
+
 from oomtui.model import OomEvent
 from oomtui.policies.registry import policies
 from oomtui.record import Recorder
@@ -395,6 +397,10 @@ def test_palette_offers_area_verb_commands():
         await command.callback()
         await settle(pilot)
         assert main(pilot).sort == "name"
+        await press(pilot, "colon")
+        assert isinstance(pilot.app.screen, CommandPalette)
+        await press(pilot, "escape")
+        assert isinstance(pilot.app.screen, MainScreen)
 
     run(live_app(), scenario)
 
