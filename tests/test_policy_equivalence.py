@@ -48,9 +48,9 @@ def host(seed: int) -> Snapshot:
             change["oom_score_adj"] = rng.choice((-1000, -999, -500, 300, 999, 1000))
         elif roll < 0.2:
             change["oom_score"] = None  # not read: the daemons compute it
-        elif roll < 0.25:
+        elif roll < 0.25 and seed % 4:
             change["start_time"] = None  # a kernel log: scan order falls back to the listing
-        elif roll < 0.3:
+        elif roll < 0.3 and seed % 4:
             change["start_time"] = 5000.0  # started in one tick: pid order decides
         elif roll < 0.4:  # equal sizes and scores, so tie rules decide
             size = rng.choice((100, 101)) * MiB
@@ -59,10 +59,17 @@ def host(seed: int) -> Snapshot:
             change.update(rss_total=(p.rss_anon or 0) + (p.rss_file or 0), rss_anon=None)
         elif roll < 0.55:
             change["uid"] = 0
+        elif roll < 0.6:  # a zombie: no memory, so never a candidate, nor counted in a group kill
+            change.update(rss_anon=0, rss_file=0, rss_shmem=0, rss_total=None, swap=0, pgtables=0, oom_score=0)
         processes.append(dataclasses.replace(p, **change) if change else p)
     _contest(processes, rng)
-    if seed % 4:
-        rng.shuffle(processes)  # a listing out of pid order, as kernel logs and odd collectors give
+    if seed % 4:  # a listing out of pid and fork order, as kernel logs and odd collectors give
+        rng.shuffle(processes)
+    elif seed:  # in start order, but two that started in one tick listed out of pid order
+        j = rng.randrange(len(processes) - 1)
+        start = processes[j].start_time
+        processes[j : j + 2] = [dataclasses.replace(processes[j + 1], start_time=start),
+                                dataclasses.replace(processes[j], start_time=start)]
     real = base.replace(
         host=dataclasses.replace(base.host, kernel=KERNELS[seed % len(KERNELS)]), processes=tuple(processes),
     )

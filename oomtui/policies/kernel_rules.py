@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, lt
 
 from oomtui.model import ROOT, Process, Snapshot
 
@@ -163,6 +164,7 @@ def badness(process: Process, total_pages: int, page_size: int, version: tuple[i
 
 _START = attrgetter("start_time")
 _PID = attrgetter("pid")
+_START_PID = attrgetter("start_time", "pid")
 
 
 def fork_order(processes: Iterable[Process]) -> list[Process]:
@@ -179,6 +181,8 @@ def fork_order(processes: Iterable[Process]) -> list[Process]:
 
 def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
     """for_each_process (fork order) globally; a pre-order memcg walk, start order inside each cgroup."""
+    if listed_in_fork_order(snapshot.processes):  # then so is every cgroup's listing: nothing to sort
+        return list(snapshot.processes if domain == ROOT else snapshot.processes_under(domain))
     if domain == ROOT:
         return fork_order(snapshot.processes)
     order: list[Process] = []
@@ -186,3 +190,24 @@ def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
         here = snapshot.processes_in(path)
         order.extend(fork_order(here) if len(here) > 1 else here)
     return order
+
+
+_listing_memo: list[tuple[tuple[Process, ...], bool]] = []
+
+
+def listed_in_fork_order(processes: tuple[Process, ...]) -> bool:
+    """Whether a listing is in fork order already, as a collector reading /proc in pid order usually finds it.
+
+    Asked for every scan of a domain or a group, so the answer for the last
+    listing is remembered (views with only cgroup edits share the listing);
+    holding the tuple keeps its id from being reused.
+    """
+    memo = _listing_memo[:1]
+    if memo and memo[0][0] is processes:
+        return memo[0][1]
+    ordered = None not in map(_START, processes)
+    if ordered:
+        keys = list(map(_START_PID, processes))
+        ordered = all(map(lt, keys, islice(keys, 1, None)))
+    _listing_memo[:] = [(processes, ordered)]
+    return ordered
