@@ -15,14 +15,22 @@ from textual.widgets import Static
 
 EXTRA = (
     ("↑ ↓ PgUp PgDn Home End", "Move in the focused tree or table"),
-    ("Enter / Space", "Open or close a cgroup; choose a verdict row"),
-    ("Tab / Shift+Tab", "Move between the tree, the verdicts and the panes"),
-    ("y / n / Esc", "In a confirmation: yes, no, cancel (Cancel is focused)"),
+    ("Enter, Space", "Open or close a cgroup; choose a verdict row"),
+    ("Tab, Shift+Tab", "Move between the tree, the verdicts and the panes"),
+    ("y, n, Esc", "In a confirmation: yes, no, cancel (Cancel is focused)"),
 )
 
 
+NAMES = {
+    "slash": "/", "backslash": "\\", "plus": "+", "minus": "-", "equals_sign": "=", "question_mark": "?",
+    "colon": ":", "left_square_bracket": "[", "right_square_bracket": "]", "escape": "Esc",
+}
+
+
 def _keys(binding: Binding) -> str:
-    return binding.key_display or " / ".join(k.replace("question_mark", "?") for k in binding.key.split(","))
+    """Every key of a binding (the footer shows only the first)."""
+    keys = [k.strip() for k in binding.key.split(",")]
+    return ", ".join(NAMES.get(k, k.upper() if k.startswith("f") and k[1:].isdigit() else k) for k in keys)
 
 
 def help_text(bindings: Iterable[Binding]) -> Text:
