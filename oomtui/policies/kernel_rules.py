@@ -181,10 +181,12 @@ def fork_order(processes: Iterable[Process]) -> list[Process]:
 
 def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
     """for_each_process (fork order) globally; a pre-order memcg walk, start order inside each cgroup."""
-    if listed_in_fork_order(snapshot.processes):  # then so is every cgroup's listing: nothing to sort
-        return list(snapshot.processes if domain == ROOT else snapshot.processes_under(domain))
+    listing = snapshot.processes
     if domain == ROOT:
-        return fork_order(snapshot.processes)
+        return list(listing) if _in_fork_order(listing) else fork_order(listing)
+    memo = _listing_memo[:1]
+    if memo and memo[0][0] is listing and memo[0][1]:  # a global scan found it in fork order: so is each cgroup
+        return list(snapshot.processes_under(domain))
     order: list[Process] = []
     for path in snapshot.walk(domain):
         here = snapshot.processes_in(path)
@@ -195,19 +197,19 @@ def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
 _listing_memo: list[tuple[tuple[Process, ...], bool]] = []
 
 
-def listed_in_fork_order(processes: tuple[Process, ...]) -> bool:
+def _in_fork_order(listing: tuple[Process, ...]) -> bool:
     """Whether a listing is in fork order already, as a collector reading /proc in pid order usually finds it.
 
-    Asked for every scan of a domain or a group, so the answer for the last
-    listing is remembered (views with only cgroup edits share the listing);
-    holding the tuple keeps its id from being reused.
+    The answer for the last listing is kept: a group kill after a global
+    scan then takes the cached subtree walk instead of sorting hundreds of
+    cgroups. Holding the tuple keeps its id from being reused.
     """
     memo = _listing_memo[:1]
-    if memo and memo[0][0] is processes:
+    if memo and memo[0][0] is listing:
         return memo[0][1]
-    ordered = None not in map(_START, processes)
+    ordered = None not in map(_START, listing)
     if ordered:
-        keys = list(map(_START_PID, processes))
+        keys = list(map(_START_PID, listing))
         ordered = all(map(lt, keys, islice(keys, 1, None)))
-    _listing_memo[:] = [(processes, ordered)]
+    _listing_memo[:] = [(listing, ordered)]
     return ordered
