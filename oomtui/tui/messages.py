@@ -9,11 +9,12 @@ from oomtui.tui.evaluation import Evaluation
 
 
 class SampleFetched(Message):
-    """A new live sample; a newer one replaces it if the screen is behind."""
+    """A new sample from `feed`; a newer one replaces it if the screen is behind."""
 
-    def __init__(self, sample: Snapshot) -> None:
+    def __init__(self, sample: Snapshot, feed: object) -> None:
         super().__init__()
         self.sample = sample
+        self.feed = feed  # a sample from a feed the screen has since left is dropped
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SampleFetched)

@@ -11,7 +11,7 @@ from textual.command import CommandPalette
 from oomtui.model import OomEvent
 from oomtui.policies.registry import policies
 from oomtui.record import Recorder
-from oomtui.snapshot import load
+from oomtui.snapshot import load, save
 from oomtui.tui.app import OomApp
 from oomtui.tui.messages import Evaluated, SampleFetched
 from oomtui.tui.opening import open_feed
@@ -248,7 +248,7 @@ def test_nothing_refreshes_under_the_dialog():
         await press(pilot, "x")
         assert isinstance(pilot.app.screen, KillDialog)
         screen.tick()  # the timer fires: nothing starts
-        screen.post_message(SampleFetched(second))  # a sample that was already on its way
+        screen.post_message(SampleFetched(second, screen.feed))  # a sample that was already on its way
         await settle(pilot)
         assert screen.evaluation.view.process(300).rss_anon == first.process(300).rss_anon
         await press(pilot, "n")
@@ -536,3 +536,22 @@ def test_startup_errors_are_one_line_before_the_app_starts(tmp_path, capsys):
     assert err.count("\n") == 1 and "cgroups" in err and "Traceback" not in err
     assert cli_main(["--snapshot", str(tmp_path / "missing.json")]) == 1
     assert "missing.json" in capsys.readouterr().err
+
+
+def test_a_live_sample_arriving_after_opening_a_file_is_dropped(tmp_path):
+    target = tmp_path / "other.json"
+    other = small_host().replace(taken_at=1_764_009_999.0)
+    save(other, target)
+    late = grown(small_host(), 300, 3000 * MiB)
+
+    async def scenario(pilot):
+        screen = main(pilot)
+        live_feed = screen.feed
+        screen.switch_feed(open_feed(target))
+        await settle(pilot)
+        screen.post_message(SampleFetched(late, live_feed))  # the live worker finishing late
+        await settle(pilot)
+        assert screen.evaluation.view.taken_at == 1_764_009_999.0
+        assert screen.evaluation.view.process(300).rss_anon != 3000 * MiB
+
+    run(live_app(), scenario)

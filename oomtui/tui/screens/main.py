@@ -189,10 +189,13 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
     def collect(self) -> None:
-        self.post_message(SampleFetched(self.feed.fetch()))
+        feed = self.feed
+        self.post_message(SampleFetched(feed.fetch(), feed))
 
     @guarded
     def on_sample_fetched(self, message: SampleFetched) -> None:
+        if message.feed is not self.feed:
+            return
         if self.app.screen is not self:
             self.pending = message.sample
             return
@@ -495,13 +498,14 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
     def load_step(self, direction: int, what: str) -> None:
         """Recordings: load the next or previous sample or OOM event (file I/O, off the UI thread)."""
-        step = self.feed.step if what == "sample" else self.feed.step_event
+        feed = self.feed
+        step = feed.step if what == "sample" else feed.step_event
         sample = step(direction)
         if sample is None:
             where = "later" if direction > 0 else "earlier"
             self.app.call_from_thread(self.notify, f"No {where} {what} in this recording.", timeout=3)
             return
-        self.post_message(SampleFetched(sample))
+        self.post_message(SampleFetched(sample, feed))
 
     # -- what-if -------------------------------------------------------------------------------
 
