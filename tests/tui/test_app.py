@@ -293,6 +293,9 @@ def test_apply_edits_lists_each_write_and_asks_first():
         kinds = sorted(w.kind for w in dialog.writes)
         assert kinds == ["oom_group", "oom_score_adj"]
         await press(pilot, "y")
+        assert main(pilot).edits.is_empty(), "written edits are real now, not what-ifs"
+        await press(pilot, "u")
+        assert not main(pilot).edits.is_empty()
 
     run(live_app(actor=actor), scenario)
     assert {(w.kind, w.value) for w in actor.writes[0]} == {("oom_score_adj", 100), ("oom_group", True)}

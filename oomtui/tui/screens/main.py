@@ -26,7 +26,15 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from oomtui import whatif
-from oomtui.act import Actor, KillPlan, plan_cgroup_kill, plan_decision_kill, plan_knob_writes, plan_process_kill
+from oomtui.act import (
+    Actor,
+    KillPlan,
+    KnobResult,
+    plan_cgroup_kill,
+    plan_decision_kill,
+    plan_knob_writes,
+    plan_process_kill,
+)
 from oomtui.errors import UserError
 from oomtui.model import ROOT, Snapshot, WhatIf
 from oomtui.policies.registry import policies
@@ -653,8 +661,27 @@ class MainScreen(Screen):
                  + ("" if r.ok else f" ({printable(r.detail, limit=120)})") for r in results]
         self.notify("\n".join(lines[:REPORT_LINES]), title=f"{done} of {len(results)} writes made",
                     severity="information" if done == len(results) else "warning", timeout=15, markup=False)
+        self.drop_written(results)
         if self.feed.live:
             self.action_refresh_now()
+
+    def drop_written(self, results: list[KnobResult]) -> None:
+        """An edit now true on the host is no longer a what-if; failed writes stay as edits."""
+        edits = self.edits
+        for r in results:
+            w = r.write
+            if not r.ok:
+                continue
+            if w.kind == "oom_score_adj" and w.pid is not None:
+                edits = whatif.set_adj(edits, w.pid, None)
+            elif w.kind == "oom_group" and w.cgroup is not None:
+                edits = whatif.set_interdependent(edits, w.cgroup, None)
+            elif w.kind == "xattr" and w.cgroup is not None and w.name is not None:
+                edits = whatif.set_xattr(edits, w.cgroup, w.name, None)
+        if edits != self.edits:
+            self.history.append(self.edits)
+            self.edits = edits
+            self.reevaluate()
 
     # -- clipboard -------------------------------------------------------------------------------
 
