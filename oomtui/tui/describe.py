@@ -180,12 +180,20 @@ def acts_now(d: Decision) -> str:
     return {True: "yes", False: "no", None: "on exhaustion"}[d.triggered]
 
 
-def victim(d: Decision, snapshot: Snapshot) -> str:
+def victim(d: Decision, snapshot: Snapshot, short: bool = False) -> str:
+    """Whom the decision picks; `short` names a cgroup by its last part (`…/app.scope`) for narrow cells."""
     if d.victim_pid is not None:
         return who(snapshot, pid=d.victim_pid)
     if d.victim_cgroup is not None:
+        if short and d.victim_cgroup.count("/") > 1:
+            return f"cgroup …/{printable(d.victim_cgroup.rsplit('/', 1)[1], limit=100)}"
         return who(snapshot, cgroup=d.victim_cgroup)
     return "nothing"
+
+
+def score(value: float) -> str:
+    """Scores are often byte or page counts: whole numbers with thousands separators."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.4g}"
 
 
 def what_dies(d: Decision) -> str:
@@ -234,7 +242,7 @@ def ranking(d: Decision, snapshot: Snapshot, title: str, pal: Palette) -> Text:
     for i, c in enumerate(d.ranking[:TOP], 1):
         out.text.append(f"{i:>3}. ", style=pal.dim)
         out.text.append(_candidate_name(c, snapshot), style=pal.victim if i == 1 and not d.kills_nothing else "")
-        out.text.append(f"  score {c.score:g}\n")
+        out.text.append(f"  score {score(c.score)}\n")
         if c.why:
             out.text.append(f"      {printable(c.why, limit=300)}\n", style=pal.dim)
         if c.parts:

@@ -52,7 +52,8 @@ class VerdictsTable(DataTable):
         return {
             "policy": Text(printable(d.policy, limit=60)),
             "acts": Text(acts, style=pal.critical if d.triggered else (pal.dim if d.triggered is False else "")),
-            "victim": Text(describe.victim(d, snapshot), style=pal.victim if not d.kills_nothing else pal.dim),
+            "victim": Text(describe.victim(d, snapshot, short=True),
+                           style=pal.victim if not d.kills_nothing else pal.dim),
             "dies": Text(describe.what_dies(d)),
             "freed": Text(fmt.size(d.freed_bytes).rjust(9)),
             "sure": Text("uncertain", style=pal.warning) if d.uncertain else Text("sure", style=pal.dim),
