@@ -121,6 +121,11 @@ def test_adj_edits_rerank_the_verdicts_and_undo_one_by_one_or_all():
         assert decision(pilot, "kernel").victim_pid == victim
         await press(pilot, "u")  # undo the "undo all"
         assert screen.edits.processes[victim].oom_score_adj == -900
+        for _ in range(5):  # faster than the policies run: each press still counts
+            screen.action_bump(1)
+        await settle(pilot)
+        assert screen.edits.processes[victim].oom_score_adj == -400
+        assert screen.evaluation.view.whatif == screen.edits
 
     run(snapshot_app(), scenario)
 

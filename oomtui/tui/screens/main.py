@@ -538,17 +538,19 @@ class MainScreen(Screen):
 
     @guarded
     def action_bump(self, direction: int) -> None:
-        ev = self.evaluation
-        if ev is None:
-            return
+        """From the edits as they stand, not the last evaluation: keys pressed faster than the
+        policies run must each count."""
         key = self.tree.selected
         if key[0] == "c":
-            score = whatif.cgroup_score(ev.view, key[1])
+            edit = self.edits.cgroups.get(key[1])
+            score = edit.score if edit is not None and edit.score is not None else 0
             self._edit(whatif.set_score(self.edits, key[1], score + direction * STEP), "score")
             return
-        p = ev.applied.process(key[1])
+        p = self.sample.process(key[1])
         if p is not None:
-            self._edit(whatif.set_adj(self.edits, p.pid, p.oom_score_adj + direction * STEP), "oom_score_adj")
+            edit = self.edits.processes.get(p.pid)
+            adj = edit.oom_score_adj if edit is not None and edit.oom_score_adj is not None else p.oom_score_adj
+            self._edit(whatif.set_adj(self.edits, p.pid, adj + direction * STEP), "oom_score_adj")
 
     @guarded
     def action_reset(self) -> None:
