@@ -208,6 +208,27 @@ def test_execute_lists_exactly_the_decisions_pids_and_the_actor_gets_exactly_tho
     assert len(actor.plans) == 1
 
 
+def test_execute_waits_for_verdicts_that_match_the_edits():
+    actor = RecordingActor()
+
+    async def scenario(pilot):
+        screen = main(pilot)
+        victim = decision(pilot, "kernel").victim_pid
+        await select_process(pilot, victim)
+        screen.action_bump(-1)
+        screen.action_execute()  # the policies have not run on the edit yet
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, MainScreen)
+        assert any("being recomputed" in n for n in notifications(pilot))
+        await settle(pilot)
+        await press(pilot, "x")
+        assert isinstance(pilot.app.screen, KillDialog)
+        await press(pilot, "n")
+
+    run(live_app(actor=actor), scenario)
+    assert actor.plans == []
+
+
 def test_cancel_and_escape_kill_nothing():
     actor = RecordingActor()
 

@@ -619,6 +619,10 @@ class MainScreen(Screen):
         ev, d = self.evaluation, self._decision()
         if ev is None or d is None:
             return
+        if self.evaluating or ev.view.whatif != self.edits or ev.domain != self.domain:
+            self.notify("The verdicts are being recomputed for your last change: press x again in a moment.",
+                        severity="warning", markup=False)
+            return
         plan = self._plan(lambda: plan_decision_kill(ev.view, d, protected_pids=self.protected))
         if plan is not None:
             self.confirm_kill(plan)
