@@ -56,3 +56,22 @@ def printable(s: str, limit: int | None = 200) -> str:
         kept.append(piece)
         used += len(piece)
     return "".join(kept) + ELLIPSIS
+
+
+UNKNOWN = "—"
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def human_size(n: int | None) -> str:
+    """`1.2 GiB`, binary units with the unit printed; unknown (null) is a dash, never a guess."""
+    if n is None:
+        return UNKNOWN
+    sign = "-" if n < 0 else ""
+    value = float(abs(n))
+    unit = 0
+    while value >= 1000 and unit < len(_UNITS) - 1:  # 1000 MiB shows as 1.0 GiB: at most 9 characters
+        value /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{sign}{int(value)} B"
+    return f"{sign}{value:.1f} {_UNITS[unit]}"

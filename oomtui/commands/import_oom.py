@@ -6,11 +6,11 @@ import argparse
 import sys
 
 from oomtui import oomlog, snapshot
-from oomtui.commands.preview import human_size, printable
 from oomtui.errors import UsageError, UserError
 from oomtui.oomlog import ImportResult, ReportInfo
 from oomtui.policies.budget import total_pages
 from oomtui.replay import ReplayResult, replay
+from oomtui.text import human_size, printable
 
 TOP = 10
 

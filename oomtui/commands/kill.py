@@ -23,12 +23,11 @@ from oomtui.act import (
 )
 from oomtui.act.kill import when
 from oomtui.act.procfs import same_start
-from oomtui.commands.preview import human_size
 from oomtui.errors import UsageError, UserError
 from oomtui.evaluate import check_domain, evaluate, parse_option_args
 from oomtui.model import ROOT, Snapshot
 from oomtui.policies.base import OptionError
-from oomtui.text import printable
+from oomtui.text import human_size, printable
 
 SIGNALS = {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM}
 FINE = ("killed", "gone", "spared", "refused")

@@ -21,13 +21,12 @@ from oomtui.policies import registry
 from oomtui.policies.base import Decision, OptionError
 from oomtui.replay import replay
 from oomtui.sources import open_path
-from oomtui.text import printable
+from oomtui.text import human_size, printable
 
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 NAME_LIMIT = 40
 REASON_LIMIT = 400
 
-__all__ = ["Preview", "agrees", "human_size", "preview", "printable", "register", "run", "table"]
+__all__ = ["Preview", "agrees", "preview", "register", "run", "table"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,17 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # -- text helpers --------------------------------------------------------------------
-
-
-def human_size(n: int | None) -> str:
-    if n is None:
-        return "—"
-    value, unit = float(abs(n)), 0
-    while value >= 1024 and unit < len(_UNITS) - 1:
-        value /= 1024
-        unit += 1
-    text = f"{int(value)} B" if unit == 0 else f"{value:.1f} {_UNITS[unit]}"
-    return f"-{text}" if n < 0 else text
 
 
 # -- inputs ------------------------------------------------------------------------------

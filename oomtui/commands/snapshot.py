@@ -8,10 +8,9 @@ import time
 
 from oomtui import snapshot as snapshot_file
 from oomtui.collect import collect_snapshot
-from oomtui.commands.preview import human_size
 from oomtui.errors import UserError
 from oomtui.model import ROOT, Cgroup, Process, Snapshot
-from oomtui.text import printable
+from oomtui.text import human_size, printable
 
 NAME_LIMIT = 48
 COMMAND_LIMIT = 80

@@ -34,25 +34,16 @@ from oomtui.model import Process, Snapshot
 from oomtui.policies.base import Candidate, Decision, PolicySpec
 from oomtui.policies.budget import total_pages
 from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN, eligible
+from oomtui.text import human_size
 from oomtui.whatif import cgroup_score, is_interdependent
 
 RANKING_LEN = 20
 T = TypeVar("T")
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 # Gushchin's memcg_oom_badness: LRU_ALL_ANON + unevictable + unreclaimable slab + kernel stack + sockets (+ swap).
 _SERIES_V2 = ("active_anon", "inactive_anon", "unevictable", "slab_unreclaimable", "kernel_stack", "sock")
 _SERIES_V1 = ("total_active_anon", "total_inactive_anon", "total_unevictable", "total_swap")
 _ZEROS = (0,) * len(_SERIES_V2)  # defaults for stat.get, mapped in C: every leaf is sized on each run
 _PROCESS_PARTS = ("rss_anon", "rss_file", "rss_shmem", "rss_total", "swap", "pgtables")
-
-
-def _size(n: int) -> str:
-    value, unit = float(abs(n)), 0
-    while value >= 1024 and unit < len(_UNITS) - 1:
-        value /= 1024
-        unit += 1
-    text = f"{int(value)} B" if unit == 0 else f"{value:.1f} {_UNITS[unit]}"
-    return f"-{text}" if n < 0 else text
 
 
 @dataclass(slots=True)
@@ -260,13 +251,13 @@ def _tie(ranked: list[Entity], where: str = "") -> str | None:
     a, b = ranked[0], ranked[1]
     if (a.adjusted, a.size) != (b.adjusted, b.size):
         return None
-    return f"{a.label} and {b.label} tie{where} ({_size(a.adjusted)}); path/pid order chose {a.label}"
+    return f"{a.label} and {b.label} tie{where} ({human_size(a.adjusted)}); path/pid order chose {a.label}"
 
 
 def _why(e: Entity, budget: int, note: str = "") -> str:
     what = {"process": "footprint", "group": "whole group", "leaf": "leaf", "descend": "cgroup"}[e.kind]
-    bias = f", score {e.score:+d} → {_size(e.score * budget // 1000)}" if e.score else ""
-    return f"{what} {_size(e.size)}{bias}{note}"
+    bias = f", score {e.score:+d} → {human_size(e.score * budget // 1000)}" if e.score else ""
+    return f"{what} {human_size(e.size)}{bias}{note}"
 
 
 def _candidate(e: Entity, tree: Tree, note: str = "", extra: Mapping[str, Any] | None = None) -> Candidate:
@@ -369,7 +360,9 @@ def _hier_candidate(e: Entity, chain: Chain, tree: Tree) -> Candidate:
     note = f" at {chain[-1][0]}"
     if via:
         note += "; via " + ", ".join(
-            d if isinstance(d, str) else f"{d.path} {_size(d.adjusted)}" + (f" (score {d.score:+d})" if d.score else "")
+            d
+            if isinstance(d, str)
+            else f"{d.path} {human_size(d.adjusted)}" + (f" (score {d.score:+d})" if d.score else "")
             for d in _abridged(via)
         )
     extra = {"level": chain[-1][0],
@@ -399,7 +392,7 @@ def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, A
     p = victim.process
     assert p is not None
     return _kill_process(name, tree, p, f"{kills} {victim.label}, "
-                         f"the largest in {where} after scores ({_size(victim.adjusted)})", ranking, uncertain)
+                         f"the largest in {where} after scores ({human_size(victim.adjusted)})", ranking, uncertain)
 
 
 # -- terminal --------------------------------------------------------------------------
@@ -449,7 +442,7 @@ def decide_terminal(snapshot: Snapshot, domain: str, options: Mapping[str, Any])
     p = victim.process
     assert p is not None
     return _kill_process(name, tree, p, f"kills {victim.label}, the biggest terminal consumer in {domain} "
-                         f"({_size(victim.adjusted)}){ignored_note}", ranking, uncertain)
+                         f"({human_size(victim.adjusted)}){ignored_note}", ranking, uncertain)
 
 
 # -- cgroup-aware ------------------------------------------------------------------------
@@ -510,12 +503,12 @@ def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, A
         assert chosen.process is not None
         return _kill_process(name, tree, chosen.process,
                              f"leaf {victim.path} is the largest memory cgroup in {domain} after scores "
-                             f"({_size(victim.adjusted)}); kills its largest {chosen.label}", ranking,
+                             f"({human_size(victim.adjusted)}); kills its largest {chosen.label}", ranking,
                              _uncertain(tree, [_tie(ranked), tie], [*ranked[:2], *inside[:2]]))
     p = victim.process
     assert p is not None
     return _kill_process(name, tree, p, f"kills {victim.label}: a process outside any leaf cgroup, larger than "
-                         f"every cgroup in {domain} after scores ({_size(victim.adjusted)})", ranking,
+                         f"every cgroup in {domain} after scores ({human_size(victim.adjusted)})", ranking,
                          _uncertain(tree, [_tie(ranked)], ranked))
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from oomtui import whatif
 from oomtui.model import Cgroup, Snapshot
 from oomtui.policies.base import Candidate, Decision
-from oomtui.text import printable
+from oomtui.text import human_size, printable
 from oomtui.tui import fmt
 from oomtui.tui.evaluation import Evaluation
 from oomtui.tui.palette import Palette
@@ -29,7 +29,7 @@ def when(epoch: float | None) -> str:
 
 
 def sized(n: int | None) -> str:
-    return "unknown" if n is None else f"{fmt.size(n)} ({n} B)"
+    return "unknown" if n is None else f"{human_size(n)} ({n} B)"
 
 
 class _Lines:

@@ -7,24 +7,9 @@ filtering always use the bytes, never these strings.
 from __future__ import annotations
 
 from oomtui.model import Pressure
+from oomtui.text import UNKNOWN
 
-UNKNOWN = "—"
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
-
-
-def size(n: int | None) -> str:
-    """`1.2 GiB`; unknown (null) is a dash, never a guess."""
-    if n is None:
-        return UNKNOWN
-    sign = "-" if n < 0 else ""
-    value = float(abs(n))
-    unit = 0
-    while value >= 1000 and unit < len(_UNITS) - 1:  # 1000 MiB shows as 1.0 GiB: at most 9 characters
-        value /= 1024
-        unit += 1
-    if unit == 0:
-        return f"{sign}{int(value)} B"
-    return f"{sign}{value:.1f} {_UNITS[unit]}"
 
 
 def compact(n: int | None) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from oomtui.model import Cgroup, Process
-from oomtui.text import printable
+from oomtui.text import human_size, printable
 from oomtui.tui import fmt
 from oomtui.tui.palette import Palette
 
@@ -94,7 +94,7 @@ def _limit_cell(c: Cgroup, pal: Palette) -> Text:
     if c.memory_max is None:
         return Text("no limit".rjust(width), style=pal.dim)
     if frac is None:
-        return Text(_right(fmt.size(c.memory_max), width))
+        return Text(_right(human_size(c.memory_max), width))
     pct = f"{min(frac, 9.99) * 100:.0f}%".rjust(5)
     t = Text(" " * (width - BAR_WIDTH - 6) + " ")
     t.append(fmt.bar(frac, BAR_WIDTH), style=pal.for_level(fmt.level(frac)))
@@ -107,9 +107,9 @@ def cgroup_label(row: CgroupRow, pal: Palette) -> Text:
     width = _name_cells(row.depth, row.expandable)
     name_style = pal.victim if row.dies_whole else ""
     t = Text(_fit(printable(c.name, limit=200), width).ljust(width), style=name_style)
-    t.append(_right(fmt.size(c.memory_current), COLUMNS[0][1]))
+    t.append(_right(human_size(c.memory_current), COLUMNS[0][1]))
     t.append_text(_limit_cell(c, pal))
-    t.append(_right(fmt.size(c.swap_current), COLUMNS[2][1]))
+    t.append(_right(human_size(c.swap_current), COLUMNS[2][1]))
     t.append(_right(fmt.pressure_avg10(c.pressure), COLUMNS[3][1]))
     kills = c.events.get("oom_kill")
     t.append(
@@ -135,11 +135,11 @@ def process_label(row: ProcessRow, pal: Palette) -> Text:
     name = f"{p.pid} {printable(p.comm, limit=200)}"
     style = pal.victim if row.dies else (pal.dim if p.kernel_thread else "")
     t = Text(_fit(name, width).ljust(width), style=style)
-    t.append(_right(fmt.size(p.rss), COLUMNS[0][1]))
+    t.append(_right(human_size(p.rss), COLUMNS[0][1]))
     parts = (p.rss_anon, p.rss_file, p.rss_shmem)
     afs = "" if all(v is None for v in parts) else "/".join(fmt.compact(v) for v in parts)
     t.append(_right(afs, COLUMNS[1][1]), style=pal.dim)
-    t.append(_right(fmt.size(p.swap), COLUMNS[2][1]))
+    t.append(_right(human_size(p.swap), COLUMNS[2][1]))
     t.append(" " * (COLUMNS[3][1] + COLUMNS[4][1]))
     t.append(_right(str(row.adj), COLUMNS[5][1]), style=pal.edit if row.adj_edited else "")
     t.append(_right(fmt.UNKNOWN if p.oom_score is None else str(p.oom_score), COLUMNS[6][1]))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from oomtui.text import UNKNOWN, human_size
 from oomtui.tui import fmt
 
 
 def test_sizes_use_binary_units_and_fit_a_column():
-    assert fmt.size(None) == fmt.UNKNOWN
-    assert fmt.size(0) == "0 B"
-    assert fmt.size(999) == "999 B"
-    assert fmt.size(1536) == "1.5 KiB"
-    assert fmt.size(1010 * (1 << 20)) == "1.0 GiB"
-    assert fmt.size(3 * (1 << 30) // 2) == "1.5 GiB"
-    assert all(len(fmt.size(n)) <= 9 for n in (10**k + 7 for k in range(16)))
+    assert human_size(None) == UNKNOWN
+    assert human_size(0) == "0 B"
+    assert human_size(999) == "999 B"
+    assert human_size(1536) == "1.5 KiB"
+    assert human_size(1010 * (1 << 20)) == "1.0 GiB"
+    assert human_size(3 * (1 << 30) // 2) == "1.5 GiB"
+    assert all(len(human_size(n)) <= 9 for n in (10**k + 7 for k in range(16)))
 
 
 def test_compact_sizes_fit_four_cells():

@@ -18,8 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
 from oomtui.act import KillPlan, KnobWrite
-from oomtui.text import printable
-from oomtui.tui import describe, fmt
+from oomtui.text import human_size, printable
+from oomtui.tui import describe
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -75,7 +75,7 @@ class KillDialog(ConfirmScreen):
         n = len(plan.targets)
         question = Text()
         question.append(f"Send {plan.signal_name} to {n} process{'es' if n != 1 else ''}", style="bold")
-        question.append(f" ({fmt.size(plan.footprint)} in all)?\n")
+        question.append(f" ({human_size(plan.footprint)} in all)?\n")
         question.append(printable(plan.title, limit=300))
         if plan.cgroups:
             question.append("\ncgroup" + ("s" if len(plan.cgroups) > 1 else "") + ": ")
@@ -93,7 +93,7 @@ class KillDialog(ConfirmScreen):
                 Text(describe.when(t.start_time)),
                 Text(printable(t.comm, limit=40)),
                 Text(printable(t.cgroup, limit=60)),
-                Text(fmt.size(t.footprint)),
+                Text(human_size(t.footprint)),
                 Text(str(t.oom_score_adj)),
                 key=str(t.pid),
             )

@@ -12,8 +12,8 @@ from textual.widgets import DataTable
 
 from oomtui.model import Snapshot
 from oomtui.policies.base import Decision
-from oomtui.text import printable
-from oomtui.tui import describe, fmt
+from oomtui.text import human_size, printable
+from oomtui.tui import describe
 from oomtui.tui.palette import Palette
 
 COLUMNS = (
@@ -55,7 +55,7 @@ class VerdictsTable(DataTable):
             "victim": Text(describe.victim(d, snapshot, short=True),
                            style=pal.victim if not d.kills_nothing else pal.dim),
             "dies": Text(describe.what_dies(d)),
-            "freed": Text(fmt.size(d.freed_bytes).rjust(9)),
+            "freed": Text(human_size(d.freed_bytes).rjust(9)),
             "sure": Text("uncertain", style=pal.warning) if d.uncertain else Text("sure", style=pal.dim),
             "kernel": Text(describe.matches_kernel(d, snapshot), style=pal.actual),
             "reason": Text(printable(d.uncertain or d.reason, limit=300), style=pal.warning if d.uncertain else ""),
