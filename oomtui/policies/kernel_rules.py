@@ -207,8 +207,12 @@ def _in_fork_order(listing: tuple[Process, ...]) -> bool:
     memo = _listing_memo[:1]
     if memo and memo[0][0] is listing:
         return memo[0][1]
-    ordered = None not in map(_START, listing)
-    if ordered:
+    starts = list(map(_START, listing))
+    if None in starts:
+        ordered = False
+    elif all(map(lt, starts, islice(starts, 1, None))):  # the usual case: no two started in one tick
+        ordered = True
+    else:
         keys = list(map(_START_PID, listing))
         ordered = all(map(lt, keys, islice(keys, 1, None)))
     _listing_memo[:] = [(listing, ordered)]
