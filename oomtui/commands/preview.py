@@ -136,10 +136,6 @@ def _dies(d: Decision) -> str:
     return "nothing" if n == 0 else f"{n} process{'es' if n != 1 else ''}"
 
 
-def _acts(d: Decision) -> str:
-    return {True: "yes", False: "no", None: "—"}[d.triggered]
-
-
 def kernel_line(event: OomEvent) -> str:
     """What the kernel actually did, as the recorded report says."""
     if event.killed_pid is None:
@@ -156,7 +152,7 @@ def table(result: Preview, snap: Snapshot, domain: str) -> str:
     rows = []
     decisions = result.decisions
     for d in decisions:
-        row = [d.policy, _acts(d), _victim(d, snap), _dies(d), human_size(d.freed_bytes)]
+        row = [d.policy, registry.acts_now(d), _victim(d, snap), _dies(d), human_size(d.freed_bytes)]
         if matching:
             row.append({True: "same", False: "differs", None: "—"}[(result.agreement or {}).get(d.policy)])
         row.append(printable(d.reason, REASON_LIMIT))

@@ -96,6 +96,9 @@ class PolicySpec:
     summary: str
     decide: Decide
     options: tuple[OptionSpec, ...] = ()
+    # What "acts now" says when a decision's `triggered` is None: the kernel and
+    # the kernel-side proposals act when memory runs out, oomd when a ruleset fires.
+    acts_when: str = "on exhaustion"
 
     def resolve_options(self, given: Mapping[str, str]) -> dict[str, Any]:
         """Defaults overlaid with parsed user values; unknown keys are an error."""

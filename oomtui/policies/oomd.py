@@ -332,7 +332,7 @@ COMMON = (
 def _plugin(name: str, plugin: str, summary: str, rank: Ranker, options: tuple[OptionSpec, ...] = ()) -> PolicySpec:
     label = f"oomd {plugin}"
     return PolicySpec(name=name, title=label, summary=summary, decide=run(name, label, rank),
-                      options=(*COMMON, *options))
+                      options=(*COMMON, *options), acts_when="by ruleset")
 
 
 POLICIES = (

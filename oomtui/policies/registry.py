@@ -12,7 +12,7 @@ import pkgutil
 from functools import cache
 from importlib.metadata import entry_points
 
-from oomtui.policies.base import PolicySpec
+from oomtui.policies.base import Decision, PolicySpec
 
 ENTRY_POINT_GROUP = "oomtui.policies"
 ORDER = (
@@ -73,6 +73,14 @@ def policies() -> dict[str, PolicySpec]:
 
 def plugin_problems() -> tuple[str, ...]:
     return _load()[1]
+
+
+def acts_now(decision: Decision) -> str:
+    """`yes`, `no`, or when the policy acts where it has no threshold of its own."""
+    if decision.triggered is not None:
+        return "yes" if decision.triggered else "no"
+    spec = _load()[0].get(decision.policy)
+    return spec.acts_when if spec is not None else "—"
 
 
 def get(name: str) -> PolicySpec:

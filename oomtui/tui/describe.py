@@ -13,6 +13,7 @@ from rich.text import Text
 
 from oomtui import whatif
 from oomtui.model import Cgroup, Snapshot
+from oomtui.policies import registry
 from oomtui.policies.base import Candidate, Decision
 from oomtui.text import human_size, printable
 from oomtui.tui import fmt
@@ -176,10 +177,6 @@ def who(snapshot: Snapshot, pid: int | None = None, cgroup: str | None = None) -
     return "nothing"
 
 
-def acts_now(d: Decision) -> str:
-    return {True: "yes", False: "no", None: "on exhaustion"}[d.triggered]
-
-
 def victim(d: Decision, snapshot: Snapshot, short: bool = False) -> str:
     """Whom the decision picks; `short` names a cgroup by its last part (`…/app.scope`) for narrow cells."""
     if d.victim_pid is not None:
@@ -225,7 +222,7 @@ def ranking(d: Decision, snapshot: Snapshot, title: str, pal: Palette) -> Text:
     """The chosen verdict explained: the reason, doubts, and the top candidates with their parts."""
     out = _Lines(pal)
     out.head(f"{title} ({d.policy}) in domain {printable(d.domain, limit=200)}")
-    out.row("acts now", acts_now(d))
+    out.row("acts now", registry.acts_now(d))
     out.row("victim", victim(d, snapshot), style=pal.victim if not d.kills_nothing else "")
     out.row("what dies", what_dies(d))
     out.row("freed", sized(d.freed_bytes))

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from oomtui.model import Snapshot
+from oomtui.policies import registry
 from oomtui.policies.base import Decision
 from oomtui.text import human_size, printable
 from oomtui.tui import describe
@@ -48,7 +49,7 @@ class VerdictsTable(DataTable):
 
     def cells(self, d: Decision, snapshot: Snapshot) -> dict[str, Text]:
         pal = self.palette
-        acts = describe.acts_now(d)
+        acts = registry.acts_now(d)
         return {
             "policy": Text(printable(d.policy, limit=60)),
             "acts": Text(acts, style=pal.critical if d.triggered else (pal.dim if d.triggered is False else "")),
