@@ -63,7 +63,11 @@ def _candidate(s: Scored, scorer: Scorer, total: int) -> Candidate:
 
 def _ranked(scanned: list[tuple[int, int]], order: list[Process], n: int) -> list[Scored]:
     """The n best of a Scorer.scan, best first: a partial sort, since only the top is shown."""
-    return [Scored(points, abs(tiebreak), order[abs(tiebreak)]) for points, tiebreak in heapq.nlargest(n, scanned)]
+    return _scored(heapq.nlargest(n, scanned), order)
+
+
+def _scored(pairs: list[tuple[int, int]], order: list[Process]) -> list[Scored]:
+    return [Scored(points, abs(tiebreak), order[abs(tiebreak)]) for points, tiebreak in pairs]
 
 
 def _sacrificed_child(chosen: Scored, scanned: list[tuple[int, int]], order: list[Process]) -> Scored | None:
@@ -98,9 +102,9 @@ def _group_kill(snapshot: Snapshot, group: str, victim: Process) -> tuple[list[P
     has no mm; a group can hold most of a host, so one pass does both.
     """
     others: list[Process] = []
-    freed = 0
+    freed, spared = 0, victim.pid
     for p in scan_order(snapshot, group):
-        if p.oom_score_adj == OOM_SCORE_ADJ_MIN or p.pid in (HOST_INIT, victim.pid) or p.kernel_thread:
+        if p.oom_score_adj == OOM_SCORE_ADJ_MIN or p.kernel_thread or (pid := p.pid) == HOST_INIT or pid == spared:
             continue
         if (footprint := p.footprint) > 0:
             others.append(p)
@@ -114,13 +118,17 @@ def _margin(era: Era) -> tuple[int, str]:
     return ROUNDING_PAGES, "the kernel's scan order and counter drift since the snapshot"
 
 
-def _near_tie(top: Scored, scanned: list[tuple[int, int]], order: list[Process], era: Era) -> str | None:
+def _near_tie(ranked: list[Scored], scanned: list[tuple[int, int]], order: list[Process], era: Era) -> str | None:
+    top = ranked[0]
     margin, decider = _margin(era)
     floor = top.points - margin
-    near = sorted((s for s in scanned if s[0] >= floor), reverse=True)[1:]  # the top itself sorts first
+    if ranked[-1].points < floor or len(ranked) == len(scanned):  # the shown top holds every near one
+        near = [s for s in ranked[1:] if s.points >= floor]
+    else:
+        near = _scored(sorted((s for s in scanned if s[0] >= floor), reverse=True), order)[1:]
     if not near:
         return None
-    names = ", ".join(f"{_label(order[abs(t)])} at {points}" for points, t in near[:5])
+    names = ", ".join(f"{_label(s.process)} at {s.points}" for s in near[:5])
     more = f" and {len(near) - 5} more" if len(near) > 5 else ""
     keeps = "first" if era.first_wins else "last"
     return (
@@ -228,7 +236,7 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
         clauses.append(f"memory.oom.group on {group} kills {len(others)} more with it")
     clauses += _mark_notes(snapshot, domain, era, v2)
 
-    doubts = [d for d in (_near_tie(chosen, scanned, order, era), _unknown_sizes(ranked)) if d]
+    doubts = [d for d in (_near_tie(ranked, scanned, order, era), _unknown_sizes(ranked)) if d]
     uncertain = "; ".join([*doubts, *caveats]) or None
     return Decision(
         policy=NAME,
