@@ -251,6 +251,9 @@ def test_earlyoom_matches_a_fold_over_whole_entries(seed, given):
     if trail:
         plain = max(entries, key=lambda e: (e.rss_kib, e.score) if by_rss else (e.score, e.rss_kib))
         assert (f"would pick pid {plain.process.pid}," in d.reason) == (plain is not trail[-1])
+    available = s.host.mem_available or 0
+    whole = s.host.mem_total if old else available + sum(p.rss_anon or 0 for p in s.processes)
+    assert f"mem avail {available * 100 / whole:.2f}% " in d.reason
 
 
 NOHANG_OPTIONS = (

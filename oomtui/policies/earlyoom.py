@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from operator import attrgetter
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
@@ -125,6 +124,7 @@ class Walk:
     keys: list[Key]  # of the processes is_larger compares, in pid order
     noted: dict[int, str]  # pid -> source of the compared-for scores that were not read as-is
     skipped: dict[str, int]
+    anon: int  # every process's RssAnon summed: the walk reads it anyway, for the AnonPages estimate
 
 
 def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
@@ -141,11 +141,13 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     scores, sources = found.scores, found.sources
     keys: list[Key] = []
     noted: dict[int, str] = {}
-    unreadable = ignored = root = 0
+    unreadable = ignored = root = anon_total = 0
     for i, p in enumerate(found.processes):
+        if anon := p.rss_anon:
+            anon_total += anon
         if p.pid <= lowest or p.kernel_thread or p.oom_score_adj == -1000:
             continue
-        anon, file, shmem = p.rss_anon, p.rss_file, p.rss_shmem
+        file, shmem = p.rss_file, p.rss_shmem
         rss = p.rss_total if anon is None or file is None or shmem is None else anon + file + shmem
         if old and not rss:  # 1.7 tells kernel threads by their zero RSS
             continue
@@ -170,7 +172,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
             else:
                 score += delta * SCORE_PREFER
         keys.append((score, rss_kib, -i))
-    return Walk(found, keys, noted, {"unreadable": unreadable, "ignored": ignored, "root": root})
+    return Walk(found, keys, noted, {"unreadable": unreadable, "ignored": ignored, "root": root}, anon_total)
 
 
 def _tags(p: Process, prefer: re.Pattern[str] | None, avoid: re.Pattern[str] | None) -> tuple[bool, bool]:
@@ -185,14 +187,13 @@ def _entry(readings: Readings, key: Key, opts: Mapping[str, Any]) -> Entry:
     return Entry(p, score, rss_kib, readings.score(-neg), *_tags(p, opts["prefer"], opts["avoid"]))
 
 
-def _mem_percent(snapshot: Snapshot, old: bool) -> tuple[float | None, str | None]:
+def _mem_percent(snapshot: Snapshot, old: bool, anon: int) -> tuple[float | None, str | None]:
     """earlyoom's "mem avail" percentage: of MemTotal in 1.7, of MemAvailable + AnonPages since 1.8."""
     h = snapshot.host
     if h.mem_available is None or not h.mem_total:
         return None, None
     if old:
         return h.mem_available * 100 / h.mem_total, None
-    anon = sum(filter(None, map(attrgetter("rss_anon"), snapshot.processes)))
     base = h.mem_available + anon
     note = "AnonPages estimated as the sum of the processes' RssAnon"
     return (h.mem_available * 100 / base if base else None), note
@@ -205,8 +206,8 @@ def _swap_percent(snapshot: Snapshot) -> float | None:
     return h.swap_free * 100 / h.swap_total if h.swap_total > 0 else 0.0
 
 
-def _trigger(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> tuple[bool | None, str, str | None]:
-    mem, note = _mem_percent(snapshot, old)
+def _trigger(snapshot: Snapshot, opts: Mapping[str, Any], old: bool, anon: int) -> tuple[bool | None, str, str | None]:
+    mem, note = _mem_percent(snapshot, old, anon)
     swap = _swap_percent(snapshot)
     mem_min, swap_min = opts["mem_min_percent"], opts["swap_min_percent"]
     if mem is None or swap is None:
@@ -260,7 +261,7 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
     sort_by_rss = opts["sort_by_rss"] and not old
     walk = _walk(snapshot, opts, old)
     trail = fold(walk.keys, sort_by_rss, _start(old))
-    triggered, state, trigger_note = _trigger(snapshot, opts, old)
+    triggered, state, trigger_note = _trigger(snapshot, opts, old, walk.anon)
 
     best = _best(walk.keys, sort_by_rss, 2 * RANKING_MIN + 1)  # enough to show 20 besides the victim
     victim_key = trail[-1] if trail else None
