@@ -91,9 +91,9 @@ class Scorer:
         """(points, tiebreak) of every process `points` scores, where the larger pair is the one the kernel keeps.
 
         tiebreak is the position in `order`, negated where the first scanned
-        wins ties, so `max` and `heapq.nlargest` rank without a key. The body
-        is `points` written out flat: it runs for every process on every
-        keypress, and the method calls doubled its cost.
+        wins ties, so `max` and `heapq.nlargest` rank without a key. It runs
+        for every process on every keypress, so it is `points` written out
+        flat, without two method calls per process.
         """
         page, unit, clamp, bonus = self.page, self.adj_unit, self.clamp, self.root_bonus
         sign = -1 if self.first_wins else 1
@@ -170,7 +170,7 @@ _START_PID = attrgetter("start_time", "pid")
 def fork_order(processes: Iterable[Process]) -> list[Process]:
     """Start time, then pid; where the start is unknown (a kernel log) the given order stands."""
     processes = tuple(processes)
-    try:  # two stable sorts keyed in C: by pid, then by start time, where an unknown one raises
+    try:  # two stable sorts keyed in C: by pid, then by start time, where a None meets a comparison and raises
         return sorted(sorted(processes, key=_PID), key=_START)
     except TypeError:
         pass
