@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
-from operator import attrgetter, lt
+from itertools import compress, count, islice
+from operator import attrgetter, eq, le
 
 from oomtui.model import ROOT, Process, Snapshot
 
@@ -164,7 +164,6 @@ def badness(process: Process, total_pages: int, page_size: int, version: tuple[i
 
 _START = attrgetter("start_time")
 _PID = attrgetter("pid")
-_START_PID = attrgetter("start_time", "pid")
 
 
 def fork_order(processes: Iterable[Process]) -> list[Process]:
@@ -208,12 +207,11 @@ def _in_fork_order(listing: tuple[Process, ...]) -> bool:
     if memo and memo[0][0] is listing:
         return memo[0][1]
     starts = list(map(_START, listing))
-    if None in starts:
+    try:  # start times never fall (an unknown one, None, raises); where two are equal, the pid rises
+        ordered = all(map(le, starts, islice(starts, 1, None))) and all(
+            listing[i].pid < listing[i + 1].pid for i in compress(count(), map(eq, starts, islice(starts, 1, None)))
+        )
+    except TypeError:
         ordered = False
-    elif all(map(lt, starts, islice(starts, 1, None))):  # the usual case: no two started in one tick
-        ordered = True
-    else:
-        keys = list(map(_START_PID, listing))
-        ordered = all(map(lt, keys, islice(keys, 1, None)))
     _listing_memo[:] = [(listing, ordered)]
     return ordered
