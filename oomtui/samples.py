@@ -2,11 +2,13 @@
 
 The samples live in the repository's snapshots/ folder beside the package,
 so a source checkout and an editable install find them where they are
-committed, with no copy to keep in step.
+committed, with no copy to keep in step; a wheel installs the same files
+under <prefix>/share/oomtui/snapshots.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from oomtui.errors import UserError
@@ -16,7 +18,9 @@ SUFFIXES = (".json.gz", ".json")
 
 
 def sample_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "snapshots"
+    checkout = Path(__file__).resolve().parent.parent / "snapshots"
+    installed = Path(sys.prefix) / "share" / "oomtui" / "snapshots"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
 
 def _stem(path: Path) -> str:
@@ -39,5 +43,5 @@ def demo_path(name: str | None = None) -> Path:
         if wanted in (path.name, _stem(path)):
             return path
     if not samples:
-        raise UserError(f"no bundled samples in {sample_dir()}: run oomtui from a source checkout (pip install -e .)")
+        raise UserError(f"no bundled samples in {sample_dir()}: reinstall oomtui or run it from a source checkout")
     raise UserError(f"no sample named {wanted!r}; bundled: {', '.join(_stem(p) for p in samples)}")
