@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -210,16 +211,12 @@ def test_capture_script_takes_a_real_snapshot_and_removes_what_it_made(tmp_path)
 
 def test_an_installed_wheel_finds_its_samples_under_the_prefix(tmp_path, monkeypatch):
     """A wheel has no checkout beside the package: the samples come from <prefix>/share/oomtui/snapshots."""
-    import sys
-
-    from oomtui import samples as samples_module
-
     installed = tmp_path / "prefix" / "share" / "oomtui" / "snapshots"
     installed.mkdir(parents=True)
     (installed / "k8s-node-v2.json.gz").write_bytes(b"")
     site = tmp_path / "site-packages" / "oomtui"
     site.mkdir(parents=True)
-    monkeypatch.setattr(samples_module, "__file__", str(site / "samples.py"))
+    monkeypatch.setattr(samples, "__file__", str(site / "samples.py"))
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
-    assert samples_module.sample_dir() == installed
-    assert samples_module.demo_path() == installed / "k8s-node-v2.json.gz"
+    assert samples.sample_dir() == installed
+    assert samples.demo_path() == installed / "k8s-node-v2.json.gz"
