@@ -123,14 +123,19 @@ class TestCgroup:
             time.sleep(0.02)
         dirs = sorted((p for p in self.dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
         for d in [*dirs, self.dir]:
-            for _ in range(100):
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.02)
+            rmdir_patiently(d)
+
+
+def rmdir_patiently(d: Path, tries: int = 200) -> None:
+    """Remove a cgroup directory; it stays busy for a moment after its last process dies."""
+    for _ in range(tries):
+        try:
+            d.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
 
 
 @contextlib.contextmanager
@@ -165,11 +170,4 @@ def v2_test_cgroup(root: Path, prefix: str = "oomtui-test") -> Iterator[tuple[st
     finally:
         with contextlib.suppress(OSError):
             (d / "cgroup.kill").write_text("1")
-        for _ in range(200):
-            try:
-                d.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
-                time.sleep(0.02)
+        rmdir_patiently(d)
