@@ -99,6 +99,9 @@ class PolicySpec:
     # What "acts now" says when a decision's `triggered` is None: the kernel and
     # the kernel-side proposals act when memory runs out, oomd when a ruleset fires.
     acts_when: str = "on exhaustion"
+    # False where the decision never depends on a process's oom_score_adj (oomd and
+    # systemd-oomd rank cgroups): the TUI then keeps it across oom_score_adj edits.
+    reads_oom_score_adj: bool = True
 
     def resolve_options(self, given: Mapping[str, str]) -> dict[str, Any]:
         """Defaults overlaid with parsed user values; unknown keys are an error."""

@@ -332,7 +332,8 @@ COMMON = (
 def _plugin(name: str, plugin: str, summary: str, rank: Ranker, options: tuple[OptionSpec, ...] = ()) -> PolicySpec:
     label = f"oomd {plugin}"
     return PolicySpec(name=name, title=label, summary=summary, decide=run(name, label, rank),
-                      options=(*COMMON, *options), acts_when="by ruleset")
+                      options=(*COMMON, *options), acts_when="by ruleset",
+                      reads_oom_score_adj=False)
 
 
 POLICIES = (

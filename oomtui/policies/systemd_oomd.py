@@ -256,6 +256,7 @@ POLICIES = (
         title="systemd-oomd ManagedOOMSwap=kill",
         summary="When memory and swap both run low, the leaf cgroup using the most swap",
         decide=decide_swap,
+        reads_oom_score_adj=False,
         options=(OptionSpec("swap_used_limit", parse_percent, 90.0, "SwapUsedLimit= in oomd.conf"), MONITORED),
     ),
     PolicySpec(
@@ -263,6 +264,7 @@ POLICIES = (
         title="systemd-oomd ManagedOOMMemoryPressure=kill",
         summary="When a unit's memory pressure stays high, its leaf cgroup reclaiming most",
         decide=decide_pressure,
+        reads_oom_score_adj=False,
         options=(
             OptionSpec("mem_pressure_limit", parse_percent, 60.0, "ManagedOOMMemoryPressureLimit="),
             OptionSpec("mem_pressure_duration", parse_seconds, 30.0, "ManagedOOMMemoryPressureDurationSec="),

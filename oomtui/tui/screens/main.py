@@ -249,11 +249,12 @@ class MainScreen(Screen):
 
     def _start_evaluation(self) -> None:
         self.evaluating = True
-        self.evaluate(self.generation, self.sample, self.edits, self.domain)
+        self.evaluate(self.generation, self.sample, self.edits, self.domain, self.evaluation)
 
     @work(thread=True, group="evaluate", exit_on_error=False)
-    def evaluate(self, generation: int, sample: Snapshot, edits: WhatIf, domain: str) -> None:
-        self.post_message(Evaluated(generation, evaluation.run(sample, edits, domain)))
+    def evaluate(self, generation: int, sample: Snapshot, edits: WhatIf, domain: str,
+                 previous: evaluation.Evaluation | None) -> None:
+        self.post_message(Evaluated(generation, evaluation.run(sample, edits, domain, previous)))
 
     @guarded
     def on_evaluated(self, message: Evaluated) -> None:
