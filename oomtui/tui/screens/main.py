@@ -347,7 +347,7 @@ class MainScreen(Screen):
         return t
 
     def _paint_status(self) -> None:
-        self.query_one("#status", Static).update(self.status_text())
+        self.query_one("#status", Static).update(self.status_text(), layout=False)  # one line, always
         self.verdicts.border_title = Content(f"Verdicts — domain {printable(self.domain, limit=60)}")
 
     # -- selection -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ is ever read as markup.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -31,7 +32,22 @@ class TextPane(VerticalScroll):
 
     def show(self, text: Text, title: str | None = None) -> None:
         if text != self.text:
+            layout = not self._same_height(self.text, text)
             self.text = text
-            self._body.update(text)
+            self._body.update(text, layout=layout)
         if title is not None:
             self.border_title = Content(title)
+
+    def _same_height(self, old: Text, new: Text) -> bool:
+        """Whether `new` takes the lines `old` took, so the screen need not lay out again.
+
+        A layout pass re-renders every widget on the screen; a what-if edit
+        changes numbers in these panes, rarely their number of lines.
+        """
+        width = self._body.size.width
+        before, after = old.plain.split("\n"), new.plain.split("\n")
+        if not width or len(before) != len(after):
+            return False
+        # Wrapping is per line: a line wraps as it did if it is unchanged, and not at all if it fits.
+        return all(a == b or max(cell_len(a), cell_len(b)) <= width for a, b in zip(before, after, strict=True))
+

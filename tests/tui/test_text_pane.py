@@ -1,0 +1,44 @@
+"""A pane shows each new text whole: it lays out again when the text takes more or fewer lines."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from oomtui.tui.widgets.text_pane import TextPane
+
+
+class _PaneApp(App):
+    def compose(self) -> ComposeResult:
+        yield TextPane("Details", id="pane")
+
+
+def _shown(app: App) -> list[str]:
+    return [line.text.rstrip() for line in app.query_one(TextPane)._body.render_lines(
+        app.query_one(TextPane)._body.region.reset_offset)]
+
+
+def test_a_pane_follows_its_text_as_lines_come_go_and_change() -> None:
+    async def go() -> None:
+        app = _PaneApp()
+        async with app.run_test(size=(60, 20)) as pilot:
+            pane = app.query_one(TextPane)
+            pane.show(Text("a: 1\nb: 2"))
+            await pilot.pause()
+            assert pane._body.size.height == 2
+            pane.show(Text("a: 1\nb: 3"))  # same lines: no new layout, new words
+            await pilot.pause()
+            assert _shown(app) == ["a: 1", "b: 3"]
+            pane.show(Text("a: 1\nb: 3\nc: 4\nd: 5"))
+            await pilot.pause()
+            assert pane._body.size.height == 4 and _shown(app)[-1] == "d: 5"
+            pane.show(Text("a: 1\n" + "word " * 30))  # the long line wraps: taller, though as many lines
+            await pilot.pause()
+            assert pane._body.size.height > 2
+            pane.show(Text("a: 1\nb"))
+            await pilot.pause()
+            assert pane._body.size.height == 2 and _shown(app) == ["a: 1", "b"]
+
+    asyncio.run(go())
