@@ -102,6 +102,9 @@ class PolicySpec:
     # False where the decision never depends on a process's oom_score_adj (oomd and
     # systemd-oomd rank cgroups): the TUI then keeps it across oom_score_adj edits.
     reads_oom_score_adj: bool = True
+    # False where it never depends on a cgroup's what-if knobs (memory.oom.group, score,
+    # the oomd xattrs): earlyoom and nohang rank processes alone.
+    reads_cgroup_edits: bool = True
 
     def resolve_options(self, given: Mapping[str, str]) -> dict[str, Any]:
         """Defaults overlaid with parsed user values; unknown keys are an error."""

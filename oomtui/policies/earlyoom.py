@@ -320,6 +320,7 @@ POLICIES = (
         title="earlyoom",
         summary="One process by oom_score (±300 for --prefer/--avoid) or RSS, chosen by earlyoom's pid-order fold",
         decide=decide,
+        reads_cgroup_edits=False,
         options=(
             OptionSpec("prefer", parse_regex, None, "--prefer REGEX on comm: oom_score +300 (RSS +3 GiB)"),
             OptionSpec("avoid", parse_regex, None, "--avoid REGEX on comm: oom_score -300 (RSS -3 GiB)"),

@@ -170,6 +170,7 @@ POLICIES = (
         title="nohang",
         summary="One process by oom_score plus nohang's @BADNESS_ADJ_RE_* adjustments; first listed wins ties",
         decide=decide,
+        reads_cgroup_edits=False,
         options=(
             OptionSpec("badness_adj", parse_adjustments, (),
                        "lines 'NAME 200 /// ^Xorg$' (or CMDLINE, UID, CGROUP_V1, CGROUP_V2), ';;' between"),

@@ -68,18 +68,20 @@ def run(sample: Snapshot, edits: WhatIf, domain: str = ROOT, previous: Evaluatio
 
 
 def _reusable(previous: Evaluation | None, sample: Snapshot, edits: WhatIf, domain: str) -> dict[str, Decision]:
-    """Decisions of policies blind to oom_score_adj, when only oom_score_adj edits changed since `previous`.
+    """Decisions from `previous` that no edit made since could have changed.
 
-    Those policies (oomd, systemd-oomd) are a third of an evaluation on a
-    10,000-process host, and lowering or raising a process's oom_score_adj
-    is the edit a user repeats most.
+    oomd and systemd-oomd ignore oom_score_adj, earlyoom and nohang the
+    cgroup knobs; on a 10,000-process host re-running them is a third of an
+    evaluation, for the one edit a user repeats most.
     """
-    if (previous is None or previous.sample is not sample or previous.domain != domain
-            or previous.view.whatif.cgroups != edits.cgroups):
+    if previous is None or previous.sample is not sample or previous.domain != domain:
         return {}
+    before = previous.view.whatif
+    adj_same, cgroups_same = before.processes == edits.processes, before.cgroups == edits.cgroups
     specs = registry.policies()
     return {d.policy: d for d in previous.decisions
-            if (spec := specs.get(d.policy)) is not None and not spec.reads_oom_score_adj}
+            if (spec := specs.get(d.policy)) is not None
+            and (adj_same or not spec.reads_oom_score_adj) and (cgroups_same or not spec.reads_cgroup_edits)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The TUI keeps oomd and systemd-oomd decisions across oom_score_adj edits: they must stay exact."""
+"""The TUI keeps the decisions an edit cannot change (oomd across oom_score_adj, earlyoom across
+cgroup knobs): what it shows must equal a fresh evaluation."""
 
 from __future__ import annotations
 
@@ -55,3 +56,27 @@ def test_a_new_sample_is_evaluated_afresh() -> None:
                                        for c in HOST.cgroups))
     again = evaluation.run(grown, WhatIf(), ROOT, previous=first)
     assert again.decisions == evaluation.run(grown, WhatIf(), ROOT).decisions
+
+
+def test_policies_that_say_they_ignore_cgroup_edits_do() -> None:
+    edits = WhatIf()
+    for i, c in enumerate(HOST.cgroups[1:]):
+        edits = whatif.set_interdependent(edits, c.path, i % 2 == 0)
+        edits = whatif.set_score(edits, c.path, (-1000, 0, 1000)[i % 3])
+        for name in ("trusted.oomd_prefer", "user.oomd_omit", "user.oomd_avoid"):
+            edits = whatif.set_xattr(edits, c.path, name, "1")
+    blind = [s for s in registry.policies().values() if not s.reads_cgroup_edits]
+    assert {s.name for s in blind} >= {"earlyoom", "nohang"}
+    edited = HOST.replace(whatif=edits)
+    for spec in blind:
+        assert spec.run(edited, ROOT) == spec.run(HOST, ROOT), spec.name
+
+
+def test_a_cgroup_edit_keeps_the_process_killers_and_equals_a_fresh_evaluation() -> None:
+    first = evaluation.run(HOST, WhatIf())
+    path = first.decision("kernel").victim_pid_cgroup or HOST.cgroups[1].path
+    edits = whatif.set_interdependent(WhatIf(), path, True)
+    again = evaluation.run(HOST, edits, ROOT, previous=first)
+    assert again.decisions == evaluation.run(HOST, edits, ROOT).decisions
+    assert again.decision("earlyoom") is first.decision("earlyoom")
+    assert again.decision("kernel") is not first.decision("kernel")
