@@ -67,7 +67,6 @@ class TreeModel:
             return list(procs)
         return [p for p in procs if not p.kernel_thread]
 
-
     def opened_by_filter(self) -> set[str]:
         """Cgroups a filter opens so its matches are on screen."""
         visible = self.visible
@@ -111,8 +110,9 @@ class TreeModel:
 
     def expandable(self, path: str) -> bool:
         snap = self.evaluation.view
-        if self.visible is None:
-            return bool(snap.children(path) or self._procs(path))
+        if self.visible is None:  # asked of every shown cgroup on every paint: no lists built
+            return bool(snap.children(path)) or any(
+                self.kernel_threads or not p.kernel_thread for p in snap.processes_in(path))
         return bool(self.children(path))
 
     def path_to(self, key: NodeKey) -> list[str] | None:
