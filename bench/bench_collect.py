@@ -4,8 +4,12 @@ Spawns PROCS `sleep` processes spread over CGROUPS memory cgroups below our
 own memory cgroup (a small Python parent forks and execs them; they die with it),
 then times `ps -eo pid,ppid,rss,vsz,uid,comm,args`, a cold collection (a new
 Collector) and a warm one (the same Collector again, as a recorder samples),
-interleaved, and prints the medians and this process's peak RSS. Everything
-it creates is removed at the end. Needs root and a writable memory cgroup.
+interleaved, and prints the medians of wall and CPU time (user + system; for
+`ps` its own, for a collection every thread of ours) and this process's peak
+RSS. On a shared machine the wall times swing with the neighbours' load, so
+compare the ratios to `ps` and the CPU times, both taken in the same rounds.
+Everything it creates is removed at the end. Needs root and a writable memory
+cgroup.
 
     .venv/bin/python bench/bench_collect.py [--procs 5000] [--cgroups 200] [--rounds 7]
 """
@@ -62,10 +66,15 @@ def spawn(dirs: list[Path], per: int) -> subprocess.Popen:
     return p
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
+def timed(fn) -> tuple[float, float]:
+    """Wall and CPU seconds of fn(), the CPU of this process and of the children it waited for."""
+    def cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    start, start_cpu = time.perf_counter(), cpu()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu() - start_cpu
 
 
 def main() -> int:
@@ -97,11 +106,15 @@ def main() -> int:
             spawner.stdin.close()
             spawner.wait()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    ps_s, cold_s, hot_s = (statistics.median(x) for x in (ps, cold, hot))
+    (ps_s, ps_c), (cold_s, cold_c), (hot_s, hot_c) = (
+        (statistics.median(w for w, _ in x), statistics.median(c for _, c in x)) for x in (ps, cold, hot)
+    )
     print(f"host: {len(snap.processes)} processes, {len(snap.cgroups)} memory cgroups, {os.cpu_count()} cpus")
-    print(f"ps -eo ...:       {ps_s * 1000:7.1f} ms (median of {args.rounds})")
-    print(f"collect, cold:    {cold_s * 1000:7.1f} ms  = {cold_s / ps_s:.2f} x ps")
-    print(f"collect, warm:    {hot_s * 1000:7.1f} ms  = {hot_s / ps_s:.2f} x ps")
+    print(f"medians of {args.rounds}:   wall               cpu")
+    print(f"ps -eo ...:       {ps_s * 1000:7.1f} ms           {ps_c * 1000:7.1f} ms")
+    for name, wall, cpu in (("cold", cold_s, cold_c), ("warm", hot_s, hot_c)):
+        print(f"collect, {name}:    {wall * 1000:7.1f} ms = {wall / ps_s:.2f} x ps  "
+              f"{cpu * 1000:7.1f} ms = {cpu / ps_c:.2f} x ps")
     print(f"peak RSS:         {peak:7.1f} MB")
     return 0
 

@@ -85,16 +85,17 @@ class ProcessReader:
             return None
 
     def _one(self, pid: int, members: Mapping[int, str], cgroups: Collection[str]) -> _Seen:
-        base = f"{self.proc}/{pid}"
-        raw = (self._get(f"{base}/stat"), self._get(f"{base}/status"),
-               self._get(f"{base}/oom_score_adj"), self._get(f"{base}/oom_score"))
-        if raw[0] == b"":
+        base = f"{self.proc}/{pid}/"
+        get = self._get
+        stat_raw = get(base + "stat")
+        if stat_raw == b"":
             raise _Gone
+        raw = (stat_raw, get(base + "status"), get(base + "oom_score_adj"), get(base + "oom_score"))
         cgroup = members.get(pid) or self._cgroup(base, cgroups)
         prev = self._seen.get(pid)
         if prev is not None and prev.raw == raw and prev.process.cgroup == cgroup:
             return prev
-        stat = parse.proc_stat(raw[0]) if raw[0] is not None else None
+        stat = parse.proc_stat(stat_raw) if stat_raw is not None else None
         cmdline, start_time = self._lasting(base, stat, prev)
         uid, rss_anon, rss_file, rss_shmem, swap, pgtables = parse.status_fields(raw[1]) if raw[1] else _NO_STATUS
         adj = parse.to_int(raw[2])
@@ -124,11 +125,11 @@ class ProcessReader:
         start = None if self._btime is None else self._btime + stat.starttime / self.ticks
         if stat.flags & parse.PF_KTHREAD:
             return (), start  # a kernel thread has no command line to read
-        return parse.cmdline(self._get(f"{base}/cmdline")), start
+        return parse.cmdline(self._get(base + "cmdline")), start
 
     def _cgroup(self, base: str, cgroups: Collection[str]) -> str:
         """For a process no cgroup.procs listed: its /proc/PID/cgroup line."""
         if self.mode == "none":
             return ROOT
-        path = parse.proc_cgroup(self._get(f"{base}/cgroup"), v1_memory=self.mode != "v2")
+        path = parse.proc_cgroup(self._get(base + "cgroup"), v1_memory=self.mode != "v2")
         return ROOT if path is None else nearest(path, cgroups)
