@@ -47,6 +47,7 @@ def test_pressure_some_only_and_broken():
 def test_cmdline_and_cgroup_lines():
     assert parse.cmdline(b"a\0\0b\0") == ("a", "", "b")
     assert parse.cmdline(b"\xff\0") == ("\\xff",)
+    assert parse.cmdline(b"\xc3\0\xa9\0caf\xc3\xa9\0") == ("\\xc3", "\\xa9", "caf\u00e9")  # split pair stays split
     lines = b"12:cpu,cpuacct:/x\n4:memory:/docker/abc\n0::/init.scope\n"
     assert parse.proc_cgroup(lines, v1_memory=True) == "/docker/abc"
     assert parse.proc_cgroup(lines, v1_memory=False) == "/init.scope"
