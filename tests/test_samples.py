@@ -50,7 +50,7 @@ def test_unknown_sample_is_one_line_naming_the_choices():
 def test_missing_samples_folder_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(samples, "sample_dir", lambda: tmp_path / "gone")
     assert list_samples() == []
-    with pytest.raises(UserError, match=r"^no bundled samples in .*gone: reinstall oomtui or run it from a source checkout"):
+    with pytest.raises(UserError, match=r"^no bundled samples in .*gone: reinstall oomtui or run it from a source"):
         demo_path()
 
 
