@@ -190,8 +190,8 @@ def test_a_cgroup_or_pid_that_does_not_exist(capsys):
     assert main(["kill", "--pid", "999999999", "--dry-run"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        "oomtui: no cgroup /no/such/cgroup-here in the snapshot",
-        "oomtui: no process 999999999 in the snapshot",
+        "oomtui: no cgroup /no/such/cgroup-here (it does not exist, or was removed since the sample)",
+        "oomtui: no process 999999999 (it is not running, or has exited since the sample)",
     ]
 
 

@@ -142,13 +142,13 @@ def _count(n: int) -> str:
 def _process(snapshot: Snapshot, pid: int) -> Process:
     p = snapshot.process(pid)
     if p is None:
-        raise PlanError(f"no process {pid} in the snapshot")
+        raise PlanError(f"no process {pid} (it is not running, or has exited since the sample)")
     return p
 
 
 def _check_cgroup(snapshot: Snapshot, path: str) -> None:
     if snapshot.cgroup(path) is None:
-        raise PlanError(f"no cgroup {path} in the snapshot")
+        raise PlanError(f"no cgroup {path} (it does not exist, or was removed since the sample)")
     if path == ROOT:
         raise PlanError("refusing to kill the root cgroup: that is every process on the host")
 
