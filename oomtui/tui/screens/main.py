@@ -438,7 +438,7 @@ class MainScreen(Screen):
         self.sort = how
         self._paint_tree()
         self._paint_status()
-        self.notify(f"Sorted by {how}.", timeout=2)
+        self.notify(f"Sorted by {how}.", timeout=2, markup=False)
 
     @guarded
     def action_toggle_kthreads(self) -> None:
