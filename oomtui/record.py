@@ -412,6 +412,9 @@ class Recorder:
                             self.note(f"stopped reading {self.kmsg_path}: {e.strerror or e}")
                             poller.unregister(fd)
                             lines = []
+                        if kmsg.take_overruns():
+                            self.note(f"{self.kmsg_path} overran: kernel messages were lost, so an OOM report "
+                                      "captured around now may be incomplete")
                         for line in lines:
                             printed = wall_time(line) or time.time()
                             for text, began in catcher.feed(line, time.monotonic(), printed):

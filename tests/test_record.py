@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -192,3 +193,28 @@ def test_sigterm_mid_write_leaves_only_whole_files(tmp_path, delay):
         assert len(snapshot.load(directory / "samples" / name).processes) == 20000
     meta = json.loads((directory / "recording.json").read_text())
     assert meta["format"] == "oomtui-recording"
+
+
+def test_a_kernel_log_overrun_is_reported_once(tmp_path, monkeypatch):
+    """When /dev/kmsg overwrites records before we read them, a report caught then may be cut: say so."""
+    from oomtui.oomlog import kmsg as kmsg_module
+
+    log = tmp_path / "kmsg"
+    log.write_bytes(b"")
+    real_read = os.read
+    failures = iter([OSError(errno.EPIPE, "Broken pipe")])
+
+    def read(fd: int, n: int) -> bytes:
+        err = next(failures, None)
+        if err is not None:
+            raise err
+        return real_read(fd, n)
+
+    monkeypatch.setattr(kmsg_module.os, "read", read)
+    notes: list[str] = []
+    rec = Recorder(tmp_path / "rec", interval=60, collect=Clock(), kmsg_path=str(log),
+                   psi_path="/nonexistent", note=notes.append)
+    assert rec.run(duration=0.3) == 0
+    overruns = [n for n in notes if "overran" in n]
+    assert len(overruns) == 1
+    assert "may be incomplete" in overruns[0]

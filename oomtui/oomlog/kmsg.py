@@ -49,7 +49,7 @@ class KmsgFollower:
     def __init__(self, path: str = "/dev/kmsg") -> None:
         self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         os.lseek(self.fd, 0, os.SEEK_END)
-        self.lost = 0  # times records were overwritten before we read them
+        self.overruns = 0  # times the ring buffer overwrote records before we read them
 
     def fileno(self) -> int:
         return self.fd
@@ -63,7 +63,7 @@ class KmsgFollower:
                 return out
             except OSError as e:
                 if e.errno == errno.EPIPE:  # the ring buffer overran us; carry on from the next record
-                    self.lost += 1
+                    self.overruns += 1
                     continue
                 if e.errno == errno.EINVAL:  # a record longer than the buffer: skip it
                     continue
@@ -71,6 +71,11 @@ class KmsgFollower:
             if not record:
                 return out
             out.extend(record_to_lines(record))
+
+    def take_overruns(self) -> int:
+        """How often records were lost since the last call: a report read meanwhile may be cut."""
+        n, self.overruns = self.overruns, 0
+        return n
 
     def close(self) -> None:
         os.close(self.fd)
