@@ -149,11 +149,6 @@ class Process:
             rss = (anon or 0) + (file or 0) + (shmem or 0)
         return rss + (self.swap or 0) + (self.pgtables or 0)
 
-    @property
-    def identity(self) -> tuple[int, float | None]:
-        """pid alone can be recycled; pid with start time names one process."""
-        return (self.pid, self.start_time)
-
 
 @dataclass(frozen=True, slots=True)
 class OomEvent:

@@ -41,10 +41,6 @@ class Target:
     def of(cls, p: Process) -> Target:
         return cls(p.pid, p.start_time, p.comm, p.cgroup, p.footprint, p.oom_score_adj)
 
-    @property
-    def identity(self) -> tuple[int, float | None]:
-        return (self.pid, self.start_time)
-
     def to_json(self) -> dict:
         return {
             "pid": self.pid, "start_time": self.start_time, "comm": self.comm,

@@ -95,18 +95,6 @@ def same_start(seen: float, now: float) -> bool:
     return delta <= slack or abs(delta - 1.0) <= slack
 
 
-def memory_cgroup_at(dir_fd: int) -> str | None:
-    """The process's memory cgroup path: the v1 memory line, else the v2 line."""
-    v2 = None
-    for line in read_at(dir_fd, "cgroup").splitlines():
-        hid, ctrls, path = line.split(":", 2)
-        if "memory" in ctrls.split(","):
-            return path
-        if hid == "0":
-            v2 = path
-    return v2
-
-
 def protected_pids() -> frozenset[int]:
     """oomtui itself and every ancestor: killing them would kill the session it runs in."""
     out = {os.getpid()}

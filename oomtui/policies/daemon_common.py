@@ -157,12 +157,6 @@ def fmt_bytes(n: int | None) -> str:
     return f"{n} B"
 
 
-def percent(part: int | None, whole: int | None) -> float | None:
-    if part is None or not whole:
-        return None
-    return part * 100 / whole
-
-
 # -- cgroup kills (oomd, systemd-oomd) ---------------------------------------------
 
 
@@ -189,14 +183,6 @@ def is_populated(snapshot: Snapshot, path: str) -> bool:
     if c is not None and c.populated is not None:
         return c.populated
     return any(not p.kernel_thread for p in snapshot.processes_under(path))
-
-
-def children_in(snapshot: Snapshot, path: str, domain: str) -> tuple[str, ...]:
-    return tuple(c for c in snapshot.children(path) if _within(c, domain))
-
-
-def _within(path: str, ancestor: str) -> bool:
-    return ancestor == ROOT or path == ancestor or path.startswith(ancestor + "/")
 
 
 def top(ranking: list[Candidate]) -> tuple[Candidate, ...]:

@@ -152,11 +152,6 @@ class Scorer:
         return Badness(rss, swap, pgtables, *self._adjust(rss + swap + pgtables, p))
 
 
-def badness_parts(process: Process, total_pages: int, page_size: int, version: tuple[int, int]) -> Badness | None:
-    scorer = Scorer(total_pages, page_size, Era(version))
-    return None if scorer.points(process) is None else scorer.parts(process)
-
-
 def badness(process: Process, total_pages: int, page_size: int, version: tuple[int, int]) -> int | None:
     """The kernel's score in pages, or None when the kernel would never pick the process."""
     return Scorer(total_pages, page_size, Era(version)).points(process)
