@@ -3,13 +3,15 @@
 Spawns PROCS `sleep` processes spread over CGROUPS memory cgroups below our
 own memory cgroup (a small Python parent forks and execs them; they die with it),
 then times `ps -eo pid,ppid,rss,vsz,uid,comm,args`, a cold collection (a new
-Collector) and a warm one (the same Collector again, as a recorder samples),
-interleaved, and prints the medians of wall and CPU time (user + system; for
-`ps` its own, for a collection every thread of ours) and this process's peak
-RSS. On a shared machine the wall times swing with the neighbours' load, so
+Collector, which reads half of /proc in a helper process), the same without
+the helper (to show what it buys), and a warm one (the same Collector again,
+as a recorder samples), interleaved, and prints the medians of wall and CPU
+time (user + system; for `ps` its own, for a collection ours and the
+helper's) and this process's peak RSS. On a shared machine the wall times
+swing with the neighbours' load (here also the kernel's kdamond thread), so
 compare the ratios to `ps` and the CPU times, both taken in the same rounds.
-Everything it creates is removed at the end. Needs root and a writable memory
-cgroup.
+Everything it creates is removed at the end. Needs root and a writable
+memory cgroup.
 
     .venv/bin/python bench/bench_collect.py [--procs 5000] [--cgroups 200] [--rounds 7]
 """
@@ -95,10 +97,11 @@ def main() -> int:
         try:
             warm = Collector()
             warm.collect()
-            ps, cold, hot = [], [], []
+            ps, cold, alone, hot = [], [], [], []
             for _ in range(args.rounds):
                 ps.append(timed(lambda: subprocess.run(PS, stdout=subprocess.PIPE, check=True)))
                 cold.append(timed(lambda: Collector().collect()))
+                alone.append(timed(lambda: Collector(helper_above=None).collect()))
                 hot.append(timed(warm.collect))
             snap = warm.collect()
         finally:
@@ -106,16 +109,16 @@ def main() -> int:
             spawner.stdin.close()
             spawner.wait()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    (ps_s, ps_c), (cold_s, cold_c), (hot_s, hot_c) = (
-        (statistics.median(w for w, _ in x), statistics.median(c for _, c in x)) for x in (ps, cold, hot)
+    (ps_s, ps_c), *rows = (
+        (statistics.median(w for w, _ in x), statistics.median(c for _, c in x)) for x in (ps, cold, alone, hot)
     )
     print(f"host: {len(snap.processes)} processes, {len(snap.cgroups)} memory cgroups, {os.cpu_count()} cpus")
-    print(f"medians of {args.rounds}:   wall               cpu")
-    print(f"ps -eo ...:       {ps_s * 1000:7.1f} ms           {ps_c * 1000:7.1f} ms")
-    for name, wall, cpu in (("cold", cold_s, cold_c), ("warm", hot_s, hot_c)):
-        print(f"collect, {name}:    {wall * 1000:7.1f} ms = {wall / ps_s:.2f} x ps  "
+    print(f"{'medians of ' + str(args.rounds) + ':':26}wall{'cpu':>23}")
+    print(f"{'ps -eo ...:':22}{ps_s * 1000:7.1f} ms           {ps_c * 1000:7.1f} ms")
+    for name, (wall, cpu) in zip(("cold", "cold, no helper", "warm"), rows, strict=True):
+        print(f"{'collect, ' + name + ':':22}{wall * 1000:7.1f} ms = {wall / ps_s:.2f} x ps  "
               f"{cpu * 1000:7.1f} ms = {cpu / ps_c:.2f} x ps")
-    print(f"peak RSS:         {peak:7.1f} MB")
+    print(f"{'peak RSS:':22}{peak:7.1f} MB")
     return 0
 
 

@@ -10,7 +10,8 @@ reads. psutil is not used here at all; the boot time comes from
 
 Modules: `layout` finds the mounts, `cgroups` walks the memory hierarchy
 (and learns which process is where from cgroup.procs), `procs` reads
-/proc/PID, `host` the host-wide values, `parse` the pure text parsers.
+/proc/PID (on a first sample with a `helper` process reading half of it),
+`host` the host-wide values, `parse` the pure text parsers.
 
 A Collector keeps state between samples (per-process identity cache,
 per-cgroup trend), so one collector should be used by one thread at a time.
@@ -25,7 +26,7 @@ from oomtui.collect.cgroups import PRESSURE_LIMIT, CgroupReader
 from oomtui.collect.files import Reader, read_file
 from oomtui.collect.host import read_host
 from oomtui.collect.layout import CgroupLayout, detect_layout
-from oomtui.collect.procs import ProcessReader
+from oomtui.collect.procs import HELPER_ABOVE, ProcessReader
 from oomtui.model import Snapshot
 
 __all__ = ["CgroupLayout", "Collector", "collect_snapshot", "detect_layout"]
@@ -37,7 +38,9 @@ class Collector:
     `proc` and `layout` point it at another tree (tests lay out fake ones);
     `read` replaces the file reader (tests fake failures with it);
     `pressure_limit` is the full avg10 PSI percentage that
-    `trend.pressure_full_avg10_above_since` tracks (systemd-oomd's default).
+    `trend.pressure_full_avg10_above_since` tracks (systemd-oomd's default);
+    `helper_above` is the process count above which a first sample starts a
+    helper process to read half of /proc (None: never).
     """
 
     def __init__(
@@ -47,26 +50,32 @@ class Collector:
         *,
         read: Reader = read_file,
         pressure_limit: float = PRESSURE_LIMIT,
+        helper_above: int | None = HELPER_ABOVE,
     ) -> None:
         self.proc = str(proc)
         self.layout = layout if layout is not None else detect_layout(proc)
         self.read = read
         self._cgroups = CgroupReader(self.layout, read, pressure_limit)
-        self._procs = ProcessReader(self.proc, self.layout, read)
+        self._procs = ProcessReader(self.proc, self.layout, read, helper_above)
 
     def collect(self) -> Snapshot:
-        """One sample, read in this thread alone.
+        """One sample, read in this thread (and on a first sample of many processes, a helper process).
 
-        Reading the cgroups' files in a second thread was measured slower
-        (5,000 processes, 200 cgroups, 2 cores): os.open and os.read release
-        the GIL for a few microseconds each, so the two threads hand the GIL
-        over at every one of some 27,000 syscalls, and the handovers cost
-        more CPU than the overlap saves.
+        Reading in a second thread was measured slower (5,000 processes,
+        200 cgroups, 2 cores): os.open and os.read release the GIL for a few
+        microseconds each, so the two threads hand the GIL over at every one
+        of some 27,000 syscalls, and the handovers cost more CPU than the
+        overlap saves. A helper process has no GIL to share.
         """
         now = time.time()
-        walk = self._cgroups.walk()
-        cgroups = self._cgroups.read_all(walk, now)
-        processes = self._procs.read_all(walk.members, walk.paths)
+        pending = self._procs.begin()
+        try:
+            walk = self._cgroups.walk()
+            cgroups = self._cgroups.read_all(walk, now)
+            processes = self._procs.finish(pending, walk.members, walk.paths)
+        finally:
+            if pending.helper is not None:
+                pending.helper.stop()  # already stopped unless something above raised
         return Snapshot(
             host=read_host(self.proc, self.layout.mode, self.read),
             cgroups=tuple(cgroups),
