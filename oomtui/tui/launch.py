@@ -1,15 +1,16 @@
 """Start the app from the command line's arguments.
 
 Everything that can fail before the first screen (a bad snapshot file, a
-host without /proc) fails here, as one line and exit 1, before Textual
-takes the terminal.
+host without /proc, no terminal) fails here, as one line and exit 1 or 2,
+before Textual takes the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
-from oomtui.errors import UserError
+from oomtui.errors import UsageError, UserError
 from oomtui.snapshot import SnapshotError
 from oomtui.tui.feeds import Feed, LiveFeed
 
@@ -30,6 +31,29 @@ def _feed(args: argparse.Namespace) -> tuple[Feed, bool]:
     return LiveFeed(collector, collector.collect()), True
 
 
+_SCRIPTS = "in a script use `oomtui preview` or `oomtui snapshot show`"
+
+
+def attach_terminal() -> None:
+    """Make sure Textual has a screen (it draws on fd 2) and a keyboard (it reads fd 0).
+
+    Standard input may be a pipe: `zcat host.json.gz | oomtui --snapshot -`
+    has read the snapshot from it by now. Like `less`, we then take keys from
+    the controlling terminal; Textual itself would spin at full CPU reading
+    the exhausted pipe.
+    """
+    if not os.isatty(2):
+        raise UsageError(f"the screen needs a terminal and standard error is not one; {_SCRIPTS}")
+    if os.isatty(0):
+        return
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        raise UsageError(f"the screen needs a keyboard and there is no terminal to read it from; {_SCRIPTS}") from None
+    os.dup2(tty, 0)
+    os.close(tty)
+
+
 def launch(args: argparse.Namespace) -> int:
     try:
         feed, live = _feed(args)
@@ -37,6 +61,7 @@ def launch(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     except OSError as e:
         raise UserError(f"cannot read the host: {e.strerror or e}") from None
+    attach_terminal()
     actor = None
     protected: frozenset[int] = frozenset()
     if live and not args.read_only:

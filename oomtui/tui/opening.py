@@ -11,7 +11,7 @@ from oomtui.tui.feeds import Feed, RecordingFeed
 def open_feed(path: str | Path) -> Feed:
     """A snapshot, a kernel log or a recording; raises a one-line UserError or SnapshotError."""
     opened = open_path(path)
-    name = Path(path).name
+    name = "(standard input)" if str(path) == "-" else Path(path).name
     if opened.recording is not None:
         return RecordingFeed(opened.recording, opened.snapshot, name, opened.warnings)
     return Feed(opened.snapshot, f"{opened.kind} {name}", opened.warnings)

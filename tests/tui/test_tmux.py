@@ -1,4 +1,4 @@
-"""The real `oomtui --demo` in a real terminal (tmux): it starts, draws, answers keys and quits."""
+"""The real `oomtui` in a real terminal (tmux): it starts, draws, answers keys and quits."""
 
 from __future__ import annotations
 
@@ -56,6 +56,14 @@ class Terminal:
                 raise AssertionError(f"{text!r} stayed on the screen:\n{self.screen()}")
             time.sleep(0.2)
 
+    def quits_on(self, key: str, timeout: float = 15.0) -> None:
+        """Press `key`; the app must end, and the session with it."""
+        self.keys(key)
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not self.alive(), f"{key} should quit the app (and end the session)"
+
     def alive(self) -> bool:
         return self.tmux("has-session", "-t", "t").returncode == 0
 
@@ -92,10 +100,21 @@ def test_demo_in_a_real_terminal():
         assert "kubelet" in shown
         term.keys("Escape")
         term.wait_gone("filter kubelet")
-        term.keys("q")
-        deadline = time.monotonic() + 15
-        while term.alive() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not term.alive(), "q should quit the app (and end the session)"
+        term.quits_on("q")
+    finally:
+        term.close()
+
+
+def test_snapshot_piped_on_standard_input_takes_keys_from_the_terminal():
+    """`zcat FILE | oomtui --snapshot -`: the snapshot comes from the pipe, the keys from the terminal."""
+    term = Terminal(f"gzip -dc {demo_path()} | {oomtui_command()} --snapshot -")
+    try:
+        shown = term.wait_for("Verdicts — domain /")
+        assert "snapshot (standard input)" in shown and "kubepods.slice" in shown
+        term.keys("?")
+        term.wait_for("Keys — Esc closes")
+        term.keys("Escape")
+        term.wait_gone("Keys — Esc closes")
+        term.quits_on("q")
     finally:
         term.close()
