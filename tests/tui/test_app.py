@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import time
 from pathlib import Path
 
@@ -248,6 +249,31 @@ def test_cancel_and_escape_kill_nothing():
 
     run(live_app(actor=actor), scenario)
     assert actor.plans == []
+
+
+def test_t_in_the_kill_dialog_sends_sigterm_to_the_same_processes():
+    actor = RecordingActor()
+    listed = []
+
+    async def scenario(pilot):
+        await select_cgroup(pilot, "/user.slice/app")
+        await press(pilot, "k")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, KillDialog)
+        assert "t sends SIGTERM to the same processes" in dialog.question.plain
+        listed.extend(dialog.plan.targets)
+        await press(pilot, "t")
+        assert isinstance(pilot.app.screen, MainScreen)
+        await select_process(pilot, 300)
+        await press(pilot, "k")
+        await pilot.click("#gentler")
+        await settle(pilot)
+
+    run(live_app(actor=actor), scenario)
+    assert [p.signal for p in actor.plans] == [signal.SIGTERM, signal.SIGTERM]
+    assert list(actor.plans[0].targets) == listed and {t.pid for t in listed} == {200, 201, 202}
+    assert actor.plans[0].title.startswith("send SIGTERM to cgroup /user.slice/app")
+    assert [t.pid for t in actor.plans[1].targets] == [300]
 
 
 def test_kill_a_cgroup_names_every_process_in_it():

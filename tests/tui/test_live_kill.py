@@ -7,6 +7,7 @@ started; neighbours in the same cgroup must live.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -70,3 +71,27 @@ def test_kill_and_execute_on_the_live_host(memcg, hogs, tmp_path):
         assert small.alive()
 
     run(app, scenario)
+
+
+def test_sigterm_from_the_dialog_on_the_live_host(memcg, hogs, tmp_path):
+    gentle = spawn_hog("tui-gentle", 4, cgroup_dir=memcg.dir)
+    other = spawn_hog("tui-other", 4, cgroup_dir=memcg.dir)
+    hogs += [gentle, other]
+    audit = tmp_path / "audit.jsonl"
+    collector = Collector()
+    app = OomApp(LiveFeed(collector, collector.collect()), HostActor(audit_log=audit), interval=3600,
+                 protected=protected_pids())
+
+    async def scenario(pilot):
+        screen = main(pilot)
+        assert screen.tree.select_key(process_key(screen.sample.process(gentle.pid)))
+        await press(pilot, "k")
+        assert isinstance(pilot.app.screen, KillDialog)
+        await press(pilot, "t")
+        assert _dead(gentle) == -signal.SIGTERM
+        assert other.alive()
+        assert any("1 of 1 process sent SIGTERM" in n for n in notifications(pilot))
+
+    run(app, scenario)
+    entry = json.loads(audit.read_text().splitlines()[-1])
+    assert entry["asked"]["signal"] == "SIGTERM" and [t["pid"] for t in entry["asked"]["targets"]] == [gentle.pid]

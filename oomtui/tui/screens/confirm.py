@@ -2,7 +2,8 @@
 
 They list exactly what will happen (every process that dies, every write)
 before anything happens; the answer is a bool returned to the awaiting
-worker.
+worker. The kill dialog also offers `t`, the same processes sent SIGTERM
+(a plan built before it opened), and keeps the plan chosen in `chosen`.
 """
 
 from __future__ import annotations
@@ -56,22 +57,40 @@ class ConfirmScreen(ModalScreen[bool]):
             yield from self.body()
             with Horizontal():
                 yield Button(Content(self.yes_label + " (y)"), variant="error", id="yes")
+                yield from self.more_buttons()
                 yield Button(Content("Cancel (n/Esc)"), variant="primary", id="cancel")
+
+    def more_buttons(self) -> ComposeResult:
+        yield from ()
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        if event.button.id == "gentler":
+            self.action_gentler()
+        else:
+            self.dismiss(event.button.id == "yes")
+
+    def action_gentler(self) -> None:
+        """Only the kill dialog has a gentler answer."""
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
 
 
 class KillDialog(ConfirmScreen):
-    """Names the signal and every process that dies: pid, start time, name, cgroup, size."""
+    """Names the signal and every process that dies: pid, start time, name, cgroup, size.
 
-    def __init__(self, plan: KillPlan) -> None:
+    `gentler` is the same kill with SIGTERM, offered on `t`: a process may
+    then clean up first, or ignore it.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "gentler", "SIGTERM", id="confirm.gentler", tooltip="Send SIGTERM instead"),
+    ]
+
+    def __init__(self, plan: KillPlan, gentler: KillPlan | None = None) -> None:
         n = len(plan.targets)
         question = Text()
         question.append(f"Send {plan.signal_name} to {n} process{'es' if n != 1 else ''}", style="bold")
@@ -80,8 +99,22 @@ class KillDialog(ConfirmScreen):
         if plan.cgroups:
             question.append("\ncgroup" + ("s" if len(plan.cgroups) > 1 else "") + ": ")
             question.append(", ".join(printable(c, limit=200) for c in plan.cgroups))
+        if gentler is not None:
+            question.append(f"\nt sends {gentler.signal_name} to the same processes instead: "
+                            "each may clean up first, or ignore it and live.")
         super().__init__(f"Kill — {plan.signal_name}", question, f"Kill {n}")
         self.plan = plan
+        self.gentler = gentler
+        self.chosen = plan
+
+    def more_buttons(self) -> ComposeResult:
+        if self.gentler is not None:
+            yield Button(Content(f"{self.gentler.signal_name} (t)"), variant="warning", id="gentler")
+
+    def action_gentler(self) -> None:
+        if self.gentler is not None:
+            self.chosen = self.gentler
+            self.dismiss(True)
 
     def body(self) -> ComposeResult:
         table = DataTable(id="targets", cursor_type="none", zebra_stripes=True)

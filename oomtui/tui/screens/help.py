@@ -18,6 +18,7 @@ EXTRA = (
     ("Enter, Space", "Open or close a cgroup; choose a verdict row"),
     ("Tab, Shift+Tab", "Move between the tree, the verdicts and the panes"),
     ("y, n, Esc", "In a confirmation: yes, no, cancel (Cancel is focused)"),
+    ("t", "In the kill dialog: send SIGTERM to the same processes instead of SIGKILL"),
 )
 
 

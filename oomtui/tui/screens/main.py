@@ -9,6 +9,7 @@ in a worker; handlers only assign.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -595,9 +596,10 @@ class MainScreen(Screen):
 
     # -- acting --------------------------------------------------------------------------------
 
-    def _plan(self, make: Callable[[], KillPlan]) -> KillPlan | None:
+    def _plans(self, make: Callable[[int], KillPlan]) -> tuple[KillPlan, KillPlan] | None:
+        """The kill as planned with SIGKILL, and the same with SIGTERM for the dialog's gentler answer."""
         try:
-            return make()
+            return make(signal.SIGKILL), make(signal.SIGTERM)
         except UserError as e:
             self.notify(str(e), severity="warning", markup=False)
             return None
@@ -609,11 +611,11 @@ class MainScreen(Screen):
             return
         key = self.tree.selected
         if key[0] == "c":
-            plan = self._plan(lambda: plan_cgroup_kill(ev.view, key[1], protected_pids=self.protected))
+            plans = self._plans(lambda sig: plan_cgroup_kill(ev.view, key[1], sig, protected_pids=self.protected))
         else:
-            plan = self._plan(lambda: plan_process_kill(ev.view, key[1], protected_pids=self.protected))
-        if plan is not None:
-            self.confirm_kill(plan)
+            plans = self._plans(lambda sig: plan_process_kill(ev.view, key[1], sig, protected_pids=self.protected))
+        if plans is not None:
+            self.confirm_kill(*plans)
 
     @guarded
     def action_execute(self) -> None:
@@ -624,19 +626,21 @@ class MainScreen(Screen):
             self.notify("The verdicts are being recomputed for your last change: press x again in a moment.",
                         severity="warning", markup=False)
             return
-        plan = self._plan(lambda: plan_decision_kill(ev.view, d, protected_pids=self.protected))
-        if plan is not None:
-            self.confirm_kill(plan)
+        plans = self._plans(lambda sig: plan_decision_kill(ev.view, d, sig, protected_pids=self.protected))
+        if plans is not None:
+            self.confirm_kill(*plans)
 
     @work(exclusive=True, group="act", exit_on_error=False)
-    async def confirm_kill(self, plan: KillPlan) -> None:
+    async def confirm_kill(self, plan: KillPlan, gentler: KillPlan) -> None:
         if not plan.targets:
             self.notify(f"Nothing to kill: {printable(plan.title, limit=200)} names no process that may die.",
                         severity="warning", markup=False)
             return
-        if not await self.app.push_screen_wait(KillDialog(plan)):
+        dialog = KillDialog(plan, gentler)
+        if not await self.app.push_screen_wait(dialog):
             self.notify("Cancelled: nothing was killed.", markup=False)
             return
+        plan = dialog.chosen
         assert self.actor is not None
         report = await asyncio.to_thread(self.actor.kill, plan)
         lines = [f"{o.pid} {printable(o.comm, limit=40)}: {printable(o.detail, limit=120)}" for o in report.outcomes]
