@@ -85,6 +85,17 @@ def test_a_score_shifts_the_choice(host):
     assert d.victim_pid == 20
 
 
+def test_reasons_quote_the_real_size_and_what_a_score_made_of_it(host):
+    w = whatif.set_adj(WhatIf(), 11, 150)  # 50 MiB weighed as 200 MiB
+    plain = decide(host, "terminal").reason
+    assert plain == "kills process 20 (p20), the biggest terminal consumer in / (240.0 MiB)"
+    assert "(50.0 MiB, 200.0 MiB with oom_score_adj +150)" in decide(host, "hierarchical", w=w).reason
+    w = whatif.set_adj(WhatIf(), 30, 200)
+    assert "(100.0 MiB, 300.0 MiB with oom_score_adj +200)" in decide(host, "terminal", w=w).reason
+    w = whatif.set_score(WhatIf(), "/b", 100)
+    assert "(250.0 MiB, 350.0 MiB with score +100)" in decide(host, "cgroup-aware", w=w).reason
+
+
 def test_a_process_adj_shifts_the_choice_within_a_level(host):
     d = decide(host, "hierarchical", w=whatif.set_adj(WhatIf(), 11, 150))  # 50 + 150 > 150
     assert d.victim_pid == 11

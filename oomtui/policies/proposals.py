@@ -254,6 +254,14 @@ def _tie(ranked: list[Entity], where: str = "") -> str | None:
     return f"{a.label} and {b.label} tie{where} ({human_size(a.adjusted)}); path/pid order chose {a.label}"
 
 
+def _sized(e: Entity) -> str:
+    """The size a reason quotes: the real one, and what the score made of it when one is set."""
+    if not e.score:
+        return human_size(e.size)
+    knob = "oom_score_adj" if e.process is not None else "score"
+    return f"{human_size(e.size)}, {human_size(e.adjusted)} with {knob} {e.score:+d}"
+
+
 def _why(e: Entity, budget: int, note: str = "") -> str:
     what = {"process": "footprint", "group": "whole group", "leaf": "leaf", "descend": "cgroup"}[e.kind]
     bias = f", score {e.score:+d} → {human_size(e.score * budget // 1000)}" if e.score else ""
@@ -392,7 +400,7 @@ def decide_hierarchical(snapshot: Snapshot, domain: str, options: Mapping[str, A
     p = victim.process
     assert p is not None
     return _kill_process(name, tree, p, f"{kills} {victim.label}, "
-                         f"the largest in {where} after scores ({human_size(victim.adjusted)})", ranking, uncertain)
+                         f"the largest in {where} after scores ({_sized(victim)})", ranking, uncertain)
 
 
 # -- terminal --------------------------------------------------------------------------
@@ -442,7 +450,7 @@ def decide_terminal(snapshot: Snapshot, domain: str, options: Mapping[str, Any])
     p = victim.process
     assert p is not None
     return _kill_process(name, tree, p, f"kills {victim.label}, the biggest terminal consumer in {domain} "
-                         f"({human_size(victim.adjusted)}){ignored_note}", ranking, uncertain)
+                         f"({_sized(victim)}){ignored_note}", ranking, uncertain)
 
 
 # -- cgroup-aware ------------------------------------------------------------------------
@@ -503,12 +511,12 @@ def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, A
         assert chosen.process is not None
         return _kill_process(name, tree, chosen.process,
                              f"leaf {victim.path} is the largest memory cgroup in {domain} after scores "
-                             f"({human_size(victim.adjusted)}); kills its largest {chosen.label}", ranking,
+                             f"({_sized(victim)}); kills its largest {chosen.label}", ranking,
                              _uncertain(tree, [_tie(ranked), tie], [*ranked[:2], *inside[:2]]))
     p = victim.process
     assert p is not None
     return _kill_process(name, tree, p, f"kills {victim.label}: a process outside any leaf cgroup, larger than "
-                         f"every cgroup in {domain} after scores ({human_size(victim.adjusted)})", ranking,
+                         f"every cgroup in {domain} after scores ({_sized(victim)})", ranking,
                          _uncertain(tree, [_tie(ranked)], ranked))
 
 
