@@ -113,7 +113,9 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def describe(plan: KillPlan) -> str:
     """Every process the plan signals, spares and refuses, as the user is asked to confirm it."""
-    lines = [f"{printable(plan.title, 200)} with {plan.signal_name}"]
+    # A title says "kill" for SIGKILL and names any other signal itself.
+    said = f" with {plan.signal_name}" if plan.signal == signal.SIGKILL else ""
+    lines = [f"{printable(plan.title, 200)}{said}"]
     head = ["PID", "STARTED", "NAME", "CGROUP", "SIZE", ""]
     if plan.targets:
         lines += _table([head, *(_row(t) for t in plan.targets)])
