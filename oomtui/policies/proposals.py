@@ -117,6 +117,7 @@ class Tree:
     scores: dict[str, int] = field(default_factory=dict)  # cgroup scores from the what-if
     _has_eligible: dict[str, bool] = field(default_factory=dict)
     _reachable: dict[str, bool] = field(default_factory=dict)
+    _group_kills: dict[str, tuple[tuple[int, ...], int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snapshot: Snapshot, domain: str) -> Tree:
@@ -213,12 +214,20 @@ class Tree:
     def score(self, path: str) -> int:
         return self.scores.get(path, 0)
 
-    def group_kill(self, path: str) -> list[Process]:
-        """Everything an interdependent cgroup's kill takes: all but -1000, kernel threads and init."""
-        return [
-            p for p in self.snapshot.processes_under(path)
-            if not p.kernel_thread and p.pid != HOST_INIT and p.oom_score_adj != OOM_SCORE_ADJ_MIN
-        ]
+    def group_kill(self, path: str) -> tuple[tuple[int, ...], int]:
+        """The pids an interdependent cgroup's kill takes (all but -1000, kernel threads and init), and their size.
+
+        Remembered: the three policies often pick the same group, and a big
+        one holds thousands of processes.
+        """
+        known = self._group_kills.get(path)
+        if known is None:
+            dying = [
+                p for p in self.snapshot.processes_under(path)
+                if not p.kernel_thread and p.pid != HOST_INIT and p.oom_score_adj != OOM_SCORE_ADJ_MIN
+            ]
+            known = self._group_kills[path] = (tuple(p.pid for p in dying), sum(p.footprint for p in dying))
+        return known
 
     def interdependent(self, path: str) -> bool:
         return path in self.interdependent_paths
@@ -287,12 +296,11 @@ def _kill_process(name: str, tree: Tree, p: Process, reason: str, ranking: tuple
 
 def _kill_group(name: str, tree: Tree, path: str, reason: str, ranking: tuple[Candidate, ...],
                 uncertain: str | None) -> Decision:
-    dying = tree.group_kill(path)
+    pids, freed = tree.group_kill(path)
     return Decision(
         policy=name, domain=tree.domain, triggered=None,
-        reason=f"{reason} ({len(dying)} process{'es' if len(dying) != 1 else ''})",
-        victim_cgroup=path, killed_pids=tuple(p.pid for p in dying),
-        freed_bytes=sum(p.footprint for p in dying), ranking=ranking, uncertain=uncertain,
+        reason=f"{reason} ({len(pids)} process{'es' if len(pids) != 1 else ''})",
+        victim_cgroup=path, killed_pids=pids, freed_bytes=freed, ranking=ranking, uncertain=uncertain,
     )
 
 
