@@ -26,6 +26,7 @@ slow).
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import subprocess
@@ -35,6 +36,7 @@ FILES = ("stat", "status", "oom_score_adj", "oom_score", "cmdline")
 GONE_ERRNOS = (2, 3)  # ENOENT, ESRCH: the process exited while it was read
 BATCH = 64  # processes per frame: how often we see its progress
 _CHUNK = 1 << 16
+STOP_WAIT = 1.0  # seconds to wait for a killed helper to exit
 
 Fetched = tuple["bytes | int", ...]
 """Per file of FILES: its bytes, or the errno of the failure; a process gone at `stat` stops there."""
@@ -125,7 +127,9 @@ class Helper:
         if self._out < 0:
             return []
         self._child.kill()
-        self._child.wait()
+        # One stuck in the kernel is reaped later by the subprocess module; what it wrote is read now.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._child.wait(STOP_WAIT)
         out = self.poll()
         os.close(self._out)
         self._out = -1
