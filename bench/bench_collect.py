@@ -113,12 +113,12 @@ def main() -> int:
         (statistics.median(w for w, _ in x), statistics.median(c for _, c in x)) for x in (ps, cold, alone, hot)
     )
     print(f"host: {len(snap.processes)} processes, {len(snap.cgroups)} memory cgroups, {os.cpu_count()} cpus")
-    print(f"{'medians of ' + str(args.rounds) + ':':26}wall{'cpu':>23}")
-    print(f"{'ps -eo ...:':22}{ps_s * 1000:7.1f} ms           {ps_c * 1000:7.1f} ms")
+    print(f"{'medians of ' + str(args.rounds) + ':':30}wall{'cpu':>23}")
+    print(f"{'ps -eo ...:':26}{ps_s * 1000:7.1f} ms           {ps_c * 1000:7.1f} ms")
     for name, (wall, cpu) in zip(("cold", "cold, no helper", "warm"), rows, strict=True):
-        print(f"{'collect, ' + name + ':':22}{wall * 1000:7.1f} ms = {wall / ps_s:.2f} x ps  "
+        print(f"{'collect, ' + name + ':':26}{wall * 1000:7.1f} ms = {wall / ps_s:.2f} x ps  "
               f"{cpu * 1000:7.1f} ms = {cpu / ps_c:.2f} x ps")
-    print(f"{'peak RSS:':22}{peak:7.1f} MB")
+    print(f"{'peak RSS:':26}{peak:7.1f} MB")
     return 0
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from oomtui.collect import helper, procs
-from oomtui.collect.helper import FILES, Helper, read_process
+from oomtui.collect import helper, helper_script, procs
+from oomtui.collect.helper import Helper
+from oomtui.collect.helper_script import FILES, read_process
 from tests.support import helper_spy
 from tests.support.fakehost import FakeHost, FakeProc, failing
 
@@ -94,20 +95,20 @@ def test_frames_are_taken_whole_and_a_cut_one_waits(tmp_path):
     pids = sorted(int(n) for n in os.listdir(host.proc) if n.isdigit())
     out = tmp_path / "frames"
     with open(out, "wb") as f:
-        helper._serve(str(host.proc), [str(p).encode() for p in pids], f.fileno())
+        helper_script.serve(str(host.proc), [str(p).encode() for p in pids], f.fileno())
     data = out.read_bytes()
     used, whole = helper._batches(data)
     assert used == len(data) and [pid for pid, _ in whole] == pids
     assert dict(whole)[202] == tuple(read_process(f"{host.proc}/202/"))
     first = int.from_bytes(data[:4], "little") + 4
     used, part = helper._batches(data[:first + 10])  # the helper died inside its second frame
-    assert used == first and [pid for pid, _ in part] == pids[:helper.BATCH]
+    assert used == first and [pid for pid, _ in part] == pids[:helper_script.BATCH]
     assert helper._batches(b"\x05\x00")[0] == 0
 
 
 def test_helper_offers_itself_to_the_oom_killer_first():
     """It raises its own oom_score_adj to 1000 before reading anything, so an OOM it causes takes it."""
-    child = subprocess.Popen([sys.executable, "-I", "-S", helper.__file__, "/proc"], stdin=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-I", "-S", helper_script.__file__, "/proc"], stdin=subprocess.PIPE,
                              stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -8,8 +8,8 @@ first live collection by about a quarter (`bench/bench_collect.py`). Later
 samples reuse what they read before and read fewer files, so they do
 without the helper.
 
-The helper is this file run as a script by the same interpreter, isolated
-(`-I -S`: stdlib only, no site, no environment) so that it starts in ~10 ms
+The helper is `helper_script.py` run by the same interpreter, isolated
+(`-I -S`: stdlib only, no site, no environment) so that it starts in ~15 ms
 and imports nothing of ours. It takes a /proc root and pids on stdin and
 writes, per file, the bytes read or the errno of the failure: only bytes
 and ints, framed as length-prefixed `marshal` batches into a memfd (a
@@ -32,57 +32,15 @@ import os
 import subprocess
 import sys
 
-FILES = ("stat", "status", "oom_score_adj", "oom_score", "cmdline")
-GONE_ERRNOS = (2, 3)  # ENOENT, ESRCH: the process exited while it was read
-BATCH = 64  # processes per frame: how often we see its progress
-_CHUNK = 1 << 16
+from oomtui.collect import helper_script
+from oomtui.collect.helper_script import FILES, GONE_ERRNOS
+
+__all__ = ["FILES", "GONE_ERRNOS", "Fetched", "Helper"]
+
 STOP_WAIT = 1.0  # seconds to wait for a killed helper to exit
 
 Fetched = tuple["bytes | int", ...]
 """Per file of FILES: its bytes, or the errno of the failure; a process gone at `stat` stops there."""
-
-
-def read_process(base: str) -> list[bytes | int]:
-    """The files of one /proc/PID directory (`base` ends in "/")."""
-    out: list[bytes | int] = []
-    for i, name in enumerate(FILES):
-        try:
-            fd = os.open(base + name, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as e:
-            out.append(e.errno)
-            if i == 0 and e.errno in GONE_ERRNOS:
-                break
-            continue
-        try:
-            out.append(_read_fd(fd))
-        except OSError as e:
-            out.append(e.errno)
-        finally:
-            os.close(fd)
-    return out
-
-
-def _read_fd(fd: int) -> bytes:
-    chunks = [os.read(fd, _CHUNK)]
-    while len(chunks[-1]) == _CHUNK:
-        chunks.append(os.read(fd, _CHUNK))
-    return b"".join(chunks)
-
-
-def _serve(proc: str, pids: list[bytes], out: int) -> None:
-    for start in range(0, len(pids), BATCH):
-        batch = [(int(pid), read_process(f"{proc}/{pid.decode()}/")) for pid in pids[start:start + BATCH]]
-        data = marshal.dumps(batch)
-        os.write(out, len(data).to_bytes(4, "little") + data)
-
-
-def _main() -> None:
-    try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")
-    except OSError:
-        pass
-    _serve(sys.argv[1], sys.stdin.buffer.read().split(), sys.stdout.fileno())
 
 
 class Helper:
@@ -96,7 +54,7 @@ class Helper:
         self._taken = 0  # bytes of the memfd already decoded
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-I", "-S", __file__, proc],
+                [sys.executable, "-I", "-S", helper_script.__file__, proc],
                 stdin=subprocess.PIPE, stdout=self._out, stderr=subprocess.DEVNULL,
             )
         except (OSError, subprocess.SubprocessError) as e:
@@ -150,7 +108,3 @@ def _batches(data: bytes) -> tuple[int, list[tuple[int, Fetched]]]:
             break
         at += 4 + size
     return at, out
-
-
-if __name__ == "__main__":
-    _main()
