@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from oomtui import oomlog, snapshot
+from oomtui.collect.pressure import PressureTrigger
 from oomtui.errors import UserError
 from oomtui.model import Snapshot
 from oomtui.snapshot import write_atomic
@@ -47,8 +48,6 @@ EVENTS = "events"
 INDEX = "index.jsonl"
 META = "recording.json"
 SAMPLE_SUFFIX = ".json.gz"
-# 150 ms of stall within any 1 s window; without CAP_SYS_RESOURCE the window must be a multiple of 2 s.
-PSI_TRIGGERS = (b"some 150000 1000000\0", b"some 300000 2000000\0")
 _NAME_FORMAT = "%Y%m%dT%H%M%S.%f"
 
 
@@ -190,27 +189,6 @@ class Recording:
 
 
 # -- recording ------------------------------------------------------------------
-
-
-class PressureTrigger:
-    """A PSI trigger on memory: its fd polls POLLPRI when stalls pass the threshold."""
-
-    def __init__(self, path: str = "/proc/pressure/memory") -> None:
-        for trigger in PSI_TRIGGERS:
-            self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
-            try:
-                os.write(self.fd, trigger)
-                return
-            except OSError as e:
-                os.close(self.fd)
-                error = e
-        raise error
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def close(self) -> None:
-        os.close(self.fd)
 
 
 class Recorder:
