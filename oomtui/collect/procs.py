@@ -143,7 +143,9 @@ class ProcessReader:
         base = f"{self.proc}/{pid}/"
         read_cmdline: Callable[[], bytes | None]
         if fetched is not None and len(fetched) == len(FILES):
-            stat_raw, status, adj, score, cmdline = (_value(item) for item in fetched)
+            stat_raw, status, adj, score, cmdline = fetched
+            if not (type(stat_raw) is type(status) is type(adj) is type(score) is type(cmdline) is bytes):
+                stat_raw, status, adj, score, cmdline = map(_value, fetched)  # some file failed
             raw = (stat_raw, status, adj, score)
             read_cmdline = partial(_given, cmdline)
         elif fetched is not None and fetched and fetched[0] in GONE_ERRNOS:
