@@ -4,7 +4,7 @@ Why: a first sample opens five files per process, some 25,000 syscalls on a
 host with 5,000 processes, and the kernel work behind them is most of the
 time. Threads do not help (each syscall hands the GIL over, measured
 slower); a second process on the other core does: on 2 cores it cuts a
-first live collection by about a quarter (`bench/bench_collect.py`). Later
+first live collection by about a third (`bench/bench_collect.py`). Later
 samples reuse what they read before and read fewer files, so they do
 without the helper.
 
