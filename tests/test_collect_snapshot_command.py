@@ -108,7 +108,7 @@ def test_save_to_an_unwritable_place_is_one_line_exit_1(tmp_path, capsys):
     target = tmp_path / "no" / "such" / "dir.json"
     assert main(["snapshot", "save", str(target)]) == 1
     err = capsys.readouterr().err
-    assert err == f"oomtui: {target}: No such file or directory\n"
+    assert err == f"oomtui: cannot write {target}: No such file or directory\n"
 
 
 def test_usage_errors_exit_2(capsys):

@@ -36,7 +36,7 @@ def run_save(args: argparse.Namespace) -> int:
     try:
         snapshot_file.save(snap, args.file)
     except OSError as e:
-        raise UserError(f"{args.file}: {e.strerror or e}") from None
+        raise UserError(f"cannot write {args.file}: {e.strerror or e}") from None
     if args.file != "-":
         print(f"saved {len(snap.processes)} processes in {len(snap.cgroups)} cgroups to {args.file}",
               file=sys.stderr)
