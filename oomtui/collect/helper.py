@@ -9,7 +9,7 @@ samples reuse what they read before and read fewer files, so they do
 without the helper.
 
 The helper is `helper_script.py` run by the same interpreter, isolated
-(`-I -S`: stdlib only, no site, no environment) so that it starts in ~15 ms
+(`-I -S`: stdlib only, no site, no environment) so that it starts in ~10 ms
 and imports nothing of ours. It takes a /proc root and pids on stdin and
 writes, per file, the bytes read or the errno of the failure: only bytes
 and ints, framed as length-prefixed `marshal` batches into a memfd (a

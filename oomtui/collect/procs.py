@@ -25,6 +25,7 @@ format requires, falls back to the kernel's default 0 when unreadable.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Collection, Mapping
 from functools import partial
@@ -94,10 +95,8 @@ class ProcessReader:
         helper = None
         first = not self._seen and self.read is read_file
         if first and self.helper_above is not None and len(pids) > self.helper_above:
-            try:
+            with contextlib.suppress(OSError):  # no helper: we read everything ourselves
                 helper = Helper(self.proc, pids[::-1])
-            except OSError:
-                helper = None
         return Pending(pids, helper)
 
     def finish(self, pending: Pending, members: Mapping[int, str], cgroups: Collection[str]) -> list[Process]:

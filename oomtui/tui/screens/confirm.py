@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -67,13 +68,8 @@ class ConfirmScreen(ModalScreen[bool]):
         self.query_one("#cancel", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "gentler":
-            self.action_gentler()
-        else:
+        if event.button.id in ("yes", "cancel"):
             self.dismiss(event.button.id == "yes")
-
-    def action_gentler(self) -> None:
-        """Only the kill dialog has a gentler answer."""
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -110,6 +106,10 @@ class KillDialog(ConfirmScreen):
     def more_buttons(self) -> ComposeResult:
         if self.gentler is not None:
             yield Button(Content(f"{self.gentler.signal_name} (t)"), variant="warning", id="gentler")
+
+    @on(Button.Pressed, "#gentler")
+    def gentler_pressed(self) -> None:
+        self.action_gentler()
 
     def action_gentler(self) -> None:
         if self.gentler is not None:
