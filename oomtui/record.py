@@ -357,6 +357,7 @@ class Recorder:
         from oomtui.oomlog.kmsg import ReportCatcher, wall_time
 
         self._prepare()
+        self.note(f"recording to {self.dir} every {self.interval:g} s; stop with Ctrl-C or SIGTERM")
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
         old_handlers = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -146,6 +146,15 @@ def test_a_torn_index_line_is_ignored(tmp_path):
     assert len(Recording(r.dir).events) == 1
 
 
+def test_an_unusable_directory_is_one_line_and_no_banner(tmp_path, capsys):
+    from oomtui.cli import main
+
+    (tmp_path / "file").write_text("")
+    assert main(["record", str(tmp_path / "file" / "rec")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "recording to" not in err and str(tmp_path / "file" / "rec") in err
+
+
 def test_not_a_recording(tmp_path):
     with pytest.raises(UserError, match="not an oomtui recording"):
         Recording(tmp_path)

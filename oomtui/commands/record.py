@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from oomtui.errors import UsageError
 from oomtui.record import Recorder, parse_duration, parse_size
@@ -30,6 +29,4 @@ def run(args: argparse.Namespace) -> int:
         max_bytes = parse_size(args.max_size)
     except ValueError as e:
         raise UsageError(f"oomtui record: {e}") from None
-    print(f"oomtui record: recording to {args.directory} every {interval:g} s; stop with Ctrl-C or SIGTERM",
-          file=sys.stderr)
     return Recorder(args.directory, interval=interval, keep=keep, max_bytes=max_bytes).run()
