@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="See which process or cgroup each OOM policy would kill, and why.",
     )
     parser.add_argument("--version", action="version", version=f"oomtui {__version__}")
-    parser.add_argument("--snapshot", metavar="FILE", help="open a snapshot, a recording directory or a kernel log")
+    parser.add_argument("--snapshot", metavar="FILE",
+                        help="open a snapshot, a recording directory or a kernel log (- reads a snapshot from stdin)")
     parser.add_argument("--demo", action="store_true", help="open a bundled sample snapshot")
     parser.add_argument("--read-only", action="store_true", help="disable every action that changes the host")
     parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS", help="live refresh interval")
