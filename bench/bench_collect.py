@@ -3,7 +3,7 @@
 Spawns PROCS `sleep` processes spread over CGROUPS memory cgroups below our
 own memory cgroup (a small Python parent forks and execs them; they die with it),
 then times `ps -eo pid,ppid,rss,vsz,uid,comm,args`, a cold collection (a new
-Collector, which reads half of /proc in a helper process), the same without
+Collector, whose helper process reads /proc from the other end), the same without
 the helper (to show what it buys), and a warm one (the same Collector again,
 as a recorder samples), interleaved, and prints the medians of wall and CPU
 time (user + system; for `ps` its own, for a collection ours and the

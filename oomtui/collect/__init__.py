@@ -10,7 +10,7 @@ reads. psutil is not used here at all; the boot time comes from
 
 Modules: `layout` finds the mounts, `cgroups` walks the memory hierarchy
 (and learns which process is where from cgroup.procs), `procs` reads
-/proc/PID (on a first sample with a `helper` process reading half of it),
+/proc/PID (on a first sample with a `helper` process reading from the other end),
 `host` the host-wide values, `parse` the pure text parsers.
 
 A Collector keeps state between samples (per-process identity cache,
@@ -40,7 +40,7 @@ class Collector:
     `pressure_limit` is the full avg10 PSI percentage that
     `trend.pressure_full_avg10_above_since` tracks (systemd-oomd's default);
     `helper_above` is the process count above which a first sample starts a
-    helper process to read half of /proc (None: never).
+    helper process to read /proc from the other end (None: never).
     """
 
     def __init__(
