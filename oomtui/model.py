@@ -15,6 +15,13 @@ from typing import Literal
 
 CgroupMode = Literal["v2", "v1", "hybrid", "none"]
 Source = Literal["live", "kernel-log", "synthetic"]
+WorkloadKind = Literal["k8s-pod", "k8s-container", "container", "unit"]
+WorkloadSource = Literal["path", "pod-logs", "runtime"]
+KillerName = Literal["earlyoom", "nohang", "systemd-oomd", "oomd", "kubelet"]
+WORKLOAD_KINDS: tuple[str, ...] = ("k8s-pod", "k8s-container", "container", "unit")
+WORKLOAD_SOURCES: tuple[str, ...] = ("path", "pod-logs", "runtime")
+QOS_CLASSES: tuple[str, ...] = ("Guaranteed", "Burstable", "BestEffort")
+KILLER_NAMES: tuple[str, ...] = ("earlyoom", "nohang", "systemd-oomd", "oomd", "kubelet")
 ROOT = "/"
 
 _EMPTY: Mapping = MappingProxyType({})
@@ -53,6 +60,20 @@ class Sysctl:
 
 
 @dataclass(frozen=True, slots=True)
+class Killer:
+    """An OOM killer found running (or configured) on the host, with the settings in force.
+
+    `settings` uses the matching policy's option names, so a postmortem can
+    re-run the policy as it was configured; `source` says where they were read.
+    """
+
+    name: KillerName
+    pid: int | None = None
+    settings: Mapping[str, str] = field(default_factory=_empty)
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Host:
     hostname: str
     kernel: str | None
@@ -64,6 +85,7 @@ class Host:
     cgroup_mode: CgroupMode
     psi: Pressure | None = None
     sysctl: Sysctl = field(default_factory=Sysctl)
+    killers: tuple[Killer, ...] | None = None  # None: not looked for; (): looked for, none found
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +97,27 @@ class Trend:
     memory_current_avg: int | None = None
     pgscan_prev: int | None = None
     pressure_full_avg10_above_since: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """Who runs in a cgroup, in its users' words: a pod, a container, a unit.
+
+    Set on the cgroup that is the workload, not on its ancestors; fields
+    nobody could read stay None rather than guessed.
+    """
+
+    kind: WorkloadKind
+    name: str
+    namespace: str | None = None
+    pod: str | None = None
+    pod_uid: str | None = None
+    qos: str | None = None
+    container: str | None = None
+    container_id: str | None = None
+    runtime: str | None = None
+    image: str | None = None
+    source: WorkloadSource = "path"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +139,7 @@ class Cgroup:
     populated: bool | None = None
     trend: Trend | None = None
     swappiness: int | None = None
+    workload: Workload | None = None
 
     @property
     def name(self) -> str:
@@ -382,6 +426,16 @@ class Snapshot:
 
     def domains(self) -> list[str]:
         return [ROOT, *self.limited_cgroups()]
+
+    def workload_of(self, path: str) -> Workload | None:
+        """The workload of the cgroup or of its nearest ancestor that has one."""
+        current: str | None = path
+        while current is not None:
+            c = self._by_path.get(current)
+            if c is not None and c.workload is not None:
+                return c.workload
+            current = parent_of(current)
+        return None
 
     def domain_of(self, path: str) -> str:
         """The nearest limited cgroup at or above `path`, or the root."""

@@ -20,9 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from oomtui.model import (
+    KILLER_NAMES,
+    QOS_CLASSES,
+    WORKLOAD_KINDS,
+    WORKLOAD_SOURCES,
     Cgroup,
     CgroupEdit,
     Host,
+    Killer,
     OomEvent,
     Pressure,
     PressureLine,
@@ -32,6 +37,7 @@ from oomtui.model import (
     Sysctl,
     Trend,
     WhatIf,
+    Workload,
     frozen_map,
 )
 
@@ -164,6 +170,47 @@ _PROCESS_INTS = ("ppid", "uid", "rss_anon", "rss_file", "rss_shmem", "swap", "pg
 _opt_int = _opt(_int)
 
 
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any, str], str]:
+    def check(v: Any, path: str) -> str:
+        s = _str(v, path)
+        if s not in choices:
+            raise SnapshotError(f"{path}: expected one of {', '.join(choices)}, got {_kind(s)}")
+        return s
+
+    return check
+
+
+_WORKLOAD_STRS = ("namespace", "pod", "pod_uid", "container", "container_id", "runtime", "image")
+
+
+def _workload(v: Any, path: str) -> Workload:
+    d = _obj(v, path)
+    return Workload(
+        kind=_field(d, "kind", path, _one_of(WORKLOAD_KINDS), required=True),
+        name=_field(d, "name", path, _str, required=True),
+        qos=_field(d, "qos", path, _opt(_one_of(QOS_CLASSES))),
+        source=_field(d, "source", path, _opt(_one_of(WORKLOAD_SOURCES))) or "path",
+        **{k: _field(d, k, path, _opt(_str)) for k in _WORKLOAD_STRS},
+    )
+
+
+def _killer(v: Any, path: str) -> Killer:
+    d = _obj(v, path)
+    pid = _field(d, "pid", path, _opt_int)
+    if pid is not None and pid < 1:
+        raise SnapshotError(f"{path}.pid: expected a pid of at least 1, got {pid}")
+    return Killer(
+        name=_field(d, "name", path, _one_of(KILLER_NAMES), required=True),
+        pid=pid,
+        settings=_field(d, "settings", path, _opt(_str_map)) or frozen_map(None),
+        source=_field(d, "source", path, _opt(_str)) or "",
+    )
+
+
+def _killers(v: Any, path: str) -> tuple[Killer, ...]:
+    return tuple(_killer(x, f"{path}[{i}]") for i, x in enumerate(_list(v, path)))
+
+
 def _host(v: Any, path: str) -> Host:
     d = _obj(v, path)
     mode = _field(d, "cgroup_mode", path, _str) or "none"
@@ -188,6 +235,7 @@ def _host(v: Any, path: str) -> Host:
             k: _field(sysctl, k, f"{path}.sysctl", _opt_int)
             for k in ("overcommit_memory", "panic_on_oom", "oom_kill_allocating_task")
         }),
+        killers=_field(d, "killers", path, _opt(_killers)),
     )
 
 
@@ -224,6 +272,7 @@ def _valid_cgroup(d: Any) -> Cgroup | None:
     get = d.get
     cpath, group, populated = get("path"), get("oom_group"), get("populated")
     stat, events, xattrs, pressure, trend = get("stat"), get("events"), get("xattrs"), get("pressure"), get("trend")
+    workload = get("workload")
     ints = tuple(map(get, _CGROUP_INTS))
     if not (
         type(cpath) is str and _is_cgroup_path(cpath)
@@ -237,6 +286,7 @@ def _valid_cgroup(d: Any) -> Cgroup | None:
     try:
         pressure = None if pressure is None else _pressure(pressure, "")
         trend = None if trend is None else _trend(trend, "")
+        workload = None if workload is None else _workload(workload, "")
     except SnapshotError:
         return None
     current, limit, high, low, least, swap, swap_limit, owner, swappiness = ints  # _CGROUP_INTS, in its order
@@ -244,7 +294,7 @@ def _valid_cgroup(d: Any) -> Cgroup | None:
         path=cpath, memory_current=current, memory_max=limit, memory_high=high, memory_low=low, memory_min=least,
         swap_current=swap, swap_max=swap_limit, owner_uid=owner, swappiness=swappiness, oom_group=group,
         stat=frozen_map(stat), events=frozen_map(events), pressure=pressure, xattrs=frozen_map(xattrs),
-        populated=populated, trend=trend,
+        populated=populated, trend=trend, workload=workload,
     )
 
 
@@ -260,6 +310,7 @@ def _checked_cgroup(v: Any, path: str) -> Cgroup:
         xattrs=_field(d, "xattrs", path, _opt(_str_map)) or frozen_map(None),
         populated=_field(d, "populated", path, _opt(_bool)),
         trend=_field(d, "trend", path, _opt(_trend)),
+        workload=_field(d, "workload", path, _opt(_workload)),
     )
 
 
@@ -427,7 +478,22 @@ def _cgroup_dict(c: Cgroup) -> dict:
             "pgscan_prev": t.pgscan_prev,
             "pressure_full_avg10_above_since": t.pressure_full_avg10_above_since,
         }
+    if c.workload is not None:
+        d["workload"] = workload_dict(c.workload)
     return d
+
+
+def workload_dict(w: Workload) -> dict[str, Any]:
+    """The format's `workload` object; also what `preview --json` and the audit log carry."""
+    return {
+        "kind": w.kind, "name": w.name, "namespace": w.namespace, "pod": w.pod, "pod_uid": w.pod_uid,
+        "qos": w.qos, "container": w.container, "container_id": w.container_id, "runtime": w.runtime,
+        "image": w.image, "source": w.source,
+    }
+
+
+def killer_dict(k: Killer) -> dict[str, Any]:
+    return {"name": k.name, "pid": k.pid, "settings": dict(k.settings), "source": k.source}
 
 
 def _process_dict(p: Process) -> dict:
@@ -480,6 +546,8 @@ def to_dict(s: Snapshot) -> dict:
         "cgroups": [_cgroup_dict(c) for c in s.cgroups],
         "processes": [_process_dict(p) for p in s.processes],
     }
+    if h.killers is not None:
+        d["host"]["killers"] = [killer_dict(k) for k in h.killers]
     if s.oom_event is not None:
         e = s.oom_event
         d["oom_event"] = {

@@ -11,7 +11,7 @@ import pytest
 
 from oomtui import snapshot
 from oomtui.cli import main
-from oomtui.model import Cgroup, Host, Process, Snapshot
+from oomtui.model import Cgroup, Host, Killer, Process, Snapshot, Workload
 from oomtui.samples import demo_path, list_samples
 from oomtui.snapshot import dumps, load, read_bounded, save, to_dict
 from oomtui.synthetic import large_host
@@ -247,3 +247,36 @@ def test_well_formed_records_take_the_bulk_path():
     assert all(snapshot._valid_process(p) for p in LARGE["processes"])
     assert all(snapshot._valid_cgroup(c) for c in LARGE["cgroups"])
     assert all(snapshot._valid_cgroup(c) for c in json.loads(read_bounded(demo_path("systemd-server-v2")))["cgroups"])
+
+
+def test_workloads_and_killers_round_trip_and_are_checked(tmp_path):
+    """The optional `cgroups[].workload` and `host.killers` survive a save, and bad values name their path."""
+    pod = Workload(kind="k8s-pod", name="shop/cart-7d9", namespace="shop", pod="cart-7d9",
+                   pod_uid="0b1c", qos="Burstable", source="pod-logs")
+    killer = Killer(name="earlyoom", pid=812, settings={"prefer": "^java$", "mem_min_percent": "5"},
+                    source="command line of pid 812")
+    s = Snapshot(
+        host=Host(hostname="h", kernel="6.1.0", page_size=4096, mem_total=1 << 30, mem_available=1 << 29,
+                  swap_total=0, swap_free=0, cgroup_mode="v2", killers=(killer,)),
+        cgroups=(Cgroup(path="/"), Cgroup(path="/kubepods"), Cgroup(path="/kubepods/pod0b1c", workload=pod)),
+        processes=(Process(pid=7, comm="java", cgroup="/kubepods/pod0b1c/ctr"),),
+    )
+    path = tmp_path / "w.json"
+    save(s, path)
+    back = load(path)
+    assert back.cgroup("/kubepods/pod0b1c").workload == pod
+    assert back.workload_of("/kubepods/pod0b1c/ctr") == pod
+    assert back.workload_of("/kubepods") is None
+    assert back.host.killers == (killer,)
+    assert to_dict(back) == to_dict(s)
+    data = to_dict(s)
+    data["cgroups"][2]["workload"]["qos"] = "Gold"
+    with pytest.raises(snapshot.SnapshotError, match=r"^cgroups\[2\]\.workload\.qos: expected one of"):
+        snapshot.from_dict(data)
+    data = to_dict(s)
+    data["host"]["killers"][0]["pid"] = 0
+    with pytest.raises(snapshot.SnapshotError, match=r"^host\.killers\[0\]\.pid: expected a pid"):
+        snapshot.from_dict(data)
+    data = to_dict(s)
+    del data["host"]["killers"]
+    assert snapshot.from_dict(data).host.killers is None
