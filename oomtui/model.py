@@ -257,6 +257,19 @@ class Snapshot:
         "taken_at",
         "whatif",
     )
+    # Declared for readers and the type checker; set once in __init__ (or with_replaced) and never again.
+    taken_at: float | None
+    source: Source
+    host: Host
+    cgroups: tuple[Cgroup, ...]
+    processes: tuple[Process, ...]
+    oom_event: OomEvent | None
+    whatif: WhatIf
+    _by_path: Mapping[str, Cgroup]
+    _children: Mapping[str, tuple[str, ...]]
+    _procs_in: Mapping[str, tuple[Process, ...]]
+    _by_pid: Mapping[int, Process]
+    _subtree_procs: dict[str, tuple[Process, ...]]
 
     def __init__(
         self,
