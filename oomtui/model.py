@@ -40,10 +40,12 @@ def frozen_map(data: Mapping | None) -> Mapping:
 
 @dataclass(frozen=True, slots=True)
 class PressureLine:
-    avg10: float
-    avg60: float
-    avg300: float
-    total: int
+    """One PSI line; a number may be unknown (None) where a file's writer kept only some of them."""
+
+    avg10: float | None
+    avg60: float | None
+    avg300: float | None
+    total: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,12 @@
 """Load and save the snapshot file format (shared/snapshot-format.md).
 
 Files come from other hosts and other tools, so loading trusts nothing:
-every field is type-checked and an error names its JSON path; reads are
-bounded so a gzip bomb or a huge file cannot exhaust memory.
+every field is type-checked and an error names its JSON path. Loading is
+bounded in memory, not only in bytes: a 254 KB gzip of `[],[],…` once
+built 85 million lists. So the decompressed size, the number of JSON
+values (counted on the bytes before `json.loads` builds any), the number
+of processes and of cgroups all have limits, and only regular files are
+read, so a FIFO cannot hang a load.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import gzip
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 import zlib
@@ -39,13 +44,19 @@ from oomtui.model import (
     WhatIf,
     Workload,
     frozen_map,
+    parent_of,
 )
 
 FORMAT = "oomtui-snapshot"
 VERSION = 1
-# Decompressed. A 10,000-process host is about 7 MiB; parsing costs several times
-# the file size in memory, so the cap keeps a hostile file from exhausting RAM.
-MAX_BYTES = 256 << 20
+# Limits on what one file may build; with them a load stays under 300 MB whatever
+# the file holds. A 10,000-process host is about 7 MiB and 680,000 JSON values.
+MAX_BYTES = 24 << 20  # decompressed; its decoded text and a string in it may take 4 bytes a character each
+# JSON values, bounded by counting `,` `:` `[` `{` on the bytes (an overcount, never
+# an undercount); json.loads spends at most about 70 bytes on each.
+MAX_JSON_VALUES = 2_000_000
+MAX_PROCESSES = 100_000
+MAX_CGROUPS = 50_000
 
 
 class SnapshotError(ValueError):
@@ -143,12 +154,13 @@ def _str_map(v: Any, path: str) -> Mapping[str, str]:
 
 
 def _pressure_line(v: Any, path: str) -> PressureLine:
+    """Each number required but nullable: a fleet collector may keep only the averages."""
     d = _obj(v, path)
     return PressureLine(
-        avg10=_field(d, "avg10", path, _num, required=True),
-        avg60=_field(d, "avg60", path, _num, required=True),
-        avg300=_field(d, "avg300", path, _num, required=True),
-        total=_field(d, "total", path, _int, required=True),
+        avg10=_field(d, "avg10", path, _opt(_num), required=True),
+        avg60=_field(d, "avg60", path, _opt(_num), required=True),
+        avg300=_field(d, "avg300", path, _opt(_num), required=True),
+        total=_field(d, "total", path, _opt(_int), required=True),
     )
 
 
@@ -321,6 +333,13 @@ def _adj(v: Any, path: str) -> int:
     return n
 
 
+def _pid(v: Any, path: str) -> int:
+    n = _int(v, path)
+    if n < 1:
+        raise SnapshotError(f"{path}: expected a pid (an integer ≥ 1), got {n}")
+    return n
+
+
 def _process(v: Any, path: str) -> Process:
     return _valid_process(v) or _checked_process(v, path)
 
@@ -337,7 +356,7 @@ def _valid_process(d: Any) -> Process | None:
     cmdline, start, kthread = get("cmdline"), get("start_time"), get("kernel_thread")
     ints = tuple(map(get, _PROCESS_INTS))
     if not (
-        type(pid) is int and type(cgroup) is str and _is_cgroup_path(cgroup)
+        type(pid) is int and pid >= 1 and type(cgroup) is str and _is_cgroup_path(cgroup)
         and (comm is None or type(comm) is str)
         and (adj is None or (type(adj) is int and -1000 <= adj <= 1000))
         and (cmdline is None or (type(cmdline) is list and _STR.issuperset(map(type, cmdline))))
@@ -359,7 +378,7 @@ def _checked_process(v: Any, path: str) -> Process:
     d = _obj(v, path)
     cmdline = _field(d, "cmdline", path, _opt(_list)) or []
     return Process(
-        pid=_field(d, "pid", path, _int, required=True),
+        pid=_field(d, "pid", path, _pid, required=True),
         comm=_field(d, "comm", path, _opt(_str)) or "",
         cgroup=_field(d, "cgroup", path, _cgroup_path, required=True),
         oom_score_adj=_field(d, "oom_score_adj", path, _opt(_adj)) or 0,
@@ -410,6 +429,40 @@ def _whatif(v: Any, path: str) -> WhatIf:
     return WhatIf(cgroups=frozen_map(cgroups), processes=frozen_map(processes))
 
 
+def _bounded_list(d: dict, key: str, limit: int) -> list:
+    items = _field(d, key, "$", _list, required=True)
+    if len(items) > limit:
+        raise SnapshotError(f"$.{key}: {len(items):,} entries, more than the limit of {limit:,}; refusing to load")
+    return items
+
+
+def _check_tree(cgroups: tuple[Cgroup, ...]) -> None:
+    """Paths unique, and each one's parent listed before it (the root first), as the format requires."""
+    seen: set[str] = set()
+    for i, c in enumerate(cgroups):
+        if c.path in seen:
+            raise SnapshotError(f"cgroups[{i}].path: duplicate cgroup {json.dumps(c.path)}")
+        parent = parent_of(c.path)
+        if parent is not None and parent not in seen:
+            raise SnapshotError(
+                f"cgroups[{i}].path: the parent {json.dumps(parent)} of {json.dumps(c.path)} is not listed before it"
+            )
+        seen.add(c.path)
+
+
+def _check_processes(processes: tuple[Process, ...], paths: set[str]) -> None:
+    """Pids unique and every process's cgroup listed: else a verdict could name one process and size another."""
+    if len({p.pid for p in processes}) != len(processes):
+        first: dict[int, int] = {}
+        for i, p in enumerate(processes):
+            if p.pid in first:
+                raise SnapshotError(f"processes[{i}].pid: duplicate pid {p.pid} (also processes[{first[p.pid]}])")
+            first[p.pid] = i
+    if not paths.issuperset({p.cgroup for p in processes}):
+        i, p = next((i, p) for i, p in enumerate(processes) if p.cgroup not in paths)
+        raise SnapshotError(f"processes[{i}].cgroup: {json.dumps(p.cgroup)} is not listed in cgroups")
+
+
 def from_dict(data: Any) -> Snapshot:
     """Build a snapshot from parsed JSON, or raise SnapshotError naming the bad path."""
     d = _obj(data, "$")
@@ -422,15 +475,12 @@ def from_dict(data: Any) -> Snapshot:
     source = _field(d, "source", "$", _opt(_str)) or "live"
     if source not in ("live", "kernel-log", "synthetic"):
         raise SnapshotError(f"$.source: expected live, kernel-log or synthetic, got {_kind(source)}")
-    cgroups = tuple(_cgroup(c, f"cgroups[{i}]") for i, c in enumerate(_field(d, "cgroups", "$", _list, required=True)))
-    seen: set[str] = set()
-    for i, c in enumerate(cgroups):
-        if c.path in seen:
-            raise SnapshotError(f"cgroups[{i}].path: duplicate cgroup {json.dumps(c.path)}")
-        seen.add(c.path)
-    processes = tuple(
-        _process(p, f"processes[{i}]") for i, p in enumerate(_field(d, "processes", "$", _list, required=True))
-    )
+    cgroup_list = _bounded_list(d, "cgroups", MAX_CGROUPS)
+    process_list = _bounded_list(d, "processes", MAX_PROCESSES)
+    cgroups = tuple(_cgroup(c, f"cgroups[{i}]") for i, c in enumerate(cgroup_list))
+    _check_tree(cgroups)
+    processes = tuple(_process(p, f"processes[{i}]") for i, p in enumerate(process_list))
+    _check_processes(processes, {c.path for c in cgroups})
     return Snapshot(
         taken_at=_field(d, "taken_at", "$", _opt(_num)),
         source=source,
@@ -566,20 +616,64 @@ def _mib(n: int) -> str:
     return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n} bytes"
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _refuse_irregular(path: str | Path, mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise SnapshotError(f"{path}: Is a directory")
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+        raise SnapshotError(f"{path}: {kind}, not a regular file; refusing to read it")
+
+
+def open_regular(path: str | Path) -> io.BufferedReader:
+    """Open a regular file for reading; anything else is refused before it can block or have an effect.
+
+    stat() first, so a device is never opened (opening some has side effects);
+    then O_NONBLOCK, so a FIFO swapped in meanwhile cannot hang the open, and
+    fstat() on what was opened. Symlinks are followed: reading through one
+    is harmless.
+    """
+    _refuse_irregular(path, os.stat(path).st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        _refuse_irregular(path, os.fstat(fd).st_mode)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_bounded(path: str | Path, limit: int | None = None) -> bytes:
-    """The file's bytes, gunzipped when it is gzip; refuses more than `limit` (default MAX_BYTES)."""
+    """The file's bytes, gunzipped when it is gzip; refuses more than `limit` (default MAX_BYTES).
+
+    A file is gunzipped as it is read, so its compressed bytes are never held
+    beside the decompressed ones; `-` (standard input) is read whole first.
+    """
     limit = MAX_BYTES if limit is None else limit
     if str(path) == "-":
         raw = sys.stdin.buffer.read(limit + 1)
     else:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
+            if f.read(2) == _GZIP_MAGIC:
+                f.seek(0)
+                return _gunzip(f, path, limit)
+            f.seek(0)
             raw = f.read(limit + 1)
     if len(raw) > limit:
         raise SnapshotError(f"{path}: larger than {_mib(limit)}; refusing to load")
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+    return _gunzip(io.BytesIO(raw), path, limit) if raw[:2] == _GZIP_MAGIC else raw
+
+
+def _gunzip(f: io.BufferedIOBase | io.BytesIO, path: str | Path, limit: int) -> bytes:
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+        with gzip.GzipFile(fileobj=f) as gz:
             data = gz.read(limit + 1)
     except (OSError, EOFError, zlib.error) as e:
         raise SnapshotError(f"{path}: broken gzip data ({e})") from None
@@ -588,9 +682,20 @@ def read_bounded(path: str | Path, limit: int | None = None) -> bytes:
     return data
 
 
-def parse_json(raw: bytes, name: str) -> Any:
+def count_values(raw: bytes) -> int:
+    """At least the number of JSON values in `raw` (each but the first follows `,` `:` `[` or `{`), quickly."""
+    return raw.count(b",") + raw.count(b":") + raw.count(b"[") + raw.count(b"{") + 1
+
+
+def parse_json(raw: bytes, name: str, max_values: int | None = None) -> Any:
+    """Parsed JSON, refused before parsing when it could hold more than `max_values` values."""
+    limit = MAX_JSON_VALUES if max_values is None else max_values
+    if count_values(raw) > limit:
+        raise SnapshotError(f"{name}: more than {limit:,} JSON values; refusing to load")
     try:
-        return json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)  # UTF-8 only, as the format says
+        text = raw.decode("utf-8-sig")  # UTF-8 only, as the format says
+        del raw  # a caller that passed its only reference frees the bytes before parsing builds anything
+        return json.loads(text, parse_constant=_no_constant)
     except UnicodeDecodeError as e:
         raise SnapshotError(f"{name}: not UTF-8 text (byte {e.start})") from None
     except json.JSONDecodeError as e:
@@ -609,10 +714,9 @@ def _no_constant(name: str) -> Any:
 def load(path: str | Path) -> Snapshot:
     """Read a snapshot file (.json or .json.gz), or raise SnapshotError with one line."""
     try:
-        raw = read_bounded(path)
+        data = parse_json(read_bounded(path), str(path))
     except OSError as e:
         raise SnapshotError(f"{path}: {e.strerror or e}") from None
-    data = parse_json(raw, str(path))
     try:
         return from_dict(data)
     except SnapshotError as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -71,10 +72,41 @@ def test_syslog_host_becomes_the_hostname():
     assert parse_report(wrap(WRAPPERS["syslog"])).snapshot.host.hostname == "myhost"
 
 
-def test_iso_stamps_with_a_zone_give_the_time():
-    s = parse_report(wrap(WRAPPERS["journalctl short-iso-precise"])).snapshot
-    assert s.taken_at == pytest.approx(1795646472.123456)
-    assert parse_report(wrap(WRAPPERS["dmesg -T C locale"])).snapshot.taken_at is None  # no zone: not guessed
+@pytest.fixture
+def berlin(monkeypatch):
+    """This machine's zone, which zone-less stamps are read in: UTC+1 in November."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+EXACT = ["journalctl short-iso-precise", "dmesg --time-format iso", "journalctl short-unix", "rsyslog RFC 3339",
+         "journalctl short-full"]
+LOCAL = ["dmesg -T C locale", "dmesg -T ja_JP", "dmesg -T de_DE"]
+NO_YEAR = ["syslog", "syslog with uptime", "syslog, host elided", "journalctl short-precise"]
+NO_CLOCK = ["dmesg -x", "dmesg -r", "journalctl short-monotonic", "dmesg --time-format reltime", "indented paste"]
+
+
+@pytest.mark.parametrize("name", EXACT + LOCAL + NO_YEAR + NO_CLOCK)
+def test_taken_at_comes_from_the_wall_clock_where_the_log_has_one(name, berlin):
+    result = parse_report(wrap(WRAPPERS[name]))
+    notes = [w for w in result.warnings if "no time zone" in w]
+    if name in NO_CLOCK:
+        assert result.snapshot.taken_at is None and not notes
+        return
+    utc = 1795646472.0  # 2026-11-25 22:41:12 UTC
+    expected = utc if name in EXACT else utc - 3600  # local stamps are read as Berlin time
+    assert result.snapshot.taken_at == pytest.approx(expected, abs=1)
+    assert bool(notes) == (name not in EXACT)
+    if name in NO_YEAR:
+        assert "the year" in notes[0]
+
+
+def test_journal_json_realtime_gives_the_time():
+    lines = [json.dumps({"MESSAGE": m, "__REALTIME_TIMESTAMP": "1795646472123456"}) for m in bare_messages()]
+    assert parse_report("\n".join(lines)).snapshot.taken_at == pytest.approx(1795646472.123456)
 
 
 def test_crlf_blank_lines_and_mail_quoting():

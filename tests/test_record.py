@@ -177,7 +177,7 @@ import sys, time
 from oomtui.model import Host, Process, Snapshot
 from oomtui.record import Recorder
 host = Host("t", "6.18", 4096, 1 << 34, None, 0, None, "v2")
-procs = tuple(Process(pid=i, comm="x" * 15, cgroup="/", cmdline=("a" * 200,), rss_anon=i) for i in range(20000))
+procs = tuple(Process(pid=i, comm="x" * 15, cgroup="/", cmdline=("a" * 200,), rss_anon=i) for i in range(1, 20001))
 def collect():
     return Snapshot(host=host, cgroups=(), processes=procs, taken_at=time.time())
 print("ready", flush=True)

@@ -64,7 +64,7 @@ def _when(t: float | None) -> str:
 def _host_lines(s: Snapshot) -> list[str]:
     h = s.host
     sysctl = h.sysctl
-    psi = h.psi.full if h.psi is not None and h.psi.full is not None else None
+    psi = h.psi.full.avg10 if h.psi is not None and h.psi.full is not None else None
     lines = [
         f"host {printable(h.hostname or '?', NAME_LIMIT)}, kernel {printable(h.kernel or 'unknown', NAME_LIMIT)}, "
         f"cgroups {h.cgroup_mode}, page size {h.page_size}; {s.source}, {_when(s.taken_at)}",
@@ -72,7 +72,7 @@ def _host_lines(s: Snapshot) -> list[str]:
         f"swap {human_size(h.swap_total)} total, {human_size(h.swap_free)} free",
         f"vm.overcommit_memory={_num(sysctl.overcommit_memory)} vm.panic_on_oom={_num(sysctl.panic_on_oom)} "
         f"vm.oom_kill_allocating_task={_num(sysctl.oom_kill_allocating_task)}; "
-        f"memory pressure (full avg10) {'unknown' if psi is None else f'{psi.avg10:.2f} %'}",
+        f"memory pressure (full avg10) {'unknown' if psi is None else f'{psi:.2f} %'}",
     ]
     e = s.oom_event
     if e is not None:

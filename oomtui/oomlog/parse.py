@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
-from oomtui.model import ROOT, Cgroup, Host, OomEvent, Process, Snapshot, Sysctl, frozen_map
+from oomtui.model import ROOT, Cgroup, Host, OomEvent, Process, Snapshot, Sysctl, frozen_map, parent_of
 from oomtui.oomlog import report as rx
 from oomtui.oomlog.report import Segment
+from oomtui.oomlog.stamps import wall_time
 
 KIB = 1024
 UNLIMITED_KB = 9007199254740988  # PAGE_COUNTER_MAX pages in kB: "no limit"
@@ -41,7 +41,6 @@ _ROW = re.compile(r"^\[\s*(\d+)\]\s+(.*)$")
 _SUMMARY_PID = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)\s*$")
 _SUMMARY_KEYS = re.compile(r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=([^,]*)")
 _PANIC_KIND = re.compile(r"(system-wide|compulsory) panic_on_oom")
-_ISO_STAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\d|Z)$")
 _CGROUP_PATH = re.compile(r"^/(?:[^/]+(?:/[^/]+)*)?$")
 
 
@@ -335,16 +334,6 @@ def _victim_from_kill_line(m: re.Match, cgroup: str, page: int) -> Process:
     )
 
 
-def _taken_at(stamp: str | None) -> float | None:
-    """Only a stamp that names its own date and zone becomes a time; the rest stays text."""
-    if stamp is None or not _ISO_STAMP.match(stamp) or not re.search(r"(?:[+-]\d\d:?\d\d|Z)$", stamp):
-        return None
-    try:
-        return datetime.fromisoformat(stamp.replace(",", ".").replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True, slots=True)
 class Parsed:
     snapshot: Snapshot
@@ -495,15 +484,33 @@ def build(seg: Segment) -> Parsed:
     )
     if f.sysrq:
         warnings.append("triggered by sysrq-f (order=-1), not by a failed allocation")
+    taken_at, assumed = wall_time(next((x.stamp for x in seg.lines if x.stamp), None))
+    if assumed:
+        warnings.append(assumed)
     snapshot = Snapshot(
         host=host,
-        cgroups=tuple(cgroups.values()),
+        cgroups=with_ancestors(cgroups),
         processes=tuple(processes),
-        taken_at=_taken_at(seg.lines[0].stamp if seg.lines else None),
+        taken_at=taken_at,
         source="kernel-log",
         oom_event=event,
     )
     return Parsed(snapshot, tuple(dict.fromkeys(warnings)), era, f.chosen[0] if f.chosen else None)
+
+
+def with_ancestors(cgroups: dict[str, Cgroup]) -> tuple[Cgroup, ...]:
+    """The named cgroups with every ancestor (values unknown), each parent before its children, as the format asks."""
+    out: dict[str, Cgroup] = {ROOT: cgroups.get(ROOT, Cgroup(path=ROOT))}
+    for path, c in cgroups.items():
+        missing = []
+        parent = parent_of(path)
+        while parent is not None and parent not in out:
+            missing.append(parent)
+            parent = parent_of(parent)
+        for p in reversed(missing):
+            out[p] = cgroups.get(p, Cgroup(path=p))
+        out.setdefault(path, c)
+    return tuple(out.values())
 
 
 def _tgids(f: Facts, pids: set[int]) -> set[int]:

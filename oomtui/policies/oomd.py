@@ -218,7 +218,7 @@ def rank_pressure(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any],
     for p in peers:
         c = snapshot.cgroup(p)
         full = c.pressure.full if c and c.pressure else None
-        if full is None:
+        if full is None or full.avg10 is None or full.avg60 is None:
             continue
         key = int(full.avg10 / 2 + full.avg60 / 2)
         out.append(Ranked(p, preference(c), (key,), f"full pressure avg10 {full.avg10:g}, avg60 {full.avg60:g}",

@@ -180,7 +180,7 @@ def pressure_trigger(snapshot: Snapshot, monitored: str, opts: Mapping[str, Any]
     """avg10 over the limit for the duration, and reclaim (pgscan rising) within the last 30 s."""
     limit, duration = opts["mem_pressure_limit"], opts["mem_pressure_duration"]
     full = _full(snapshot, monitored)
-    if full is None:
+    if full is None or full.avg10 is None:
         return None, f"memory pressure of {monitored} unknown"
     state = f"{monitored} full avg10 {full.avg10:g}% (limit {limit:g}% for {duration:g} s)"
     if full.avg10 <= limit:

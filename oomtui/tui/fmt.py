@@ -50,7 +50,7 @@ def level(frac: float | None) -> str:
 
 
 def pressure_avg10(p: Pressure | None) -> str:
-    if p is None or p.some is None:
+    if p is None or p.some is None or p.some.avg10 is None:
         return UNKNOWN
     return f"{p.some.avg10:.1f}"
 
@@ -63,9 +63,9 @@ def pressure_text(p: Pressure | None) -> str:
         if line is None:
             parts.append(f"{name} unknown")
         else:
-            parts.append(
-                f"{name} avg10 {line.avg10:.2f} avg60 {line.avg60:.2f} avg300 {line.avg300:.2f} total {line.total} µs"
-            )
+            avgs = " ".join(f"{k} {'unknown' if v is None else f'{v:.2f}'}"
+                            for k, v in (("avg10", line.avg10), ("avg60", line.avg60), ("avg300", line.avg300)))
+            parts.append(f"{name} {avgs} total {'unknown' if line.total is None else f'{line.total} µs'}")
     return "; ".join(parts)
 
 
