@@ -259,7 +259,7 @@ def test_workloads_and_killers_round_trip_and_are_checked(tmp_path):
         host=Host(hostname="h", kernel="6.1.0", page_size=4096, mem_total=1 << 30, mem_available=1 << 29,
                   swap_total=0, swap_free=0, cgroup_mode="v2", killers=(killer,)),
         cgroups=(Cgroup(path="/"), Cgroup(path="/kubepods"), Cgroup(path="/kubepods/pod0b1c", workload=pod)),
-        processes=(Process(pid=7, comm="java", cgroup="/kubepods/pod0b1c/ctr"),),
+        processes=(Process(pid=7, comm="java", cgroup="/kubepods/pod0b1c"),),
     )
     path = tmp_path / "w.json"
     save(s, path)
