@@ -59,19 +59,28 @@ def open_path(path: str | Path) -> Opened:
         raw = snapshot.read_bounded(path, oomlog.MAX_LOG_BYTES)
     except OSError as e:
         raise UserError(f"{path}: {e.strerror or e}") from None
-    if _looks_like_json(raw):
-        data = snapshot.parse_json(raw, str(path))
-        try:
-            return Opened("snapshot", snapshot.from_dict(data))
-        except SnapshotError as e:
-            raise SnapshotError(f"{path}: {e}") from None
-        except RecursionError:
-            raise SnapshotError(f"{path}: JSON nested too deeply") from None
-    if b"\x00" in raw[:4096]:
+    box = [raw]  # handed on, not kept: its reader frees the bytes as soon as it has what it needs
+    del raw
+    if _looks_like_json(box[0]):
+        return Opened("snapshot", _snapshot(box, str(path)))
+    if oomlog.is_binary(box[0][:4096]):
         raise UserError(f"{path}: neither a snapshot, a recording nor a kernel log (binary data)")
-    text = raw.decode("utf-8", errors="replace")
+    lines = oomlog.log_lines(box, str(path))
     try:
-        result = oomlog.parse_report(text)
+        result = oomlog.parse_report(lines)
     except UserError:
         raise UserError(f"{path}: neither a snapshot, a recording nor a kernel log with an OOM report") from None
     return Opened("kernel-log", result.snapshot, None, tuple(result.warnings))
+
+
+def _snapshot(box: list[bytes], name: str) -> Snapshot:
+    """A snapshot from the bytes in `box`, held to the snapshot file's own size limit (logs may be larger)."""
+    if len(box[0]) > snapshot.MAX_BYTES:
+        raise SnapshotError(f"{name}: larger than {snapshot.MAX_BYTES >> 20} MiB; refusing to load")
+    data = snapshot.parse_json(box.pop(), name)
+    try:
+        return snapshot.from_dict(data)
+    except SnapshotError as e:
+        raise SnapshotError(f"{name}: {e}") from None
+    except RecursionError:
+        raise SnapshotError(f"{name}: JSON nested too deeply") from None

@@ -17,6 +17,7 @@ from oomtui.errors import UserError
 from oomtui.evaluate import evaluate
 from oomtui.samples import demo_path
 from oomtui.snapshot import SnapshotError, load, read_bounded
+from tests.support.limited import run_limited
 from tests.test_snapshot_file import error_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,19 +211,9 @@ def _bombs(tmp_path: Path) -> list[Path]:
 @pytest.mark.kernel
 def test_bombs_are_refused_under_a_400_mb_limit_not_killed(memcg, tmp_path):
     """Each bomb, opened by `snapshot show` inside a 400 MB memory cgroup: one line, exit 1, peak under 300 MB."""
-    memcg.set_limit(400 << 20)
-    procs = memcg.dir / "cgroup.procs"
-    peak_file = "memory.max_usage_in_bytes" if memcg.home.version == 1 else "memory.peak"
     for bomb in _bombs(tmp_path):
-        if memcg.home.version == 1:
-            memcg.write("memory.max_usage_in_bytes", 0)  # reset the high-water mark
-        child = subprocess.run(
-            [sys.executable, "-c", f"import os, sys\nopen({str(procs)!r}, 'w').write(str(os.getpid()))\n"
-             "from oomtui.cli import main\nsys.exit(main(['snapshot', 'show', sys.argv[1]]))", str(bomb)],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        child, peak = run_limited(memcg, 400 << 20, ["snapshot", "show", str(bomb)])
         assert child.returncode == 1, (bomb.name, child.returncode, child.stderr[-500:])  # -9 would be the OOM killer
         assert child.stderr.count("\n") == 1 and "Traceback" not in child.stderr, child.stderr
         assert str(bomb) in child.stderr
-        peak = int(memcg.read(peak_file))
         assert peak < 300 << 20, (bomb.name, peak >> 20)

@@ -20,6 +20,7 @@ report says and nothing it does not:
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,15 @@ from oomtui.oomlog.parse import Era, Parsed, build
 from oomtui.oomlog.report import Segment, split_reports
 from oomtui.oomlog.unwrap import unwrap
 
-MAX_LOG_BYTES = 512 << 20
+# What a log may make us hold: its bytes and its lines, each line decoded on its own
+# (one emoji must not make the whole text four bytes a character), and the Line
+# records of its reports. With these a log stays well under 300 MB.
+MAX_LOG_BYTES = 48 << 20
+MAX_LOG_LINES = 300_000
+MAX_LINE = 16 << 10  # characters; a kernel message is at most 1 KiB, a journal JSON record a few
 
-__all__ = ["Era", "ImportResult", "ReportInfo", "find_reports", "parse_report", "read_log", "segments"]
+__all__ = ["Era", "ImportResult", "ReportInfo", "find_reports", "is_binary", "log_lines", "parse_report",
+           "read_log", "segments"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +65,7 @@ class ImportResult:
     chosen_pid: int | None = None  # ≤5.0: the process selected before a child was sacrificed
 
 
-def segments(text: str) -> list[Segment]:
+def segments(text: str | list[str] | list[bytes]) -> list[Segment]:
     return split_reports(unwrap(text))
 
 
@@ -75,12 +82,12 @@ def _info(index: int, seg: Segment, parsed: Parsed) -> ReportInfo:
     )
 
 
-def find_reports(text: str) -> list[ReportInfo]:
+def find_reports(text: str | list[str] | list[bytes]) -> list[ReportInfo]:
     """Every OOM report in the log, oldest first."""
     return [_info(i, seg, build(seg)) for i, seg in enumerate(segments(text))]
 
 
-def parse_report(text: str, index: int = -1) -> ImportResult:
+def parse_report(text: str | list[str] | list[bytes], index: int = -1) -> ImportResult:
     """One report (the last by default) as a snapshot; UserError when there is none."""
     found = segments(text)
     if not found:
@@ -91,16 +98,38 @@ def parse_report(text: str, index: int = -1) -> ImportResult:
     return ImportResult(parsed.snapshot, list(parsed.warnings), parsed.era, parsed.chosen_pid)
 
 
-def read_log(path: str | Path) -> str:
-    """A log file's text (gzip-compressed rotated logs too; `-` is stdin), bounded in size."""
+def read_log(path: str | Path) -> list[bytes]:
+    """A log file's lines (gzip-compressed rotated logs too; `-` is stdin), bounded in size."""
     from oomtui.snapshot import SnapshotError, read_bounded
 
     try:
-        raw = read_bounded(path, MAX_LOG_BYTES)
+        return log_lines([read_bounded(path, MAX_LOG_BYTES)], str(path))
     except SnapshotError as e:
         raise UserError(str(e)) from None
     except OSError as e:
         raise UserError(f"{path}: {e.strerror or e}") from None
-    if b"\x00" in raw[:4096]:
-        raise UserError(f"{path}: binary data, not a text log")
-    return raw.decode("utf-8", errors="replace")
+
+
+def log_lines(box: list[bytes], name: str) -> list[bytes]:
+    """The lines of the log in `box` (taken out of it, so its bytes are freed once split), each cut at MAX_LINE.
+
+    Kept as bytes, decoded one at a time by `unwrap`: a line of text takes up
+    to four bytes a character, and only the lines of reports are kept.
+    NUL bytes are dropped: a crash leaves blocks of them in syslog files.
+    """
+    raw = box.pop()
+    if b"\x00" in raw:
+        raw = raw.replace(b"\x00", b"")
+    if is_binary(raw[:4096]):
+        raise UserError(f"{name}: binary data, not a text log")
+    if raw.count(b"\n") >= MAX_LOG_LINES:
+        raise UserError(f"{name}: more than {MAX_LOG_LINES:,} lines; cut out the part with the OOM report "
+                        "(e.g. grep -B 300 -A 60 'invoked oom-killer')")
+    return [line[:MAX_LINE].rstrip(b"\n").removesuffix(b"\r") for line in io.BytesIO(raw)]
+
+
+def is_binary(head: bytes) -> bool:
+    """Whether, NULs aside, over 1 % of it are control bytes other than tab, newline, return and escape."""
+    head = head.replace(b"\x00", b"")
+    control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13, 27))
+    return control > len(head) // 100

@@ -37,7 +37,10 @@ _USAGE = re.compile(r"^(?P<kind>memory|memory\+swap|swap|kmem): usage (?P<usage>
 _STATS_FOR = re.compile(r"^Memory cgroup stats for (?P<path>.*?):(?: (?P<rest>.*))?$")
 _STAT_PAIR = re.compile(r"(\w+):(\d+)KB")
 _STAT_LINE = re.compile(r"^([a-z][a-z0-9_]*) (-?\d+)$")
-_ROW = re.compile(r"^\[\s*(\d+)\]\s+(.*)$")
+_ROW = re.compile(r"^\[\s*(-?\d+)\]\s+(.*)$")
+MAX_ROWS = 50_000  # task table rows read per report (few hosts run more than a few thousand tasks)
+MAX_SIZE = 1 << 52  # bytes (4 PiB): any size above is a garbled line, not memory
+_SIGNED = frozenset({"oom_score_adj", "pgtables_bytes", "nr_ptes", "nr_pmds"})  # printed %hd / %ld
 _SUMMARY_PID = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)\s*$")
 _SUMMARY_KEYS = re.compile(r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=([^,]*)")
 _PANIC_KIND = re.compile(r"(system-wide|compulsory) panic_on_oom")
@@ -72,7 +75,8 @@ class Facts:
     narrow_header: bool = False
     columns: list[str] | None = None
     rows: list[Row] = field(default_factory=list)
-    bad_rows: int = 0
+    bad_rows: list[str] = field(default_factory=list)  # why each unreadable row was left out
+    rows_cut: bool = False
     summary: dict[str, str] = field(default_factory=dict)
     summary_victim: tuple[str, int, int] | None = None
     global_oom_token: bool = False
@@ -95,15 +99,21 @@ def _read_stats(lines: list[str], i: int, into: dict[str, int]) -> int:
     return i
 
 
-def _read_row(columns: list[str], rest: str, pid: int) -> Row | None:
+def _read_row(columns: list[str], rest: str, pid: int) -> Row | str:
+    """The row, or why it cannot be one (a garbled number, a pid below 1, a size below 0 or past 4 PiB)."""
     numeric = [c for c in columns if c != "name"]
     parts = rest.split(None, len(numeric))
     if len(parts) < len(numeric):
-        return None
+        return f"task {pid}: too few columns"
     try:
         values = {c: int(v) for c, v in zip(numeric, parts, strict=False)}
     except ValueError:
-        return None
+        return f"task {pid}: a column is not a number"
+    if pid < 1 or values.get("tgid", 1) < 1:
+        return f"task {pid}: pid below 1"
+    bad = next((c for c, v in values.items() if c not in _SIGNED and c != "uid" and not 0 <= v << 12 <= MAX_SIZE), None)
+    if bad is not None:
+        return f"task {pid}: {bad} {values[bad]} is not a size"
     name = parts[len(numeric)] if len(parts) > len(numeric) else ""
     return Row(pid, values, name)
 
@@ -119,9 +129,12 @@ def gather(seg: Segment) -> Facts:
         if in_table:
             m = _ROW.match(text)
             if m and f.columns is not None:
+                if len(f.rows) >= MAX_ROWS:
+                    f.rows_cut = True
+                    continue
                 row = _read_row(f.columns, m.group(2), int(m.group(1)))
-                if row is None:
-                    f.bad_rows += 1
+                if isinstance(row, str):
+                    f.bad_rows.append(row)
                 else:
                     f.rows.append(row)
                 continue
@@ -246,6 +259,8 @@ def infer_era(f: Facts) -> Era:
         until.append(((4, 18), "the narrow [ pid ] table header"))
     if "nr_ptes" in columns:
         until.append(((4, 14), "the nr_ptes column"))
+    if "nr_pmds" in columns:
+        since.append(((4, 8), "the nr_pmds column"))
     minimum = max(since)[0] if since else None
     maximum = min(until)[0] if until else None
     if minimum is not None:
@@ -318,19 +333,24 @@ def _process(row: Row, page: int, cgroup: str, warnings: list[str]) -> Process |
     )
 
 
-def _victim_from_kill_line(m: re.Match, cgroup: str, page: int) -> Process:
+def _victim_from_kill_line(m: re.Match, cgroup: str, warnings: list[str]) -> Process:
     """A victim the table does not list (ratelimited, oom_dump_tasks=0): what its kill line says."""
     uid = m.group("uid") or m.group("uid_old")
+    adj = int(m.group("adj")) if m.group("adj") else 0
+    sizes = {k: None if m.group(k) is None else int(m.group(k)) * KIB for k in ("anon", "file", "shmem", "pgtables")}
+    if any(v is not None and v > MAX_SIZE for v in sizes.values()) or not -1000 <= adj <= 1000:
+        warnings.append(f"the kill line of {m.group('pid')} shows impossible values; its sizes are unknown")
+        sizes, adj = dict.fromkeys(sizes), max(-1000, min(1000, adj))
     return Process(
         pid=int(m.group("pid")),
         comm=m.group("comm"),
         cgroup=cgroup,
-        oom_score_adj=int(m.group("adj")) if m.group("adj") else 0,
+        oom_score_adj=adj,
         uid=int(uid) if uid else None,
-        rss_anon=int(m.group("anon")) * KIB,
-        rss_file=int(m.group("file")) * KIB,
-        rss_shmem=int(m.group("shmem")) * KIB if m.group("shmem") is not None else None,
-        pgtables=int(m.group("pgtables")) * KIB if m.group("pgtables") else None,
+        rss_anon=sizes["anon"],
+        rss_file=sizes["file"],
+        rss_shmem=sizes["shmem"],
+        pgtables=sizes["pgtables"],
     )
 
 
@@ -377,6 +397,14 @@ def build(seg: Segment) -> Parsed:
     victim_match = f.killed[0] if f.killed else None
     victim_pid = int(victim_match.group("pid")) if victim_match else (f.summary_victim[1] if f.summary_victim else None)
     victim_comm = victim_match.group("comm") if victim_match else (f.summary_victim[0] if f.summary_victim else None)
+    if victim_pid is None and f.chosen is not None:  # the kill line was ratelimited away
+        victim_pid, victim_comm = f.chosen[0], f.chosen[1]
+        warnings.append(f"no Killed process line: the victim is the process selected ({victim_pid}); "
+                        "the kernel may have killed one of its children instead")
+    elif victim_pid is None and seg.reaped is not None:
+        victim_pid = seg.reaped
+        victim_comm = next((r.name for r in f.rows if r.pid == seg.reaped), None)
+        warnings.append(f"no kill line: the victim ({victim_pid}) is named only by the oom_reaper line")
     task_memcg = _path(f.summary.get("task_memcg"), "task_memcg", warnings) or (
         _path(f.task_in[0], "task cgroup", warnings) if f.task_in else None
     )
@@ -407,10 +435,15 @@ def build(seg: Segment) -> Parsed:
         if p is not None:
             processes.append(p)
     if f.bad_rows:
-        warnings.append(f"{f.bad_rows} task table row(s) could not be read and are missing")
+        shown = "; ".join(f.bad_rows[:3]) + ("; …" if len(f.bad_rows) > 3 else "")
+        warnings.append(f"{len(f.bad_rows)} task table row(s) could not be read and are missing ({shown})")
+    if seg.cut:
+        warnings.append(f"the report has more than {rx.MAX_REPORT_LINES:,} lines; the rest is left out")
+    if f.rows_cut:
+        warnings.append(f"the task table has more than {MAX_ROWS:,} rows; only the first {MAX_ROWS:,} are read")
     if victim_pid is not None and victim_row is None and victim_match is not None:
         home = task_memcg if task_tgid == victim_tgid and task_memcg else domain
-        processes.append(_victim_from_kill_line(victim_match, home, page))
+        processes.append(_victim_from_kill_line(victim_match, home, warnings))
         if f.rows:
             warnings.append(f"the victim {victim_pid} is not in the task table; its sizes come from the kill line")
 
@@ -453,6 +486,10 @@ def build(seg: Segment) -> Parsed:
     # -- host
     mode = _cgroup_mode(f, group_path)
     mem_total = swap_total = None
+    if f.pages_ram is not None and f.pages_ram <= (f.pages_reserved or 0):
+        warnings.append(f"the report shows {f.pages_ram} pages RAM and {f.pages_reserved or 0} reserved: "
+                        "the memory total is unknown")
+        f.pages_ram = None
     if f.pages_ram is not None:
         mem_total = (f.pages_ram - (f.pages_reserved or 0)) * page
     if f.total_swap_kb is not None:

@@ -10,9 +10,9 @@ parser only ever sees what the kernel printed.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 
@@ -22,6 +22,7 @@ class Line:
     stamp: str | None  # the time in front of it as the log showed it
     host: str | None  # the syslog/journal host name, where shown
     raw: str  # the line as it was in the log
+    caller: str | None = None  # the printk caller id ("T4242", "C3"), where the log shows one
 
 
 _KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;")
@@ -43,22 +44,31 @@ _MONO_SYSLOG = re.compile(r"^(?P<stamp>\[\s*\d+\.\d+\])\s+(?:(?P<host>\S+)\s+)?k
 _UPTIME = re.compile(r"^\[\s*\+?\d+\.\d+(?:\s*<[^>]*>)?\]\s?")
 _WALL = re.compile(r"^\[[^\]]{0,40}\d\d?:\d\d(?::\d\d)?[^\]]{0,30}\]\s?")
 _ISO = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[,.]\d+)?(?:[+-]\d\d:?\d\d|Z)?\s")
-_CALLER = re.compile(r"^\[\s*[TC]\d+\]\s?")
+_CALLER = re.compile(r"^\[\s*([TC]\d+)\]\s?")
 _EXPORT = re.compile(r"^\s*MESSAGE=")
 
 
-def _numbered(lines: list[str]) -> bool:
-    """`grep -n`/`cat -n` output: nearly every line starts with a number one above the last."""
-    numbers = [m.group(1) for m in (_LINENO.match(x) for x in lines if x.strip()) if m]
-    if len(numbers) < 3 or len(numbers) < 0.9 * sum(1 for x in lines if x.strip()):
-        return False
-    steps = sum(1 for a, b in itertools.pairwise(numbers) if int(b) == int(a) + 1)
-    return steps >= 0.9 * (len(numbers) - 1)
+def _numbered_and_quoted(lines: Iterable[str]) -> tuple[bool, bool]:
+    """`grep -n`/`cat -n` output: nearly every line starts with a number one above the last;
+    mail quoting: nearly every line starts with `>`. One pass, holding nothing."""
+    nonblank = numbers = steps = quotes = 0
+    last = None
+    for x in lines:
+        if not x.strip():
+            continue
+        nonblank += 1
+        quotes += x.startswith(">")
+        m = _LINENO.match(x)
+        if m:
+            n = int(m.group(1))
+            steps += last is not None and n == last + 1
+            numbers, last = numbers + 1, n
+    numbered = numbers >= 3 and numbers >= 0.9 * nonblank and steps >= 0.9 * (numbers - 1)
+    return numbered, bool(nonblank) and quotes >= 0.9 * nonblank
 
 
-def _quoted(lines: list[str]) -> bool:
-    nonblank = [x for x in lines if x.strip()]
-    return bool(nonblank) and sum(1 for x in nonblank if x.startswith(">")) >= 0.9 * len(nonblank)
+def _decoded(lines: Iterable[str] | Iterable[bytes]) -> Iterator[str]:
+    return (x.decode("utf-8", "replace") if isinstance(x, bytes) else x for x in lines)
 
 
 def _journal_json(line: str) -> tuple[str, str | None, str | None] | None:
@@ -78,8 +88,8 @@ def _journal_json(line: str) -> tuple[str, str | None, str | None] | None:
     return message, str(stamp) if stamp is not None else None, host if isinstance(host, str) else None
 
 
-def _strip_prefixes(text: str) -> tuple[str, str | None, str | None]:
-    """Peel transport prefixes off one line, outermost first."""
+def _strip_prefixes(text: str) -> tuple[str, str | None, str | None, str | None]:
+    """Peel transport prefixes off one line, outermost first: (message, stamp, host, printk caller)."""
     stamp = host = None
     kmsg = _KMSG.match(text)
     if kmsg:
@@ -101,19 +111,26 @@ def _strip_prefixes(text: str) -> tuple[str, str | None, str | None]:
             stamp = m.group(0).strip() if stamp is None else stamp
             text = text[m.end():]
             break
-    text = _CALLER.sub("", text, count=1)
-    return text, stamp, host
+    caller = _CALLER.match(text)
+    if caller:
+        text = text[caller.end():]
+    return text, stamp, host, caller.group(1) if caller else None
 
 
-def unwrap(text: str) -> list[Line]:
-    """Every message line of a pasted log, prefixes removed, multi-line records split."""
-    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    numbered = _numbered(raw_lines)
-    quoted = _quoted(raw_lines)
-    kmsg_format = sum(1 for x in raw_lines[:50] if _KMSG.match(x)) >= 3
-    journal_export = sum(1 for x in raw_lines[:200] if _EXPORT.match(x)) >= 3
-    out: list[Line] = []
-    for raw in raw_lines:
+def unwrap(text: str | list[str] | list[bytes]) -> Iterator[Line]:
+    """Every message line of a pasted log, prefixes removed, multi-line records split.
+
+    Lines end at a newline only: a carriage return inside one (a process
+    name may hold one) stays in it. NUL bytes (the padding a crash leaves in
+    syslog files) are dropped. A list is taken as the log's lines, bytes
+    decoded one at a time as UTF-8. Lines are made one at a time, so only
+    those a report keeps stay in memory.
+    """
+    raw_lines = text.replace("\x00", "").replace("\r\n", "\n").split("\n") if isinstance(text, str) else text
+    numbered, quoted = _numbered_and_quoted(_decoded(raw_lines))
+    kmsg_format = sum(1 for x in _decoded(raw_lines[:50]) if _KMSG.match(x)) >= 3
+    journal_export = sum(1 for x in _decoded(raw_lines[:200]) if _EXPORT.match(x)) >= 3
+    for raw in _decoded(raw_lines):
         line = raw
         if journal_export and not _EXPORT.match(line):
             continue  # journalctl -o export/verbose: only MESSAGE= fields are messages
@@ -128,13 +145,12 @@ def unwrap(text: str) -> list[Line]:
             record = _journal_json(stripped)
             if record is not None:
                 message, stamp, host = record
-                out.extend(Line(part.strip(), stamp, host, raw) for part in message.split("\n") if part.strip())
+                yield from (Line(part.strip(), stamp, host, raw) for part in message.split("\n") if part.strip())
                 continue
         if _EXPORT.match(line):
             line = line.split("=", 1)[1]
-        message, stamp, host = _strip_prefixes(line.lstrip())
+        message, stamp, host, caller = _strip_prefixes(line.lstrip())
         if kmsg_format:
             message = message.replace("\\x0a", "\n").replace("\\x09", "\t")
         parts = message.replace("#012", "\n").replace("#011", "\t").split("\n")
-        out.extend(Line(part.strip(), stamp, host, raw) for part in parts if part.strip())
-    return out
+        yield from (Line(part.strip(), stamp, host, raw, caller) for part in parts if part.strip())
