@@ -92,7 +92,9 @@ def test_avoid_with_sort_by_rss_is_a_fold_not_a_maximum():
     """The documented quirk: the largest RSS among the non-avoided is hog_mid, but earlyoom kills hog_user."""
     d = EARLYOOM.run(LIVE, "/", {"sort_by_rss": "true", "avoid": "^hog_big$"})
     assert d.victim_pid == 15738
-    assert "plain maximum would pick pid 12837" in d.reason
+    # hog_big (RSS below 0) beats hog_mid by score, hog_mid beats hog_adj by RSS, hog_adj beats hog_big by
+    # score: no order agrees with every pair, so the fold alone decides
+    assert d.ranking[0].pid == 15738
     # Reversing the pid order of the same processes changes earlyoom's answer.
     mirrored = [process(20000 - p.pid, p.comm, rss=p.rss_anon or 0, oom_score=p.oom_score) for p in HOGS]
     d2 = EARLYOOM.run(snapshot([], mirrored), "/", {"sort_by_rss": "true", "avoid": "^hog_big$"})
@@ -163,3 +165,24 @@ def test_1_7_never_picks_a_negative_badness():
     snap = snapshot([], procs)
     assert EARLYOOM.run(snap, "/", {"version": "1.7", "avoid": "."}).kills_nothing
     assert EARLYOOM.run(snap, "/", {"avoid": "."}).victim_pid == 11
+
+
+# Worked by hand with --sort-by-rss: RSS decides only between two positive RSS; a zombie main thread
+# (RSS 0) or an --avoid-ed process (RSS pushed below 0) is compared by oom_score first. Pairwise:
+#   zombie_hi (score 1000, RSS 0) beats all; zombie_mid (950, 0) beats big (900) and small (800) by score;
+#   big (900, 100 MiB) beats small (800, 50 MiB) by RSS; avoided (score 990, RSS 200 MiB - 3 GiB) beats
+#   zombie_mid, big and small by score and loses to zombie_hi. One order agrees with every pair:
+CONSISTENT = [("zombie_hi", 1000, 0), ("avoided", 990, 200 * MiB), ("zombie_mid", 950, 0),
+              ("big", 900, 100 * MiB), ("small", 800, 50 * MiB)]
+
+
+def test_sort_by_rss_ranking_agrees_with_every_pairwise_comparison_whatever_the_pid_order():
+    for order in itertools.permutations(range(len(CONSISTENT))):
+        procs = [process(3000 + slot, comm, rss=rss, oom_score=score)
+                 for slot, (comm, score, rss) in zip(order, CONSISTENT, strict=True)]
+        d = EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true", "avoid": "^avoided$"})
+        comms = {p.pid: p.comm for p in procs}
+        assert [comms[c.pid] for c in d.ranking] == [comm for comm, _, _ in CONSISTENT], order
+        assert comms[d.victim_pid] == "zombie_hi"
+        assert "pid-order fold" not in d.reason  # with a consistent order, the fold ends at its first
+

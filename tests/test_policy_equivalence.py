@@ -237,7 +237,18 @@ def test_earlyoom_matches_a_fold_over_whole_entries(seed, given):
         if larger(victim, e):
             victim = e
             trail.append(e)
-    full = sorted(entries, key=lambda e: (e.rss_kib, e.score) if by_rss else (e.score, e.rss_kib), reverse=True)
+    if by_rss:  # each side in its own total order (stable: pid order breaks ties), merged pairwise
+        positive = sorted((e for e in entries if e.rss_kib > 0), key=lambda e: (e.rss_kib, e.score), reverse=True)
+        other = sorted((e for e in entries if e.rss_kib <= 0), key=lambda e: (e.score, e.rss_kib), reverse=True)
+        full = []
+        while positive and other:
+            a, b = positive[0], other[0]
+            earlier, later = sorted((a, b), key=lambda e: e.process.pid)
+            full.append((positive if larger(earlier, later) == (later is a) else other).pop(0))
+        full += positive + other
+    else:
+        full = sorted(entries, key=lambda e: (e.score, e.rss_kib), reverse=True)
+    ranked_first = full[0] if full else None
     if trail:
         full.remove(trail[-1])
         full.insert(0, trail[-1])
@@ -249,8 +260,7 @@ def test_earlyoom_matches_a_fold_over_whole_entries(seed, given):
         assert c.why.startswith("held the place") == (c.pid in steps)
         assert c.pid not in steps or f"(step {steps[c.pid]} of the fold)" in c.why
     if trail:
-        plain = max(entries, key=lambda e: (e.rss_kib, e.score) if by_rss else (e.score, e.rss_kib))
-        assert (f"would pick pid {plain.process.pid}," in d.reason) == (plain is not trail[-1])
+        assert (f"ranking puts pid {ranked_first.process.pid} first," in d.reason) == (ranked_first is not trail[-1])
     available = s.host.mem_available or 0
     whole = s.host.mem_total if old else available + sum(p.rss_anon or 0 for p in s.processes)
     assert f"mem avail {available * 100 / whole:.2f}% " in d.reason

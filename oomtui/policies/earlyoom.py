@@ -284,7 +284,7 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
     victim = entries[victim_key]
     fold_path = " → ".join(str(entries[k].process.pid) for k in trail[-4:])
     differs = (
-        f"; a plain maximum would pick pid {entries[best[0]].process.pid}, but the pid-order fold ({fold_path}) "
+        f"; the pairwise ranking puts pid {entries[best[0]].process.pid} first, but the pid-order fold ({fold_path}) "
         "ends here" if best[0] != victim_key else ""
     )
     if not sort_by_rss:
@@ -297,10 +297,37 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
 
 
 def _best(keys: list[Key], sort_by_rss: bool, n: int) -> list[Key]:
-    """The n first of earlyoom's ranking: by score then RSS (or RSS then score), pid order breaking ties."""
-    if sort_by_rss:
-        return heapq.nlargest(n, keys, key=lambda k: (k[1], k[0], k[2]))
-    return heapq.nlargest(n, keys)
+    """The n first of earlyoom's ranking, ordered as is_larger compares each pair.
+
+    By score the comparison is a total order: (score, RSS, pid order). With
+    --sort-by-rss it compares by RSS only when both RSS are positive, else by
+    score first (a zombie main thread reads RSS 0; --avoid pushes RSS below
+    0), so no one key orders it. Each side (RSS above 0, the rest) is totally
+    ordered; the two are merged by comparing their heads pairwise. That gives
+    the one order consistent with every pairwise comparison wherever such an
+    order exists, and a definite one where the comparison goes round in a
+    circle (then the fold, not a ranking, decides the victim).
+    """
+    if not sort_by_rss:
+        return heapq.nlargest(n, keys)
+    positive = heapq.nlargest(n, (k for k in keys if k[1] > 0), key=lambda k: (k[1], k[0], k[2]))
+    return merge_pairwise(positive, heapq.nlargest(n, (k for k in keys if k[1] <= 0)))[:n]
+
+
+def merge_pairwise(positive: list[Key], other: list[Key]) -> list[Key]:
+    """Two ranked lists as one: of the two heads, the one --sort-by-rss's is_larger puts first goes next."""
+    out: list[Key] = []
+    i = j = 0
+    while i < len(positive) and j < len(other):
+        a, b = positive[i], other[j]
+        earlier, later = (a, b) if a[2] > b[2] else (b, a)  # the larger -place is the earlier pid
+        if _by_rss(earlier[0], earlier[1], later[0], later[1]) == (later is a):  # a takes or keeps the place
+            out.append(a)
+            i += 1
+        else:
+            out.append(b)
+            j += 1
+    return out + positive[i:] + other[j:]
 
 
 def _role(e: Entry, is_victim: bool, held: dict[int, int]) -> str:
