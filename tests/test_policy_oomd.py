@@ -274,3 +274,58 @@ def test_bad_options():
         SPECS[SIZE].run(tree({}), "/", {"growing_size_percentile": "100"})
     with pytest.raises(OptionError, match="size"):
         SPECS[SWAP].run(tree({}), "/", {"threshold": "lots"})
+
+
+# -- recursive=true for every plugin: rank the matched cgroups, descend into the winner, compare siblings only ---
+
+
+def test_recursive_pgscan_is_oomds_own_case():
+    """KillPgScanTest.CanTargetRecursively: A scanned most of A and B, then A/Z most of A's children."""
+    scans = {"A": (20, 1100), "A/Z": (10, 600), "A/X": (10, 500), "B": (30, 1000), "B/F": (0, 0),
+             "sibling": (50, 30000), "sibling/F": (0, 0)}
+    data = {p: {"stat": {"pgscan": now}, "trend": Trend(interval=5.0, pgscan_prev=prev)} for p, (prev, now) in
+            scans.items()}
+    snap = tree(data, {"A/Z": (1,), "A/X": (2,), "B/F": (3,), "sibling/F": (4,)})
+    d = SPECS["oomd-pgscan"].run(snap, "/", {"cgroup": "A,B", "recursive": "true"})
+    assert d.victim_cgroup == "/A/Z" and d.killed_pids == (1,)
+
+
+def test_recursive_swap_descends_and_skips_children_at_the_threshold():
+    """A swaps most; of A's children only those strictly above the threshold count, so A/small (at it) is never
+    picked and A/big is; without recursive A dies whole."""
+    data = {"A": {"swap": 300 << 20}, "A/big": {"swap": 200 << 20}, "A/small": {"swap": 100 << 20},
+            "A/none": {"swap": 0}, "B": {"swap": 250 << 20}, "B/x": {"swap": 250 << 20}}
+    snap = tree(data, {"A/big": (1,), "A/small": (2,), "A/none": (3,), "B/x": (4,)})
+    spec = SPECS["oomd-swap"]
+    assert spec.run(snap, "/", {"cgroup": "A,B", "recursive": "true"}).victim_cgroup == "/A/big"
+    assert spec.run(snap, "/", {"cgroup": "A,B"}).victim_cgroup == "/A"
+    # a threshold between the children: only big qualifies in A; above both, A has no candidate left and
+    # the search backtracks to B, whose only child qualifies
+    assert spec.run(snap, "/", {"cgroup": "A,B", "recursive": "true", "threshold": "150M"}).victim_cgroup == "/A/big"
+    assert spec.run(snap, "/", {"cgroup": "A,B", "recursive": "true", "threshold": "200M"}).victim_cgroup == "/B/x"
+
+
+def test_recursive_pressure_compares_siblings_only():
+    """B/hot has the highest pressure of all leaves, but A beats B at the top, so the choice stays in A."""
+    data = {"A": {"pressure": pressure(80, 60)}, "A/x": {"pressure": pressure(30, 30)},
+            "A/y": {"pressure": pressure(50, 40)}, "B": {"pressure": pressure(40, 40)},
+            "B/hot": {"pressure": pressure(99, 99)}}
+    snap = tree(data, {"A/x": (1,), "A/y": (2,), "B/hot": (3,)})
+    d = SPECS["oomd-pressure"].run(snap, "/", {"cgroup": "A,B", "recursive": "true"})
+    assert d.victim_cgroup == "/A/y"  # int(50/2 + 40/2) = 45 against int(30/2 + 30/2) = 30
+    assert "via /A " in d.reason
+
+
+def test_recursive_backtracks_past_empty_leaves_and_preferences_act_only_among_siblings():
+    """A wins, but its children are empty: the DFS backtracks to B. A PREFER grandchild under the loser C is
+    never reached: preferences only rank the siblings being compared."""
+    data = {"A": usage(60), "A/e1": usage(30, stat={"anon": 0}), "A/e2": usage(30, stat={"anon": 0}),
+            "B": usage(40), "B/x": usage(25), "B/y": usage(15), "C": usage(10), "C/p": usage(10, xattrs=PREFER)}
+    snap = tree(data, {"B/x": (1,), "B/y": (2,), "C/p": (3,), "A/e1": (4,), "A/e2": (5,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "A,B,C", "recursive": "true"})
+    assert d.victim_cgroup == "/B/x"
+
+
+@pytest.mark.parametrize("policy", sorted(SPECS))
+def test_every_plugin_has_recursive(policy):
+    assert any(o.name == "recursive" for o in SPECS[policy].options)

@@ -189,7 +189,8 @@ def _swap_threshold(snapshot: Snapshot, spec: tuple[str, float] | None) -> int:
 
 
 def rank_swap(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], notes: list[str]) -> list[Ranked]:
-    """kill_by_swap_usage: memory.swap.current at or over the threshold, optionally less a protected share."""
+    """kill_by_swap_usage: memory.swap.current over the threshold (strictly, default 1 byte), optionally less
+    SwapTotal/MemTotal × protection, truncated to bytes as oomd's int64 does."""
     threshold = _swap_threshold(snapshot, opts["threshold"])
     h = snapshot.host
     bias = (h.swap_total or 0) / h.mem_total if opts["biased_swap_kill"] and h.mem_total else None
@@ -198,9 +199,9 @@ def rank_swap(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], not
     for p in peers:
         c = snapshot.cgroup(p)
         swap = (c.swap_current if c else None) or 0
-        if swap < threshold:
+        if swap <= threshold:
             continue
-        key = swap if bias is None else max(0.0, swap - bias * protection(p))
+        key = swap if bias is None else max(0, swap - int(bias * protection(p)))
         out.append(Ranked(p, preference(c) if c else NORMAL, (key,),
                           f"swap {fmt_bytes(swap)}" + ("" if bias is None else f", excess {fmt_bytes(int(key))}"),
                           {"swap_current": swap, "key": key, "threshold": threshold}))
@@ -210,21 +211,26 @@ def rank_swap(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], not
 
 
 def rank_pressure(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], notes: list[str]) -> list[Ranked]:
-    """kill_by_pressure: int(avg10/2 + avg60/2) of the "full" line."""
+    """kill_by_pressure: int(avg10/2 + avg60/2) of the "full" line; oomd ranks a cgroup whose pressure it
+    cannot read as 0, still a candidate (a preference can still make it the victim)."""
     if opts["resource"] == "io":
         notes.append("snapshots do not record io.pressure; nothing to rank by")
         return []
-    out = []
+    out, unknown = [], 0
     for p in peers:
         c = snapshot.cgroup(p)
         full = c.pressure.full if c and c.pressure else None
+        pref = preference(c) if c else NORMAL
         if full is None or full.avg10 is None or full.avg60 is None:
+            unknown += 1
+            out.append(Ranked(p, pref, (0,), "full pressure unknown: ranked as 0, as oomd does",
+                              {"avg10": None, "avg60": None, "key": 0}))
             continue
         key = int(full.avg10 / 2 + full.avg60 / 2)
-        out.append(Ranked(p, preference(c), (key,), f"full pressure avg10 {full.avg10:g}, avg60 {full.avg60:g}",
+        out.append(Ranked(p, pref, (key,), f"full pressure avg10 {full.avg10:g}, avg60 {full.avg60:g}",
                           {"avg10": full.avg10, "avg60": full.avg60, "key": key}))
-    if len(out) < len(peers):
-        notes.append(f"memory.pressure unknown for {len(peers) - len(out)} cgroup(s) (cgroup v1 or not read)")
+    if unknown:
+        notes.append(f"memory.pressure unknown for {unknown} cgroup(s) (cgroup v1 or not read): ranked as 0")
     return out
 
 
