@@ -237,3 +237,15 @@ def test_log_bombs_stay_small_under_a_400_mb_limit(memcg, tmp_path):
         child, peak = run_limited(memcg, 400 << 20, ["import-oom", str(log), "--list"])
         assert child.returncode == 0, (log.name, child.returncode, child.stderr[-500:])
         assert peak < 300 << 20, (log.name, peak >> 20)
+
+
+def test_an_import_lists_every_ancestor_parent_first_and_loads(tmp_path):
+    from oomtui import snapshot
+
+    s = parse_report("\n".join(V61)).snapshot  # names /user.slice/user-504.slice/session-3.scope
+    paths = [c.path for c in s.cgroups]
+    assert paths[:4] == ["/", "/user.slice", "/user.slice/user-504.slice", "/user.slice/user-504.slice/session-3.scope"]
+    assert s.cgroup("/user.slice").memory_current is None and s.cgroup("/user.slice").stat == {}
+    out = tmp_path / "imported.json"
+    snapshot.save(s, out)
+    assert [c.path for c in snapshot.load(out).cgroups] == paths
