@@ -683,8 +683,11 @@ def _gunzip(f: io.BufferedIOBase | io.BytesIO, path: str | Path, limit: int) -> 
 
 
 def count_values(raw: bytes) -> int:
-    """At least the number of JSON values in `raw` (each but the first follows `,` `:` `[` or `{`), quickly."""
-    return raw.count(b",") + raw.count(b":") + raw.count(b"[") + raw.count(b"{") + 1
+    """At least the number of JSON values in `raw` (each but the first follows `,` `:` `[` or `{`).
+
+    One translate pass (a transient copy, freed before parsing) is twice as fast as four counts.
+    """
+    return len(raw) - len(raw.translate(None, b",:[{")) + 1
 
 
 def parse_json(raw: bytes, name: str, max_values: int | None = None) -> Any:
