@@ -249,3 +249,11 @@ def test_an_import_lists_every_ancestor_parent_first_and_loads(tmp_path):
     out = tmp_path / "imported.json"
     snapshot.save(s, out)
     assert [c.path for c in snapshot.load(out).cgroups] == paths
+
+
+def test_absurd_memory_totals_are_unknown():
+    lines = [x.replace("4115400 pages RAM", "99999999999999999 pages RAM")
+             .replace("Total swap = 25165820kB", "Total swap = 99999999999999999999kB") for x in V61]
+    result = parse_report("\n".join(lines))
+    h = result.snapshot.host
+    assert h.mem_total is None and h.swap_total is None and result.snapshot.oom_event.total_pages is None

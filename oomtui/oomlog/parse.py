@@ -301,6 +301,11 @@ def _path(value: str | None, what: str, warnings: list[str]) -> str | None:
     return None
 
 
+def _size(kb: int) -> int | None:
+    """kB as bytes; past 4 PiB it is a garbled line, so unknown."""
+    return kb * KIB if kb * KIB <= MAX_SIZE else None
+
+
 def _limit(kb: int) -> int | None:
     return None if kb >= UNLIMITED_KB else kb * KIB
 
@@ -486,14 +491,14 @@ def build(seg: Segment) -> Parsed:
     # -- host
     mode = _cgroup_mode(f, group_path)
     mem_total = swap_total = None
-    if f.pages_ram is not None and f.pages_ram <= (f.pages_reserved or 0):
+    if f.pages_ram is not None and not (f.pages_reserved or 0) < f.pages_ram <= MAX_SIZE // page:
         warnings.append(f"the report shows {f.pages_ram} pages RAM and {f.pages_reserved or 0} reserved: "
                         "the memory total is unknown")
         f.pages_ram = None
     if f.pages_ram is not None:
         mem_total = (f.pages_ram - (f.pages_reserved or 0)) * page
     if f.total_swap_kb is not None:
-        swap_total = f.total_swap_kb * KIB
+        swap_total = _size(f.total_swap_kb)
     sysctl = Sysctl(
         panic_on_oom={"system-wide": 1, "compulsory": 2}.get(f.panic or ""),
         oom_kill_allocating_task=1 if f.prefix and "oom_kill_allocating_task" in f.prefix else None,
@@ -560,11 +565,11 @@ def _tgids(f: Facts, pids: set[int]) -> set[int]:
 
 def _domain_cgroup(f: Facts, domain: str, kind: str) -> Cgroup:
     mem = f.usage.get("memory")
-    current = mem[0] * KIB if mem else None
+    current = _size(mem[0]) if mem else None
     limit = _limit(mem[1]) if mem else None
     swap_current = swap_max = None
     if "swap" in f.usage:
-        swap_current = f.usage["swap"][0] * KIB
+        swap_current = _size(f.usage["swap"][0])
         swap_max = _limit(f.usage["swap"][1])
     elif "memory+swap" in f.usage and mem:
         memsw_usage, memsw_limit = f.usage["memory+swap"]
@@ -594,7 +599,7 @@ def _cgroup_mode(f: Facts, group_path: str | None) -> str:
 def _total_pages(f: Facts, kind: str, page: int) -> int | None:
     """Global: RAM − reserved + swap; memcg only where the swap part is known to be nothing."""
     if kind == "global":
-        if f.pages_ram is None or f.total_swap_kb is None:
+        if f.pages_ram is None or f.total_swap_kb is None or _size(f.total_swap_kb) is None:
             return None
         return f.pages_ram - (f.pages_reserved or 0) + f.total_swap_kb * KIB // page
     mem = f.usage.get("memory")

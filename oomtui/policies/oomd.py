@@ -211,26 +211,26 @@ def rank_swap(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], not
 
 
 def rank_pressure(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], notes: list[str]) -> list[Ranked]:
-    """kill_by_pressure: int(avg10/2 + avg60/2) of the "full" line; oomd ranks a cgroup whose pressure it
-    cannot read as 0, still a candidate (a preference can still make it the victim)."""
+    """kill_by_pressure: int(avg10/2 + avg60/2) of the "full" line.
+
+    oomd ranks a cgroup whose pressure it cannot read as 0; on cgroup v2, where
+    oomd runs, it always can. A snapshot's unknown pressure was not recorded,
+    not read as 0, so such a cgroup is left out, with a note, rather than guessed.
+    """
     if opts["resource"] == "io":
         notes.append("snapshots do not record io.pressure; nothing to rank by")
         return []
-    out, unknown = [], 0
+    out = []
     for p in peers:
         c = snapshot.cgroup(p)
         full = c.pressure.full if c and c.pressure else None
-        pref = preference(c) if c else NORMAL
         if full is None or full.avg10 is None or full.avg60 is None:
-            unknown += 1
-            out.append(Ranked(p, pref, (0,), "full pressure unknown: ranked as 0, as oomd does",
-                              {"avg10": None, "avg60": None, "key": 0}))
             continue
         key = int(full.avg10 / 2 + full.avg60 / 2)
-        out.append(Ranked(p, pref, (key,), f"full pressure avg10 {full.avg10:g}, avg60 {full.avg60:g}",
+        out.append(Ranked(p, preference(c), (key,), f"full pressure avg10 {full.avg10:g}, avg60 {full.avg60:g}",
                           {"avg10": full.avg10, "avg60": full.avg60, "key": key}))
-    if unknown:
-        notes.append(f"memory.pressure unknown for {unknown} cgroup(s) (cgroup v1 or not read): ranked as 0")
+    if len(out) < len(peers):
+        notes.append(f"memory.pressure unknown for {len(peers) - len(out)} cgroup(s) (cgroup v1 or not read)")
     return out
 
 
