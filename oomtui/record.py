@@ -12,19 +12,27 @@ Directory layout (everything a reader needs is in the names and the index):
                                           sample written before the OOM, or null),
                                           kind, domain, victim_pid, victim_comm
 
+    DIR/recording.lock                    flock-ed by the running recorder (its pid inside)
+
 Samples are taken every `interval` seconds and at once when memory
 pressure rises (a PSI trigger, "some" 150 ms stalled within 1 s, or
 300 ms within 2 s where the recorder lacks CAP_SYS_RESOURCE). Old
-samples go when they are older than `keep` or when the samples take more
-than `max_bytes`, oldest first — except a sample an event points at, which
-stays as long as its event. Every file is written whole (write to a
+samples go when they are older than `keep`; while samples, reports and
+index together take more than `max_bytes`, samples go oldest first —
+except a sample an event points at, which stays as long as its event —
+and then the oldest events with their samples; the newest sample and the
+newest event always stay. Every file is written whole (write to a
 temporary name, then rename), so a stop at any moment leaves no partial
-file; a crash's leftover temporary files are removed at the next start.
+file; a crash's leftover temporary files (`oomtui.safefile`'s names only)
+are removed at the next start. DIR and its subdirectories must be the
+recorder's own and no symlink, and every file is opened relative to them
+(see `oomtui.safefile`); a second recorder in the same DIR refuses.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -40,13 +48,23 @@ from oomtui import oomlog, snapshot
 from oomtui.collect.pressure import PressureTrigger
 from oomtui.errors import UserError
 from oomtui.model import Snapshot
-from oomtui.snapshot import write_atomic
+from oomtui.safefile import (
+    UnsafePathError,
+    open_append_at,
+    open_dir,
+    open_subdir,
+    remove_own_temporaries,
+    write_all,
+    write_atomic_at,
+)
 
 FORMAT = "oomtui-recording"
 SAMPLES = "samples"
 EVENTS = "events"
 INDEX = "index.jsonl"
 META = "recording.json"
+LOCK = "recording.lock"
+MAX_INDEX = 64 << 20  # an index is read whole only to drop old events from it
 SAMPLE_SUFFIX = ".json.gz"
 _NAME_FORMAT = "%Y%m%dT%H%M%S.%f"
 
@@ -91,6 +109,21 @@ def parse_size(text: str) -> int:
     if value <= 0:
         raise ValueError(f"{text!r}: a size must be positive")
     return value
+
+
+def _read_small(dir_fd: int, name: str, limit: int = 4096) -> str:
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        return os.read(fd, limit).decode("utf-8", "replace")
+    finally:
+        os.close(fd)
+
+
+def _report_of(line: str) -> object:
+    try:
+        return json.loads(line).get("report")
+    except (ValueError, AttributeError):
+        return None  # a torn line: dropped with the events it may have belonged to
 
 
 # -- reading a recording ----------------------------------------------------------
@@ -217,29 +250,59 @@ class Recorder:
         self.collect = collect
         self.stopping = False
         self.samples: list[Sample] = []
-        self.pinned: set[Path] = set()
+        self.events: list[Event] = []
         self.finished: dict[Path, float] = {}  # when each sample of this run was written
         self.last_sample_at = 0.0
         self.failures = 0
+        self._fds: dict[str, int] = {}  # "" (the directory), SAMPLES, EVENTS, LOCK: held while recording
+
+    @property
+    def pinned(self) -> set[Path]:
+        """Samples an event points at: kept as long as the event."""
+        return {e.sample for e in self.events if e.sample is not None}
 
     # -- setup
 
     def _prepare(self) -> None:
+        """Open the directory safely, take the lock, clean up after a killed recorder, write the metadata.
+
+        Everything is opened relative to checked directory fds (see oomtui.safefile),
+        so nothing planted in DIR can redirect a write or a removal.
+        """
         try:
-            (self.dir / SAMPLES).mkdir(parents=True, exist_ok=True)
-            (self.dir / EVENTS).mkdir(exist_ok=True)
+            self._fds[""] = top = open_dir(self.dir, create=True, own=True)
+            self._lock(top)
+            for sub in (SAMPLES, EVENTS):
+                self._fds[sub] = open_subdir(top, sub, shown=str(self.dir / sub))
+            for key in ("", SAMPLES, EVENTS):
+                remove_own_temporaries(self._fds[key])
             meta = {"format": FORMAT, "version": 1, "interval": self.interval, "keep": self.keep,
                     "max_bytes": self.max_bytes}
-            write_atomic(self.dir / META, json.dumps(meta).encode() + b"\n")
+            write_atomic_at(top, META, json.dumps(meta).encode() + b"\n", mode=0o644, shown=str(self.dir / META))
         except OSError as e:
-            raise UserError(f"{self.dir}: {e.strerror or e}") from None
-        for sub in (SAMPLES, EVENTS):
-            for leftover in (self.dir / sub).glob(".*"):  # temporary files of a killed recorder
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
+            self.close()
+            raise UserError(str(e) if isinstance(e, UnsafePathError) else f"{self.dir}: {e.strerror or e}") from None
         existing = Recording(self.dir)
         self.samples = list(existing.samples)
-        self.pinned = {e.sample for e in existing.events if e.sample is not None}
+        self.events = list(existing.events)
+
+    def _lock(self, top: int) -> None:
+        """One recorder per directory: an flock held for the whole run; the holder's pid is in the file."""
+        fd = self._fds[LOCK] = open_append_at(top, LOCK, shown=str(self.dir / LOCK), mode=0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_small(top, LOCK).strip() or "unknown"
+            raise UserError(f"{self.dir}: another oomtui record (pid {holder}) is recording here; "
+                            "refusing to start a second one") from None
+        os.ftruncate(fd, 0)
+        write_all(fd, f"{os.getpid()}\n".encode())
+
+    def close(self) -> None:
+        """Release the directory fds and the lock."""
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
 
     def stop(self, *_: object) -> None:
         self.stopping = True
@@ -254,13 +317,14 @@ class Recorder:
             self._failed(f"sample ({why}) failed: {type(e).__name__}: {e}")
             return None
         t = snap.taken_at or time.time()
-        path = self.dir / SAMPLES / f"{stamp_name(t)}{SAMPLE_SUFFIX}"
+        name = f"{stamp_name(t)}{SAMPLE_SUFFIX}"
+        path = self.dir / SAMPLES / name
         try:
-            snapshot.save(snap, path)
+            write_atomic_at(self._fds[SAMPLES], name, snapshot.encode(snap, name), shown=str(path))
         except OSError as e:
             self._failed(f"cannot write {path}: {e.strerror or e}")
             return None
-        sample = Sample(time_of_name(path.name) or t, path)  # the name's time, as readers see it
+        sample = Sample(time_of_name(name) or t, path)  # the name's time, as readers see it
         self.samples.append(sample)
         self.finished[path] = t + (time.time() - began)  # its own clock plus how long reading and writing took
         self.last_sample_at = time.monotonic()
@@ -281,55 +345,90 @@ class Recorder:
         """
         before = [s for s in self.samples if self.finished.get(s.path, s.time) <= started]
         sample = before[-1].path if before else None
-        path = self.dir / EVENTS / f"{stamp_name(started)}.log"
+        name = f"{stamp_name(started)}.log"
         entry: dict[str, object] = {
             "time": started,
-            "report": f"{EVENTS}/{path.name}",
+            "report": f"{EVENTS}/{name}",
             "sample": f"{SAMPLES}/{sample.name}" if sample else None,
         }
+        info = None
         with contextlib.suppress(UserError):
             info = oomlog.find_reports(text)[-1]
             entry.update(kind=info.kind, domain=info.domain, victim_pid=info.victim_pid, victim_comm=info.victim_comm)
+        events = self._fds[EVENTS]
         try:
-            write_atomic(path, text.encode())
-            with open(self.dir / EVENTS / INDEX, "a") as f:
-                f.write(json.dumps(entry) + "\n")
+            write_atomic_at(events, name, text.encode(), shown=str(self.dir / EVENTS / name))
+            fd = open_append_at(events, INDEX, shown=str(self.dir / EVENTS / INDEX))
+            try:
+                write_all(fd, (json.dumps(entry) + "\n").encode())
+            finally:
+                os.close(fd)
         except OSError as e:
             self.note(f"cannot store an OOM report: {e.strerror or e}")
             return
-        if sample is not None:
-            self.pinned.add(sample)
-        self.note(f"OOM report captured: {path.name} (victim {entry.get('victim_pid')})")
+        self.events.append(Event(started, self.dir / EVENTS / name, sample, *(
+            (info.kind, info.domain, info.victim_pid, info.victim_comm) if info else (None, None, None, None))))
+        self.note(f"OOM report captured: {name} (victim {entry.get('victim_pid')})")
+        self.prune(time.time())
 
     def prune(self, now: float) -> None:
-        """Drop unpinned samples older than `keep`, then the oldest while over `max_bytes`."""
-        keep: list[Sample] = []
-        sizes: dict[Path, int] = {}
-        for s in self.samples:
-            if s.path not in self.pinned and now - s.time > self.keep:
-                self._remove(s)
-                continue
-            keep.append(s)
-        total = 0
-        for s in keep:
-            try:
-                sizes[s.path] = s.path.stat().st_size
-            except OSError:
-                sizes[s.path] = 0
-            total += sizes[s.path]
-        survivors = []
-        for s in keep:
-            if total > self.max_bytes and s.path not in self.pinned and s is not keep[-1]:
-                total -= sizes[s.path]
-                self._remove(s)
-            else:
-                survivors.append(s)
-        self.samples = survivors
+        """Keep the recording under `keep` and `max_bytes`; the newest sample and event always stay.
+
+        Unpinned samples go when older than `keep`, then oldest first while the
+        samples, reports and index together exceed `max_bytes`; if that is not
+        enough, the oldest events go with the samples only they pinned.
+        """
+        pinned = self.pinned
+        for s in [s for s in self.samples if s.path not in pinned and now - s.time > self.keep]:
+            self._remove(s)
+        total = sum(self._size(SAMPLES, s.path.name) for s in self.samples) + self._events_bytes()
+        for s in [s for s in self.samples[:-1] if s.path not in pinned]:
+            if total <= self.max_bytes:
+                return
+            total -= self._size(SAMPLES, s.path.name)
+            self._remove(s)
+        dropped: list[Event] = []
+        while total > self.max_bytes and len(self.events) > len(dropped) + 1:
+            event = self.events[len(dropped)]
+            dropped.append(event)
+            total -= self._size(EVENTS, event.report.name)
+            still = {e.sample for e in self.events[len(dropped):]}
+            if event.sample is not None and event.sample not in still and event.sample != self.samples[-1].path:
+                total -= self._size(SAMPLES, event.sample.name)
+                self._remove(next(s for s in self.samples if s.path == event.sample))
+        if dropped:
+            self._drop_events(dropped)
+
+    def _size(self, sub: str, name: str) -> int:
+        try:
+            return os.stat(name, dir_fd=self._fds[sub], follow_symlinks=False).st_size
+        except OSError:
+            return 0
+
+    def _events_bytes(self) -> int:
+        return self._size(EVENTS, INDEX) + sum(self._size(EVENTS, e.report.name) for e in self.events)
+
+    def _drop_events(self, dropped: list[Event]) -> None:
+        """Rewrite the index without the dropped events (atomically), then remove their reports."""
+        gone = {f"{EVENTS}/{e.report.name}" for e in dropped}
+        events = self._fds[EVENTS]
+        try:
+            lines = _read_small(events, INDEX, MAX_INDEX).splitlines(keepends=True)
+            kept = [line for line in lines if _report_of(line) not in gone]
+            write_atomic_at(events, INDEX, "".join(kept).encode(), shown=str(self.dir / EVENTS / INDEX))
+        except OSError as err:
+            self.note(f"cannot drop old OOM events to stay under the size cap: {err.strerror or err}")
+            return
+        for event in dropped:
+            with contextlib.suppress(OSError):
+                os.unlink(event.report.name, dir_fd=events)
+        self.events = [e for e in self.events if e not in dropped]
 
     def _remove(self, s: Sample) -> None:
         self.finished.pop(s.path, None)
+        self.samples.remove(s)
         with contextlib.suppress(OSError):
-            s.path.unlink()
+            os.unlink(s.path.name, dir_fd=self._fds[SAMPLES])
 
     # -- the loop
 
@@ -417,4 +516,5 @@ class Recorder:
             signal.set_wakeup_fd(old_wakeup)
             os.close(wake_r)
             os.close(wake_w)
+            self.close()
         return 0

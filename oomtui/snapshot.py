@@ -11,14 +11,12 @@ read, so a FIFO cannot hang a load.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import json
 import os
 import stat
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -46,6 +44,7 @@ from oomtui.model import (
     frozen_map,
     parent_of,
 )
+from oomtui.safefile import write_atomic
 
 FORMAT = "oomtui-snapshot"
 VERSION = 1
@@ -736,29 +735,16 @@ def dumps(s: Snapshot) -> bytes:
         return json.dumps(d, separators=(",", ":")).encode()
 
 
-def save(s: Snapshot, path: str | Path) -> None:
-    """Write atomically: a reader never sees half a file, a crash leaves the old one."""
+def encode(s: Snapshot, name: str) -> bytes:
+    """The file's bytes: JSON, gzip-compressed when `name` ends in .gz."""
     data = dumps(s)
+    return gzip.compress(data, compresslevel=6, mtime=0) if name.endswith(".gz") else data
+
+
+def save(s: Snapshot, path: str | Path) -> None:
+    """Write atomically and never through a symlink or into another user's directory (see safefile)."""
     if str(path) == "-":
-        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.buffer.write(dumps(s) + b"\n")
         sys.stdout.buffer.flush()
         return
-    path = Path(path)
-    if path.suffix == ".gz":
-        data = gzip.compress(data, compresslevel=6, mtime=0)
-    write_atomic(path, data)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name beside `path`, then rename: never a partial file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, encode(s, str(path)))

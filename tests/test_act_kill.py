@@ -59,7 +59,11 @@ def _exit_code(popen: subprocess.Popen, timeout: float = 10) -> int | None:
 
 
 def _audit(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    """The result lines; each follows the intent line written (and fsynced) before acting."""
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [e["phase"] for e in lines] == ["intent", "result"] * (len(lines) // 2)
+    assert all(a["asked"] == b["asked"] for a, b in zip(lines[::2], lines[1::2], strict=True))
+    return lines[1::2]
 
 
 @pytest.fixture

@@ -47,6 +47,13 @@ def _adj_write(hog, value: int, start_shift: float = 0.0) -> KnobWrite:
     return KnobWrite("oom_score_adj", f"set {value}", value, pid=hog.pid, start_time=p.start_time + start_shift)
 
 
+def _results(audit) -> list[dict]:
+    """The result lines; each write's intent line comes first."""
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [e["phase"] for e in lines] == ["intent", "result"] * (len(lines) // 2)
+    return lines[1::2]
+
+
 def test_raising_oom_score_adj_from_a_what_if_edit(hog, actor, audit):
     snap = collect_snapshot()
     writes = plan_knob_writes(snap, WhatIf(processes={hog.pid: ProcessEdit(oom_score_adj=500)}))
@@ -54,7 +61,7 @@ def test_raising_oom_score_adj_from_a_what_if_edit(hog, actor, audit):
     assert result.ok, result.detail
     assert result.detail == f"oom_score_adj of {hog.pid} (knobbed) is now 500 (was 0)"
     assert _adj(hog.pid) == 500
-    [entry] = [json.loads(line) for line in audit.read_text().splitlines()]
+    [entry] = _results(audit)
     assert entry["action"] == "knob" and entry["asked"]["pid"] == hog.pid and entry["asked"]["value"] == 500
     assert entry["result"] == {"ok": True, "detail": result.detail}
 
@@ -68,7 +75,7 @@ def test_lowering_below_what_the_process_may_lower_to_names_the_missing_capabili
     assert result.detail == ("not allowed: lowering oom_score_adj to -100 needs CAP_SYS_RESOURCE, "
                              "which oomtui does not have even though it runs as root")
     assert _adj(hog.pid) == 100
-    assert [json.loads(line)["result"]["ok"] for line in audit.read_text().splitlines()] == [True, True, False]
+    assert [e["result"]["ok"] for e in _results(audit)] == [True, True, False]
 
 
 def test_a_changed_identity_writes_nothing(hog, actor):
@@ -83,7 +90,7 @@ def test_oom_group_on_cgroup_v1_says_the_kernel_has_none(memcg, actor, audit):
     [write] = plan_knob_writes(snap, WhatIf(cgroups={memcg.path: CgroupEdit(interdependent=True)}))
     [result] = actor.apply([write])
     assert (result.ok, result.detail) == (False, NO_OOM_GROUP_V1)
-    assert json.loads(audit.read_text())["result"]["detail"] == NO_OOM_GROUP_V1
+    assert _results(audit)[0]["result"]["detail"] == NO_OOM_GROUP_V1
 
 
 def test_daemon_xattrs_are_set_and_removed(memcg, actor):

@@ -41,7 +41,10 @@ def _reported(out: str, detail: str = "killed") -> list[int]:
 
 
 def _entries(audit: Path) -> list[dict]:
-    return [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
+    """The result lines (each after its intent line)."""
+    lines = [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
+    assert [e["phase"] for e in lines] == ["intent", "result"] * (len(lines) // 2)
+    return lines[1::2]
 
 
 def _cli(*args: str, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:

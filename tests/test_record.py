@@ -165,8 +165,9 @@ def test_not_a_recording(tmp_path):
 def test_leftover_temporary_files_are_removed_at_start(tmp_path):
     r = recorder(tmp_path)
     r.take_sample("interval")
-    stale = r.dir / "samples" / ".20261125T000000.000000Z.json.gz.abc123"
+    stale = r.dir / "samples" / ".20261125T000000.000000Z.json.gz.0a1b2c3d.oomtui-tmp"
     stale.write_bytes(b"half")
+    r.close()
     recorder(tmp_path)
     assert not stale.exists()
     assert len(Recording(r.dir).samples) == 1
@@ -227,3 +228,59 @@ def test_a_kernel_log_overrun_is_reported_once(tmp_path, monkeypatch):
     overruns = [n for n in notes if "overran" in n]
     assert len(overruns) == 1
     assert "may be incomplete" in overruns[0]
+
+
+def _disk_bytes(directory: Path) -> int:
+    return sum(f.stat().st_size for sub in ("samples", "events") for f in (directory / sub).iterdir())
+
+
+def test_the_size_cap_holds_through_a_storm_of_oom_events(tmp_path):
+    """Events and the samples they pin count against --max-size too; the oldest events go first."""
+    report = (FIXTURES / "v61_global_dmesg.txt").read_text()
+    r = recorder(tmp_path)
+    r.take_sample("interval")
+    sample = r.samples[-1].path.stat().st_size
+    r.max_bytes = 4 * (sample + len(report) + 300)
+    for i in range(30):
+        r.take_sample("interval")
+        r.store_event(report, r.samples[-1].time + 0.5)
+        assert _disk_bytes(r.dir) <= r.max_bytes, f"over the cap after event {i}"
+    rec = Recording(r.dir)
+    assert 1 <= len(rec.events) < 30
+    assert rec.events[-1].time == r.samples[-1].time + 0.5  # the newest event is kept, with its sample
+    assert rec.events[-1].sample is not None and rec.events[-1].sample.exists()
+    assert all(e.report.exists() for e in rec.events)
+    assert sorted(p.name for p in (r.dir / "events").iterdir() if p.suffix == ".log") == sorted(
+        e.report.name for e in rec.events)
+
+
+_HOLD_RECORDER = """
+import sys, time
+from oomtui.model import Host, Snapshot
+from oomtui.record import Recorder
+host = Host("t", "6.18", 4096, 1 << 34, None, 0, None, "v2")
+def collect():
+    return Snapshot(host=host, cgroups=(), processes=(), taken_at=time.time())
+sys.exit(Recorder(sys.argv[1], interval=0.05, collect=collect, kmsg_path="/nonexistent",
+                  psi_path="/nonexistent", note=lambda m: print(m, flush=True)).run())
+"""
+
+
+def test_a_second_recorder_in_the_same_directory_refuses(tmp_path):
+    directory = tmp_path / "rec"
+    first = subprocess.Popen([sys.executable, "-c", _HOLD_RECORDER, str(directory)], stdout=subprocess.PIPE,
+                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True)
+    try:
+        assert first.stdout is not None
+        while "recording to" not in first.stdout.readline():
+            pass
+        second = subprocess.run([sys.executable, "-m", "oomtui.cli", "record", str(directory)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert len(second.stderr.splitlines()) == 1, second.stderr
+        assert "another oomtui record" in second.stderr and f"pid {first.pid}" in second.stderr
+        assert first.poll() is None
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+    assert not [n for n in os.listdir(directory / "samples") if n.startswith(".")]

@@ -49,13 +49,15 @@ class HostActor(Actor):
         self.audit.check()
 
     def kill(self, plan: KillPlan) -> KillReport:
-        """Carry out the plan; with an unwritable audit log, a report that nothing was done."""
+        """Carry out the plan; with an unwritable audit log (or a full disk), a report that nothing was done."""
         try:
             log_file = self.audit.opened()
         except AuditLogError as e:
-            outcomes = tuple(Outcome(t.pid, t.comm, False, str(e), t.start_time, "failed") for t in plan.targets)
-            return KillReport(plan, outcomes, str(e))
+            return _nothing_done(plan, str(e))
         with log_file as log:
+            problem = log.intent("kill", plan.to_json())
+            if problem is not None:
+                return _nothing_done(plan, f"{problem}; every action must be audited, so nothing was done")
             protected = protected_pids()
             outcomes = plan_outcomes(plan)
             alone = [t for t in plan.targets if not any(is_within(t.cgroup, c) for c in plan.cgroups)]
@@ -83,9 +85,18 @@ class HostActor(Actor):
         results = []
         with log_file as log:
             for w in writes:
+                problem = log.intent("knob", w.to_json())
+                if problem is not None:
+                    results.append(KnobResult(w, False, f"{problem}; every action must be audited, so it was not done"))
+                    continue
                 result = apply_write(w, self.layout)
                 problem = log.record("knob", w.to_json(), {"ok": result.ok, "detail": result.detail})
                 if problem is not None:
                     result = KnobResult(w, result.ok, f"{result.detail}; {problem}")
                 results.append(result)
         return results
+
+
+def _nothing_done(plan: KillPlan, why: str) -> KillReport:
+    outcomes = tuple(Outcome(t.pid, t.comm, False, why, t.start_time, "failed") for t in plan.targets)
+    return KillReport(plan, outcomes, why)

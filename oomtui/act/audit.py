@@ -1,8 +1,12 @@
 """The audit log: one JSON line per action and its outcome.
 
-Every action must be audited, so the log is opened before acting and an
-unwritable log stops the action. Lines are appended with O_APPEND in one
-write each, so concurrent oomtui sessions never interleave within a line.
+Every action must be audited: before acting, a line saying what is about
+to be done is written and fsynced, and if it cannot be (no permission, a
+full disk) nothing is done; after acting, a second line says what happened.
+Lines are appended with O_APPEND in one write each, so concurrent oomtui
+sessions never interleave within a line. The log is opened through
+`oomtui.safefile`: never through a symlink, never in a directory another
+user controls.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import time
 from pathlib import Path
 
 from oomtui.errors import UserError
+from oomtui.safefile import open_append
 
 
 class AuditLogError(UserError):
@@ -34,8 +39,7 @@ class AuditLog:
 
     def _open(self) -> int:
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            return open_append(self.path, create_dirs=True)
         except OSError as e:
             raise AuditLogError(
                 f"cannot write the audit log {self.path}: {e.strerror or e}; every action must be audited, "
@@ -63,15 +67,21 @@ class _OpenLog:
     def __exit__(self, *exc: object) -> None:
         os.close(self.fd)
 
-    def record(self, action: str, asked: object, result: object) -> str | None:
-        """Append one line; None when written, else why not (the action already happened)."""
+    def intent(self, action: str, asked: object) -> str | None:
+        """The line written before acting (phase "intent"); None when it is on disk, else why not."""
+        return self.record(action, asked, None, phase="intent")
+
+    def record(self, action: str, asked: object, result: object, phase: str = "result") -> str | None:
+        """Append one line and fsync it; None when written, else why not."""
         entry = {
             "time": time.time(), "uid": os.getuid(), "euid": os.geteuid(), "pid": os.getpid(),
-            "action": action, "asked": asked, "result": result,
+            "action": action, "phase": phase, "asked": asked, "result": result,
         }
         line = (json.dumps(entry, ensure_ascii=True, sort_keys=False) + "\n").encode()
         try:
             written = os.write(self.fd, line)
+            if written == len(line):
+                os.fsync(self.fd)
         except OSError as e:
             return f"audit log {self.log.path} not written: {e.strerror or e}"
         if written != len(line):
