@@ -205,3 +205,35 @@ def test_the_top_level_audit_log_option_is_honoured(memcg, hogs, audit, capsys):
     [entry] = _entries(audit)
     assert entry["asked"]["targets"][0]["pid"] == victim.pid
     assert entry["result"]["outcomes"][0]["detail"] == "killed"
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs filled to the last byte (mounted under tmp_path, unmounted after)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(disk)], check=True)
+    try:
+        fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"x" * 512)
+        except OSError as e:
+            assert e.errno == 28  # ENOSPC: full to the brim
+        finally:
+            os.close(fd)
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_on_a_full_disk_nothing_is_killed_and_it_says_so(memcg, hogs, full_disk, capsys):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    assert main(["kill", "--pid", str(victim.pid), "--yes", "--audit-log", str(full_disk / "audit.jsonl")]) == 1
+    out = capsys.readouterr().out
+    assert "No space left on device" in out and "nothing was done" in out
+    time.sleep(0.3)
+    assert victim.alive()
