@@ -16,6 +16,7 @@ import sys
 
 from oomtui import __version__
 from oomtui.errors import UsageError, UserError
+from oomtui.text import printable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,8 +59,9 @@ def _run(argv: list[str] | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
-    except UserError as e:
-        print(f"oomtui: {e}" if not str(e).startswith("oomtui") else str(e), file=sys.stderr)
+    except UserError as e:  # messages quote names and paths: escaped, so always one line
+        message = printable(str(e), None)
+        print(message if message.startswith("oomtui") else f"oomtui: {message}", file=sys.stderr)
         return e.code
     except KeyboardInterrupt:
         return 130
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("OOMTUI_DEBUG"):
             raise
-        first = str(e).splitlines()[0] if str(e) else ""
+        first = printable(str(e).splitlines()[0] if str(e) else "", None)
         print(f"oomtui: internal error: {type(e).__name__}: {first} (OOMTUI_DEBUG=1 shows more)", file=sys.stderr)
         return 1
 

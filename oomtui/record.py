@@ -57,6 +57,7 @@ from oomtui.safefile import (
     write_all,
     write_atomic_at,
 )
+from oomtui.text import printable
 
 FORMAT = "oomtui-recording"
 SAMPLES = "samples"
@@ -237,7 +238,7 @@ class Recorder:
         collect: Callable[[], Snapshot] | None = None,
         kmsg_path: str = "/dev/kmsg",
         psi_path: str = "/proc/pressure/memory",
-        note: Callable[[str], None] = lambda msg: print(f"oomtui record: {msg}", file=sys.stderr),
+        note: Callable[[str], None] = lambda msg: print(f"oomtui record: {printable(msg, None)}", file=sys.stderr),
     ) -> None:
         self.dir = Path(directory)
         self.interval, self.keep, self.max_bytes = interval, keep, max_bytes

@@ -237,3 +237,11 @@ def test_on_a_full_disk_nothing_is_killed_and_it_says_so(memcg, hogs, full_disk,
     assert "No space left on device" in out and "nothing was done" in out
     time.sleep(0.3)
     assert victim.alive()
+
+
+@pytest.mark.parametrize("cgroup", ["/a\nb", "/a\x1b[2Jb"])
+def test_a_cgroup_name_with_control_characters_is_a_one_line_error(cgroup, capsys):
+    assert main(["kill", "--cgroup", cgroup, "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "\x1b" not in err
+    assert "no cgroup /a\\x" in err

@@ -102,3 +102,15 @@ def test_hostile_names_are_printed_escaped(tmp_path, capsys):
     assert code == 0
     assert "\x1b" not in out
     assert "evil\\x1b[2Jname" in out
+
+
+def test_the_closing_verdict_escapes_the_victims_name_too(tmp_path, capsys):
+    """The agrees/disagrees line names the victim: an OSC 52 clipboard write must not reach the terminal."""
+    evil = "do\x1b]52;c;aGk=\x07\u202ex"
+    log = tmp_path / "evil.log"
+    log.write_text((FIXTURES / "v61_global_dmesg.txt").read_text().replace("doxygen", evil))
+    for argv in (["import-oom", str(log)], ["import-oom", str(log), "--list"]):
+        code, out, err = run(argv, capsys)
+        assert code == 0
+        assert not any(c in out + err for c in "\x1b\x07\u202e"), out
+        assert "do\\x1b]52;c;aGk=\\x07\\u202ex" in out

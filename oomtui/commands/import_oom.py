@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _list(infos: list[ReportInfo]) -> str:
     rows = [("#", "time", "kind", "domain", "victim")]
-    rows += [(str(i.index), i.time or "?", i.kind, printable(i.domain, 100), printable(i.victim, 40)) for i in infos]
+    rows += [(str(i.index), printable(i.time or "?", 40), i.kind, printable(i.domain, 100), printable(i.victim, 40))
+             for i in infos]
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
     return "\n".join("  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4] for r in rows)
 
@@ -68,15 +69,15 @@ def summary(result: ImportResult, rep: ReplayResult) -> str:
     out.append("")
     out.append(f"replay with the rules of {printable(rep.kernel_release or 'current kernels', 60)}:")
     if rep.era_note:
-        out.append(f"  {rep.era_note}")
+        out.append(f"  {printable(rep.era_note, None)}")
     for r in rep.policies:
         d = r.decision
         pick = (f"{d.victim_pid}" if d.victim_pid is not None else
                 f"cgroup {printable(d.victim_cgroup, 60)}" if d.victim_cgroup else "nothing")
         verdict = "kills nothing" if d.kills_nothing else {True: "agrees", False: "differs", None: "-"}[r.agrees]
         out.append(f"  {r.policy:<24} {pick:<20} {verdict}")
-    out.append(rep.explanation)
-    out += [f"warning: {w}" for w in result.warnings]
+    out.append(printable(rep.explanation, None))  # it names the victim and the pick
+    out += [f"warning: {printable(w, None)}" for w in result.warnings]
     return "\n".join(out)
 
 
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as e:
             raise UserError(f"{args.out}: {e.strerror or e}") from None
         for w in result.warnings:
-            print(f"oomtui import-oom: warning: {w}", file=sys.stderr)
+            print(f"oomtui import-oom: warning: {printable(w, None)}", file=sys.stderr)
         return 0
     print(summary(result, replay(result.snapshot)))
     return 0

@@ -132,7 +132,7 @@ def describe(plan: KillPlan) -> str:
 
 
 def report_text(report: KillReport) -> str:
-    rows = [[str(o.pid), printable(o.comm, 16), o.detail] for o in report.outcomes]
+    rows = [[str(o.pid), printable(o.comm, 16), printable(o.detail, None)] for o in report.outcomes]
     return "\n".join([*(_table(rows) if rows else []), report.summary])
 
 

@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         domain = snap.oom_event.domain if snap.oom_event is not None else ROOT
     for problem in registry.plugin_problems():
-        print(f"oomtui: warning: {problem}", file=sys.stderr)
+        print(f"oomtui: warning: {printable(problem, None)}", file=sys.stderr)
     result = preview(snap, domain, names, options)
     if args.json:
         print(json.dumps([d.to_json() for d in result.decisions], indent=2))

@@ -38,7 +38,7 @@ def run_save(args: argparse.Namespace) -> int:
     except OSError as e:
         raise UserError(f"cannot write {args.file}: {e.strerror or e}") from None
     if args.file != "-":
-        print(f"saved {len(snap.processes)} processes in {len(snap.cgroups)} cgroups to {args.file}",
+        print(f"saved {len(snap.processes)} processes in {len(snap.cgroups)} cgroups to {printable(args.file, None)}",
               file=sys.stderr)
     return 0
 
