@@ -14,7 +14,7 @@ import pytest
 
 from oomtui.act.procfs import facts
 from oomtui.cli import main
-from tests.support.hog import spawn_hog
+from tests.support.hog import Hog, spawn_hog
 
 ROOT = Path(__file__).parent.parent
 
@@ -245,3 +245,62 @@ def test_a_cgroup_name_with_control_characters_is_a_one_line_error(cgroup, capsy
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "\x1b" not in err
     assert "no cgroup /a\\x" in err
+
+
+_STUBBORN = r"""
+import os, signal, sys, time
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+time.sleep(3600)
+"""
+
+
+def _stubborn(cgroup_dir: Path) -> Hog:
+    """A process in the cgroup that ignores SIGTERM."""
+    popen = subprocess.Popen([sys.executable, "-c", _STUBBORN, str(Path(cgroup_dir) / "cgroup.procs")],
+                             stdout=subprocess.PIPE)
+    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
+    return Hog("stubborn", popen)
+
+
+def test_a_process_that_ignores_sigterm_is_reported_alive_not_killed(memcg, hogs, audit, capsys):
+    stubborn = _stubborn(memcg.dir)
+    hogs.append(stubborn)
+    assert main(["kill", "--pid", str(stubborn.pid), "--signal", "TERM", "--yes", "--audit-log", str(audit)]) == 1
+    out = capsys.readouterr().out
+    assert "still running" in out and "killed" not in out.splitlines()[-1]
+    assert stubborn.alive()
+    [entry] = _entries(audit)
+    [o] = entry["result"]["outcomes"]
+    assert (o["status"], o["ok"], o["sent"], o["exited"]) == ("survived", False, "SIGTERM", False)
+
+
+def test_sigterm_to_a_cgroup_says_who_is_left_in_it(memcg, hogs, audit, capsys):
+    group = memcg.child("g")
+    polite = spawn_hog("polite", 0, cgroup_dir=group.dir)
+    stubborn = _stubborn(group.dir)
+    hogs += [polite, stubborn]
+    assert main(["kill", "--cgroup", group.path, "--signal", "TERM", "--yes", "--audit-log", str(audit)]) == 1
+    capsys.readouterr()
+    assert polite.popen.wait(10) == -15 and stubborn.alive()
+    [entry] = _entries(audit)
+    assert "until the cgroup was empty" not in entry["result"]["method"]
+    assert "1 process still in the cgroup" in entry["result"]["method"]
+    by_pid = {o["pid"]: o for o in entry["result"]["outcomes"]}
+    assert (by_pid[polite.pid]["status"], by_pid[polite.pid]["exited"]) == ("killed", True)
+    assert (by_pid[stubborn.pid]["status"], by_pid[stubborn.pid]["exited"]) == ("survived", False)
+    assert entry["result"]["cgroups_empty"] is False
+
+
+@pytest.mark.parametrize("off", [0.02, 0.5, 1.5, -2.0])
+def test_a_start_time_off_by_more_than_the_tolerance_is_refused(memcg, hogs, audit, capsys, off):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    start = facts(victim.pid).start_time
+    assert main(["kill", "--pid", str(victim.pid), "--start-time", repr(start + off), "--yes",
+                 "--audit-log", str(audit)]) == 1
+    assert "nothing was killed" in capsys.readouterr().err
+    time.sleep(0.2)
+    assert victim.alive() and _entries(audit) == []

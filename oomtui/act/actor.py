@@ -63,19 +63,22 @@ class HostActor(Actor):
             alone = [t for t in plan.targets if not any(is_within(t.cgroup, c) for c in plan.cgroups)]
             outcomes += kill_targets(alone, plan.signal, protected)
             method = ""
+            empty: bool | None = None
             if plan.cgroups:
                 hierarchy = self._hierarchy()
                 if hierarchy is None:
                     outcomes += [Outcome(t.pid, t.comm, False, "failed: no memory cgroups are mounted",
                                          t.start_time, "failed") for t in plan.targets if t not in alone]
                 else:
-                    killed, method = kill_cgroups(plan, hierarchy, protected)
+                    killed, method, empty = kill_cgroups(plan, hierarchy, protected)
                     outcomes += killed
             summary = summarize(plan, outcomes)
             problem = log.record("kill", plan.to_json(), {
-                "summary": summary, "method": method, "outcomes": [o.to_json() for o in outcomes],
+                "summary": summary, "method": method, "cgroups_empty": empty,
+                "outcomes": [o.to_json() for o in outcomes],
             })
-        return KillReport(plan, tuple(outcomes), summary if problem is None else f"{summary}; {problem}", method)
+        return KillReport(plan, tuple(outcomes), summary if problem is None else f"{summary}; {problem}", method,
+                          empty)
 
     def apply(self, writes: Sequence[KnobWrite]) -> list[KnobResult]:
         try:

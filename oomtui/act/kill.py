@@ -41,7 +41,7 @@ from oomtui.act.procfs import ProcFacts, facts, facts_at, proc_dir, read_at, sam
 from oomtui.act.results import Outcome
 from oomtui.model import is_within
 
-EXIT_WAIT = 2.0  # seconds SIGKILLed processes get to exit before the report is made
+EXIT_WAIT = 2.0  # seconds signalled processes get to exit before the report is made
 GROUP_DEADLINE = 10.0  # seconds a cgroup kill keeps going before it reports survivors
 FREEZE_WAIT = 1.0
 CHUNK = 128  # pidfds held at once while waiting for exits
@@ -76,6 +76,8 @@ class _Attempt:
     detail: str
     facts: ProcFacts | None = None
     pidfd: int | None = None
+    sent: str | None = None
+    exited: bool | None = None
 
     def close(self) -> None:
         if self.pidfd is not None:
@@ -86,7 +88,21 @@ class _Attempt:
         comm = self.facts.comm if self.facts else (planned.comm if planned else "?")
         start = self.facts.start_time if self.facts else (planned.start_time if planned else None)
         note = " (joined the cgroup after the snapshot)" if new else ""
-        return Outcome(self.pid, comm, self.status == "killed", self.detail + note, start, self.status, not new)
+        return Outcome(self.pid, comm, self.status == "killed", self.detail + note, start, self.status, not new,
+                       self.sent, self.exited)
+
+    def observed(self, exited: bool, waited: float) -> None:
+        """Record what became of it after the signal: a survivor of SIGTERM was not killed."""
+        self.exited = exited
+        if exited:
+            if self.sent != "SIGKILL":
+                self.detail = f"sent {self.sent}; it exited"
+        elif self.sent == "SIGKILL":
+            self.detail = f"sent SIGKILL, but it had not exited after {waited:g} s (stuck in the kernel?)"
+        else:
+            self.status = "survived"
+            self.detail = (f"sent {self.sent}; still running after {waited:g} s "
+                           "(it is slow to stop, or handles or ignores the signal)")
 
 
 def _inspect(pid: int, protected: Collection[int], check: Check) -> _Attempt:
@@ -129,24 +145,25 @@ def _send(attempt: _Attempt, sig: int) -> None:
         attempt.close()
         return
     attempt.status = "killed"
-    attempt.detail = "killed" if sig == signals.SIGKILL else f"sent {signal_name(sig)}"
+    attempt.sent = signal_name(sig)
+    attempt.detail = "killed" if sig == signals.SIGKILL else f"sent {attempt.sent}"
 
 
-def _wait_exit(attempts: Iterable[_Attempt], sig: int, timeout: float = EXIT_WAIT) -> None:
-    """Give SIGKILLed processes a moment to exit, so "killed" means gone; close every pidfd."""
+def _wait_exit(attempts: Iterable[_Attempt], timeout: float = EXIT_WAIT) -> None:
+    """Give signalled processes a moment to exit and record whether they did; close every pidfd."""
     pending = {a.pidfd: a for a in attempts if a.pidfd is not None}
-    if sig == signals.SIGKILL:
-        poller = select.poll()
-        for fd in pending:
-            poller.register(fd, select.POLLIN)
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            for fd, _ in poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
-                poller.unregister(fd)
-                pending.pop(fd).close()
-        for a in pending.values():
-            a.detail = f"sent SIGKILL, but it had not exited after {timeout:g} s (stuck in the kernel?)"
+    poller = select.poll()
+    for fd in pending:
+        poller.register(fd, select.POLLIN)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for fd, _ in poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+            poller.unregister(fd)
+            a = pending.pop(fd)
+            a.observed(True, timeout)
+            a.close()
     for a in pending.values():
+        a.observed(False, timeout)
         a.close()
 
 
@@ -173,7 +190,7 @@ def kill_targets(targets: Iterable[Target], sig: int, protected: Collection[int]
         for _, a in pairs:
             if a.status == "ready":
                 _send(a, sig)
-        _wait_exit((a for _, a in pairs), sig)
+        _wait_exit(a for _, a in pairs)
         out += [a.outcome(t) for t, a in pairs]
     return out
 
@@ -253,7 +270,8 @@ class _GroupKill:
                      for status, items in (("spared", plan.spared), ("refused", plan.refused)) for t, why in items}
         self.done: list[_Attempt] = []  # finished, by pid recycled during the kill
         self.seen: dict[int, _Attempt] = {}
-        self.method = "signalled one by one until the cgroup was empty"
+        self.how = "signalled one by one"
+        self.left: list[int] = []  # what is still in the cgroups after the kill, besides spared and refused
 
     def check(self, dir_fd: int, f: ProcFacts) -> tuple[str, str] | None:
         where = cgroup_of(dir_fd, self.hierarchy.v2)
@@ -282,12 +300,35 @@ class _GroupKill:
         v2 = self.hierarchy.v2
         freeze = v2 and not any(pid in self.protected for pid in first)
         if freeze:
-            self.method = "frozen (cgroup.freeze), then signalled one by one until empty, then thawed"
+            self.how = "frozen (cgroup.freeze), then signalled one by one, then thawed"
         with _Freezer(self.dirs if freeze else ()):
             if sig == signals.SIGKILL and v2 and all((d / "cgroup.kill").exists() for d in self.dirs):
                 self._kernel_kill()
             self._passes(sig)
+        self._observe(sig)  # thawed: a frozen process cannot act on SIGTERM
         return [*self.done, *self.seen.values()]
+
+    @property
+    def method(self) -> str:
+        if not self.left:
+            return f"{self.how}; the cgroup was empty afterwards"
+        n = len(self.left)
+        return f"{self.how}; {n} {'process' if n == 1 else 'processes'} still in the cgroup afterwards"
+
+    def _remaining(self) -> list[int]:
+        return [pid for pid in members(self.dirs)
+                if (a := self.seen.get(pid)) is None or a.status not in ("spared", "refused")]
+
+    def _observe(self, sig: int) -> None:
+        """Wait for signalled processes to leave (SIGKILL's passes already did), then record who did."""
+        waited = GROUP_DEADLINE if sig == signals.SIGKILL else EXIT_WAIT
+        deadline = time.monotonic() + (0.0 if sig == signals.SIGKILL else EXIT_WAIT)
+        while (left := self._remaining()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.left = left
+        for a in self.seen.values():
+            if a.status == "killed":
+                a.observed(not _still(a), waited)
 
     def _kernel_kill(self) -> None:
         """cgroup.kill, when every member may die: it spares nobody, not even -1000 or oomtui itself."""
@@ -301,10 +342,10 @@ class _GroupKill:
                 (d / "cgroup.kill").write_text("1")
         except OSError:
             return  # the passes signal them one by one instead
-        self.method = "the kernel's cgroup.kill"
+        self.how = "the kernel's cgroup.kill"
         for a in survey:
             if a.status == "ready":
-                a.status, a.detail = "killed", "killed"
+                a.status, a.detail, a.sent = "killed", "killed", "SIGKILL"
                 self.seen[a.pid] = a
 
     def _passes(self, sig: int) -> None:
@@ -320,28 +361,24 @@ class _GroupKill:
                     busy = True
                 elif a.status == "killed" and sig == signals.SIGKILL:
                     busy = True  # still listed: dying, or a newcomer with its pid next pass
-            if not busy:
-                return
-            if time.monotonic() > deadline:
-                for pid in members(self.dirs):
-                    a = self.seen.get(pid)
-                    if a is not None and a.status == "killed":
-                        a.detail = f"sent SIGKILL, but still in the cgroup after {GROUP_DEADLINE:g} s"
+            if not busy or time.monotonic() > deadline:
                 return
             time.sleep(0.002)
 
 
 def _still(a: _Attempt) -> bool:
-    """Whether the process looked at is still alive under its pid (not a newcomer reusing it)."""
+    """Whether the process looked at is still running under its pid (not a zombie, nor a newcomer with its pid)."""
     try:
         now = facts(a.pid)
     except (OSError, ValueError, IndexError):
         return False
-    return a.facts is not None and same_start(a.facts.start_time, now.start_time)
+    return a.facts is not None and not now.exited and same_start(a.facts.start_time, now.start_time)
 
 
-def kill_cgroups(plan: KillPlan, hierarchy: Hierarchy, protected: Collection[int]) -> tuple[list[Outcome], str]:
-    """Kill the plan's cgroups whole; report planned processes, newcomers that died too, and how."""
+def kill_cgroups(
+    plan: KillPlan, hierarchy: Hierarchy, protected: Collection[int],
+) -> tuple[list[Outcome], str, bool]:
+    """Kill the plan's cgroups whole; report planned processes, newcomers that died too, how, and if they emptied."""
     group = _GroupKill(plan, hierarchy, protected)
     attempts = group.run()
     planned = {t.pid: t for t in plan.targets if any(is_within(t.cgroup, c) for c in plan.cgroups)}
@@ -360,7 +397,7 @@ def kill_cgroups(plan: KillPlan, hierarchy: Hierarchy, protected: Collection[int
     for t in planned.values():
         if t.pid not in reported:
             out.append(_absent(t))
-    return out, group.method
+    return out, group.method, not group.left
 
 
 def _absent(t: Target) -> Outcome:

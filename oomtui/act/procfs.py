@@ -81,18 +81,20 @@ def facts(pid: int) -> ProcFacts:
 
 
 def same_start(seen: float, now: float) -> bool:
-    """Start times agree within one clock tick (the kernel's resolution).
+    """Whether two epoch start times name the same start: the same clock tick, up to a whole-second shift.
 
-    An epoch start time is btime + ticks, and btime is whole seconds that
-    move when the wall clock is stepped or slewed across a second boundary;
-    a collector may also have read it hours ago. So a difference of exactly
-    one second (within a tick) is the same process seen through a shifted
-    btime: reusing the pid exactly then would need the whole pid space to
-    wrap within that second.
+    An epoch start time is btime + ticks / CLK_TCK: the ticks are exact (10 ms
+    at the usual USER_HZ 100), so two readings of one process differ by less
+    than half a tick only from float rounding, and a process started one tick
+    later is another process. btime is whole seconds recomputed from the wall
+    clock, so it moves by one when the clock is slewed across a second
+    boundary (a collector may have read it hours earlier): a shift of exactly
+    one second either way is the same process. Anything else is refused,
+    including an older btime after the clock was stepped by more.
     """
-    slack = clock_tick() + 1e-6
-    delta = abs(seen - now)
-    return delta <= slack or abs(delta - 1.0) <= slack
+    delta = now - seen
+    shift = round(delta)
+    return shift in (-1, 0, 1) and abs(delta - shift) < clock_tick() / 2
 
 
 def protected_pids() -> frozenset[int]:

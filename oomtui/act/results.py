@@ -23,12 +23,17 @@ class Outcome:
     ok: bool
     detail: str
     start_time: float | None = None
-    status: str = ""  # short key for counting: killed, gone, denied, changed, refused, spared, failed
+    # short key for counting: killed, survived (signalled, still running), gone, denied, changed, refused,
+    # spared, failed
+    status: str = ""
     planned: bool = True  # False: it joined a killed cgroup after the snapshot, and died with it
+    sent: str | None = None  # the signal delivered to it, if one was
+    exited: bool | None = None  # after the signal: whether it was seen to exit (None: not signalled)
 
     def to_json(self) -> dict:
         return {"pid": self.pid, "comm": self.comm, "start_time": self.start_time, "ok": self.ok,
-                "status": self.status, "planned": self.planned, "detail": self.detail}
+                "status": self.status, "planned": self.planned, "sent": self.sent, "exited": self.exited,
+                "detail": self.detail}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,7 @@ class KillReport:
     outcomes: tuple[Outcome, ...]
     summary: str
     method: str = ""  # how cgroups were killed (cgroup.kill, frozen, one by one), for the record
+    cgroups_empty: bool | None = None  # for a cgroup kill: nothing but spared and refused processes left in it
 
     @property
     def ok(self) -> bool:
@@ -60,7 +66,8 @@ class Actor(Protocol):
 
 
 _WORDS = {
-    "killed": "killed", "gone": "already gone", "denied": "not permitted", "changed": "identity changed",
+    "killed": "killed", "survived": "still running after the signal", "gone": "already gone",
+    "denied": "not permitted", "changed": "identity changed",
     "failed": "failed", "spared": "spared", "refused": "refused",
 }
 
