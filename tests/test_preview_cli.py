@@ -17,6 +17,8 @@ DECISION_KEYS = {
     "reason", "uncertain",
 }
 
+VICTIM_KEYS = {"pid", "cgroup", "comm", "start_time", "cmdline"}
+
 
 def _host(**kw):
     return snapshot(
@@ -62,10 +64,10 @@ def test_json_is_the_documented_list(capsys, snap_file):
     assert isinstance(data, list) and len(data) >= 3
     assert {"hierarchical", "terminal", "cgroup-aware"} <= {d["policy"] for d in data}
     for d in data:
-        assert set(d) == DECISION_KEYS
+        assert set(d) == DECISION_KEYS  # no oom_event: no agrees_with_kernel
         assert d["domain"] == "/"
         assert d["triggered"] in (None, True, False)
-        assert d["victim"] is None or (set(d["victim"]) == {"pid", "cgroup"} and isinstance(d["victim"]["pid"], int))
+        assert d["victim"] is None or (set(d["victim"]) == VICTIM_KEYS and isinstance(d["victim"]["pid"], int))
         assert d["victim_cgroup"] is None or isinstance(d["victim_cgroup"], str)
         assert all(isinstance(p, int) for p in d["killed_pids"])
         assert d["freed_bytes"] is None or isinstance(d["freed_bytes"], int)
@@ -75,7 +77,8 @@ def test_json_is_the_documented_list(capsys, snap_file):
             assert isinstance(c["cgroup"], str) and isinstance(c["score"], (int, float)) and isinstance(c["why"], str)
             assert "pid" not in c or isinstance(c["pid"], int)
     hier = next(d for d in data if d["policy"] == "hierarchical")
-    assert hier["victim"] == {"pid": 10, "cgroup": "/a/x"}
+    assert hier["victim"] == {"pid": 10, "cgroup": "/a/x", "comm": "evil\x1b[2J\u202e", "start_time": 1010.0,
+                              "cmdline": []}
     assert hier["killed_pids"] == [10]
     assert hier["freed_bytes"] == 150 * MiB
 
@@ -210,3 +213,33 @@ def test_the_live_host_without_a_snapshot(capsys):
     for d in data:
         assert set(d) == DECISION_KEYS
         assert not d["reason"].startswith("policy failed"), d["reason"]
+
+
+def test_json_victims_carry_what_a_script_needs_to_kill_them(capsys, tmp_path):
+    """comm, start_time and cmdline: enough to chain to `oomtui kill --pid PID --start-time T`."""
+    path = tmp_path / "host.json"
+    host = snapshot([cgroup("/a", 300)], [proc(10, "/a", 150, cmdline=("/usr/bin/app", "--serve", "\x1b[2J")),
+                                          proc(11, "/a", 50)])
+    snapshot_file.save(host, path)
+    code, out, _ = run(capsys, "--snapshot", str(path), "--policy", "kernel", "--json")
+    assert code == 0
+    (d,) = json.loads(out)
+    assert d["victim"] == {"pid": 10, "cgroup": "/a", "comm": "p10", "start_time": 1010.0,
+                           "cmdline": ["/usr/bin/app", "--serve", "\x1b[2J"]}
+    assert "\x1b" not in out  # JSON escapes it
+    assert "agrees_with_kernel" not in d
+
+
+def test_json_says_whether_each_policy_agrees_with_the_recorded_oom(capsys, tmp_path):
+    path = tmp_path / "oom.json"
+    snapshot_file.save(_host(oom_event=OomEvent(kind="global", domain="/", killed_pid=20, killed_comm="p20")), path)
+    code, out, _ = run(capsys, "--snapshot", str(path), "--policy", "hierarchical", "--policy", "terminal", "--json")
+    assert code == 0
+    by_policy = {d["policy"]: d for d in json.loads(out)}
+    assert by_policy["terminal"]["agrees_with_kernel"] is True
+    assert by_policy["hierarchical"]["agrees_with_kernel"] is False
+    code, out, _ = run(capsys, "--snapshot", str(path), "--policy", "terminal", "--domain", "/a/x", "--json")
+    assert "agrees_with_kernel" not in json.loads(out)[0]  # the OOM was not in this domain
+    snapshot_file.save(_host(oom_event=OomEvent(kind="global", domain="/", killed_pid=None)), path)
+    code, out, _ = run(capsys, "--snapshot", str(path), "--policy", "terminal", "--json")
+    assert json.loads(out)[0]["agrees_with_kernel"] is None

@@ -26,7 +26,7 @@ from oomtui.text import human_size, printable
 NAME_LIMIT = 40
 REASON_LIMIT = 400
 
-__all__ = ["Preview", "agrees", "preview", "register", "run", "table"]
+__all__ = ["Preview", "agrees", "decision_json", "preview", "register", "run", "table"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -121,6 +121,22 @@ def preview(snap: Snapshot, domain: str, names: Sequence[str] | None, options: O
     return Preview([r.decision for r in chosen], {r.policy: r.agrees for r in chosen}, notes)
 
 
+def decision_json(d: Decision, snap: Snapshot, agreement: Mapping[str, bool | None] | None) -> dict:
+    """The contract's decision object with its optional fields: the victim's identity, and the kernel's verdict.
+
+    `comm`, `start_time` and `cmdline` let a script chain to `oomtui kill --pid
+    PID --start-time T`; `agrees_with_kernel` is there only when the snapshot
+    records an OOM in this domain.
+    """
+    out = d.to_json()
+    p = snap.process(d.victim_pid) if d.victim_pid is not None else None
+    if out["victim"] is not None and p is not None:
+        out["victim"].update(comm=p.comm, start_time=p.start_time, cmdline=list(p.cmdline))
+    if agreement is not None:
+        out["agrees_with_kernel"] = agreement.get(d.policy)
+    return out
+
+
 def _victim(d: Decision, snap: Snapshot) -> str:
     if d.victim_cgroup is not None:
         return f"cgroup {printable(d.victim_cgroup, NAME_LIMIT)}"
@@ -193,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"oomtui: warning: {printable(problem, None)}", file=sys.stderr)
     result = preview(snap, domain, names, options)
     if args.json:
-        print(json.dumps([d.to_json() for d in result.decisions], indent=2))
+        print(json.dumps([decision_json(d, snap, result.agreement) for d in result.decisions], indent=2))
     else:
         print(table(result, snap, domain))
     return 0
