@@ -58,6 +58,33 @@ def printable(s: str, limit: int | None = 200) -> str:
     return "".join(kept) + ELLIPSIS
 
 
+def printable_middle(s: str, limit: int) -> str:
+    """`printable`, but a long result loses its middle, so the end survives (a command's leaf and last arguments).
+
+    A third of the room goes to the start, the rest to the end; an escape is never cut in half.
+    """
+    if limit < 2:
+        raise ValueError("limit must be at least 2")
+    pieces = _pieces(s)
+    if sum(map(len, pieces)) <= limit:
+        return "".join(pieces)
+    room = limit - 1
+    tail: list[str] = []
+    used = 0
+    for piece in reversed(pieces):
+        if used + len(piece) > room - room // 3:
+            break
+        tail.append(piece)
+        used += len(piece)
+    head: list[str] = []
+    for piece in pieces:
+        if used + len(piece) > room:
+            break
+        head.append(piece)
+        used += len(piece)
+    return "".join(head) + ELLIPSIS + "".join(reversed(tail))
+
+
 UNKNOWN = "—"
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 

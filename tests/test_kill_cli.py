@@ -14,7 +14,7 @@ import pytest
 
 from oomtui.act.procfs import facts
 from oomtui.cli import main
-from tests.support.hog import Hog, spawn_hog
+from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid
 
 ROOT = Path(__file__).parent.parent
 
@@ -304,3 +304,93 @@ def test_a_start_time_off_by_more_than_the_tolerance_is_refused(memcg, hogs, aud
     assert "nothing was killed" in capsys.readouterr().err
     time.sleep(0.2)
     assert victim.alive() and _entries(audit) == []
+
+
+def _snapshot_then(monkeypatch, action) -> None:
+    """The kill reads the host, then `action` runs: what happens between the listing and the kill."""
+    import oomtui.collect
+
+    real = oomtui.collect.collect_snapshot
+
+    def collect(**kw):
+        snap = real(**kw)
+        action()
+        return snap
+
+    monkeypatch.setattr(oomtui.collect, "collect_snapshot", collect)
+
+
+def test_a_cgroup_kill_exits_0_when_the_cgroup_ends_empty(memcg, hogs, audit, capsys, monkeypatch):
+    group = memcg.child("g")
+    stays, leaves = spawn_hog("stays", 0, cgroup_dir=group.dir), spawn_hog("leaves", 0, cgroup_dir=group.dir)
+    hogs += [stays, leaves]
+    _snapshot_then(monkeypatch, lambda: memcg.add_pid(leaves.pid))
+    assert main(["kill", "--cgroup", group.path, "--yes", "--audit-log", str(audit)]) == 0
+    out = capsys.readouterr().out
+    assert f"{leaves.pid}" in out and "left the cgroup before the kill; not signalled" in out
+    assert "the cgroup was empty afterwards" in out
+    assert stays.popen.wait(10) == -9 and leaves.alive() and group.pids() == []
+
+
+def test_a_member_whose_pid_was_reused_is_reported_as_gone_not_failed(memcg, hogs, audit, capsys, monkeypatch):
+    group = memcg.child("g")
+    first, other = spawn_hog("first", 0, cgroup_dir=group.dir), spawn_hog("other", 0, cgroup_dir=group.dir)
+    hogs.append(other)
+    reused = []
+
+    def reuse() -> None:
+        start = facts(first.pid).start_time
+        first.kill()
+        time.sleep(max(0.0, start + 1.3 - time.time()))  # clear of the btime allowance
+        reused.append(spawn_hog_with_pid(first.pid, "newcomer", cgroup_dir=memcg.dir))
+        hogs.append(reused[0])
+
+    _snapshot_then(monkeypatch, reuse)
+    assert main(["kill", "--cgroup", group.path, "--yes", "--audit-log", str(audit)]) == 0
+    out = capsys.readouterr().out
+    row = [line for line in out.splitlines() if line.split()[:1] == [str(first.pid)]][-1]  # the report's
+    assert "exited before the kill; its pid now belongs to another process" in row
+    assert reused[0].alive() and other.popen.wait(10) == -9
+
+
+def test_a_dry_run_that_would_signal_nothing_exits_1(capsys):
+    assert main(["kill", "--pid", "1", "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "refused (never signalled):" in out and out.rstrip().endswith("nothing would be signalled")
+
+
+def test_json_prints_what_it_did(memcg, hogs, audit, capsys):
+    victim = spawn_hog("victim", 1, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    start = facts(victim.pid).start_time
+    assert main(["kill", "--pid", str(victim.pid), "--dry-run", "--json"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert dry["dry_run"] is True and dry["done"] is False and dry["outcomes"] == []
+    assert [t["pid"] for t in dry["plan"]["targets"]] == [victim.pid]
+    assert dry["plan"]["targets"][0]["start_time"] == start and dry["plan"]["targets"][0]["cmdline"][0]
+    assert main(["kill", "--pid", str(victim.pid), "--start-time", repr(start), "--yes", "--json",
+                 "--audit-log", str(audit)]) == 0
+    captured = capsys.readouterr()
+    done = json.loads(captured.out)
+    assert captured.err == ""
+    assert done["dry_run"] is False and done["done"] is True and done["exit"] == 0
+    [o] = done["outcomes"]
+    assert (o["pid"], o["status"], o["ok"], o["sent"], o["exited"]) == (victim.pid, "killed", True, "SIGKILL", True)
+    assert done["summary"] == "1 of 1 process killed" and done["audit_log"] == str(audit)
+    assert not victim.alive()
+
+
+def test_the_listing_shows_each_command_line_shortened_in_the_middle(memcg, hogs, capsys):
+    args = ["-c", "import time; time.sleep(3600)", *(f"--option-{i}=value" for i in range(20)), "evil\x1b[2J",
+            "the-leaf-argument"]
+    popen = subprocess.Popen([sys.executable, *args, ], stdin=subprocess.DEVNULL)
+    hogs.append(Hog("sleeper", popen))
+    time.sleep(0.3)
+    memcg.add_pid(popen.pid)
+    assert main(["kill", "--cgroup", memcg.path, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    head = next(line for line in out.splitlines() if line.startswith("  PID"))
+    assert head.split()[-1] == "CMD"
+    row = next(line for line in out.splitlines() if line.split()[:1] == [str(popen.pid)])
+    assert row.endswith("evil\\x1b[2J the-leaf-argument") and "…" in row and "\x1b" not in out
+    assert row.split("  ")[-1].startswith(sys.executable[:10])

@@ -68,3 +68,14 @@ def test_every_control_and_format_character_in_the_bmp_is_escaped():
     out = printable(hostile, limit=None)
     assert out.isascii() and out.isprintable()
     assert out.count("\\") == len(hostile)
+
+
+def test_printable_middle_keeps_both_ends_and_never_cuts_an_escape():
+    from oomtui.text import printable_middle
+
+    assert printable_middle("short", 10) == "short"
+    cut = printable_middle("/usr/lib/very/long/path/to/some/binary --flag leaf", 30)
+    assert len(cut) == 30 and cut.startswith("/usr/lib/") and cut.endswith("--flag leaf") and "…" in cut
+    escaped = printable_middle("a" * 40 + "\x1b[2J" + "tail", 20)
+    assert escaped.endswith("\\x1b[2Jtail") and "\x1b" not in escaped and len(escaped) <= 20
+    assert "\\x" not in printable_middle("\x1b" * 30, 11).replace("\\x1b", "")  # whole escapes only

@@ -47,6 +47,7 @@ FREEZE_WAIT = 1.0
 CHUNK = 128  # pidfds held at once while waiting for exits
 
 GONE = "no such process (already gone)"
+REUSED = "exited before the kill; its pid now belongs to another process"
 ZOMBIE = "already exited (a zombie its parent has not reaped yet)"
 DENIED = "no permission (needs root or the same user)"
 
@@ -391,6 +392,8 @@ def kill_cgroups(
         new = t is None or a.facts is None or t.start_time is None or not same_start(t.start_time, a.facts.start_time)
         if new and a.status in ("gone", "changed"):
             continue  # a process that was never ours to report: it left or vanished on its own
+        if a.status == "changed" and not _still(a):  # an exiting process shows in the root cgroup first
+            a.status, a.detail = "gone", "exited on its own during the kill"
         out.append(a.outcome(t, new))
         if not new:
             reported.add(a.pid)
@@ -406,8 +409,10 @@ def _absent(t: Target) -> Outcome:
         f = facts(t.pid)
     except (OSError, ValueError, IndexError):
         f = None
-    if f is None or t.start_time is None or not same_start(t.start_time, f.start_time):
+    if f is None or f.exited:
         return Outcome(t.pid, t.comm, False, GONE, t.start_time, "gone")
+    if t.start_time is None or not same_start(t.start_time, f.start_time):
+        return Outcome(t.pid, t.comm, False, REUSED, t.start_time, "gone")
     return Outcome(t.pid, t.comm, False, "left the cgroup before the kill; not signalled", t.start_time, "changed")
 
 

@@ -36,15 +36,17 @@ class Target:
     cgroup: str
     footprint: int
     oom_score_adj: int
+    cmdline: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, p: Process) -> Target:
-        return cls(p.pid, p.start_time, p.comm, p.cgroup, p.footprint, p.oom_score_adj)
+        return cls(p.pid, p.start_time, p.comm, p.cgroup, p.footprint, p.oom_score_adj, tuple(p.cmdline))
 
     def to_json(self) -> dict:
         return {
             "pid": self.pid, "start_time": self.start_time, "comm": self.comm,
             "cgroup": self.cgroup, "footprint": self.footprint, "oom_score_adj": self.oom_score_adj,
+            "cmdline": list(self.cmdline),
         }
 
 

@@ -8,6 +8,7 @@ is signalled, less anything whose identity changed meanwhile.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 
@@ -27,10 +28,11 @@ from oomtui.errors import UsageError, UserError
 from oomtui.evaluate import check_domain, evaluate, parse_option_args
 from oomtui.model import ROOT, Snapshot
 from oomtui.policies.base import OptionError
-from oomtui.text import human_size, printable
+from oomtui.text import human_size, printable, printable_middle
 
 SIGNALS = {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM}
 FINE = ("killed", "gone", "spared", "refused")
+CMD_LIMIT = 60
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--signal", default="KILL", metavar="KILL|TERM", help="the signal (default KILL)")
     p.add_argument("--dry-run", action="store_true", help="list what would be signalled, and signal nothing")
     p.add_argument("--yes", action="store_true", help="do not ask: the list is confirmed in advance")
+    p.add_argument("--json", action="store_true",
+                   help="print what was planned and done as one JSON object (the listing goes to stderr)")
     p.add_argument("--audit-log", default=argparse.SUPPRESS, metavar="FILE",
                    help="append the action here instead of the default audit log")
     p.set_defaults(func=run)
@@ -101,9 +105,15 @@ def make_plan(args: argparse.Namespace, snap: Snapshot, sig: int) -> tuple[KillP
     return plan_decision_kill(snap, decision, sig, protected), printable(why, 400)
 
 
-def _row(t: Target, extra: str = "") -> list[str]:
+def _row(t: Target, why: str | None = None) -> list[str]:
     started = when(t.start_time) if t.start_time is not None else "unknown"
-    return [str(t.pid), started, printable(t.comm, 16), printable(t.cgroup, 60), human_size(t.footprint), extra]
+    return [str(t.pid), started, printable(t.comm, 16), printable(t.cgroup, 60), human_size(t.footprint),
+            *([] if why is None else [why]), command_line(t.cmdline, t.comm)]
+
+
+def command_line(cmdline: tuple[str, ...], comm: str) -> str:
+    """The command line, escaped, cut in the middle when long so the leaf survives; [comm] without one."""
+    return printable_middle(" ".join(cmdline), CMD_LIMIT) if cmdline else f"[{printable(comm, 16)}]"
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -116,9 +126,9 @@ def describe(plan: KillPlan) -> str:
     # A title says "kill" for SIGKILL and names any other signal itself.
     said = f" with {plan.signal_name}" if plan.signal == signal.SIGKILL else ""
     lines = [f"{printable(plan.title, 200)}{said}"]
-    head = ["PID", "STARTED", "NAME", "CGROUP", "SIZE", ""]
+    head = ["PID", "STARTED", "NAME", "CGROUP", "SIZE"]
     if plan.targets:
-        lines += _table([head, *(_row(t) for t in plan.targets)])
+        lines += _table([[*head, "CMD"], *(_row(t) for t in plan.targets)])
         lines.append(f"  total {human_size(plan.footprint)}")
     else:
         lines.append("  no process would be signalled")
@@ -127,13 +137,38 @@ def describe(plan: KillPlan) -> str:
     for label, items in (("spared (left alive)", plan.spared), ("refused (never signalled)", plan.refused)):
         if items:
             lines.append(f"{label}:")
-            lines += _table([[*head[:-1], "WHY"], *(_row(t, why.split(": ", 1)[-1]) for t, why in items)])
+            lines += _table([[*head, "WHY", "CMD"], *(_row(t, why.split(": ", 1)[-1]) for t, why in items)])
     return "\n".join(lines)
 
 
 def report_text(report: KillReport) -> str:
     rows = [[str(o.pid), printable(o.comm, 16), printable(o.detail, None)] for o in report.outcomes]
-    return "\n".join([*(_table(rows) if rows else []), report.summary])
+    method = [f"cgroup: {report.method}"] if report.method else []
+    return "\n".join([*(_table(rows) if rows else []), *method, report.summary])
+
+
+def would_fail(plan: KillPlan) -> bool:
+    """A plan that signals nothing and so cannot do what was asked: a lone process refused, or nothing named."""
+    return not plan.targets and (not plan.cgroups or bool(plan.refused))
+
+
+def exit_code(report: KillReport) -> int:
+    """0 when what was asked is done: a cgroup ended empty (but for spared and refused processes),
+    or every process named is gone (killed, or exited on its own); else 1."""
+    if report.plan.cgroups:
+        return 0 if report.cgroups_empty else 1
+    return 0 if all(o.status in FINE for o in report.outcomes) else 1
+
+
+def as_json(plan: KillPlan, why: str | None, report: KillReport | None, *, dry_run: bool, code: int,
+            audit_log: str | None, summary: str) -> str:
+    """The object `kill --json` prints (documented in the README)."""
+    return json.dumps({
+        "plan": plan.to_json(), "why": why, "dry_run": dry_run, "done": report is not None,
+        "outcomes": [o.to_json() for o in report.outcomes] if report else [],
+        "method": report.method if report else "", "cgroups_empty": report.cgroups_empty if report else None,
+        "summary": summary, "audit_log": audit_log, "exit": code,
+    }, indent=2)
 
 
 def _confirm(plan: KillPlan) -> bool:
@@ -157,18 +192,30 @@ def run(args: argparse.Namespace) -> int:
     from oomtui.collect import collect_snapshot
 
     plan, why = make_plan(args, collect_snapshot(), sig)
-    if why is not None:
-        print(why)
-    print(describe(plan))
+    audit_log = str(actor.audit.path) if actor is not None else None
+    # With --json, stdout carries the object alone; the listing goes to stderr only when there is a question.
+    listing = sys.stderr if args.json else sys.stdout
+    if not args.json or not (args.yes or args.dry_run):
+        if why is not None:
+            print(why, file=listing)
+        print(describe(plan), file=listing)
     if args.dry_run:
-        print("dry run: nothing was signalled")
-        return 0
+        code = 1 if would_fail(plan) else 0
+        summary = "dry run: nothing was signalled" + ("; nothing would be signalled" if code else "")
+        print(as_json(plan, why, None, dry_run=True, code=code, audit_log=None, summary=summary)
+              if args.json else summary)
+        return code
     if not plan.targets and not plan.cgroups:
         raise UserError("oomtui kill: nothing to kill")
     if not args.yes and not _confirm(plan):
         print("cancelled: nothing was killed", file=sys.stderr)
+        if args.json:
+            print(as_json(plan, why, None, dry_run=False, code=1, audit_log=audit_log,
+                          summary="cancelled: nothing was killed"))
         return 1
     assert actor is not None
     report = actor.kill(plan)
-    print(report_text(report))
-    return 0 if all(o.status in FINE for o in report.outcomes) else 1
+    code = exit_code(report)
+    print(as_json(plan, why, report, dry_run=False, code=code, audit_log=audit_log, summary=report.summary)
+          if args.json else report_text(report))
+    return code
