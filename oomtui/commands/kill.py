@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         print(describe(plan), file=listing)
     if args.dry_run:
         code = 1 if would_fail(plan) else 0
-        summary = "dry run: nothing was signalled" + ("; nothing would be signalled" if code else "")
+        summary = "dry run: nothing would be signalled" if code else "dry run: nothing was signalled"
         print(as_json(plan, why, None, dry_run=True, code=code, audit_log=None, summary=summary)
               if args.json else summary)
         return code
