@@ -394,9 +394,10 @@ class Recorder:
             dropped.append(event)
             total -= self._size(EVENTS, event.report.name)
             still = {e.sample for e in self.events[len(dropped):]}
-            if event.sample is not None and event.sample not in still and event.sample != self.samples[-1].path:
-                total -= self._size(SAMPLES, event.sample.name)
-                self._remove(next(s for s in self.samples if s.path == event.sample))
+            only = [s for s in self.samples[:-1] if s.path == event.sample and s.path not in still]
+            for s in only:
+                total -= self._size(SAMPLES, s.path.name)
+                self._remove(s)
         if dropped:
             self._drop_events(dropped)
 
