@@ -214,7 +214,7 @@ def test_kill_a_v2_cgroup_uses_cgroup_kill_and_empties_it(v2cg, audit, hogs):
     assert report.method == "the kernel's cgroup.kill; the cgroup was empty afterwards"
     assert (d / "cgroup.procs").read_text() == ""
     assert (d / "cgroup.freeze").read_text().strip() == "0"  # thawed again
-    assert all(o.ok for o in report.outcomes)
+    assert all(o.ok for o in report.outcomes), [o for o in report.outcomes if not o.ok]
     assert hogs[-1].alive()
 
 

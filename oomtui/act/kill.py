@@ -287,7 +287,7 @@ class _GroupKill:
 
     def look(self, pid: int) -> _Attempt:
         old = self.seen.get(pid)
-        if old is not None and not (old.status == "killed" and not _still(old)):
+        if old is not None and not (old.status == "killed" and _replaced(old)):
             return old
         if old is not None:  # that one died and a newcomer in the cgroup got its pid
             self.done.append(old)
@@ -365,6 +365,15 @@ class _GroupKill:
             if not busy or time.monotonic() > deadline:
                 return
             time.sleep(0.002)
+
+
+def _replaced(a: _Attempt) -> bool:
+    """Whether another process now has the pid (the one looked at died, and a newcomer got its pid)."""
+    try:
+        now = facts(a.pid)
+    except (OSError, ValueError, IndexError):
+        return False
+    return a.facts is None or not same_start(a.facts.start_time, now.start_time)
 
 
 def _still(a: _Attempt) -> bool:
