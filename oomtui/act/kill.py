@@ -327,6 +327,9 @@ class _GroupKill:
         while (left := self._remaining()) and time.monotonic() < deadline:
             time.sleep(0.01)
         self.left = left
+        for a in self.done:  # their pid went to a newcomer: they exited
+            if a.status == "killed":
+                a.observed(True, waited)
         for a in self.seen.values():
             if a.status == "killed":
                 a.observed(not _still(a), waited)
