@@ -1,0 +1,105 @@
+"""How a cgroup's workload is shown: one set of words for the TUI, the CLI and the audit log.
+
+All pure; give them a Snapshot and a cgroup path. For the TUI:
+
+- `display_name(snap, path)` — the label for a tree row: the workload's
+  name where the cgroup *is* a workload (`shop/cart-7d9`, `shop/cart-7d9/app`,
+  `web`, `nginx.service`), else the cgroup's last path component.
+- `qos_badge(workload)` — `G`, `Bu` or `BE` for a pod or its container,
+  "" otherwise: short enough for a tree row, a letter not a colour.
+- `victim_text(snap, path)` — the sentence naming what dies with a cgroup:
+  `pod shop/cart-7d9 (Burstable), container app`, `container web (podman,
+  image docker.io/library/nginx:1.27)`, `unit nginx.service`; "" where the
+  cgroup belongs to no workload. Untrusted text: pass it through
+  `oomtui.text.printable` (or hand it to a widget as plain Text) like
+  any other name.
+- `matches(snap, path, needle)` — the filter: case-insensitive substring of
+  the raw path or of the workload's name, namespace, pod, container, unit,
+  container id, image.
+- `with_path_workloads(snap)` — a snapshot whose cgroups without a workload
+  get what their path says (import-oom, old snapshots).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from oomtui.model import Snapshot, Workload
+from oomtui.workload_paths import path_workload
+
+QOS_BADGES = {"Guaranteed": "G", "Burstable": "Bu", "BestEffort": "BE"}
+
+
+def own_workload(snap: Snapshot, path: str) -> Workload | None:
+    """The workload this cgroup is (not an ancestor's)."""
+    c = snap.cgroup(path)
+    return c.workload if c is not None else None
+
+
+def display_name(snap: Snapshot, path: str) -> str:
+    w = own_workload(snap, path)
+    if w is not None:
+        return w.name
+    return path.rstrip("/").rsplit("/", 1)[-1] or "/"
+
+
+def qos_badge(w: Workload | None) -> str:
+    if w is None or w.kind not in ("k8s-pod", "k8s-container") or w.qos is None:
+        return ""
+    return QOS_BADGES.get(w.qos, "")
+
+
+def _pod(w: Workload) -> str:
+    if w.namespace is not None and w.pod is not None:
+        who = f"{w.namespace}/{w.pod}"
+    else:
+        who = f"uid {w.pod_uid}" if w.pod_uid else "unknown"
+    return f"pod {who}" + (f" ({w.qos})" if w.qos else "")
+
+
+def _details(w: Workload) -> str:
+    extra = [x for x in (w.runtime, f"image {w.image}" if w.image else None) if x]
+    return f" ({', '.join(extra)})" if extra else ""
+
+
+def workload_text(w: Workload) -> str:
+    """One workload in words: what it is and its names."""
+    if w.kind == "k8s-pod":
+        return _pod(w)
+    if w.kind == "k8s-container":
+        ctr = w.container or (f"id {w.container_id[:12]}" if w.container_id else "unknown")
+        if w.container == "POD":
+            ctr = "sandbox (pause)"
+        return f"{_pod(w)}, container {ctr}{_details(w)}"
+    if w.kind == "container":
+        return f"container {w.name}{_details(w)}"
+    return f"unit {w.name}"
+
+
+def victim_text(snap: Snapshot, path: str) -> str:
+    """What a kill of this cgroup (or of a process in it) takes down, by workload; "" where none."""
+    w = snap.workload_of(path)
+    return "" if w is None else workload_text(w)
+
+
+def matches(snap: Snapshot, path: str, needle: str) -> bool:
+    """The filter: the needle in the raw path, or in any name of the cgroup's workload."""
+    n = needle.casefold()
+    if n in path.casefold():
+        return True
+    w = snap.workload_of(path)
+    if w is None:
+        return False
+    fields = (w.name, w.namespace, w.pod, w.pod_uid, w.container, w.container_id, w.image)
+    return any(f is not None and n in f.casefold() for f in fields)
+
+
+def with_path_workloads(snap: Snapshot) -> Snapshot:
+    """Fill the workload the path gives wherever a cgroup has none; the same snapshot if nothing changes."""
+    changed = {}
+    for c in snap.cgroups:
+        if c.workload is None:
+            w = path_workload(c.path)
+            if w is not None:
+                changed[c.path] = replace(c, workload=w)
+    return snap.with_replaced(changed, {}, snap.whatif) if changed else snap
