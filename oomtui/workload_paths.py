@@ -134,6 +134,8 @@ def path_workload(path: str) -> Workload | None:
         return Workload(kind="container", name=name, container=name, runtime="lxc")
     if len(parts) == 2 and parts[0] == "lxc":
         return Workload(kind="container", name=leaf, container=leaf, runtime="lxc")
-    if leaf.endswith(UNIT_SUFFIXES) and not _CONMON.fullmatch(leaf):
+    # A scope below kubepods is a container whose id did not parse, not a unit anybody started.
+    container_scope = leaf.endswith(".scope") and _kubepods_index(parts[:-1]) is not None
+    if leaf.endswith(UNIT_SUFFIXES) and not _CONMON.fullmatch(leaf) and not container_scope:
         return Workload(kind="unit", name=leaf)
     return None

@@ -16,15 +16,27 @@ All pure; give them a Snapshot and a cgroup path. For the TUI:
 - `matches(snap, path, needle)` — the filter: case-insensitive substring of
   the raw path or of the workload's name, namespace, pod, container, unit,
   container id, image.
+- `where(snap, path)` — a cgroup in a few words, the workload leading:
+  `pod shop/cart-7d9 [Bu]`, `container web`, `unit nginx.service`, else
+  `cgroup /raw/path` (preview's victim column).
+- `tree_label(snap, path)` — `display_name` with the QoS badge: `shop/cart-7d9 [Bu]`.
+- `decision_json(d, snap)` — a decision's JSON with the format's optional
+  `victim.workload` and `victim_workload`.
+- `plan_workloads(snap, cgroups)` — the distinct workloads a kill takes
+  down, for the kill dialog and the audit log.
 - `with_path_workloads(snap)` — a snapshot whose cgroups without a workload
   get what their path says (import-oom, old snapshots).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from oomtui.model import Snapshot, Workload
+from oomtui.policies.base import Decision
+from oomtui.snapshot import workload_dict
 from oomtui.workload_paths import path_workload
 
 QOS_BADGES = {"Guaranteed": "G", "Burstable": "Bu", "BestEffort": "BE"}
@@ -74,6 +86,47 @@ def workload_text(w: Workload) -> str:
     if w.kind == "container":
         return f"container {w.name}{_details(w)}"
     return f"unit {w.name}"
+
+
+def _kind_word(w: Workload) -> str:
+    return {"k8s-pod": "pod", "k8s-container": "container", "container": "container"}.get(w.kind, "unit")
+
+
+def where(snap: Snapshot, path: str) -> str:
+    w = snap.workload_of(path)
+    if w is None:
+        return f"cgroup {path}"
+    badge = qos_badge(w)
+    return f"{_kind_word(w)} {w.name}" + (f" [{badge}]" if badge else "")
+
+
+def tree_label(snap: Snapshot, path: str) -> str:
+    badge = qos_badge(own_workload(snap, path))
+    return display_name(snap, path) + (f" [{badge}]" if badge else "")
+
+
+def decision_json(d: Decision, snap: Snapshot) -> dict[str, Any]:
+    """`Decision.to_json()` plus the victim's workload, where the snapshot knows one."""
+    out = d.to_json()
+    if out["victim"] is not None and d.victim_pid_cgroup is not None:
+        w = snap.workload_of(d.victim_pid_cgroup)
+        if w is not None:
+            out["victim"]["workload"] = workload_dict(w)
+    if d.victim_cgroup is not None:
+        w = snap.workload_of(d.victim_cgroup)
+        if w is not None:
+            out["victim_workload"] = workload_dict(w)
+    return out
+
+
+def plan_workloads(snap: Snapshot, cgroups: Iterable[str]) -> tuple[tuple[str, Workload], ...]:
+    """(cgroup, workload) for each distinct workload the given cgroups belong to, in order."""
+    seen: dict[Workload, str] = {}
+    for path in cgroups:
+        w = snap.workload_of(path)
+        if w is not None and w not in seen:
+            seen[w] = path
+    return tuple((path, w) for w, path in seen.items())
 
 
 def victim_text(snap: Snapshot, path: str) -> str:

@@ -22,6 +22,7 @@ from oomtui.policies.base import Decision, OptionError
 from oomtui.replay import replay
 from oomtui.sources import open_path
 from oomtui.text import human_size, printable
+from oomtui.workloads import decision_json, where
 
 NAME_LIMIT = 40
 REASON_LIMIT = 400
@@ -123,11 +124,13 @@ def preview(snap: Snapshot, domain: str, names: Sequence[str] | None, options: O
 
 def _victim(d: Decision, snap: Snapshot) -> str:
     if d.victim_cgroup is not None:
-        return f"cgroup {printable(d.victim_cgroup, NAME_LIMIT)}"
+        return printable(where(snap, d.victim_cgroup), NAME_LIMIT)
     if d.victim_pid is not None:
         p = snap.process(d.victim_pid)
         comm = f" {printable(p.comm, 16)}" if p is not None else ""
-        return f"pid {d.victim_pid}{comm} in {printable(d.victim_pid_cgroup or '?', NAME_LIMIT)}"
+        cg = d.victim_pid_cgroup or "?"
+        home = where(snap, cg) if snap.workload_of(cg) is not None else cg
+        return f"pid {d.victim_pid}{comm} in {printable(home, NAME_LIMIT)}"
     return "nothing"
 
 
@@ -193,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"oomtui: warning: {problem}", file=sys.stderr)
     result = preview(snap, domain, names, options)
     if args.json:
-        print(json.dumps([d.to_json() for d in result.decisions], indent=2))
+        print(json.dumps([decision_json(d, snap) for d in result.decisions], indent=2))
     else:
         print(table(result, snap, domain))
     return 0

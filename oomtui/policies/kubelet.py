@@ -348,6 +348,10 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
     eligible = sorted((p for p in everyone if not p.critical), key=_key, reverse=True)
     if skipped:
         notes.append("never evicted: " + _names([f"{p.name} ({p.critical})" for p in skipped]))
+    system = [p.name for p in eligible if p.name.startswith("kube-system/")]
+    if system:
+        notes.append(f"priority classes are not on the node: {_names(system)} may have a critical one, "
+                     "which would spare them")
     ranking = top([_candidate(p) for p in eligible])
     if not eligible:
         return kill_nothing(NAME, domain, triggered, [], f"kubelet: every pod is critical ({state})", notes)
@@ -377,6 +381,7 @@ POLICIES = (
         title="kubelet node-pressure eviction",
         summary="When memory.available drops below the eviction threshold, the pod most over its memory request",
         decide=decide,
+        acts_when="below its threshold",
         reads_cgroup_edits=False,
         options=(
             OptionSpec("threshold", parse_threshold, None, "memory.available threshold: 100Mi, 1Gi, 5% "

@@ -158,3 +158,27 @@ def cri_dockerd_labels(*, ns: str, pod: str, uid: str, container: str | None) ->
     if container is not None:
         labels["io.kubernetes.container.name"] = container
     return labels
+
+
+def lay_out(root: Path, snap) -> None:
+    """The files a real node has for a snapshot's workloads: what the collector would have read them from."""
+    podman: list[dict] = []
+    for c in snap.cgroups:
+        w = c.workload
+        if w is None or w.source == "path":
+            continue
+        if w.kind == "k8s-pod":
+            kids = [k.workload.container for k in map(snap.cgroup, snap.children(c.path))
+                    if k.workload is not None and k.workload.source == "pod-logs"]
+            pod_log_dir(root, w.namespace, w.pod, w.pod_uid, kids)
+        elif w.kind == "k8s-container" and w.source == "pod-logs":
+            container_log_link(root, w.namespace, w.pod, w.pod_uid, w.container, w.container_id)
+        elif w.kind == "k8s-container":
+            containerd_bundle(root, w.container_id, ns=w.namespace, pod=w.pod, uid=w.pod_uid,
+                              container=None if w.container == "POD" else w.container, image=w.image)
+        elif w.runtime == "docker":
+            docker_config(root, w.container_id, w.container, w.image)
+        elif w.runtime == "podman":
+            podman.append(podman_entry(w.container_id, w.container, w.image))
+    if podman:
+        storage_index(root, podman)
