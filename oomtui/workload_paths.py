@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from oomtui.model import Workload
 
@@ -64,6 +65,7 @@ def _kubepods_index(parts: list[str]) -> int | None:
     return None
 
 
+@lru_cache(maxsize=1 << 14)  # policies ask on every keypress; paths repeat across samples
 def pod_of(path: str) -> PodPath | None:
     """The pod whose cgroup is `path` or one of its ancestors, or None outside Kubernetes."""
     parts = [p for p in path.split("/") if p]
@@ -100,6 +102,7 @@ def _short(ident: str) -> str:
     return ident[:12]
 
 
+@lru_cache(maxsize=1 << 14)
 def path_workload(path: str) -> Workload | None:
     """The workload `path` itself is, from its name alone (source "path"); None where it is none.
 

@@ -340,3 +340,12 @@ def test_unknown_ids_are_retried_now_and_then_and_new_logs_are_seen(tmp_path, mo
     nf.pod_log_dir(tmp_path, "shop", "cart", UID, ["app"])
     nf.container_log_link(tmp_path, "shop", "cart", UID, "app", A)
     assert reader.workloads([app])[app].name == "shop/cart/app"  # the log directory changed: listed again
+
+
+def test_a_symlink_loop_for_a_log_directory_is_no_names(tmp_path):
+    (tmp_path / "var/log").mkdir(parents=True)
+    (tmp_path / "var/log/pods").symlink_to(tmp_path / "var/log/pods")
+    (tmp_path / "var/log/containers").symlink_to(tmp_path / "var/log/pods")
+    app = f"/kubepods/burstable/pod{UID}/{A}"
+    w = NameReader(str(tmp_path)).workloads([app])[app]
+    assert (w.pod, w.container, w.source) == (None, None, "path")
