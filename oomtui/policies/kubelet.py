@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from oomtui.model import ROOT, Cgroup, Snapshot
-from oomtui.policies.base import Candidate, Decision, OptionSpec, PolicySpec
+from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec
 from oomtui.policies.daemon_common import fmt_bytes, kill_nothing, top
 from oomtui.workload_paths import GUARANTEED, path_workload, pod_of
 
@@ -202,10 +202,10 @@ def _containers(snapshot: Snapshot, pod: str) -> list[tuple[str, int]]:
     for child in snapshot.children(pod):
         if "conmon-" in child.rsplit("/", 1)[-1]:
             continue
-        procs = sorted((p for p in snapshot.processes_under(child) if not p.kernel_thread),
-                       key=lambda p: (p.start_time or 0.0, p.pid))
-        if procs and procs[0].oom_score_adj != SANDBOX_ADJ:
-            out.append((child, procs[0].oom_score_adj))
+        first = min(((p.start_time or 0.0, p.pid, p.oom_score_adj) for p in snapshot.processes_under(child)
+                     if not p.kernel_thread), default=None)
+        if first is not None and first[2] != SANDBOX_ADJ:
+            out.append((child, first[2]))
     return out
 
 
@@ -352,7 +352,7 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
     if system:
         notes.append(f"priority classes are not on the node: {_names(system)} may have a critical one, "
                      "which would spare them")
-    ranking = top([_candidate(p) for p in eligible])
+    ranking = top([_candidate(p) for p in eligible[: 2 * RANKING_MIN]])
     if not eligible:
         return kill_nothing(NAME, domain, triggered, [], f"kubelet: every pod is critical ({state})", notes)
     victim = eligible[0]
