@@ -349,3 +349,13 @@ def test_a_symlink_loop_for_a_log_directory_is_no_names(tmp_path):
     app = f"/kubepods/burstable/pod{UID}/{A}"
     w = NameReader(str(tmp_path)).workloads([app])[app]
     assert (w.pod, w.container, w.source) == (None, None, "path")
+
+
+def test_names_of_gone_containers_are_forgotten(tmp_path):
+    (tmp_path / "var/log/pods").mkdir(parents=True)
+    for i in range(300):
+        nf.container_log_link(tmp_path, "ns", f"p{i}", UID, "c", nf.cid(i % 256) if i < 256 else f"{i:064x}")
+    reader = NameReader(str(tmp_path))
+    app = f"/kubepods/burstable/pod{UID}/{nf.cid(5)}"
+    assert reader.workloads([app])[app].container == "c"
+    assert list(reader._containers) == [nf.cid(5)]  # only the live container's names are kept

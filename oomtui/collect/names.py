@@ -35,6 +35,7 @@ import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import islice
 from typing import Any
 
 from oomtui.model import Workload
@@ -43,6 +44,7 @@ from oomtui.workload_paths import path_workload
 MAX_METADATA = 1 << 20  # one container's config.json / config.v2.json
 MAX_INDEX = 8 << 20  # containers.json lists every container of the host
 RETRY_EVERY = 16
+MAX_ENTRIES = 1 << 16  # per log directory: a node runs at most a few hundred pods
 POD_LOGS = "var/log/pods"
 CONTAINER_LOGS = "var/log/containers"
 CONTAINERD_K8S = "run/containerd/io.containerd.runtime.v2.task/k8s.io"
@@ -112,9 +114,10 @@ def _dict(d: Any, key: str) -> dict:
 
 
 def _listdir(path: str) -> list[os.DirEntry[str]] | None:
+    """At most MAX_ENTRIES entries: a directory with millions must not take the memory of a host short of it."""
     try:
         with os.scandir(path) as it:
-            return list(it)
+            return list(islice(it, MAX_ENTRIES))
     except OSError:
         return None
 
@@ -298,7 +301,17 @@ class NameReader:
         if todo:
             self._resolve(todo, named, pending)
         self._named, self._pending = named, pending
-        return {p: w for p, w in named.items() if w is not None}
+        found = {p: w for p, w in named.items() if w is not None}
+        if len(self._containers) + len(self._pods) > 2 * len(found) + 256:
+            self._forget_gone(found.values())
+        return found
+
+    def _forget_gone(self, live: Iterable[Workload]) -> None:
+        """Drop the names of pods and containers whose cgroups are gone (a node with churn)."""
+        keys = {k for w in live for k in (w.pod_uid, w.container_id) if k}
+        self._containers = {k: v for k, v in self._containers.items() if k in keys}
+        self._pods = {k: v for k, v in self._pods.items() if k in keys}
+        self._asked &= keys
 
     def _resolve(self, todo: list[str], named: dict[str, Workload | None], pending: dict[str, int]) -> None:
         base = {p: path_workload(p) for p in todo}

@@ -282,7 +282,8 @@ def _candidate(p: Pod) -> Candidate:
     over = "yes" if sure else "maybe" if could else "no"
     ws = fmt_bytes(p.working_set)
     why = f"{p.qos}, working set {ws}, request {req} ({r.how}), over request: {over}, priority unknown"
-    return Candidate(cgroup=p.path, score=float(_key(p)[1]), why=why, parts={
+    score = _key(p)[1]
+    return Candidate(cgroup=p.path, score=score if p.working_set is not None else 0.0, why=why, parts={
         "qos": p.qos, "working_set": p.working_set, "request_low": r.low, "request_high": r.high,
         "request": r.how, "exceeds_request": over, "priority": None,
     })
