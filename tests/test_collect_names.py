@@ -11,6 +11,7 @@ import pytest
 
 from oomtui.collect import names as names_module
 from oomtui.collect.names import MAX_METADATA, RETRY_EVERY, NameReader
+from oomtui.model import Workload
 from oomtui.text import printable
 from oomtui.workload_paths import path_workload, pod_of
 from tests.support import nodefiles as nf
@@ -229,7 +230,7 @@ def test_unprivileged_reader_gets_path_names_only(tmp_path):
 # -- hostile and broken files ----------------------------------------------------------------------
 
 
-def _reader_for(tmp_path: Path, write) -> dict:
+def _reader_for(tmp_path: Path, write) -> Workload:
     path = f"/system.slice/docker-{A}.scope"
     d = tmp_path / "var/lib/docker/containers" / A
     d.mkdir(parents=True)

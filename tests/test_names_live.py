@@ -9,6 +9,7 @@ import signal
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -61,7 +62,7 @@ def _static(path: Path) -> bool:
     data = path.read_bytes()
     if data[:5] != b"\x7fELF\x02":
         return False
-    order = "little" if data[5] == 1 else "big"
+    order: Literal["little", "big"] = "little" if data[5] == 1 else "big"
     phoff = int.from_bytes(data[0x20:0x28], order)
     size, count = int.from_bytes(data[0x36:0x38], order), int.from_bytes(data[0x38:0x3A], order)
     types = (int.from_bytes(data[phoff + i * size: phoff + i * size + 4], order) for i in range(count))

@@ -50,7 +50,7 @@ class Node:
             root = Cgroup(path="/", stat={"anon": int(root_ws * MiB), "file": 100 * MiB, inactive: 100 * MiB})
         self.cgroups = [root, Cgroup(path=KP, memory_max=900 * MiB, memory_current=500 * MiB,
                                      stat={inactive: 50 * MiB}), Cgroup(path=BU), Cgroup(path=BE)]
-        self.procs = []
+        self.procs: list = []
         self.pid = 100
 
     def pod(self, name: str, qos: str, ws: float, adj: int, limit: float | None = None, path: str | None = None):
