@@ -360,3 +360,10 @@ def test_names_of_gone_containers_are_forgotten(tmp_path):
     app = f"/kubepods/burstable/pod{UID}/{nf.cid(5)}"
     assert reader.workloads([app])[app].container == "c"
     assert list(reader._containers) == [nf.cid(5)]  # only the live container's names are kept
+
+
+def test_undecodable_names_are_shown_as_the_collector_shows_cgroup_names(tmp_path):
+    (tmp_path / "var/log/pods").mkdir(parents=True)
+    os.mkdir(os.fsencode(tmp_path / "var/log/pods") + b"/ns_p\xffd_" + UID.encode())
+    pod = f"/kubepods/pod{UID}"
+    assert NameReader(str(tmp_path)).workloads([pod])[pod].name == "ns/p\\xffd"

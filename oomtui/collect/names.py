@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
+from oomtui.collect.parse import fs_name
 from oomtui.model import Workload
 from oomtui.workload_paths import path_workload
 
@@ -365,14 +366,14 @@ class NameReader:
             return False
         self._log_mtimes = mtimes
         pods = _listdir(self._at(POD_LOGS)) or []
-        for uid, (ns, pod) in pod_log_names(e.name for e in pods).items():
+        for uid, (ns, pod) in pod_log_names(fs_name(e.name) for e in pods).items():
             self._pods[uid] = (ns, pod, "pod-logs")
         for e in _listdir(self._at(CONTAINER_LOGS)) or []:
             try:
                 target = os.readlink(e.path) if e.is_symlink() else None
             except OSError:
                 target = None
-            found = container_log_name(e.name, target)
+            found = container_log_name(fs_name(e.name), target)
             if found is not None:
                 self._containers[found[0]] = found[1]
         return True
