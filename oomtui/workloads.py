@@ -24,6 +24,9 @@ All pure; give them a Snapshot and a cgroup path. For the TUI:
   `victim.workload` and `victim_workload`.
 - `plan_workloads(snap, cgroups)` — the distinct workloads a kill takes
   down, for the kill dialog and the audit log.
+- `workload_text(w)` — `victim_text` for a Workload in hand.
+- `detail_rows(w)` — (field, value, where it came from) for every known
+  field, for the details pane; unknown fields say "unknown".
 - `with_path_workloads(snap)` — a snapshot whose cgroups without a workload
   get what their path says (import-oom, old snapshots).
 """
@@ -127,6 +130,32 @@ def plan_workloads(snap: Snapshot, cgroups: Iterable[str]) -> tuple[tuple[str, W
         if w is not None and w not in seen:
             seen[w] = path
     return tuple((path, w) for w, path in seen.items())
+
+
+SOURCE_WORDS = {
+    "path": "the cgroup path",
+    "pod-logs": "the kubelet's log directories (/var/log/pods, /var/log/containers)",
+    "runtime": "the container runtime's metadata",
+}
+_FROM_PATH = ("pod_uid", "qos", "container_id")
+
+
+def detail_rows(w: Workload) -> list[tuple[str, str, str]]:
+    """(field, value, origin) per field of the workload: ids and QoS from the path, names from `source`."""
+    names = SOURCE_WORDS.get(w.source, w.source)
+    if w.runtime and w.source == "runtime":
+        names = f"{w.runtime}'s metadata"
+    fields: list[tuple[str, str | None]] = [("kind", w.kind), ("name", w.name)]
+    if w.kind in ("k8s-pod", "k8s-container"):
+        fields += [("namespace", w.namespace), ("pod", w.pod), ("pod_uid", w.pod_uid), ("qos", w.qos)]
+    if w.kind != "k8s-pod" and w.kind != "unit":
+        fields += [("container", w.container), ("container_id", w.container_id), ("runtime", w.runtime),
+                   ("image", w.image)]
+    rows = []
+    for key, value in fields:
+        origin = SOURCE_WORDS["path"] if key in _FROM_PATH or key == "kind" or w.source == "path" else names
+        rows.append((key, "unknown" if value is None else value, origin if value is not None else ""))
+    return rows
 
 
 def victim_text(snap: Snapshot, path: str) -> str:

@@ -17,7 +17,16 @@ from oomtui.evaluate import evaluate
 from oomtui.model import Workload
 from oomtui.oomlog import parse_report
 from oomtui.samples import demo_path
-from oomtui.workloads import display_name, matches, qos_badge, tree_label, victim_text, where, with_path_workloads
+from oomtui.workloads import (
+    detail_rows,
+    display_name,
+    matches,
+    qos_badge,
+    tree_label,
+    victim_text,
+    where,
+    with_path_workloads,
+)
 from tests.support import nodefiles as nf
 from tests.support.handmade import cgroup, proc, snapshot
 
@@ -130,3 +139,12 @@ def test_the_kubernetes_sample_names_its_pods_and_evicts_one():
     [d] = evaluate(snap, "/", ["kubelet-eviction"])
     assert d.victim_cgroup is not None and snap.cgroup(d.victim_cgroup).workload.name == "search/indexer-0"
     assert "kube-system/kube-proxy-x7k2p" in d.uncertain.split("may have a critical one")[0]
+
+
+def test_detail_rows_say_where_each_field_came_from():
+    rows = {k: (v, o) for k, v, o in detail_rows(APP_W)}
+    assert rows["pod_uid"] == (UID, "the cgroup path") and rows["qos"] == ("Burstable", "the cgroup path")
+    assert rows["container"] == ("app", "the kubelet's log directories (/var/log/pods, /var/log/containers)")
+    bare = {k: (v, o) for k, v, o in detail_rows(Workload(kind="container", name="ctr 0123", container_id="0123",
+                                                          runtime="podman"))}
+    assert bare["image"] == ("unknown", "") and bare["container_id"] == ("0123", "the cgroup path")
