@@ -11,6 +11,12 @@ What a node does not show is said, not guessed: priority is not on the node
 `oom_score_adj` (kubelet: 1000 − 1000·request/MemTotal, clamped to 3..999),
 which only gives an interval MemTotal/1000 wide. Where the order depends on
 either, the decision is `uncertain` and names the pods it could be.
+
+The threshold: the option `threshold` (`500Mi`, `5%`) or `eviction_hard`
+(the kubelet's `memory.available<500Mi,nodefs.available<10%`), with `source`
+saying where it was read; else a `kubelet` Killer recorded in the snapshot
+whose settings carry `threshold` or `eviction_hard` (its `source` is quoted);
+else the kubelet's default 100Mi.
 """
 
 from __future__ import annotations
