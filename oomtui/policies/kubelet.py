@@ -282,8 +282,12 @@ def _key(p: Pod) -> tuple[bool, float, str]:
 
 def _candidate(p: Pod) -> Candidate:
     r = p.request
-    req = fmt_bytes(r.low) if r.high == r.low else (
-        f"{fmt_bytes(r.low)}..{fmt_bytes(r.high)}" if r.high is not None else f"≥ {fmt_bytes(r.low)}")
+    if r.high == r.low:
+        req = fmt_bytes(r.low)
+    elif r.high is None:
+        req = f"≥ {fmt_bytes(r.low)}" if r.low else "unknown"
+    else:
+        req = f"{fmt_bytes(r.mid)} ± {fmt_bytes((r.high - r.low + 1) // 2)}"
     could, sure = p.exceeds()
     over = "yes" if sure else "maybe" if could else "no"
     ws = fmt_bytes(p.working_set)
