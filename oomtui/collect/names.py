@@ -313,6 +313,7 @@ class NameReader:
         self._containers = {k: v for k, v in self._containers.items() if k in keys}
         self._pods = {k: v for k, v in self._pods.items() if k in keys}
         self._asked &= keys
+        self._log_mtimes = self._storage_mtimes = None  # what was dropped is read again when asked for
 
     def _resolve(self, todo: list[str], named: dict[str, Workload | None], pending: dict[str, int]) -> None:
         base = {p: path_workload(p) for p in todo}
