@@ -41,7 +41,9 @@ APP_W = replace(POD_W, kind="k8s-container", name="shop/cart-7d9/app", container
 
 def _named():
     return snapshot(
-        [cgroup(POD, 300, workload=POD_W), cgroup(APP, 290, workload=APP_W), cgroup(f"{APP}/container", 290),
+        [cgroup("/kubepods.slice", 300), cgroup("/kubepods.slice/kubepods-burstable.slice", 300),
+         cgroup(POD, 300, workload=POD_W), cgroup(APP, 290, workload=APP_W), cgroup(f"{APP}/container", 290),
+         cgroup("/system.slice", 50),
          cgroup("/system.slice/nginx.service", 50, workload=Workload(kind="unit", name="nginx.service")),
          cgroup("/plain", 10)],
         [proc(10, f"{APP}/container", 280, comm="java"), proc(11, APP, 5, comm="sh"),
