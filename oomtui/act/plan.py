@@ -12,8 +12,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from oomtui.errors import UserError
-from oomtui.model import ROOT, Process, Snapshot, WhatIf
+from oomtui.model import ROOT, Process, Snapshot, WhatIf, Workload
 from oomtui.policies.base import Decision
+from oomtui.snapshot import workload_dict
+from oomtui.workloads import plan_workloads
 
 OOM_SCORE_ADJ_MIN = -1000
 SPARED_ADJ = "spared: oom_score_adj -1000 (the kernel spares it in a group kill too)"
@@ -58,6 +60,7 @@ class KillPlan:
     cgroups: tuple[str, ...] = ()
     spared: tuple[tuple[Target, str], ...] = ()
     refused: tuple[tuple[Target, str], ...] = ()
+    workloads: tuple[tuple[str, Workload], ...] = ()  # (cgroup, workload) of what dies: pods, containers, units
 
     @property
     def signal_name(self) -> str:
@@ -75,6 +78,7 @@ class KillPlan:
             "cgroups": list(self.cgroups),
             "spared": [{**t.to_json(), "reason": why} for t, why in self.spared],
             "refused": [{**t.to_json(), "reason": why} for t, why in self.refused],
+            **({"workloads": [{"cgroup": c, **workload_dict(w)} for c, w in self.workloads]} if self.workloads else {}),
         }
 
 
@@ -123,9 +127,10 @@ class _Builder:
         for p in procs:
             self.add(p, group=group)
 
-    def plan(self, title: str, signal: int, cgroups: tuple[str, ...] = ()) -> KillPlan:
+    def plan(self, snapshot: Snapshot, title: str, signal: int, cgroups: tuple[str, ...] = ()) -> KillPlan:
         return KillPlan(
             title, signal, tuple(self.targets), cgroups, tuple(self.spared), tuple(self.refused),
+            plan_workloads(snapshot, (*cgroups, *(t.cgroup for t in self.targets))),
         )
 
 
@@ -158,7 +163,7 @@ def plan_process_kill(
     p = _process(snapshot, pid)
     b = _Builder(protected_pids)
     b.add(p, group=False)
-    return b.plan(f"{_verb(signal)} process {p.pid} ({p.comm})", signal)
+    return b.plan(snapshot, f"{_verb(signal)} process {p.pid} ({p.comm})", signal)
 
 
 def plan_cgroup_kill(
@@ -168,7 +173,7 @@ def plan_cgroup_kill(
     _check_cgroup(snapshot, path)
     b = _Builder(protected_pids)
     b.add_all(snapshot.processes_under(path), group=True)
-    return b.plan(f"{_verb(signal)} cgroup {path} ({_count(len(b.targets))})", signal, (path,))
+    return b.plan(snapshot, f"{_verb(signal)} cgroup {path} ({_count(len(b.targets))})", signal, (path,))
 
 
 def plan_decision_kill(
@@ -192,7 +197,7 @@ def plan_decision_kill(
         what = f"process {b.targets[0].pid} ({b.targets[0].comm})"
     else:
         what = _count(len(b.targets))
-    return b.plan(f"carry out {decision.policy}'s decision: {_verb(signal)} {what}", signal, cgroups)
+    return b.plan(snapshot, f"carry out {decision.policy}'s decision: {_verb(signal)} {what}", signal, cgroups)
 
 
 # -- knobs ---------------------------------------------------------------------

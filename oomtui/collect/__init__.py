@@ -11,7 +11,9 @@ reads. psutil is not used here at all; the boot time comes from
 Modules: `layout` finds the mounts, `cgroups` walks the memory hierarchy
 (and learns which process is where from cgroup.procs), `procs` reads
 /proc/PID (on a first sample with a `helper` process reading from the other end),
-`host` the host-wide values, `parse` the pure text parsers.
+`host` the host-wide values, `names` the workload names (pods, containers,
+units) from the cgroup paths and the node's local files, `parse` the pure
+text parsers.
 
 A Collector keeps state between samples (per-process identity cache,
 per-cgroup trend), so one collector should be used by one thread at a time.
@@ -20,12 +22,14 @@ per-cgroup trend), so one collector should be used by one thread at a time.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from oomtui.collect.cgroups import PRESSURE_LIMIT, CgroupReader
 from oomtui.collect.files import Reader, read_file
 from oomtui.collect.host import read_host
 from oomtui.collect.layout import CgroupLayout, detect_layout
+from oomtui.collect.names import NameReader
 from oomtui.collect.procs import HELPER_ABOVE, ProcessReader
 from oomtui.model import Snapshot
 
@@ -40,7 +44,9 @@ class Collector:
     `pressure_limit` is the full avg10 PSI percentage that
     `trend.pressure_full_avg10_above_since` tracks (systemd-oomd's default);
     `helper_above` is the process count above which a first sample starts a
-    helper process to read /proc from the other end (None: never).
+    helper process to read /proc from the other end (None: never);
+    `root` is where the workload names' files are (/var/log/pods, the
+    runtimes' metadata): tests point it at a fake tree.
     """
 
     def __init__(
@@ -51,12 +57,14 @@ class Collector:
         read: Reader = read_file,
         pressure_limit: float = PRESSURE_LIMIT,
         helper_above: int | None = HELPER_ABOVE,
+        root: str | Path = "/",
     ) -> None:
         self.proc = str(proc)
         self.layout = layout if layout is not None else detect_layout(proc)
         self.read = read
         self._cgroups = CgroupReader(self.layout, read, pressure_limit)
         self._procs = ProcessReader(self.proc, self.layout, read, helper_above)
+        self._names = NameReader(str(root))
 
     def collect(self) -> Snapshot:
         """One sample, read in this thread (and on a first sample of many processes, a helper process).
@@ -76,6 +84,9 @@ class Collector:
         finally:
             if pending.helper is not None:
                 pending.helper.stop()  # already stopped unless something above raised
+        workloads = self._names.workloads(c.path for c in cgroups)
+        if workloads:
+            cgroups = [c if (w := workloads.get(c.path)) is None else replace(c, workload=w) for c in cgroups]
         return Snapshot(
             host=read_host(self.proc, self.layout.mode, self.read),
             cgroups=tuple(cgroups),

@@ -29,6 +29,7 @@ from oomtui.evaluate import check_domain, evaluate, parse_option_args
 from oomtui.model import ROOT, Snapshot
 from oomtui.policies.base import OptionError
 from oomtui.text import human_size, printable, printable_middle
+from oomtui.workloads import workload_text
 
 SIGNALS = {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM}
 FINE = ("killed", "gone", "spared", "refused")
@@ -126,6 +127,7 @@ def describe(plan: KillPlan) -> str:
     # A title says "kill" for SIGKILL and names any other signal itself.
     said = f" with {plan.signal_name}" if plan.signal == signal.SIGKILL else ""
     lines = [f"{printable(plan.title, 200)}{said}"]
+    lines += [f"  in {printable(workload_text(w), 200)}" for _, w in plan.workloads]
     head = ["PID", "STARTED", "NAME", "CGROUP", "SIZE"]
     if plan.targets:
         lines += _table([[*head, "CMD"], *(_row(t) for t in plan.targets)])

@@ -22,6 +22,8 @@ from oomtui.policies.base import Decision, OptionError
 from oomtui.replay import replay
 from oomtui.sources import open_path
 from oomtui.text import human_size, printable
+from oomtui.workloads import decision_json as workload_decision_json
+from oomtui.workloads import where
 
 NAME_LIMIT = 40
 REASON_LIMIT = 400
@@ -122,13 +124,13 @@ def preview(snap: Snapshot, domain: str, names: Sequence[str] | None, options: O
 
 
 def decision_json(d: Decision, snap: Snapshot, agreement: Mapping[str, bool | None] | None) -> dict:
-    """The contract's decision object with its optional fields: the victim's identity, and the kernel's verdict.
+    """The contract's decision with its optional fields: the victim's identity and workload, the kernel's verdict.
 
     `comm`, `start_time` and `cmdline` let a script chain to `oomtui kill --pid
     PID --start-time T`; `agrees_with_kernel` is there only when the snapshot
     records an OOM in this domain.
     """
-    out = d.to_json()
+    out = workload_decision_json(d, snap)
     p = snap.process(d.victim_pid) if d.victim_pid is not None else None
     if out["victim"] is not None and p is not None:
         out["victim"].update(comm=p.comm, start_time=p.start_time, cmdline=list(p.cmdline))
@@ -139,11 +141,13 @@ def decision_json(d: Decision, snap: Snapshot, agreement: Mapping[str, bool | No
 
 def _victim(d: Decision, snap: Snapshot) -> str:
     if d.victim_cgroup is not None:
-        return f"cgroup {printable(d.victim_cgroup, NAME_LIMIT)}"
+        return printable(where(snap, d.victim_cgroup), NAME_LIMIT)
     if d.victim_pid is not None:
         p = snap.process(d.victim_pid)
         comm = f" {printable(p.comm, 16)}" if p is not None else ""
-        return f"pid {d.victim_pid}{comm} in {printable(d.victim_pid_cgroup or '?', NAME_LIMIT)}"
+        cg = d.victim_pid_cgroup or "?"
+        home = where(snap, cg) if snap.workload_of(cg) is not None else cg
+        return f"pid {d.victim_pid}{comm} in {printable(home, NAME_LIMIT)}"
     return "nothing"
 
 

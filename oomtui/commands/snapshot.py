@@ -11,6 +11,7 @@ from oomtui.collect import collect_snapshot
 from oomtui.errors import UserError
 from oomtui.model import ROOT, Cgroup, Process, Snapshot
 from oomtui.text import human_size, printable
+from oomtui.workloads import tree_label, where
 
 NAME_LIMIT = 48
 COMMAND_LIMIT = 80
@@ -93,7 +94,7 @@ def _tree_lines(s: Snapshot) -> list[str]:
         if c is None:
             return
         branch = "" if depth == 0 else prefix + ("└─ " if last else "├─ ")
-        rows.append((branch + printable(c.name, NAME_LIMIT), c))
+        rows.append((branch + printable(tree_label(s, path), NAME_LIMIT), c))
         kids = s.children(path)
         below = "" if depth == 0 else prefix + ("   " if last else "│  ")
         for i, kid in enumerate(kids):
@@ -118,11 +119,11 @@ def _process_lines(s: Snapshot, top: int) -> list[str]:
     lines = [
         f"{len(s.processes)} processes; the {len(biggest)} largest by the kernel's footprint "
         "(rss + swap + page tables):",
-        f"{'pid':>8} {'uid':>6} {'adj':>5} {'score':>6} {'rss':>10} {'swap':>10}  cgroup  command",
+        f"{'pid':>8} {'uid':>6} {'adj':>5} {'score':>6} {'rss':>10} {'swap':>10}  workload or cgroup  command",
     ]
     lines += [
         f"{p.pid:>8} {_num(p.uid):>6} {p.oom_score_adj:>5} {_num(p.oom_score):>6} {human_size(p.rss):>10} "
-        f"{human_size(p.swap):>10}  {printable(p.cgroup, NAME_LIMIT)}  {_command(p)}"
+        f"{human_size(p.swap):>10}  {printable(where(s, p.cgroup), NAME_LIMIT)}  {_command(p)}"
         for p in biggest
     ]
     return lines

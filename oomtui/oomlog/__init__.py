@@ -15,7 +15,9 @@ report says and nothing it does not:
 - the memcg block becomes the domain cgroup (usage, limit, swap, stat);
   Mem-Info gives MemTotal (pages RAM − reserved) and SwapTotal;
 - host.kernel is the release on the CPU: line, else the oldest release
-  whose OOM code prints what the report shows, marked as inferred.
+  whose OOM code prints what the report shows, marked as inferred;
+- each cgroup's `workload` is what its path says (pod UID and QoS,
+  container id and runtime, unit): a report has no names.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from oomtui.model import Snapshot
 from oomtui.oomlog.parse import Era, Parsed, build
 from oomtui.oomlog.report import Segment, split_reports
 from oomtui.oomlog.unwrap import unwrap
+from oomtui.workloads import with_path_workloads
 
 # What a log may make us hold: its bytes and its lines, each line decoded on its own
 # (one emoji must not make the whole text four bytes a character), and the Line
@@ -95,7 +98,8 @@ def parse_report(text: str | list[str] | list[bytes], index: int = -1) -> Import
     if not -len(found) <= index < len(found):
         raise UserError(f"no report {index}: the log has {len(found)} (0 to {len(found) - 1}, or -1 for the last)")
     parsed = build(found[index])
-    return ImportResult(parsed.snapshot, list(parsed.warnings), parsed.era, parsed.chosen_pid)
+    snapshot = with_path_workloads(parsed.snapshot)  # a report names cgroups by path: pod UID, QoS, id, unit
+    return ImportResult(snapshot, list(parsed.warnings), parsed.era, parsed.chosen_pid)
 
 
 def read_log(path: str | Path) -> list[bytes]:

@@ -18,7 +18,7 @@ ENTRY_POINT_GROUP = "oomtui.policies"
 ORDER = (
     "kernel", "hierarchical", "terminal", "cgroup-aware",
     "oomd-size-or-growth", "oomd-swap", "oomd-pressure", "oomd-pgscan",
-    "systemd-oomd-swap", "systemd-oomd-pressure", "earlyoom", "nohang",
+    "systemd-oomd-swap", "systemd-oomd-pressure", "kubelet-eviction", "earlyoom", "nohang",
 )
 
 

@@ -11,7 +11,7 @@ and oom_score is what /proc would print for the kernel era of the host.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from oomtui.model import (
     ROOT,
@@ -24,10 +24,12 @@ from oomtui.model import (
     Snapshot,
     Sysctl,
     Trend,
+    Workload,
     frozen_map,
     parent_of,
 )
 from oomtui.policies.budget import kernel_version
+from oomtui.workload_paths import path_workload
 
 KiB = 1 << 10
 MiB = 1 << 20
@@ -86,6 +88,7 @@ class CgroupSpec:
     pgscan_rate: int = 0  # pages scanned during the last interval
     pressure_since: float | None = None  # seconds before taken_at that full avg10 went above its limit
     swap_extra: int = 0  # swap charged here by processes that exited or by tmpfs
+    workload: Workload | None = None  # None: what the path says, as a collector without names would
 
 
 @dataclass
@@ -245,7 +248,7 @@ class HostBuilder:
         local = {path: self._local_usage(spec, members.get(path, []), pgtables) for path, spec in self.specs.items()}
         order = sorted(self.specs, key=lambda path: path.split("/")[1:] if path != ROOT else [])  # pre-order
         rolled = self._roll_up(order, local, members)
-        cgroups = [self._cgroup(path, local[path], rolled[path]) for path in order]
+        cgroups = [self._named(self._cgroup(path, local[path], rolled[path])) for path in order]
         return Snapshot(
             host=self._host(rolled[ROOT].usage), cgroups=tuple(cgroups), processes=tuple(processes),
             taken_at=self.taken_at, source="synthetic",
@@ -313,6 +316,10 @@ class HostBuilder:
         """memory.current (v2) or usage_in_bytes (v1, which leaves kernel memory out)."""
         user = t["anon"] + t["mapped"] + t["cache"] + t["shmem"]
         return user if self.v1 else user + t["kernel_stack"] + t["pagetables"] + t["slab"] + t["sock"]
+
+    def _named(self, c: Cgroup) -> Cgroup:
+        w = self.specs[c.path].workload or path_workload(c.path)
+        return c if w is None else replace(c, workload=w)
 
     def _cgroup(self, path: str, own: dict[str, int], r: Rolled) -> Cgroup:
         spec, tot, events = self.specs[path], r.usage, r.events

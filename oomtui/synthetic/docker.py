@@ -10,7 +10,7 @@ billing container keeps hitting its limit.
 
 from __future__ import annotations
 
-from oomtui.model import Snapshot, Sysctl
+from oomtui.model import Snapshot, Sysctl, Workload
 from oomtui.synthetic.builder import GiB, HostBuilder, KiB, MiB, Proc, hex_id
 
 DAY = 86400.0
@@ -43,9 +43,11 @@ def docker_v1(seed: int = 1) -> Snapshot:
     containerd = b.process("/system.slice/containerd.service", "containerd", "/usr/bin/containerd",
                            started=3.5, anon=34 * MiB, adj=-999, parent=systemd)
     b.cgroup("/docker")
-    for started, limit, knobs, procs in _containers(b):
+    for name, image, started, limit, knobs, procs in _containers(b):
         cid = hex_id(b.rng)
-        path = b.cgroup(f"/docker/{cid}", memory_max=limit, **knobs)
+        named = Workload(kind="container", name=name, container=name, container_id=cid, runtime="docker",
+                         image=image, source="runtime")  # config.v2.json's Name and Config.Image
+        path = b.cgroup(f"/docker/{cid}", memory_max=limit, workload=named, **knobs)
         shim = b.process("/system.slice/containerd.service", "containerd-shim",
                          ["containerd-shim", "-namespace", "moby", "-workdir",
                           f"/var/lib/containerd/io.containerd.runtime.v1.linux/moby/{cid}",
@@ -68,31 +70,32 @@ def docker_v1(seed: int = 1) -> Snapshot:
     return b.build()
 
 
-def _containers(b: HostBuilder) -> list[tuple[float, int | None, dict, list[tuple[str, str, int, dict]]]]:
-    """(start in seconds after boot, --memory, cgroup knobs, processes) per `docker run`."""
+def _containers(b: HostBuilder) -> list[tuple[str, str, float, int | None, dict, list[tuple[str, str, int, dict]]]]:
+    """(--name, image, start in seconds after boot, --memory, cgroup knobs, processes) per `docker run`."""
     up = b.uptime
     php = "php-fpm: pool www"
     return [
-        (60.0, 2 * GiB, {}, [
+        ("mysql", "mysql:5.7.44", 60.0, 2 * GiB, {}, [
             ("mysqld", "mysqld --innodb-buffer-pool-size=1G", 1320 * MiB, {"uid": 999, "file": 30 * MiB}),
         ]),
-        (62.0, None, {}, [
+        ("redis", "redis:6.2-alpine", 62.0, None, {}, [
             ("redis-server", "redis-server *:6379 --appendonly yes", 610 * MiB, {"uid": 999, "file": 5 * MiB}),
         ]),
-        (64.0, 4 * GiB, {}, [
+        ("elasticsearch", "docker.elastic.co/elasticsearch/elasticsearch:7.17.25", 64.0, 4 * GiB, {}, [
             ("java", "/usr/share/elasticsearch/jdk/bin/java -Xms2g -Xmx2g -XX:+UseG1GC "
              "-Des.path.home=/usr/share/elasticsearch org.elasticsearch.bootstrap.Elasticsearch",
              int(2.55 * GiB), {"uid": 1000, "file": 180 * MiB, "swap": 240 * MiB}),
         ]),
-        (70.0, 256 * MiB, {}, [
+        ("nginx", "nginx:1.24", 70.0, 256 * MiB, {}, [
             ("nginx", "nginx: master process nginx -g daemon off;", 3 * MiB, {"file": 4 * MiB}),
             ("nginx", "nginx: worker process", 14 * MiB, {"uid": 101, "file": 4 * MiB}),
             ("nginx", "nginx: worker process", 12 * MiB, {"uid": 101, "file": 4 * MiB}),
         ]),
-        (up - 6 * 3600, GiB, {"fill": 0.992, "events": {"oom_kill": 4, "under_oom": 0}}, [
+        ("billing", "registry.internal:5000/billing:2024.11.3", up - 6 * 3600, GiB,
+         {"fill": 0.992, "events": {"oom_kill": 4, "under_oom": 0}}, [
             ("java", "java -Xmx768m -jar /opt/billing/billing.jar", 846 * MiB, {"uid": 0, "file": 41 * MiB}),
         ]),
-        (up - 20 * DAY, None, {}, [
+        ("legacy-php", "php:7.2-fpm", up - 20 * DAY, None, {}, [
             ("php-fpm", "php-fpm: master process (/usr/local/etc/php-fpm.conf)", 12 * MiB, {"file": 10 * MiB}),
             *((php, php, (96 + 17 * i) * MiB, {"uid": 33, "file": 10 * MiB}) for i in range(5)),
         ]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from oomtui.model import Snapshot, Sysctl
+from oomtui.model import Snapshot, Sysctl, Workload
 from oomtui.synthetic.builder import GiB, HostBuilder, KiB, MiB, Proc, hex_id, pages, uuid4
 
 MEM_TOTAL = 32_863_540 * KiB  # a 32 GiB VM; kubelet's capacity is MemTotal
@@ -60,16 +60,29 @@ def _adj(qos: str, c: Container) -> int:
     return burstable_adj(c.request or 0)
 
 
-def _pod(b: HostBuilder, shim_home: str, started: float, containers: list[Container]) -> None:
-    """A pod slice with its sandbox and containers, and the shim that runs them in containerd.service."""
+def _pod(b: HostBuilder, shim_home: str, started: float, ns: str, name: str, containers: list[Container]) -> None:
+    """A pod slice with its sandbox and containers, and the shim that runs them in containerd.service.
+
+    Named as the collector names them as root: pod and containers from the
+    kubelet's log directories, the sandbox (no log) from containerd's bundle.
+    """
     qos = _qos(containers)
-    uid = uuid4(b.rng).replace("-", "_")
+    uid = uuid4(b.rng)
+    su = uid.replace("-", "_")
     if qos == "guaranteed":
-        pod = f"/kubepods.slice/kubepods-pod{uid}.slice"
+        pod = f"/kubepods.slice/kubepods-pod{su}.slice"
     else:
-        pod = f"/kubepods.slice/kubepods-{qos}.slice/kubepods-{qos}-pod{uid}.slice"
+        pod = f"/kubepods.slice/kubepods-{qos}.slice/kubepods-{qos}-pod{su}.slice"
     limits = [c.limit for c in containers]
-    b.cgroup(pod, memory_max=None if None in limits else sum(limits))  # type: ignore[arg-type]
+    qos_class = {"guaranteed": "Guaranteed", "burstable": "Burstable", "besteffort": "BestEffort"}[qos]
+    ids = {"namespace": ns, "pod": name, "pod_uid": uid, "qos": qos_class}
+
+    def named(container: str, cid: str, source: str) -> Workload:
+        return Workload(kind="k8s-container", name=f"{ns}/{name}/{container}", container=container, container_id=cid,
+                        runtime="containerd", source=source, **ids)  # type: ignore[arg-type]
+
+    b.cgroup(pod, memory_max=None if None in limits else sum(limits),  # type: ignore[arg-type]
+             workload=Workload(kind="k8s-pod", name=f"{ns}/{name}", source="pod-logs", **ids))
     sandbox = hex_id(b.rng)
     shim = b.process(
         shim_home, "containerd-shim",
@@ -77,11 +90,14 @@ def _pod(b: HostBuilder, shim_home: str, started: float, containers: list[Contai
          "-address", "/run/containerd/containerd.sock"],
         started=started, anon=b.jitter(9 * MiB), file=b.jitter(6 * MiB), adj=PAUSE_ADJ,
     )
-    pause = b.cgroup(f"{pod}/cri-containerd-{sandbox}.scope", oom_group=True, cache=0)
+    pause = b.cgroup(f"{pod}/cri-containerd-{sandbox}.scope", oom_group=True, cache=0,
+                     workload=named("POD", sandbox, "runtime"))
     b.process(pause, "pause", ["/pause"], started=started + 0.3, anon=160 * KiB, file=320 * KiB,
               adj=PAUSE_ADJ, uid=65535, parent=shim)
     for c in containers:
-        scope = b.cgroup(f"{pod}/cri-containerd-{hex_id(b.rng)}.scope", memory_max=c.limit, oom_group=True, **c.knobs)
+        cid = hex_id(b.rng)
+        scope = b.cgroup(f"{pod}/cri-containerd-{cid}.scope", memory_max=c.limit, oom_group=True,
+                         workload=named(c.name, cid, "pod-logs"), **c.knobs)
         begin = b.uptime - c.restarted if c.restarted is not None else started + 1.5
         adj = _adj(qos, c)
         init: Proc | None = None
@@ -104,8 +120,8 @@ def k8s_node(seed: int = 2) -> Snapshot:
     b.cgroup("/kubepods.slice/kubepods-burstable.slice")
     b.cgroup("/kubepods.slice/kubepods-besteffort.slice")
     shims = "/system.slice/containerd.service"
-    for started, containers in _pods(b):
-        _pod(b, shims, started, containers)
+    for started, ns, name, containers in _pods(b):
+        _pod(b, shims, started, ns, name, containers)
     return b.build()
 
 
@@ -153,26 +169,26 @@ def _system(b: HostBuilder) -> None:
               parent=shell)
 
 
-def _pods(b: HostBuilder) -> list[tuple[float, list[Container]]]:
-    """(pod start in seconds after boot, containers); requests and limits as their manifests say."""
+def _pods(b: HostBuilder) -> list[tuple[float, str, str, list[Container]]]:
+    """(pod start in seconds after boot, namespace, pod, containers); requests and limits as their manifests say."""
     up = b.uptime
     java = "java -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -jar /app/checkout.jar"
     pg_backend = {"file": 40 * MiB, "shmem": 380 * MiB}
     return [
-        (40.0, [Container("kube-proxy", None, None, [
+        (40.0, "kube-system", "kube-proxy-x7k2p", [Container("kube-proxy", None, None, [
             ("kube-proxy", "/usr/local/bin/kube-proxy --config=/var/lib/kube-proxy/config.conf "
              "--hostname-override=ip-10-0-37-142", 38 * MiB, {"adj": KUBELET_ADJ}),
         ])]),
-        (45.0, [Container("coredns", 70 * MiB, 170 * MiB, [
+        (45.0, "kube-system", "coredns-5d78c9869d-4xkqz", [Container("coredns", 70 * MiB, 170 * MiB, [
             ("coredns", "/coredns -conf /etc/coredns/Corefile", 31 * MiB, {}),
         ], uid=65532)]),
-        (52.0, [Container("fluent-bit", 100 * MiB, 500 * MiB, [
+        (52.0, "logging", "fluent-bit-9gk2m", [Container("fluent-bit", 100 * MiB, 500 * MiB, [
             ("fluent-bit", "/fluent-bit/bin/fluent-bit -c /fluent-bit/etc/fluent-bit.conf", 84 * MiB, {}),
         ])]),
-        (55.0, [Container("node-exporter", 50 * MiB, 180 * MiB, [
+        (55.0, "monitoring", "node-exporter-tq8vw", [Container("node-exporter", 50 * MiB, 180 * MiB, [
             ("node_exporter", "/bin/node_exporter --path.rootfs=/host --web.listen-address=:9100", 22 * MiB, {}),
         ], uid=65534)]),
-        (2 * DAY, [
+        (2 * DAY, "shop", "orders-db-0", [
             Container("postgres", 4 * GiB, 4 * GiB, [
                 ("postgres", "postgres -c shared_buffers=1GB -c max_connections=200", 18 * MiB,
                  {"shmem": 1010 * MiB, "file": 60 * MiB}),
@@ -189,10 +205,10 @@ def _pods(b: HostBuilder) -> list[tuple[float, list[Container]]]:
                 ("postgres_export", "/bin/postgres_exporter --collector.stat_statements", 21 * MiB, {}),
             ], uid=65534),
         ]),
-        (3 * DAY, [Container("redis", 2 * GiB, 2 * GiB, [
+        (3 * DAY, "shop", "cart-redis-0", [Container("redis", 2 * GiB, 2 * GiB, [
             ("redis-server", "redis-server *:6379", 1430 * MiB, {"file": 8 * MiB}),
         ], uid=999)]),
-        (5 * DAY, [
+        (5 * DAY, "shop", "checkout-7d9f8b6c5-k2x4p", [
             Container("checkout", GiB, 2 * GiB, [
                 ("java", java, 1815 * MiB, {"file": 54 * MiB}),
             ], uid=10001, restarted=2 * 3600.0, knobs={
@@ -203,7 +219,7 @@ def _pods(b: HostBuilder) -> list[tuple[float, list[Container]]]:
                 ("envoy", "envoy -c /etc/envoy/envoy.yaml --service-cluster checkout", 47 * MiB, {}),
             ], uid=101),
         ]),
-        (6 * DAY, [
+        (6 * DAY, "shop", "web-6b8c9d7f4-zp5nq", [
             Container("web", 256 * MiB, 512 * MiB, [
                 ("node", "node /app/server.js", 188 * MiB, {}),
             ], uid=1000),
@@ -213,7 +229,7 @@ def _pods(b: HostBuilder) -> list[tuple[float, list[Container]]]:
                 ("nginx", "nginx: worker process", 8 * MiB, {"uid": 101}),
             ]),
         ]),
-        (up - 3 * 3600, [Container("image-resizer", 512 * MiB, GiB, [
+        (up - 3 * 3600, "media", "image-resizer-84f6d9c7b-wq2lm", [Container("image-resizer", 512 * MiB, GiB, [
             ("celery", CELERY, 80 * MiB, {"file": 18 * MiB}),
             ("celery", CELERY, 201 * MiB, {"file": 18 * MiB}),
             ("celery", CELERY, 188 * MiB, {"file": 18 * MiB}),
@@ -223,13 +239,13 @@ def _pods(b: HostBuilder) -> list[tuple[float, list[Container]]]:
             "fill": 0.973, "pressure": (12.08, 7.15),
             "events": {"high": 0, "max": 412, "oom": 1, "oom_kill": 5, "oom_group_kill": 1},
         })]),
-        (8 * DAY, [Container("search-indexer", 6 * GiB, None, [
+        (8 * DAY, "search", "indexer-0", [Container("search-indexer", 6 * GiB, None, [
             ("java", "java -Xms6g -Xmx7g -jar /opt/indexer/indexer.jar", int(7.2 * GiB), {"file": 120 * MiB}),
         ], uid=1000)]),
-        (up - 40 * 60, [Container("report-generator", None, None, [
+        (up - 40 * 60, "reports", "monthly-report-29372160-mx6tq", [Container("report-generator", None, None, [
             ("python3", "python3 -m reports.monthly --month 2025-10", 912 * MiB, {}),
         ], uid=1000)]),
-        (up - 25 * 60, [Container("debug", None, None, [
+        (up - 25 * 60, "default", "debug-shell", [Container("debug", None, None, [
             ("bash", "/bin/bash", 4 * MiB, {}),
             ("curl", "curl -s http://checkout.shop.svc:8080/health", 6 * MiB, {}),
         ])]),

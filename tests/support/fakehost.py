@@ -163,6 +163,7 @@ class FakeHost:
         return d
 
     def collector(self, read: Callable[[str], bytes] = read_file, **kw: object) -> Collector:
+        kw.setdefault("root", self.root)  # workload names from the fake tree's /var/log/pods, not the host's
         return Collector(self.proc, read=read, **kw)  # type: ignore[arg-type]
 
 

@@ -1,0 +1,201 @@
+"""kubelet-eviction against hand-worked cases from the kubelet's rules.
+
+The host has MemTotal = 1000 MiB, so MemTotal/1000 is exactly 1 MiB: a
+Burstable container with oom_score_adj 900 has a request in [100 MiB,
+101 MiB), and every figure below can be checked with pencil and paper.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from oomtui.evaluate import evaluate
+from oomtui.model import Cgroup, Killer
+from oomtui.policies import registry
+from oomtui.policies.base import OptionError
+from oomtui.policies.kubelet import adj_interval, parse_eviction_hard, parse_threshold
+from tests.support.handmade import MiB, proc, snapshot
+
+KP = "/kubepods.slice"
+BU = f"{KP}/kubepods-burstable.slice"
+BE = f"{KP}/kubepods-besteffort.slice"
+UIDS = {name: f"{i:08x}_1111_2222_3333_444455556666" for i, name in enumerate("abcdefgh", 1)}
+STATIC = "6a2b1c3d4e5f60718293a4b5c6d7e8f9"
+C = 1000 * MiB
+
+
+def label(path: str) -> str:
+    """How the decision names a pod whose names are unknown: by its UID's first 8 digits."""
+    return "pod " + path.rsplit("pod", 1)[1][:8]
+
+
+def pod_path(name: str, qos: str) -> str:
+    if qos == "Guaranteed":
+        return f"{KP}/kubepods-pod{UIDS[name]}.slice"
+    parent, level = (BU, "burstable") if qos == "Burstable" else (BE, "besteffort")
+    return f"{parent}/kubepods-{level}-pod{UIDS[name]}.slice"
+
+
+class Node:
+    """Pods with one container each (and a pause sandbox), sizes in MiB."""
+
+    def __init__(self, root_ws: float = 400, v1: bool = False) -> None:
+        self.v1 = v1
+        inactive = "total_inactive_file" if v1 else "inactive_file"
+        if v1:
+            root = Cgroup(path="/", memory_current=int((root_ws + 100) * MiB), stat={inactive: 100 * MiB})
+        else:  # the v2 root has no memory.current: usage = anon + file of its memory.stat
+            root = Cgroup(path="/", stat={"anon": int(root_ws * MiB), "file": 100 * MiB, inactive: 100 * MiB})
+        self.cgroups = [root, Cgroup(path=KP, memory_max=900 * MiB, memory_current=500 * MiB,
+                                     stat={inactive: 50 * MiB}), Cgroup(path=BU), Cgroup(path=BE)]
+        self.procs: list = []
+        self.pid = 100
+
+    def pod(self, name: str, qos: str, ws: float, adj: int, limit: float | None = None, path: str | None = None):
+        path = path or pod_path(name, qos)
+        key = "total_inactive_file" if self.v1 else "inactive_file"
+        self.cgroups.append(Cgroup(path=path, memory_current=int((ws + 1) * MiB), stat={key: MiB},
+                                   memory_max=None if limit is None else int(limit * MiB)))
+        pause, app = f"{path}/cri-containerd-{'0' * 63}{self.pid % 10}.scope", f"{path}/cri-containerd-{name}.scope"
+        self.cgroups += [Cgroup(path=pause), Cgroup(path=app)]
+        self.procs.append(proc(self.pid, pause, 0.2, adj=-998, comm="pause"))
+        self.procs.append(proc(self.pid + 1, app, ws, adj=adj, comm=name))
+        self.pid += 2
+        return path
+
+    def snap(self, **kw):
+        snap = snapshot(self.cgroups, self.procs, mem_total=C, **kw)
+        return snap.replace(host=dataclasses.replace(snap.host, cgroup_mode="v1")) if self.v1 else snap
+
+
+def decide(snap, **options):
+    [d] = evaluate(snap, "/", ["kubelet-eviction"], {"kubelet-eviction": options} if options else None)
+    return d
+
+
+def test_the_request_intervals_invert_the_kubelets_formula():
+    assert adj_interval(900, C) == (100 * MiB, 101 * MiB - 1)
+    assert adj_interval(999, C) == (0, 2 * MiB - 1)  # no request at all gives 999 too
+    assert adj_interval(3, C) == (997 * MiB, None)
+    assert adj_interval(1000, C) is None and adj_interval(-5, C) is None
+    for request in (0, 1, 100 * MiB + 7, 512 * MiB, 996 * MiB, C):  # kubelet's policy.go, then the inverse
+        adj = max(3, min(999, 1000 - 1000 * request // C))
+        low, high = adj_interval(adj, C)
+        assert low <= request and (high is None or request <= high)
+
+
+def test_pods_over_their_request_go_first_then_the_most_above_it():
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)  # request ≈ 100 MiB: 200 MiB over
+    n.pod("b", "Guaranteed", 450, -997, limit=500)  # 50 MiB under its request
+    c = n.pod("c", "BestEffort", 50, 1000)  # request 0: 50 MiB over
+    d = decide(n.snap())
+    assert d.victim_cgroup == a and d.freed_bytes == 300 * MiB
+    assert set(d.killed_pids) == {100, 101}  # the whole pod: sandbox and container
+    assert [x.cgroup for x in d.ranking] == [a, c, pod_path("b", "Guaranteed")]
+    assert [x.parts["exceeds_request"] for x in d.ranking] == ["yes", "yes", "no"]
+    # c shares a's group: only an unknown priority could put it first; b never
+    assert "priority is not on the node" in d.uncertain
+    assert label(c) in d.uncertain and label(pod_path("b", "Guaranteed")) not in d.uncertain
+
+
+def test_a_besteffort_pod_using_memory_is_over_its_request_of_0():
+    n = Node()
+    n.pod("a", "Burstable", 520, 500)  # request ≈ 500 MiB: about 20 MiB over
+    c = n.pod("c", "BestEffort", 60, 1000)  # 60 MiB over a request of 0
+    n.pod("b", "Guaranteed", 5, -997, limit=10)
+    d = decide(n.snap())
+    assert d.victim_cgroup == c
+    assert d.ranking[0].parts["request_low"] == d.ranking[0].parts["request_high"] == 0
+
+
+def test_critical_pods_are_never_chosen():
+    n = Node()
+    static = n.pod("a", "Burstable", 600, 900, path=f"{BU}/kubepods-burstable-pod{STATIC}.slice")
+    node_critical = n.pod("b", "Burstable", 500, -997)  # system-node-critical: -997 outside Guaranteed
+    small = n.pod("c", "Burstable", 20, 999)
+    d = decide(n.snap())
+    assert d.victim_cgroup == small
+    assert static not in [x.cgroup for x in d.ranking] and node_critical not in [x.cgroup for x in d.ranking]
+    assert "static pod" in d.uncertain and "system-node-critical" in d.uncertain
+
+
+def test_only_critical_pods_means_no_eviction():
+    n = Node()
+    n.pod("b", "Burstable", 500, -997)
+    d = decide(n.snap())
+    assert d.kills_nothing and "every pod is critical" in d.reason
+
+
+def test_an_interval_that_could_reverse_the_order_makes_it_uncertain():
+    n = Node()
+    a = n.pod("a", "Burstable", 100.8, 900)  # request in [100, 101) MiB: 0.8 MiB over at most, maybe under
+    c = n.pod("c", "BestEffort", 0.5, 1000)  # exactly 0.5 MiB over
+    d = decide(n.snap())
+    assert d.victim_cgroup == c  # at the interval's middle a is 0.3 MiB over
+    assert d.ranking[1].parts["exceeds_request"] == "maybe"
+    assert "intervals" in d.uncertain and label(a) in d.uncertain.split("intervals:")[1]
+
+
+def test_exact_requests_far_apart_leave_no_interval_doubt():
+    n = Node()
+    n.pod("a", "Guaranteed", 100, -997, limit=400)
+    n.pod("c", "BestEffort", 30, 1000)
+    d = decide(n.snap())
+    assert d.victim_cgroup == pod_path("c", "BestEffort")
+    assert d.uncertain is None  # different groups: neither priority nor an interval can change it
+
+
+@pytest.mark.parametrize("v1", [False, True])
+def test_signals_are_computed_exactly(v1):
+    n = Node(root_ws=400, v1=v1)
+    n.pod("c", "BestEffort", 30, 1000)
+    d = decide(n.snap())
+    # memory.available = 1000 − (usage 500 − inactive 100) = 600 MiB;
+    # allocatable = 900 − (500 − 50) = 450 MiB; both above 100 MiB
+    assert d.triggered is False
+    assert "memory.available 600.0 MiB" in d.reason and "allocatableMemory.available 450.0 MiB" in d.reason
+    assert "the kubelet's default" in d.reason
+
+
+def test_threshold_from_the_options_and_from_the_kubelets_config():
+    n = Node(root_ws=400)
+    n.pod("c", "BestEffort", 30, 1000)
+    assert decide(n.snap(), threshold="700Mi").triggered is True  # 600 MiB available < 700 MiB
+    assert decide(n.snap(), threshold="50%").triggered is False  # allocatable 450 is not below 50 % of 900
+    assert decide(n.snap(), threshold="51%").triggered is True  # 450 < 459 MiB; 600 is not below 510
+    assert decide(n.snap(), threshold="40%").triggered is False  # 400 MiB and 360 MiB
+    d = decide(n.snap(), eviction_hard="memory.available<1Gi,nodefs.available<10%",
+               source="/var/lib/kubelet/config.yaml")
+    assert d.triggered is True and "from /var/lib/kubelet/config.yaml" in d.reason
+    assert decide(n.snap(), eviction_hard="nodefs.available<10%").triggered is False  # no memory threshold
+    killer = Killer(name="kubelet", pid=812, settings={"eviction_hard": "memory.available<650Mi"},
+                    source="/var/lib/kubelet/config.yaml")
+    snap = n.snap()
+    recorded = snap.replace(host=dataclasses.replace(snap.host, killers=(killer,)))
+    d = decide(recorded)
+    assert d.triggered is True and "memory.available<650Mi" not in d.reason and "650Mi" in d.reason
+
+
+def test_bad_thresholds_are_one_line_errors():
+    spec = registry.get("kubelet-eviction")
+    for key, raw in (("threshold", "lots"), ("threshold", "120%"), ("eviction_hard", "memory.available")):
+        with pytest.raises(OptionError):
+            spec.resolve_options({key: raw})
+    assert parse_threshold("1G").value == 10**9 and parse_threshold("memory.available<2Gi").value == 2 << 30
+    assert parse_eviction_hard("memory.available<5%").percent == 5
+
+
+def test_not_a_kubernetes_node_or_not_the_node_domain():
+    n = Node()
+    assert "no Kubernetes pod" in decide(n.snap()).reason
+    n.pod("c", "BestEffort", 30, 1000)
+    [d] = evaluate(n.snap(), KP, ["kubelet-eviction"])
+    assert d.kills_nothing and "domain /" in d.reason
+
+
+def test_it_sits_beside_the_other_policies():
+    spec = registry.policies()["kubelet-eviction"]
+    assert spec.reads_oom_score_adj and not spec.reads_cgroup_edits
