@@ -44,9 +44,11 @@ def test_a_kubernetes_shaped_tree_is_named_and_its_pod_killed_by_name(memcg, hog
     audit = tmp_path / "audit.jsonl"
     report = HostActor(audit).kill(plan)
     assert [o.pid for o in report.outcomes if o.status == "killed"] == [hog.pid]
-    [entry] = [json.loads(line) for line in audit.read_text().splitlines()]
-    assert [(x["namespace"], x["pod"], x["container"]) for x in entry["asked"]["workloads"]] == [
-        ("shop", "cart-7d9f", None), ("shop", "cart-7d9f", "app")]
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [e["phase"] for e in entries] == ["intent", "result"]
+    for entry in entries:  # the names are on disk before the signal, and again with the outcome
+        assert [(x["namespace"], x["pod"], x["container"]) for x in entry["asked"]["workloads"]] == [
+            ("shop", "cart-7d9f", None), ("shop", "cart-7d9f", "app")]
 
 
 def test_the_kill_cli_names_the_pod_from_its_path_on_the_live_host(memcg, hogs, capsys):
