@@ -355,6 +355,11 @@ def test_changes_show_in_the_next_sample_and_idle_processes_are_reused(tmp_path)
     second = c.collect()
     assert second.process(90).rss_anon == 5000 * 1024 and second.process(90).oom_score_adj == 700
     assert second.process(91) is first.process(91)  # nothing it reads changed
+    idle = host.proc / "91" / "status"
+    for queued in ("3", "4"):  # the whole user's pending signals: no change of this process
+        idle.write_text(idle.read_text().replace("Threads:", f"SigQ:\t{queued}/63000\nThreads:", 1)
+                        if "SigQ" not in idle.read_text() else idle.read_text().replace("3/63000", "4/63000"))
+        assert c.collect().process(91) is first.process(91)
     host.write("cgroup v2/cgroup.procs", "")
     host.write("cgroup v2/a/cgroup.procs", "91\n")  # moved to another cgroup
     assert c.collect().process(91).cgroup == "/a"

@@ -176,12 +176,14 @@ def status_name(data: bytes) -> bytes:
     return data[:data.find(b"\n")]
 
 
-def without_sigq(data: bytes) -> bytes:
+def without_sigq(data: bytes | None) -> bytes | None:
     """status without its "SigQ:" line, which counts the whole user's queued signals.
 
     That count moves whenever any process of the same user gets or takes a
     signal, so leaving it in would make idle processes look changed.
     """
+    if data is None:
+        return None
     start = data.find(b"\nSigQ:")
     if start < 0:
         return data

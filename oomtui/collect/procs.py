@@ -57,7 +57,8 @@ class _Known(NamedTuple):
 
     inode: int  # of /proc/PID: another one means another process (or the same one, to be read afresh)
     stat: parse.ProcStat | None
-    status: bytes | None  # as read, less the SigQ line
+    raw_status: bytes | None  # as read: most often read back the same, which is quicker to tell
+    status: bytes | None  # less the SigQ line
     adj: bytes | None
     process: Process
 
@@ -132,14 +133,13 @@ class ProcessReader:
     ) -> _Known:
         """A process read before: status and oom_score_adj, and more only where they say it changed."""
         base = f"{self.proc}/{pid}/"
-        status = self._get(base + "status")
+        raw = self._get(base + "status")
         adj = self._get(base + "oom_score_adj")
-        if status is not None:
-            status = parse.without_sigq(status)
+        status = prev.status if raw == prev.raw_status else parse.without_sigq(raw)
         cgroup = members.get(pid) or self._cgroup(base, cgroups)
         before = prev.process
         if status == prev.status and adj == prev.adj and cgroup == before.cgroup and not rescore:
-            return prev
+            return prev if raw == prev.raw_status else prev._replace(raw_status=raw)
         stat, cmdline = prev.stat, before.cmdline
         if status != prev.status and stat is not None and not stat.flags & parse.PF_KTHREAD:
             if status is None or prev.status is None or parse.status_name(status) != parse.status_name(prev.status):
@@ -151,7 +151,7 @@ class ProcessReader:
                     return self._first(pid, prev.inode, members, cgroups)
                 stat = fresh
             cmdline = parse.cmdline(self._get(base + "cmdline"))
-        return self._record(pid, prev.inode, stat, status, adj, cmdline, before.start_time, cgroup)
+        return self._record(pid, prev.inode, stat, (raw, status), adj, cmdline, before.start_time, cgroup)
 
     def _first(self, pid: int, inode: int, members: Mapping[int, str], cgroups: Collection[str]) -> _Known:
         """A process not seen before (or whose identity is in doubt): everything, once."""
@@ -160,22 +160,22 @@ class ProcessReader:
         if stat_raw == b"":
             raise _Gone
         stat = parse.proc_stat(stat_raw) if stat_raw is not None else None
-        status = self._get(base + "status")
+        raw = self._get(base + "status")
         adj = self._get(base + "oom_score_adj")
-        if status is not None:
-            status = parse.without_sigq(status)
         kthread = stat is not None and bool(stat.flags & parse.PF_KTHREAD)
         cmdline = () if stat is None or kthread else parse.cmdline(self._get(base + "cmdline"))
         start = None
         if stat is not None and self._btime is not None:
             start = self._btime + stat.starttime / self.ticks
         cgroup = members.get(pid) or self._cgroup(base, cgroups)
-        return self._record(pid, inode, stat, status, adj, cmdline, start, cgroup)
+        return self._record(pid, inode, stat, (raw, parse.without_sigq(raw)), adj, cmdline, start, cgroup)
 
     def _record(
-        self, pid: int, inode: int, stat: parse.ProcStat | None, status: bytes | None, adj_raw: bytes | None,
-        cmdline: tuple[str, ...], start: float | None, cgroup: str,
+        self, pid: int, inode: int, stat: parse.ProcStat | None, statuses: tuple[bytes | None, bytes | None],
+        adj_raw: bytes | None, cmdline: tuple[str, ...], start: float | None, cgroup: str,
     ) -> _Known:
+        """`statuses`: status as read, and less its SigQ line."""
+        raw, status = statuses
         uid, rss_anon, rss_file, rss_shmem, swap, pgtables = parse.status_fields(status) if status else _NO_STATUS
         adj = parse.to_int(adj_raw)
         kthread = bool(stat and stat.flags & parse.PF_KTHREAD)
@@ -192,7 +192,7 @@ class ProcessReader:
             start_time=start,
             kernel_thread=kthread,
         )
-        return _Known(inode, stat, status, adj_raw, process)
+        return _Known(inode, stat, raw, status, adj_raw, process)
 
     def _score(self, pid: int, adj: int | None, kthread: bool, *sizes: int | None) -> int | None:
         """oom_score by the kernel's formula where its inputs are known, else read (see score.py)."""
