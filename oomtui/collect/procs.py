@@ -106,15 +106,28 @@ class ProcessReader:
         except OSError:
             entries = []
         entries.sort()
-        known = self._known
+        known, read, proc = self._known, self.read, self.proc
         kept: dict[int, _Known] = {}
         for pid, inode in entries:
             prev = known.get(pid)
             try:
-                if prev is not None and prev.inode == inode:
-                    kept[pid] = self._again(pid, prev, members, cgroups, rescore)
-                else:
+                if prev is None or prev.inode != inode:
                     kept[pid] = self._first(pid, inode, members, cgroups)
+                    continue
+                # The usual case written out (an idle process: both files as before), as
+                # it runs for every process of every sample; anything else goes to _again.
+                base = f"{proc}/{pid}/"
+                try:
+                    raw, adj = read(base + "status"), read(base + "oom_score_adj")
+                except _GONE:
+                    continue
+                except OSError:
+                    raw, adj = self._get(base + "status"), self._get(base + "oom_score_adj")
+                if raw == prev.raw_status and adj == prev.adj and members.get(pid) == prev.process.cgroup \
+                        and not rescore:
+                    kept[pid] = prev
+                else:
+                    kept[pid] = self._again(pid, prev, (raw, adj), members, cgroups, rescore)
             except _Gone:
                 continue
         self._known = kept
@@ -129,12 +142,12 @@ class ProcessReader:
             return None
 
     def _again(
-        self, pid: int, prev: _Known, members: Mapping[int, str], cgroups: Collection[str], rescore: bool,
+        self, pid: int, prev: _Known, read: tuple[bytes | None, bytes | None], members: Mapping[int, str],
+        cgroups: Collection[str], rescore: bool,
     ) -> _Known:
-        """A process read before: status and oom_score_adj, and more only where they say it changed."""
+        """A process read before, whose status and oom_score_adj were `read`: more only where they say it changed."""
         base = f"{self.proc}/{pid}/"
-        raw = self._get(base + "status")
-        adj = self._get(base + "oom_score_adj")
+        raw, adj = read
         status = prev.status if raw == prev.raw_status else parse.without_sigq(raw)
         cgroup = members.get(pid) or self._cgroup(base, cgroups)
         before = prev.process
