@@ -113,7 +113,7 @@ def measure(sizes: list[int], cgroups: int, rounds: int, report: Callable[[dict[
                     runs["cold"].append(timed(lambda: Collector().collect()))
                     runs["warm"].append(timed(warm.collect))
                 snap = warm.collect()
-                row = {"size": size, "processes": len(snap.processes), "cgroups": len(snap.cgroups)}
+                row: dict[str, float] = {"size": size, "processes": len(snap.processes), "cgroups": len(snap.cgroups)}
                 for name, times in runs.items():
                     row[f"{name}_wall"] = statistics.median(w for w, _ in times) * 1000
                     row[f"{name}_cpu"] = statistics.median(c for _, c in times) * 1000

@@ -15,8 +15,9 @@ writable memory cgroup): `ps -eo pid,ppid,rss,comm,args` CPU and a cold
 and a warm collection's CPU with their ratios to `ps` and to the floor (one
 status read per process). The live sizes stop below the host's pid_max.
 
-The last column gives each figure's growth from the smallest to the largest
-size it was measured at, per process: 1.0 is linear, above it worse.
+The last column gives each figure's growth per process from 10k to the
+largest size it was measured at: 1.0 is linear, above it worse (below 10k
+fixed costs hide it).
 CPU times are medians unless said; walls are left out (too noisy on a
 shared machine). Prints a Markdown table for the README.
 
@@ -119,6 +120,7 @@ FIGURES = (  # (key, label, unit)
     ("rss", "TUI resident memory", "MB"),
 )
 RATIOS = ("warm/ps", "warm/floor", "load/json", "preview/json")
+GROWTH_FROM = 10000  # below it fixed costs (imports, the cgroup side, Textual) hide how a cost grows
 
 
 def table(rows: dict[int, Row]) -> str:
@@ -132,9 +134,10 @@ def table(rows: dict[int, Row]) -> str:
         cells = [f"{rows[s][key]:.2f}" if unit == "×" else f"{rows[s][key]:.0f}" if key in rows[s] else "—"
                  for s in sizes]
         growth = "—"
-        if key not in RATIOS and len(have) > 1 and rows[have[0]][key] > 0:
-            per = (rows[have[-1]][key] / have[-1]) / (rows[have[0]][key] / have[0])
-            growth = f"{per:.2f} ({have[0] // 1000}k→{have[-1] // 1000}k)"
+        big = [s for s in have if s >= GROWTH_FROM] or have
+        if key not in RATIOS and len(big) > 1 and rows[big[0]][key] > 0:
+            per = (rows[big[-1]][key] / big[-1]) / (rows[big[0]][key] / big[0])
+            growth = f"{per:.2f} ({big[0] // 1000}k→{big[-1] // 1000}k)"
         lines.append(f"| {label} ({unit}) | " + " | ".join(cells) + f" | {growth} |")
     return "\n".join(lines)
 

@@ -117,6 +117,8 @@ class ProcessReader:
                 # The usual case written out (an idle process: both files as before), as
                 # it runs for every process of every sample; anything else goes to _again.
                 base = f"{proc}/{pid}/"
+                raw: bytes | None
+                adj: bytes | None
                 try:
                     raw, adj = read(base + "status"), read(base + "oom_score_adj")
                 except _GONE:
