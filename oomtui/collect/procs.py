@@ -57,7 +57,7 @@ class _Known(NamedTuple):
 
     inode: int  # of /proc/PID: another one means another process (or the same one, to be read afresh)
     stat: parse.ProcStat | None
-    raw_status: bytes | None  # as read: most often read back the same, which is quicker to tell
+    raw_status: bytes | None  # as first read: an idle process's reads back the same, which is quicker to tell
     status: bytes | None  # less the SigQ line
     adj: bytes | None
     process: Process
@@ -125,8 +125,9 @@ class ProcessReader:
                     continue
                 except OSError:
                     raw, adj = self._get(base + "status"), self._get(base + "oom_score_adj")
-                if raw == prev.raw_status and adj == prev.adj and members.get(pid) == prev.process.cgroup \
-                        and not rescore:
+                # status as before, or as before but for SigQ (on a busy host root's moves every sample)
+                same = raw == prev.raw_status or (raw is not None and parse.without_sigq(raw) == prev.status)
+                if same and adj == prev.adj and members.get(pid) == prev.process.cgroup and not rescore:
                     kept[pid] = prev
                 else:
                     kept[pid] = self._again(pid, prev, (raw, adj), members, cgroups, rescore)
@@ -154,7 +155,7 @@ class ProcessReader:
         cgroup = members.get(pid) or self._cgroup(base, cgroups)
         before = prev.process
         if status == prev.status and adj == prev.adj and cgroup == before.cgroup and not rescore:
-            return prev if raw == prev.raw_status else prev._replace(raw_status=raw)
+            return prev
         stat, cmdline = prev.stat, before.cmdline
         if status != prev.status and stat is not None and not stat.flags & parse.PF_KTHREAD:
             if status is None or prev.status is None or parse.status_name(status) != parse.status_name(prev.status):
