@@ -1,19 +1,20 @@
-"""How long a live collection takes next to `ps`, with thousands of extra processes.
+"""How much a live collection costs next to `ps` and next to the least any reader can do.
 
-Spawns PROCS `sleep` processes spread over CGROUPS memory cgroups below our
-own memory cgroup (a small Python parent forks and execs them; they die with it),
-then times `ps -eo pid,ppid,rss,vsz,uid,comm,args`, a cold collection (a new
-Collector, whose helper process reads /proc from the other end), the same without
-the helper (to show what it buys), and a warm one (the same Collector again,
-as a recorder samples), interleaved, and prints the medians of wall and CPU
-time (user + system; for `ps` its own, for a collection ours and the
-helper's) and this process's peak RSS. On a shared machine the wall times
-swing with the neighbours' load (here also the kernel's kdamond thread), so
-compare the ratios to `ps` and the CPU times, both taken in the same rounds.
-Everything it creates is removed at the end. Needs root and a writable
-memory cgroup.
+Spawns `sleep` processes spread over CGROUPS memory cgroups below our own
+memory cgroup (a small Python parent forks and execs them; they die with
+it), up to each size in PROCS in turn, and at each size times, interleaved
+in every round: `ps -eo pid,ppid,rss,comm,args`; the floor (a Python loop
+reading /proc/PID/status once per process: the least that yields each
+process's RSS split and swap); a cold collection (a new Collector, the first
+sample a TUI or recorder takes); and a warm one (the same Collector again,
+as they sample from then on). It prints the medians of CPU time (user +
+system; for `ps` its own) and of wall time, the CPU ratios to `ps` and to
+the floor, and this process's peak RSS. On a shared machine the wall times
+swing with the neighbours' load, so compare CPU times and the ratios, both
+taken in the same rounds. Everything it creates is removed at the end.
+Needs root and a writable memory cgroup.
 
-    .venv/bin/python bench/bench_collect.py [--procs 5000] [--cgroups 200] [--rounds 7]
+    .venv/bin/python bench/bench_collect.py [--procs 10000 20000] [--cgroups 200] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from oomtui.collect import Collector
+from oomtui.collect.files import read_file
 from tests.support.cgroups import test_cgroup, why_no_memcg
 
-PS = ["ps", "-eo", "pid,ppid,rss,vsz,uid,comm,args"]
+PS = ["ps", "-eo", "pid,ppid,rss,comm,args"]
 
 # Reads cgroup directories from stdin's first line, moves itself into each in
 # turn and forks its share of children there. Each child becomes `sleep`, an
@@ -79,46 +82,72 @@ def timed(fn) -> tuple[float, float]:
     return time.perf_counter() - start, cpu() - start_cpu
 
 
+def floor() -> None:
+    """One read of /proc/PID/status per process, nothing parsed."""
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                read_file(f"/proc/{name}/status")
+            except OSError:
+                continue
+
+
+def measure(sizes: list[int], cgroups: int, rounds: int, report: Callable[[dict[str, float]], None]) -> None:
+    """Spawn up to each size in turn and `report` its medians (ms, and the counts seen)."""
+    with test_cgroup("oomtui-bench") as top:
+        dirs = [top.child(f"g{i:03d}").dir for i in range(cgroups)]
+        spawners: list[subprocess.Popen] = []
+        try:
+            have = 0
+            for size in sorted(sizes):
+                start = time.perf_counter()
+                spawners.append(spawn(dirs, max(size - have, 0) // cgroups))
+                have = size
+                print(f"spawned up to {size} processes in {cgroups} cgroups ({time.perf_counter() - start:.0f} s)")
+                warm = Collector()
+                warm.collect()
+                runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("ps", "floor", "cold", "warm")}
+                for _ in range(rounds):
+                    runs["ps"].append(timed(lambda: subprocess.run(PS, stdout=subprocess.PIPE, check=True)))
+                    runs["floor"].append(timed(floor))
+                    runs["cold"].append(timed(lambda: Collector().collect()))
+                    runs["warm"].append(timed(warm.collect))
+                snap = warm.collect()
+                row: dict[str, float] = {"size": size, "processes": len(snap.processes), "cgroups": len(snap.cgroups)}
+                for name, times in runs.items():
+                    row[f"{name}_wall"] = statistics.median(w for w, _ in times) * 1000
+                    row[f"{name}_cpu"] = statistics.median(c for _, c in times) * 1000
+                report(row)
+        finally:
+            for spawner in spawners:
+                assert spawner.stdin is not None
+                spawner.stdin.close()  # the spawner exits, and its children with it (PR_SET_PDEATHSIG)
+                spawner.wait()
+
+
+def print_row(row: dict[str, float]) -> None:
+    print(f"host: {row['processes']:.0f} processes, {row['cgroups']:.0f} memory cgroups, {os.cpu_count()} cpus, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    ps_cpu, floor_cpu = row["ps_cpu"], row["floor_cpu"]
+    print(f"  {'median':22}{'cpu':>9}  {'x ps':>6}  {'x floor':>7}  {'wall':>9}")
+    for name, label in (("ps", "ps -eo ..."), ("floor", "floor (status only)"), ("cold", "collect, cold"),
+                        ("warm", "collect, warm")):
+        cpu = row[f"{name}_cpu"]
+        print(f"  {label:22}{cpu:7.1f} ms  {cpu / ps_cpu:6.2f}  {cpu / floor_cpu:7.2f}  {row[name + '_wall']:7.1f} ms")
+    print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--procs", type=int, default=5000)
+    ap.add_argument("--procs", type=int, nargs="+", default=[10000, 20000])
     ap.add_argument("--cgroups", type=int, default=200)
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     reason = why_no_memcg()
     if reason:
         print(f"bench_collect: cannot run: {reason}", file=sys.stderr)
         return 1
-    with test_cgroup("oomtui-bench") as top:
-        dirs = [top.child(f"g{i:03d}").dir for i in range(args.cgroups)]
-        start = time.perf_counter()
-        spawner = spawn(dirs, args.procs // args.cgroups)
-        print(f"spawned {args.procs} processes in {args.cgroups} cgroups in {time.perf_counter() - start:.1f} s")
-        try:
-            warm = Collector()
-            warm.collect()
-            ps, cold, alone, hot = [], [], [], []
-            for _ in range(args.rounds):
-                ps.append(timed(lambda: subprocess.run(PS, stdout=subprocess.PIPE, check=True)))
-                cold.append(timed(lambda: Collector().collect()))
-                alone.append(timed(lambda: Collector(helper_above=None).collect()))
-                hot.append(timed(warm.collect))
-            snap = warm.collect()
-        finally:
-            assert spawner.stdin is not None
-            spawner.stdin.close()
-            spawner.wait()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    (ps_s, ps_c), *rows = (
-        (statistics.median(w for w, _ in x), statistics.median(c for _, c in x)) for x in (ps, cold, alone, hot)
-    )
-    print(f"host: {len(snap.processes)} processes, {len(snap.cgroups)} memory cgroups, {os.cpu_count()} cpus")
-    print(f"{'medians of ' + str(args.rounds) + ':':30}wall{'cpu':>23}")
-    print(f"{'ps -eo ...:':26}{ps_s * 1000:7.1f} ms           {ps_c * 1000:7.1f} ms")
-    for name, (wall, cpu) in zip(("cold", "cold, no helper", "warm"), rows, strict=True):
-        print(f"{'collect, ' + name + ':':26}{wall * 1000:7.1f} ms = {wall / ps_s:.2f} x ps  "
-              f"{cpu * 1000:7.1f} ms = {cpu / ps_c:.2f} x ps")
-    print(f"{'peak RSS:':26}{peak:7.1f} MB")
+    measure(args.procs, args.cgroups, args.rounds, print_row)
     return 0
 
 

@@ -122,7 +122,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     t0 = time.perf_counter()
-    host = large_host(processes=args.processes)
+    host = large_host(processes=args.processes, cgroups=min(2000, args.processes // 5))  # as bench_policies
     print(f"host: {len(host.processes)} processes, {len(host.cgroups)} cgroups "
           f"(built in {time.perf_counter() - t0:.2f} s, not counted)")
     f = asyncio.run(measure(host, args.rounds))

@@ -101,6 +101,8 @@ def start(group: str, cg: TestCgroup) -> subprocess.Popen:
         cg.set_limit(limit)
     env = dict(os.environ, **{SPEC: json.dumps({"procs": str(cg.dir / "cgroup.procs"), "shared": shared,
                                                  "members": members})})
+    # argv[0] "python3" (what the sample shows) makes the interpreter miss its venv: hand it our path
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     popen = subprocess.Popen(["python3", "scripts/capture_real_sample.py", "--worker", group],
                              executable=sys.executable, cwd=REPO, env=env, stdout=subprocess.PIPE)
     assert popen.stdout is not None

@@ -40,7 +40,9 @@ def test_v2_cgroups_and_processes(tmp_path):
     assert p.cmdline == ("nginx", "-g", "")
     assert (p.rss_anon, p.rss_file, p.rss_shmem, p.swap, p.pgtables) == (2048 * 1024, 50 * 1024, 4 * 1024,
                                                                          16 * 1024, 12 * 1024)
-    assert (p.oom_score_adj, p.oom_score, p.kernel_thread) == (500, 777, False)
+    # oom_score by the kernel's formula (fake osrelease 6.1), not the file's 777: totalpages is
+    # (16384000 + 2048000) kB / 4 KiB = 4608000, badness 532 + 500 × 4608 pages
+    assert (p.oom_score_adj, p.oom_score, p.kernel_thread) == (500, (1000 + 2304532 * 1000 // 4608000) * 2 // 3, False)
     assert p.start_time == pytest.approx(BTIME + 250 / TICKS)
 
 
@@ -166,7 +168,7 @@ def test_permission_errors_give_nulls_and_never_raise(tmp_path):
     assert (p.uid, p.rss_anon, p.start_time) == (None, None, None)  # no btime: start unknown
     assert p.cmdline == () and p.oom_score_adj == -500 and p.ppid == 1
     hidden = s.process(22)
-    assert (hidden.comm, hidden.ppid, hidden.start_time, hidden.uid) == ("", None, None, 1000)
+    assert (hidden.comm, hidden.ppid, hidden.start_time, hidden.uid) == ("", 1, None, 1000)  # ppid from status
     assert hidden.oom_score is None and hidden.oom_score_adj == 0  # the format has no null adj
     assert s.host.sysctl.panic_on_oom is None and s.host.sysctl.overcommit_memory == 1
 
@@ -181,7 +183,7 @@ def test_processes_vanishing_mid_read_are_skipped(tmp_path):
             shutil.rmtree(host.proc / "50")
         if path.endswith("/51/status"):
             return ProcessLookupError(3, "No such process")
-        if path.endswith("/52/oom_score"):
+        if path.endswith("/52/oom_score_adj"):
             return FileNotFoundError(2, "gone")
         return None
 
@@ -287,23 +289,29 @@ def test_recreated_cgroup_starts_a_new_trend(tmp_path):
     assert s.cgroup("/old").trend is None
 
 
-def test_cmdline_cache_follows_exec_and_pid_reuse(tmp_path):
+def test_cmdline_cache_follows_exec_argv_rewrites_and_pid_reuse(tmp_path):
     host = FakeHost(tmp_path, "v2")
     d = host.add_process(FakeProc(pid=70, comm="bash", cmdline=("bash",), starttime=100))
     c = host.collector()
     assert c.collect().process(70).cmdline == ("bash",)
 
-    def rewrite(comm: str, starttime: int, cmdline: bytes) -> None:
+    def rewrite(comm: str, starttime: int, cmdline: bytes, switches: int) -> None:
         stat = (d / "stat").read_text().split(") ", 1)[1].split()
         stat[19] = str(starttime)
         (d / "stat").write_text(f"70 ({comm}) " + " ".join(stat))
         (d / "cmdline").write_bytes(cmdline)
+        status = (d / "status").read_text().split("\n", 1)[1].split("voluntary_ctxt_switches")[0]
+        (d / "status").write_text(f"Name:\t{comm}\n{status}voluntary_ctxt_switches:\t{switches}\n")
 
-    rewrite("bash", 100, b"bash\0-c\0true\0")  # same process, same name: the cache holds
+    (d / "cmdline").write_bytes(b"bash\0-c\0true\0")  # changed behind a status that did not: never read
     assert c.collect().process(70).cmdline == ("bash",)
-    rewrite("sleep", 100, b"sleep\x0010\0")  # exec renames comm
-    assert c.collect().process(70).cmdline == ("sleep", "10")
-    rewrite("sleep", 900, b"sleep\x0099\0")  # pid reused by a new process
+    rewrite("bash", 100, b"bash\0-c\0true\0", 1)  # it ran (and rewrote its argv): status moved
+    assert c.collect().process(70).cmdline == ("bash", "-c", "true")
+    rewrite("sleep", 100, b"sleep\x0010\0", 2)  # exec renames comm
+    p = c.collect().process(70)
+    assert (p.comm, p.cmdline) == ("sleep", ("sleep", "10"))
+    d.rename(d.with_name("old"))  # keeps the old inode in use, so the new directory's differs
+    d = host.add_process(FakeProc(pid=70, comm="sleep", cmdline=("sleep", "99"), starttime=900))  # pid reused
     p = c.collect().process(70)
     assert p.cmdline == ("sleep", "99") and p.start_time == pytest.approx(BTIME + 900 / TICKS)
 
@@ -347,6 +355,11 @@ def test_changes_show_in_the_next_sample_and_idle_processes_are_reused(tmp_path)
     second = c.collect()
     assert second.process(90).rss_anon == 5000 * 1024 and second.process(90).oom_score_adj == 700
     assert second.process(91) is first.process(91)  # nothing it reads changed
+    idle = host.proc / "91" / "status"
+    for queued in ("3", "4"):  # the whole user's pending signals: no change of this process
+        idle.write_text(idle.read_text().replace("Threads:", f"SigQ:\t{queued}/63000\nThreads:", 1)
+                        if "SigQ" not in idle.read_text() else idle.read_text().replace("3/63000", "4/63000"))
+        assert c.collect().process(91) is first.process(91)
     host.write("cgroup v2/cgroup.procs", "")
     host.write("cgroup v2/a/cgroup.procs", "91\n")  # moved to another cgroup
     assert c.collect().process(91).cgroup == "/a"

@@ -16,7 +16,6 @@ import pytest
 
 from oomtui.collect import Collector, collect_snapshot, detect_layout
 from oomtui.snapshot import dumps, from_dict, parse_json
-from tests.support import helper_spy
 from tests.support.cgroups import find_memcg_home
 from tests.support.hog import spawn_hog
 
@@ -24,17 +23,11 @@ MiB = 1 << 20
 pytestmark = pytest.mark.kernel
 
 
-@pytest.mark.parametrize("through_helper", [False, True], ids=["alone", "helper"])
-def test_hog_in_its_memory_cgroup(memcg, monkeypatch, through_helper):
+def test_hog_in_its_memory_cgroup(memcg):
     memcg.set_limit(512 * MiB)
     hog = spawn_hog("oomtui-hog", 64, adj=500, cgroup_dir=memcg.dir)
     try:
-        if through_helper:  # every pid read by the helper process
-            spy = helper_spy.install(monkeypatch)
-            s = collect_snapshot(helper_above=0)
-            assert spy.instances[0].delivered >= len(s.processes)
-        else:
-            s = collect_snapshot(helper_above=None)
+        s = collect_snapshot()
         p = s.process(hog.pid)
         assert p is not None
         assert p.cgroup == memcg.path
@@ -82,17 +75,12 @@ from oomtui.collect import Collector
 from oomtui.snapshot import dumps
 os.setgid(65534)
 os.setuid(65534)
-sys.stdout.write(dumps(Collector(helper_above=int(sys.argv[1]) if sys.argv[1] else None).collect()).decode())
+sys.stdout.write(dumps(Collector().collect()).decode())
 """
 
 
-@pytest.mark.parametrize("helper_above", ["", "0"], ids=["alone", "helper"])
-def test_unprivileged_collection_marks_what_it_cannot_read(memcg, helper_above):
-    """As nobody, files only root may read become null; everything else is still there.
-
-    With the helper asked for, this also runs where nobody cannot start it
-    (an interpreter under /root, as on the CI machine): the sample is whole.
-    """
+def test_unprivileged_collection_marks_what_it_cannot_read(memcg):
+    """As nobody, files only root may read become null; everything else is still there."""
     hog = spawn_hog("oomtui-nobody", 1, cgroup_dir=memcg.dir)
     locked = ("memory.stat", "memory.usage_in_bytes") if memcg.home.version == 1 else ("memory.stat",
                                                                                        "memory.current")
@@ -100,7 +88,7 @@ def test_unprivileged_collection_marks_what_it_cannot_read(memcg, helper_above):
         for name in locked:
             os.chmod(memcg.dir / name, 0o600)
         out = subprocess.run(
-            [sys.executable, "-c", _UNPRIVILEGED, helper_above], capture_output=True, timeout=60, cwd=os.getcwd(),
+            [sys.executable, "-c", _UNPRIVILEGED], capture_output=True, timeout=60, cwd=os.getcwd(),
         )
         assert out.returncode == 0, out.stderr.decode()[-2000:]
         s = from_dict(parse_json(out.stdout, "stdout"))
@@ -128,8 +116,7 @@ def test_churn_never_raises(memcg):
         for i in range(20):
             child = memcg.dir / f"churn{i}"
             child.mkdir()
-            # every second sample a first one, read with the helper racing us
-            s = collector.collect() if i % 2 else Collector(helper_above=0).collect()
+            s = collector.collect() if i % 2 else Collector().collect()  # warm and first samples in turn
             child.rmdir()
             assert from_dict(parse_json(dumps(s), "snapshot")).processes == s.processes
             seen.append({p.pid for p in s.processes_in(memcg.path)})

@@ -1,6 +1,7 @@
 """The pure parsers of kernel text, on the odd inputs real kernels and hostile names produce."""
 
 from oomtui.collect import parse
+from oomtui.collect.score import oom_score
 
 STATUS = (b"Name:\tx\nUid:\t1000\t1001\t1002\t1003\nVmRSS:\t 300 kB\nRssAnon:\t 100 kB\nRssFile:\t 150 kB\n"
           b"RssShmem:\t 50 kB\nVmData:\t 9 kB\nVmStk:\t 1 kB\nVmExe:\t 2 kB\nVmLib:\t 3 kB\nVmPTE:\t 44 kB\n"
@@ -58,3 +59,25 @@ def test_cmdline_and_cgroup_lines():
 def test_status_of_an_older_kernel_with_vmpmd():
     old = STATUS.replace(b"VmPTE:\t 44 kB\n", b"VmPTE:\t 44 kB\nVmPMD:\t 12 kB\n")
     assert parse.status_fields(old) == parse.status_fields(STATUS)
+
+
+def test_status_lines_a_warm_sample_compares():
+    status = b"Name:\tweb\nUmask:\t0022\nPPid:\t77\nSigQ:\t3/95000\nThreads:\t1\n"
+    assert parse.without_sigq(status) == b"Name:\tweb\nUmask:\t0022\nPPid:\t77\nThreads:\t1\n"
+    assert parse.without_sigq(status.replace(b"3/95000", b"9/95000")) == parse.without_sigq(status)
+    assert parse.without_sigq(b"Name:\tx\nSigQ:\t0/1") == b"Name:\tx"  # cut short
+    assert parse.status_ppid(status) == 77 and parse.status_ppid(b"Name:\tx\n") is None
+    assert parse.status_name(status) == b"Name:\tweb"
+    assert parse.kernel_version(b"6.18.44-fc-v1300\n") == (6, 18)
+    assert parse.kernel_version(b"junk") is None and parse.kernel_version(None) is None
+
+
+def test_oom_score_formula_worked_examples():
+    """kernel-oom.md §1.9 and §1.12: 5.9+'s formula in signed C arithmetic."""
+    total = 2029656  # "2097022 pages RAM", 67366 reserved, no swap
+    assert oom_score(1995298 + 3919, 1000, total) == (1000 + 4028217 * 1000 // total) * 2 // 3 == 1989
+    assert oom_score(289 + 12, 0, total) == 666  # a small task: 1000 * 2 / 3
+    # badness 1000 - 500 × 2029 = -1013500; C truncates -499.35 to -499 (Python's // would give -500)
+    assert oom_score(1000, -500, total) == (1000 - 499) * 2 // 3 == 334
+    assert oom_score(10**6, -1000, total) == 0  # never chosen
+    assert oom_score(10**6, 0, total, kernel_thread=True) == 0

@@ -70,6 +70,14 @@ def test_large_host_has_the_asked_size_and_is_deterministic():
     assert dumps(large_host(600, 100, seed=1)) != dumps(large_host(600, 100, seed=2))
 
 
+def test_large_host_reaches_fifty_thousand_processes():
+    """MemTotal grows with the host, so the benchmarks' largest size builds."""
+    huge = large_host(50000)
+    assert (len(huge.processes), len(huge.cgroups)) == (50000, 2000)
+    assert sum(p.footprint for p in huge.processes) < huge.host.mem_total
+    assert large_host().host.mem_total == 1536 << 30  # the 10,000-process sample as before
+
+
 # -- what every sample holds ---------------------------------------------------
 
 

@@ -1,19 +1,18 @@
 """Live collection: the host, its memory cgroups and its processes as one Snapshot.
 
-Sources. Everything is read straight from /proc and the cgroup mounts with
-os.open/os.read (`files.py`), not through psutil: psutil reads the real
-/proc wherever the collector is pointed (its PROCFS_PATH is a process-wide
-global), so fake trees in tests could not stand in, and at 5,000
-processes its `process_iter` takes about three times as long as these raw
-reads. psutil is not used here at all; the boot time comes from
-/proc/stat `btime` (what psutil reads too) and the page size from sysconf.
+Sources. Per-process and per-cgroup files are read straight from /proc
+and the cgroup mounts with os.open/os.read (`files.py`), not through
+psutil: its `process_iter` took 1.3–1.8× the CPU of `ps` where these reads
+take under half, it reads several files per process where a warm sample
+reads two, and its PROCFS_PATH is a process-wide global, so fake trees in
+tests could not stand in. Host-wide totals come from psutil when the
+collector reads the live /proc (`host.py`).
 
 Modules: `layout` finds the mounts, `cgroups` walks the memory hierarchy
 (and learns which process is where from cgroup.procs), `procs` reads
-/proc/PID (on a first sample with a `helper` process reading from the other end),
-`host` the host-wide values, `names` the workload names (pods, containers,
-units) from the cgroup paths and the node's local files, `parse` the pure
-text parsers.
+/proc/PID, `score` computes oom_score, `host` the host-wide values,
+`names` the workload names (pods, containers, units) from the cgroup paths
+and the node's local files, `parse` the pure text parsers.
 
 A Collector keeps state between samples (per-process identity cache,
 per-cgroup trend), so one collector should be used by one thread at a time.
@@ -30,7 +29,7 @@ from oomtui.collect.files import Reader, read_file
 from oomtui.collect.host import read_host
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.collect.names import NameReader
-from oomtui.collect.procs import HELPER_ABOVE, ProcessReader
+from oomtui.collect.procs import ProcessReader
 from oomtui.model import Snapshot
 
 __all__ = ["CgroupLayout", "Collector", "collect_snapshot", "detect_layout"]
@@ -43,8 +42,6 @@ class Collector:
     `read` replaces the file reader (tests fake failures with it);
     `pressure_limit` is the full avg10 PSI percentage that
     `trend.pressure_full_avg10_above_since` tracks (systemd-oomd's default);
-    `helper_above` is the process count above which a first sample starts a
-    helper process to read /proc from the other end (None: never);
     `root` is where the workload names' files are (/var/log/pods, the
     runtimes' metadata): tests point it at a fake tree.
     """
@@ -56,39 +53,33 @@ class Collector:
         *,
         read: Reader = read_file,
         pressure_limit: float = PRESSURE_LIMIT,
-        helper_above: int | None = HELPER_ABOVE,
         root: str | Path = "/",
     ) -> None:
         self.proc = str(proc)
         self.layout = layout if layout is not None else detect_layout(proc)
         self.read = read
         self._cgroups = CgroupReader(self.layout, read, pressure_limit)
-        self._procs = ProcessReader(self.proc, self.layout, read, helper_above)
+        self._procs = ProcessReader(self.proc, self.layout, read)
         self._names = NameReader(str(root))
 
     def collect(self) -> Snapshot:
-        """One sample, read in this thread (and on a first sample of many processes, a helper process).
+        """One sample, read in this thread.
 
         Reading in a second thread was measured slower (5,000 processes,
         200 cgroups, 2 cores): os.open and os.read release the GIL for a few
-        microseconds each, so the two threads hand the GIL over at every one
-        of some 27,000 syscalls, and the handovers cost more CPU than the
-        overlap saves. A helper process has no GIL to share.
+        microseconds each, so the two threads hand the GIL over at every
+        syscall, and the handovers cost more CPU than the overlap saves.
         """
         now = time.time()
-        pending = self._procs.begin()
-        try:
-            walk = self._cgroups.walk()
-            cgroups = self._cgroups.read_all(walk, now)
-            processes = self._procs.finish(pending, walk.members, walk.paths)
-        finally:
-            if pending.helper is not None:
-                pending.helper.stop()  # already stopped unless something above raised
+        host = read_host(self.proc, self.layout.mode, self.read)
+        walk = self._cgroups.walk()
+        cgroups = self._cgroups.read_all(walk, now)
+        processes = self._procs.read_all(walk.members, walk.paths, host.mem_total, host.swap_total)
         workloads = self._names.workloads(c.path for c in cgroups)
         if workloads:
             cgroups = [c if (w := workloads.get(c.path)) is None else replace(c, workload=w) for c in cgroups]
         return Snapshot(
-            host=read_host(self.proc, self.layout.mode, self.read),
+            host=host,
             cgroups=tuple(cgroups),
             processes=tuple(processes),
             taken_at=now,

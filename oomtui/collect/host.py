@@ -1,8 +1,16 @@
-"""The host-wide part of a snapshot: memory totals, PSI and the OOM sysctls."""
+"""The host-wide part of a snapshot: memory totals, PSI and the OOM sysctls.
+
+Memory and swap totals and the boot time come from psutil when the
+collector reads the /proc psutil reads (its PROCFS_PATH, a process-wide
+global); a collector pointed at another tree (a test's fake one) parses
+that tree's files the same way psutil does.
+"""
 
 from __future__ import annotations
 
 import os
+
+import psutil
 
 from oomtui.collect import parse
 from oomtui.collect.files import Reader, read_or_none
@@ -19,15 +27,15 @@ def read_host(proc: str, mode: CgroupMode, read: Reader) -> Host:
     def sysctl(name: str) -> int | None:
         return parse.to_int(read_or_none(read, f"{proc}/sys/vm/{name}"))
 
-    mem = parse.meminfo(read_or_none(read, f"{proc}/meminfo"))
+    mem_total, mem_available, swap_total, swap_free = _memory(proc, read)
     return Host(
         hostname=text("sys/kernel/hostname") or "",
         kernel=text("sys/kernel/osrelease"),
         page_size=os.sysconf("SC_PAGE_SIZE"),
-        mem_total=mem.get("MemTotal"),
-        mem_available=mem.get("MemAvailable"),
-        swap_total=mem.get("SwapTotal"),
-        swap_free=mem.get("SwapFree"),
+        mem_total=mem_total,
+        mem_available=mem_available,
+        swap_total=swap_total,
+        swap_free=swap_free,
         cgroup_mode=mode,
         psi=parse.pressure(read_or_none(read, f"{proc}/pressure/memory")),
         sysctl=Sysctl(
@@ -36,3 +44,25 @@ def read_host(proc: str, mode: CgroupMode, read: Reader) -> Host:
             oom_kill_allocating_task=sysctl("oom_kill_allocating_task"),
         ),
     )
+
+
+def _memory(proc: str, read: Reader) -> tuple[int | None, int | None, int | None, int | None]:
+    """MemTotal, MemAvailable, SwapTotal and SwapFree in bytes."""
+    if proc == psutil.PROCFS_PATH:
+        try:
+            mem, swap = psutil.virtual_memory(), psutil.swap_memory()
+            return mem.total, mem.available, swap.total, swap.free
+        except (OSError, RuntimeError, ValueError):
+            pass  # an unreadable or unusual meminfo: what can be parsed of it below
+    mem = parse.meminfo(read_or_none(read, f"{proc}/meminfo"))
+    return mem.get("MemTotal"), mem.get("MemAvailable"), mem.get("SwapTotal"), mem.get("SwapFree")
+
+
+def boot_time(proc: str, read: Reader) -> int | None:
+    """When the host booted, epoch seconds (/proc/stat `btime`)."""
+    if proc == psutil.PROCFS_PATH:
+        try:
+            return int(psutil.boot_time())
+        except (OSError, RuntimeError, ValueError):
+            pass
+    return parse.btime(read_or_none(read, f"{proc}/stat"))

@@ -162,6 +162,39 @@ def status_fields(data: bytes) -> tuple[int | None, ...]:
 
 
 _UID = re.compile(rb"\nUid:[ \t]*(\d+)[ \t\n]")
+_PPID = re.compile(rb"\nPPid:[ \t]*(\d+)\n")
+
+
+def status_ppid(data: bytes) -> int | None:
+    """The parent's pid from the "PPid:" line (what stat's fourth field says)."""
+    m = _PPID.search(data)
+    return None if m is None else int(m[1])
+
+
+def status_name(data: bytes) -> bytes:
+    """The "Name:" line as printed: compared between samples to notice a new comm (exec, PR_SET_NAME)."""
+    return data[:data.find(b"\n")]
+
+
+def without_sigq(data: bytes | None) -> bytes | None:
+    """status without its "SigQ:" line, which counts the whole user's queued signals.
+
+    That count moves whenever any process of the same user gets or takes a
+    signal, so leaving it in would make idle processes look changed.
+    """
+    if data is None:
+        return None
+    start = data.find(b"\nSigQ:")
+    if start < 0:
+        return data
+    end = data.find(b"\n", start + 6)
+    return data[:start] + data[end:] if end > 0 else data[:start]
+
+
+def kernel_version(release: bytes | None) -> tuple[int, int] | None:
+    """(major, minor) from /proc/sys/kernel/osrelease, e.g. b"6.18.4-arch1" -> (6, 18)."""
+    m = re.match(rb"(\d+)\.(\d+)", release or b"")
+    return None if m is None else (int(m[1]), int(m[2]))
 
 
 def status_uid(data: bytes) -> int | None:

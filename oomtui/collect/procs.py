@@ -1,22 +1,30 @@
 """Every process (thread-group leader) from /proc, with what the OOM killer weighs.
 
-Per process and sample: stat (identity, ppid, comm, flags), status (uid and
-the RSS breakdown the badness formula uses), oom_score and oom_score_adj.
+A process seen for the first time costs four reads: stat (start time,
+ppid, comm, flags), status (uid and the RSS breakdown the badness formula
+uses), oom_score_adj, and cmdline. After that a sample reads only what can
+change on its own: status and oom_score_adj. Membership comes from the
+cgroup side (`cgroups.py`), and oom_score is computed (`score.py`).
 
-Between samples the reader keeps, per pid, the bytes it read and the
-Process it made. When all four files read back byte for byte the same (an
-idle process: the usual case on a host sampled every few seconds), the
-previous Process is reused without parsing. stat holds the start time, so
-a recycled pid never matches. cmdline and the start time do not change
-while a process lives (exec aside, which renames comm), so they are
-carried over under the identity (pid, start time) and cmdline is re-read
-only when comm changes.
+Identity. Listing /proc gives each /proc/PID directory's inode number for
+free. The kernel makes that inode when the directory is first looked up
+and drops it when the process is reaped, so a reused pid shows a new inode
+and is read as a new process. The inode can also be remade for the same
+process (its dentry evicted under memory pressure); then stat's start time
+shows it is the same process, and it is simply read in full once more.
 
-A first sample (nothing seen yet) on a host with many processes starts a
-helper process (`helper.py`) reading the pids from the highest down while
-we read from the lowest up; where the two meet we stop it. The split
-follows whichever core is busier, and nothing waits on the helper: a pid
-it did not finish is read here.
+What changes without a new identity, and how each is seen:
+- comm (exec, PR_SET_NAME) and ppid (reparenting): status's "Name:" and
+  "PPid:" lines; a new Name re-reads stat for the raw comm.
+- cmdline: exec, or a process writing over its own argv memory
+  (setproctitle), which leaves no other trace. A process can only do that
+  while it runs, and running moves its status (the context-switch
+  counters), so cmdline is re-read whenever status changed. An idle
+  process's status reads back byte for byte the same (less the "SigQ:"
+  line, which counts the whole user's queued signals), and its previous
+  record is reused without parsing. The counters are the leader thread's:
+  another thread rewriting argv while the leader sleeps is seen once the
+  leader runs.
 
 A process that exits mid-read is skipped (ENOENT/ESRCH); a file that is
 unreadable for any other reason gives null. oom_score_adj, which the
@@ -25,39 +33,33 @@ format requires, falls back to the kernel's default 0 when unreadable.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Collection, Mapping
-from functools import partial
+from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 from oomtui.collect import parse
-from oomtui.collect.files import Reader, read_file, read_or_none
-from oomtui.collect.helper import FILES, GONE_ERRNOS, Fetched, Helper
+from oomtui.collect.files import Reader, read_or_none
+from oomtui.collect.host import boot_time
 from oomtui.collect.layout import CgroupLayout
+from oomtui.collect.score import FORMULA_SINCE, oom_score
 from oomtui.model import ROOT, Process, parent_of
 
 _GONE = (FileNotFoundError, ProcessLookupError)
 _NO_STATUS = (None,) * 6
-# Below this many processes a helper costs more to start (~10 ms) than it saves.
-HELPER_ABOVE = 500
-_POLL_EVERY = 32  # own processes between looks at the helper's progress
 
 
 class _Gone(Exception):
     """The process exited while we read it."""
 
 
-class Pending(NamedTuple):
-    """A sample begun: the pids listed, and the helper reading them from the top, if any."""
+class _Known(NamedTuple):
+    """What one sample leaves for the next, per pid."""
 
-    pids: list[int]
-    helper: Helper | None
-
-
-class _Seen(NamedTuple):
-    raw: tuple[bytes | None, ...]  # stat, status, oom_score_adj, oom_score as read
+    inode: int  # of /proc/PID: another one means another process (or the same one, to be read afresh)
     stat: parse.ProcStat | None
+    raw_status: bytes | None  # as first read: an idle process's reads back the same, which is quicker to tell
+    status: bytes | None  # less the SigQ line
+    adj: bytes | None
     process: Process
 
 
@@ -70,62 +72,69 @@ def nearest(path: str, known: Collection[str]) -> str:
 
 
 class ProcessReader:
-    """`helper_above`: the process count above which a first sample uses a helper; None never does."""
-
-    def __init__(self, proc: str, layout: CgroupLayout, read: Reader, helper_above: int | None = HELPER_ABOVE) -> None:
+    def __init__(self, proc: str, layout: CgroupLayout, read: Reader) -> None:
         self.proc = proc
         self.read = read
         self.mode = layout.mode
         self.ticks = os.sysconf("SC_CLK_TCK")
-        self.helper_above = helper_above
+        self.page_size = os.sysconf("SC_PAGE_SIZE")
         self._btime: int | None = None
-        self._seen: dict[int, _Seen] = {}
+        self._computes_score: bool | None = None
+        self._totalpages: int | None = None
+        self._known: dict[int, _Known] = {}
 
-    def begin(self) -> Pending:
-        """List the pids and, on a first sample of many, start the helper.
+    def read_all(
+        self, members: Mapping[int, str], cgroups: Collection[str], mem_total: int | None, swap_total: int | None,
+    ) -> list[Process]:
+        """`members` maps pid to memory cgroup from cgroup.procs; `cgroups` lists the snapshot's paths.
 
-        Called before the cgroup walk, so the helper reads while we walk.
-        A reader other than read_file (tests faking failures) never gets a
-        helper, which reads files by itself.
+        `mem_total` and `swap_total` (bytes) give the totalpages oom_score is computed against.
         """
-        try:
-            pids = sorted(int(n) for n in os.listdir(self.proc) if n.isdigit())
-        except OSError:
-            return Pending([], None)
-        helper = None
-        first = not self._seen and self.read is read_file
-        if first and self.helper_above is not None and len(pids) > self.helper_above:
-            with contextlib.suppress(OSError):  # no helper: we read everything ourselves
-                helper = Helper(self.proc, pids[::-1])
-        return Pending(pids, helper)
-
-    def finish(self, pending: Pending, members: Mapping[int, str], cgroups: Collection[str]) -> list[Process]:
-        """`members` maps pid to memory cgroup from cgroup.procs; `cgroups` lists the snapshot's paths."""
         if self._btime is None:
-            self._btime = parse.btime(read_or_none(self.read, f"{self.proc}/stat"))
-        pids, helper = pending
-        fetched: dict[int, Fetched] = {}
-        seen: dict[int, _Seen] = {}
-        met = len(pids)  # where we stopped and the helper's reads take over
-        for i, pid in enumerate(pids):
-            if helper is not None and i % _POLL_EVERY == 0:
-                fetched.update(helper.poll())
-                if i + len(fetched) >= len(pids):
-                    met = i
-                    break
+            self._btime = boot_time(self.proc, self.read)
+        if self._computes_score is None:
+            version = parse.kernel_version(read_or_none(self.read, f"{self.proc}/sys/kernel/osrelease"))
+            self._computes_score = version is not None and version >= FORMULA_SINCE
+        totalpages = None
+        if self._computes_score and mem_total is not None:
+            totalpages = (mem_total + (swap_total or 0)) // self.page_size
+        rescore = totalpages != self._totalpages
+        self._totalpages = totalpages
+        try:
+            with os.scandir(self.proc) as it:
+                entries = [(int(e.name), e.inode()) for e in it if e.name.isdigit()]
+        except OSError:
+            entries = []
+        entries.sort()
+        known, read, proc = self._known, self.read, self.proc
+        kept: dict[int, _Known] = {}
+        for pid, inode in entries:
+            prev = known.get(pid)
             try:
-                seen[pid] = self._one(pid, members, cgroups)
+                if prev is None or prev.inode != inode:
+                    kept[pid] = self._first(pid, inode, members, cgroups)
+                    continue
+                # The usual case written out (an idle process: both files as before), as
+                # it runs for every process of every sample; anything else goes to _again.
+                base = f"{proc}/{pid}/"
+                raw: bytes | None
+                adj: bytes | None
+                try:
+                    raw, adj = read(base + "status"), read(base + "oom_score_adj")
+                except _GONE:
+                    continue
+                except OSError:
+                    raw, adj = self._get(base + "status"), self._get(base + "oom_score_adj")
+                # status as before, or as before but for SigQ (on a busy host root's moves every sample)
+                same = raw == prev.raw_status or (raw is not None and parse.without_sigq(raw) == prev.status)
+                if same and adj == prev.adj and members.get(pid) == prev.process.cgroup and not rescore:
+                    kept[pid] = prev
+                else:
+                    kept[pid] = self._again(pid, prev, (raw, adj), members, cgroups, rescore)
             except _Gone:
                 continue
-        if helper is not None:
-            fetched.update(helper.stop())
-            for pid in pids[met:]:
-                try:
-                    seen[pid] = self._one(pid, members, cgroups, fetched.get(pid))
-                except _Gone:
-                    continue
-        self._seen = seen
-        return [seen[pid].process for pid in pids if pid in seen]
+        self._known = kept
+        return [k.process for k in kept.values()]
 
     def _get(self, path: str) -> bytes | None:
         try:
@@ -135,62 +144,81 @@ class ProcessReader:
         except OSError:
             return None
 
-    def _one(
-        self, pid: int, members: Mapping[int, str], cgroups: Collection[str], fetched: Fetched | None = None,
-    ) -> _Seen:
-        """One process, from the files the helper `fetched` for it, else read here."""
+    def _again(
+        self, pid: int, prev: _Known, read: tuple[bytes | None, bytes | None], members: Mapping[int, str],
+        cgroups: Collection[str], rescore: bool,
+    ) -> _Known:
+        """A process read before, whose status and oom_score_adj were `read`: more only where they say it changed."""
         base = f"{self.proc}/{pid}/"
-        read_cmdline: Callable[[], bytes | None]
-        if fetched is not None and len(fetched) == len(FILES):
-            stat_raw, status, adj, score, cmdline = fetched
-            if not (type(stat_raw) is type(status) is type(adj) is type(score) is type(cmdline) is bytes):
-                stat_raw, status, adj, score, cmdline = map(_value, fetched)  # some file failed
-            raw = (stat_raw, status, adj, score)
-            read_cmdline = partial(_given, cmdline)
-        elif fetched is not None and fetched and fetched[0] in GONE_ERRNOS:
-            raise _Gone
-        else:
-            get = self._get
-            stat_raw = get(base + "stat")
-            raw = (stat_raw, get(base + "status"), get(base + "oom_score_adj"), get(base + "oom_score"))
-            read_cmdline = partial(get, base + "cmdline")
+        raw, adj = read
+        status = prev.status if raw == prev.raw_status else parse.without_sigq(raw)
+        cgroup = members.get(pid) or self._cgroup(base, cgroups)
+        before = prev.process
+        if status == prev.status and adj == prev.adj and cgroup == before.cgroup and not rescore:
+            return prev
+        stat, cmdline = prev.stat, before.cmdline
+        if status != prev.status and stat is not None and not stat.flags & parse.PF_KTHREAD:
+            if status is None or prev.status is None or parse.status_name(status) != parse.status_name(prev.status):
+                stat_raw = self._get(base + "stat")
+                if stat_raw == b"":
+                    raise _Gone
+                fresh = parse.proc_stat(stat_raw) if stat_raw is not None else None
+                if fresh is None or fresh.starttime != stat.starttime:
+                    return self._first(pid, prev.inode, members, cgroups)
+                stat = fresh
+            cmdline = parse.cmdline(self._get(base + "cmdline"))
+        return self._record(pid, prev.inode, stat, (raw, status), adj, cmdline, before.start_time, cgroup)
+
+    def _first(self, pid: int, inode: int, members: Mapping[int, str], cgroups: Collection[str]) -> _Known:
+        """A process not seen before (or whose identity is in doubt): everything, once."""
+        base = f"{self.proc}/{pid}/"
+        stat_raw = self._get(base + "stat")
         if stat_raw == b"":
             raise _Gone
-        cgroup = members.get(pid) or self._cgroup(base, cgroups)
-        prev = self._seen.get(pid)
-        if prev is not None and prev.raw == raw and prev.process.cgroup == cgroup:
-            return prev
         stat = parse.proc_stat(stat_raw) if stat_raw is not None else None
-        cmdline, start_time = self._lasting(stat, prev, read_cmdline)
-        uid, rss_anon, rss_file, rss_shmem, swap, pgtables = parse.status_fields(raw[1]) if raw[1] else _NO_STATUS
-        adj = parse.to_int(raw[2])
+        raw = self._get(base + "status")
+        adj = self._get(base + "oom_score_adj")
+        kthread = stat is not None and bool(stat.flags & parse.PF_KTHREAD)
+        cmdline = () if stat is None or kthread else parse.cmdline(self._get(base + "cmdline"))
+        start = None
+        if stat is not None and self._btime is not None:
+            start = self._btime + stat.starttime / self.ticks
+        cgroup = members.get(pid) or self._cgroup(base, cgroups)
+        return self._record(pid, inode, stat, (raw, parse.without_sigq(raw)), adj, cmdline, start, cgroup)
+
+    def _record(
+        self, pid: int, inode: int, stat: parse.ProcStat | None, statuses: tuple[bytes | None, bytes | None],
+        adj_raw: bytes | None, cmdline: tuple[str, ...], start: float | None, cgroup: str,
+    ) -> _Known:
+        """`statuses`: status as read, and less its SigQ line."""
+        raw, status = statuses
+        uid, rss_anon, rss_file, rss_shmem, swap, pgtables = parse.status_fields(status) if status else _NO_STATUS
+        adj = parse.to_int(adj_raw)
+        kthread = bool(stat and stat.flags & parse.PF_KTHREAD)
+        ppid = parse.status_ppid(status) if status else None
         process = Process(
             pid=pid,
             comm=parse.text(stat.comm) if stat else "",
             cgroup=cgroup,
             oom_score_adj=0 if adj is None else adj,
-            ppid=stat.ppid if stat else None,
+            ppid=ppid if ppid is not None or stat is None else stat.ppid,
             cmdline=cmdline,
             uid=uid, rss_anon=rss_anon, rss_file=rss_file, rss_shmem=rss_shmem, swap=swap, pgtables=pgtables,
-            oom_score=parse.to_int(raw[3]),
-            start_time=start_time,
-            kernel_thread=bool(stat and stat.flags & parse.PF_KTHREAD),
+            oom_score=self._score(pid, adj, kthread, rss_anon, rss_file, rss_shmem, swap, pgtables),
+            start_time=start,
+            kernel_thread=kthread,
         )
-        return _Seen(raw, stat, process)
+        return _Known(inode, stat, raw, status, adj_raw, process)
 
-    def _lasting(
-        self, stat: parse.ProcStat | None, prev: _Seen | None, read_cmdline: Callable[[], bytes | None],
-    ) -> tuple[tuple[str, ...], float | None]:
-        """cmdline and start time: carried over while the same process keeps its name, else read."""
-        if stat is None:
-            return (), None
-        before = prev.stat if prev is not None else None
-        if prev is not None and before is not None and (before.comm, before.starttime) == (stat.comm, stat.starttime):
-            return prev.process.cmdline, prev.process.start_time
-        start = None if self._btime is None else self._btime + stat.starttime / self.ticks
-        if stat.flags & parse.PF_KTHREAD:
-            return (), start  # a kernel thread has no command line to read
-        return parse.cmdline(read_cmdline()), start
+    def _score(self, pid: int, adj: int | None, kthread: bool, *sizes: int | None) -> int | None:
+        """oom_score by the kernel's formula where its inputs are known, else read (see score.py)."""
+        totalpages = self._totalpages
+        if kthread and totalpages is not None:
+            return 0
+        if totalpages is None or pid == 1 or adj is None or None in sizes:
+            return parse.to_int(read_or_none(self.read, f"{self.proc}/{pid}/oom_score"))
+        pages = sum(size for size in sizes if size is not None) // self.page_size
+        return oom_score(pages, adj, totalpages)
 
     def _cgroup(self, base: str, cgroups: Collection[str]) -> str:
         """For a process no cgroup.procs listed: its /proc/PID/cgroup line."""
@@ -198,16 +226,3 @@ class ProcessReader:
             return ROOT
         path = parse.proc_cgroup(self._get(base + "cgroup"), v1_memory=self.mode != "v2")
         return ROOT if path is None else nearest(path, cgroups)
-
-
-def _value(item: bytes | int) -> bytes | None:
-    """A file as the helper fetched it: its bytes, or None when unreadable; raises _Gone when the process exited."""
-    if isinstance(item, bytes):
-        return item
-    if item in GONE_ERRNOS:
-        raise _Gone
-    return None
-
-
-def _given(value: bytes | None) -> bytes | None:
-    return value

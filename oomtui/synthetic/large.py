@@ -17,16 +17,21 @@ FIXED = (
     "/init.scope", "/system.slice", "/user.slice", "/kubepods.slice",
     "/kubepods.slice/kubepods-burstable.slice", "/kubepods.slice/kubepods-besteffort.slice",
 )
-MEM_TOTAL = 1536 * GiB
+MEM_TOTAL = 1536 * GiB  # per 10,000 processes (or fewer): what their described usage fits in
 
 
 def large_host(processes: int = 10000, cgroups: int = 2000, seed: int = 7) -> Snapshot:
-    """A deterministic host with exactly `processes` processes and `cgroups` cgroups (root included)."""
+    """A deterministic host with exactly `processes` processes and `cgroups` cgroups (root included).
+
+    MemTotal grows with the process count (1.5 TiB per 10,000), so the
+    processes' usage fits at any size asked for.
+    """
+    mem_total = MEM_TOTAL * max(1, -(-processes // 10000))
     spare = cgroups - 1 - len(FIXED)
     if spare < 3 or processes < cgroups + processes // 50 + 1:
         raise ValueError("a large host needs at least 10 cgroups and more processes than cgroups")
     b = HostBuilder(
-        seed=seed, hostname="big-node-017", kernel="6.12.0-55.el10.x86_64", mode="v2", mem_total=MEM_TOTAL,
+        seed=seed, hostname="big-node-017", kernel="6.12.0-55.el10.x86_64", mode="v2", mem_total=mem_total,
         swap_total=0, taken_at=1764079200.0, uptime=30 * 86400.0,
         sysctl=Sysctl(overcommit_memory=1, panic_on_oom=0, oom_kill_allocating_task=0), psi=(1.2, 0.1),
     )
@@ -73,7 +78,7 @@ def large_host(processes: int = 10000, cgroups: int = 2000, seed: int = 7) -> Sn
         anon = min(math.exp(b.rng.gauss(math.log(24 * MiB), 1.1)), 6 * GiB)
         if kind in ("guaranteed", "burstable", "besteffort"):
             adj = {"guaranteed": GUARANTEED_ADJ, "besteffort": BESTEFFORT_ADJ}.get(
-                kind, burstable_adj(requests[cgroup], MEM_TOTAL))
+                kind, burstable_adj(requests[cgroup], mem_total))
         comm = {"service": "daemon", "session": "bash"}.get(kind, "app")
         p = b.process(cgroup, f"{comm}-{len(b.procs) % 997}", [f"/usr/bin/{comm}", "--worker", str(len(b.procs))],
                       started=_when(b), anon=anon, adj=adj, uid=0 if kind == "service" else 1000,
