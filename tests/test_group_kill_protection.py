@@ -49,6 +49,21 @@ def _enter_private_mount_namespace() -> None:
 
 
 @contextlib.contextmanager
+def shown_as(pid: int, name: str, content: str, scratch: Path) -> Iterator[None]:
+    """/proc/PID/NAME reads `content` for this test process (a bind mount in its own mount namespace)."""
+    _enter_private_mount_namespace()
+    target = Path(f"/proc/{pid}/{name}")
+    shown = scratch / f"{name}-{pid}"
+    shown.write_text(content)
+    subprocess.run(["mount", "--bind", str(shown), str(target)], check=True)
+    try:
+        assert target.read_text() == content
+        yield
+    finally:
+        subprocess.run(["umount", str(target)], check=False, capture_output=True)
+
+
+@contextlib.contextmanager
 def minus_1000(pid: int, scratch: Path) -> Iterator[None]:
     """Make `pid` oom_score_adj -1000: for real where allowed, else as /proc shows it to us."""
     adj = Path(f"/proc/{pid}/oom_score_adj")
@@ -57,15 +72,8 @@ def minus_1000(pid: int, scratch: Path) -> Iterator[None]:
     if adj.read_text().strip() == "-1000":
         yield
         return
-    _enter_private_mount_namespace()
-    shown = scratch / f"adj-{pid}"
-    shown.write_text("-1000\n")
-    subprocess.run(["mount", "--bind", str(shown), str(adj)], check=True)
-    try:
-        assert adj.read_text().strip() == "-1000"
+    with shown_as(pid, "oom_score_adj", "-1000\n", scratch):
         yield
-    finally:
-        subprocess.run(["umount", str(adj)], check=False, capture_output=True)
 
 
 @pytest.fixture
@@ -132,3 +140,16 @@ def _v2_plan(path: str, d: Path):
     snap = Snapshot(host=Host("here", None, 4096, None, None, None, None, "v2"),
                     cgroups=(Cgroup("/"), Cgroup(path)), processes=tuple(procs))
     return plan_cgroup_kill(snap, path, protected_pids=protected_pids())
+
+
+def test_a_named_hierarchy_called_memory_is_not_the_memory_controller(memcg, audit, hogs, tmp_path):
+    """v1: the member's cgroup is read from the line whose controllers include "memory", not "name=memory…"."""
+    victim = memcg.child("victim")
+    member = spawn_hog("member", 1, cgroup_dir=victim.dir)
+    hogs.append(member)
+    plan = plan_cgroup_kill(collect_snapshot(), victim.path, protected_pids=protected_pids())
+    real = Path(f"/proc/{member.pid}/cgroup").read_text()
+    with shown_as(member.pid, "cgroup", f"99:name=memory_accounting:/elsewhere\n{real}", tmp_path):
+        report = HostActor(audit, detect_layout()).kill(plan)
+    assert [(o.pid, o.status) for o in report.outcomes] == [(member.pid, "killed")]
+    assert member.popen.wait(10) == -9
