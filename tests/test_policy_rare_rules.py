@@ -157,3 +157,14 @@ def test_each_memory_counter_is_whole_pages_before_the_sum():
     d = decide(snap, "kernel", "/d")
     assert d.victim_pid == 11
     assert [c.score for c in d.ranking] == [1, 1]
+
+
+def test_a_domain_with_nothing_to_kill_still_names_the_policy_and_the_domain():
+    """Only a -1000 process in /d: every kernel-side policy says so for /d, with an empty ranking."""
+    snap = kernel_host("6.6.0", kproc(10, 100, 1.0, adj=-1000))
+    for policy in ("kernel", "hierarchical", "terminal", "cgroup-aware"):
+        d = decide(snap, policy, "/d")
+        assert (d.policy, d.domain, d.victim_pid, d.victim_cgroup, d.killed_pids) == (policy, "/d", None, None, ())
+        assert d.ranking == () and d.uncertain is None and d.kills_nothing
+    assert decide(snap, "hierarchical", "/d").reason == (
+        "nothing to kill in /d: no process with memory outside score -1000, kernel threads and init")
