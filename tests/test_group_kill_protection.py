@@ -153,3 +153,21 @@ def test_a_named_hierarchy_called_memory_is_not_the_memory_controller(memcg, aud
         report = HostActor(audit, detect_layout()).kill(plan)
     assert [(o.pid, o.status) for o in report.outcomes] == [(member.pid, "killed")]
     assert member.popen.wait(10) == -9
+
+
+def test_planned_members_that_died_or_moved_out_before_the_kill_are_reported_and_left_alone(memcg, audit, hogs):
+    """Between confirmation and kill one member exits and another is moved out: neither is signalled."""
+    victim, elsewhere = memcg.child("victim"), memcg.child("elsewhere")
+    gone, moved, stays = (spawn_hog(name, 1, cgroup_dir=victim.dir) for name in ("gone", "moved", "stays"))
+    hogs += [gone, moved, stays]
+    plan = plan_cgroup_kill(collect_snapshot(), victim.path, protected_pids=protected_pids())
+    assert {t.pid for t in plan.targets} == {gone.pid, moved.pid, stays.pid}
+    gone.kill()
+    elsewhere.add_pid(moved.pid)
+    report = HostActor(audit, detect_layout()).kill(plan)
+    by_pid = {o.pid: (o.status, o.detail) for o in report.outcomes}
+    assert by_pid[gone.pid] == ("gone", "no such process (already gone)")
+    assert by_pid[moved.pid] == ("changed", "left the cgroup before the kill; not signalled")
+    assert by_pid[stays.pid][0] == "killed"
+    time.sleep(0.2)
+    assert moved.alive() and elsewhere.pids() == [moved.pid]

@@ -28,7 +28,7 @@ def decide(snap: Snapshot, policy: str, domain: str = "/"):
 # -- kernel --------------------------------------------------------------------------
 
 
-def kernel_host(kernel: str, *processes: Process) -> Snapshot:
+def kernel_host(kernel: str | None, *processes: Process) -> Snapshot:
     """Memory cgroup /d with a 256 MiB limit: 65536 pages, so one point of oom_score_adj weighs 65 pages."""
     host = Host(hostname="fixture", kernel=kernel, page_size=PAGE, mem_total=16 << 30, mem_available=None,
                 swap_total=0, swap_free=0, cgroup_mode="v2")
@@ -168,3 +168,5 @@ def test_a_domain_with_nothing_to_kill_still_names_the_policy_and_the_domain():
         assert d.ranking == () and d.uncertain is None and d.kills_nothing
     assert decide(snap, "hierarchical", "/d").reason == (
         "nothing to kill in /d: no process with memory outside score -1000, kernel threads and init")
+    unknown = decide(kernel_host(None, kproc(10, 100, 1.0, adj=-1000)), "kernel", "/d")
+    assert unknown.kills_nothing and unknown.uncertain == "kernel release unknown: current rules"
