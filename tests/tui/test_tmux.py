@@ -47,8 +47,15 @@ class Terminal:
         self.tmux("send-keys", "-t", "t", *keys)
 
     def wait_for(self, text: str) -> str:
-        shown = self.until(lambda: text in self.screen(), f"{text!r} never appeared")
-        return self.screen() if shown is None else shown
+        """The screen once it shows `text`."""
+        shown = [""]
+
+        def showing() -> bool:
+            shown[0] = self.screen()
+            return text in shown[0]
+
+        self.until(showing, f"{text!r} never appeared")
+        return shown[0]
 
     def wait_gone(self, text: str) -> None:
         self.until(lambda: text not in self.screen(), f"{text!r} stayed on the screen")
