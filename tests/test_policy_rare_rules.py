@@ -170,3 +170,16 @@ def test_a_domain_with_nothing_to_kill_still_names_the_policy_and_the_domain():
         "nothing to kill in /d: no process with memory outside score -1000, kernel threads and init")
     unknown = decide(kernel_host(None, kproc(10, 100, 1.0, adj=-1000)), "kernel", "/d")
     assert unknown.kills_nothing and unknown.uncertain == "kernel release unknown: current rules"
+
+
+def test_oomd_pressure_weighs_avg10_and_avg60_alike():
+    """kill_by_pressure ranks by int(avg10/2 + avg60/2): a 80/0 spike outranks a steady 0/60."""
+    pressure_kill = next(p for p in OOMD_POLICIES if p.name == "oomd-pressure")
+    cgroups = [daemon.cgroup("/", owner_uid=0),
+               daemon.cgroup("/spike.slice", 10 * MiB, pressure=daemon.pressure(80.0, 0.0)),
+               daemon.cgroup("/steady.slice", 10 * MiB, pressure=daemon.pressure(0.0, 60.0))]
+    snap = daemon.snapshot(cgroups, [daemon.process(7, "spike", "/spike.slice"),
+                                     daemon.process(8, "steady", "/steady.slice")])
+    d = pressure_kill.run(snap, "/", {})
+    assert [(c.cgroup, c.parts["key"]) for c in d.ranking] == [("/spike.slice", 40), ("/steady.slice", 30)]
+    assert d.victim_cgroup == "/spike.slice"
