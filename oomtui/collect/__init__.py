@@ -12,7 +12,9 @@ Modules: `layout` finds the mounts, `cgroups` walks the memory hierarchy
 (and learns which process is where from cgroup.procs), `procs` reads
 /proc/PID, `score` computes oom_score, `host` the host-wide values,
 `names` the workload names (pods, containers, units) from the cgroup paths
-and the node's local files, `parse` the pure text parsers.
+and the node's local files, `killers` the OOM killers in force (with
+`killer_config` and `systemd_units` reading their settings), `parse` the
+pure text parsers.
 
 A Collector keeps state between samples (per-process identity cache,
 per-cgroup trend), so one collector should be used by one thread at a time.
@@ -27,6 +29,7 @@ from pathlib import Path
 from oomtui.collect.cgroups import PRESSURE_LIMIT, CgroupReader
 from oomtui.collect.files import Reader, read_file
 from oomtui.collect.host import read_host
+from oomtui.collect.killers import detect_killers
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.collect.names import NameReader
 from oomtui.collect.procs import ProcessReader
@@ -42,8 +45,8 @@ class Collector:
     `read` replaces the file reader (tests fake failures with it);
     `pressure_limit` is the full avg10 PSI percentage that
     `trend.pressure_full_avg10_above_since` tracks (systemd-oomd's default);
-    `root` is where the workload names' files are (/var/log/pods, the
-    runtimes' metadata): tests point it at a fake tree.
+    `root` is where the workload names' files (/var/log/pods, the runtimes'
+    metadata) and the OOM killers' config files are: tests point it at a fake tree.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class Collector:
         self._cgroups = CgroupReader(self.layout, read, pressure_limit)
         self._procs = ProcessReader(self.proc, self.layout, read)
         self._names = NameReader(str(root))
+        self.root = str(root)
 
     def collect(self) -> Snapshot:
         """One sample, read in this thread.
@@ -78,8 +82,10 @@ class Collector:
         workloads = self._names.workloads(c.path for c in cgroups)
         if workloads:
             cgroups = [c if (w := workloads.get(c.path)) is None else replace(c, workload=w) for c in cgroups]
+        killers = detect_killers(processes, mem_total=host.mem_total, swap_total=host.swap_total,
+                                 root=self.root, proc=self.proc)
         return Snapshot(
-            host=host,
+            host=replace(host, killers=killers),
             cgroups=tuple(cgroups),
             processes=tuple(processes),
             taken_at=now,
