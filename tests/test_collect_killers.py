@@ -85,7 +85,8 @@ def test_nohang_config_named_on_its_command_line(tmp_path: Path) -> None:
     assert dict(k.settings) == {
         "soft_threshold_min_mem": "8", "soft_threshold_min_swap": "25", "hard_threshold_min_mem": "3",
         "hard_threshold_min_swap": "4", "ignore_positive_oom_score_adj": "true", "min_badness": "20",
-        "badness_adj": "@BADNESS_ADJ_RE_NAME 200 /// ^Web Content$\n@BADNESS_ADJ_RE_CGROUP_V2 -100 /// ^/system\\.slice/",
+        "badness_adj": "@BADNESS_ADJ_RE_NAME 200 /// ^Web Content$\n"
+                       "@BADNESS_ADJ_RE_CGROUP_V2 -100 /// ^/system\\.slice/",
     }
     registry.get("nohang").resolve_options(k.settings)  # every setting parses as the policy's option
 

@@ -11,8 +11,9 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from oomtui import inforce
 from oomtui import snapshot as snapshot_file
 from oomtui.errors import UsageError, UserError
 from oomtui.evaluate import Options, check_domain, evaluate, parse_option_args
@@ -197,11 +198,12 @@ def run(args: argparse.Namespace) -> int:
         except KeyError as e:
             raise UsageError(str(e.args[0])) from None
     try:
-        options = parse_option_args(args.option)
+        given = parse_option_args(args.option)
     except OptionError as e:
         raise UsageError(str(e)) from None
     edits = _load_whatif(args.whatif) if args.whatif else None
     snap = _load_snapshot(getattr(args, "snapshot", None))
+    options = inforce.merged_options(snap, given)  # the killers in force's settings, under --option
     if edits is not None:
         snap = snap.replace(whatif=edits)
     if args.domain is not None:
@@ -212,8 +214,13 @@ def run(args: argparse.Namespace) -> int:
     for problem in registry.plugin_problems():
         print(f"oomtui: warning: {printable(problem, None)}", file=sys.stderr)
     result = preview(snap, domain, names, options)
+    ranked = inforce.order(snap, domain, result.decisions, given)
+    result = replace(result, decisions=[r.decision for r in ranked])
+    standing = {r.decision.policy: r.standing.to_json() for r in ranked}
     if args.json:
-        print(json.dumps([decision_json(d, snap, result.agreement) for d in result.decisions], indent=2))
+        print(json.dumps([{**decision_json(d, snap, result.agreement), **standing[d.policy]}
+                          for d in result.decisions], indent=2))
     else:
         print(table(result, snap, domain))
+        print(inforce.standings_text(ranked))
     return 0
