@@ -98,3 +98,28 @@ def fold_trace(binary: Path, options: list[str], seconds: float = 1.0) -> list[s
     except subprocess.TimeoutExpired as e:  # it never exits on its own; run() has killed it
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
     return [line.strip() for line in out.splitlines() if "new victim" in line]
+
+
+def _start_time(pid: int) -> int | None:
+    """Field 22 of /proc/PID/stat (clock ticks since boot): with the pid, it names one process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class Daemon:
+    """A real earlyoom left running in dry-run mode (it never signals anything), stopped by pid."""
+
+    def __init__(self, binary: Path, options: list[str]) -> None:
+        self.popen = subprocess.Popen([str(binary), "--dryrun", *options],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pid = self.popen.pid
+        self.started = _start_time(self.pid)
+
+    def stop(self) -> None:
+        """SIGKILL only if the pid is still the process started here (same start time)."""
+        if self.popen.poll() is None and self.started is not None and _start_time(self.pid) == self.started:
+            os.kill(self.pid, 9)
+        self.popen.wait(timeout=10)
