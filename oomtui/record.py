@@ -10,7 +10,10 @@ Directory layout (everything a reader needs is in the names and the index):
     DIR/events/index.jsonl                one JSON line per event: time (when the kernel
                                           printed the report), report, sample (the last
                                           sample written before the OOM, or null),
-                                          kind, domain, victim_pid, victim_comm
+                                          kind, domain, victim_pid, victim_comm, and
+                                          verdict: what oomtui predicted for that domain on
+                                          that sample, and whether the kill matched it
+                                          (`oomtui.verdict.Verdict.to_json`)
 
     DIR/recording.lock                    flock-ed by the running recorder (its pid inside)
 
@@ -48,6 +51,7 @@ from oomtui import oomlog, snapshot
 from oomtui.collect.pressure import PressureTrigger
 from oomtui.errors import UserError
 from oomtui.model import Snapshot
+from oomtui.oomlog.follow import kills_in
 from oomtui.safefile import (
     UnsafePathError,
     open_append_at,
@@ -58,6 +62,7 @@ from oomtui.safefile import (
     write_atomic_at,
 )
 from oomtui.text import printable
+from oomtui.verdict import Verdict, verdict_for
 
 FORMAT = "oomtui-recording"
 SAMPLES = "samples"
@@ -145,6 +150,7 @@ class Event:
     domain: str | None
     victim_pid: int | None
     victim_comm: str | None
+    verdict: dict | None = None  # Verdict.to_json() of the kill, where one was judged
 
 
 class Recording:
@@ -192,6 +198,7 @@ class Recording:
                     time=float(d["time"]), report=report, sample=sample,
                     kind=d.get("kind"), domain=d.get("domain"),
                     victim_pid=d.get("victim_pid"), victim_comm=d.get("victim_comm"),
+                    verdict=d["verdict"] if isinstance(d.get("verdict"), dict) else None,
                 ))
             except (ValueError, KeyError, TypeError):
                 continue  # a torn last line after a crash
@@ -255,6 +262,7 @@ class Recorder:
         self.finished: dict[Path, float] = {}  # when each sample of this run was written
         self.last_sample_at = 0.0
         self.failures = 0
+        self.recent: dict[Path, Snapshot] = {}  # the last two samples, to judge an OOM without re-reading them
         self._fds: dict[str, int] = {}  # "" (the directory), SAMPLES, EVENTS, LOCK: held while recording
 
     @property
@@ -326,6 +334,7 @@ class Recorder:
             self._failed(f"cannot write {path}: {e.strerror or e}")
             return None
         sample = Sample(time_of_name(name) or t, path)  # the name's time, as readers see it
+        self.recent = {p: s for p, s in list(self.recent.items())[-1:]} | {path: snap}
         self.samples.append(sample)
         self.finished[path] = t + (time.time() - began)  # its own clock plus how long reading and writing took
         self.last_sample_at = time.monotonic()
@@ -356,6 +365,13 @@ class Recorder:
         with contextlib.suppress(UserError):
             info = oomlog.find_reports(text)[-1]
             entry.update(kind=info.kind, domain=info.domain, victim_pid=info.victim_pid, victim_comm=info.victim_comm)
+        try:
+            verdict = self.judge(text, sample)
+        except Exception as e:  # a verdict must never cost the report itself
+            verdict = None
+            self.note(f"no verdict on this OOM: {type(e).__name__}: {e}")
+        if verdict is not None:
+            entry["verdict"] = verdict.to_json()
         events = self._fds[EVENTS]
         try:
             write_atomic_at(events, name, text.encode(), shown=str(self.dir / EVENTS / name))
@@ -367,10 +383,24 @@ class Recorder:
         except OSError as e:
             self.note(f"cannot store an OOM report: {e.strerror or e}")
             return
-        self.events.append(Event(started, self.dir / EVENTS / name, sample, *(
-            (info.kind, info.domain, info.victim_pid, info.victim_comm) if info else (None, None, None, None))))
-        self.note(f"OOM report captured: {name} (victim {entry.get('victim_pid')})")
+        kind, domain, pid, comm = (info.kind, info.domain, info.victim_pid, info.victim_comm) if info else (
+            None, None, None, None)
+        self.events.append(Event(started, self.dir / EVENTS / name, sample, kind, domain, pid, comm,
+                                 verdict.to_json() if verdict is not None else None))
+        said = f"; {verdict.summary()}" if verdict is not None else ""
+        self.note(f"OOM report captured: {name} (victim {entry.get('victim_pid')}){said}")
         self.prune(time.time())
+
+    def judge(self, text: str, sample: Path | None) -> Verdict | None:
+        """The verdict on the report's kill against what the sample before it predicted; None without a kill."""
+        kills = [k for k in kills_in(text) if not k.group_member]
+        if not kills:
+            return None
+        before = self.recent.get(sample) if sample is not None else None
+        if before is None and sample is not None:
+            with contextlib.suppress(OSError, snapshot.SnapshotError):
+                before = snapshot.load(sample)
+        return verdict_for(kills[0], before)
 
     def prune(self, now: float) -> None:
         """Keep the recording under `keep` and `max_bytes`; the newest sample and event always stay.
