@@ -369,3 +369,18 @@ def standings_text(ranked: Sequence[Ranked]) -> str:
             reasons.setdefault(r.decision.reason, []).append(r.standing.policy)
     lines += [f"{', '.join(names)}: {printable(reason, 200)}" for reason, names in reasons.items()]
     return "\n".join(lines)
+
+
+def killer_lines(snapshot: Snapshot) -> list[str]:
+    """What `snapshot show` says about the killers the snapshot recorded, one line each (none if it did not look)."""
+    killers = snapshot.host.killers
+    if killers is None:
+        return []
+    if not killers:
+        return ["OOM killers in force: none besides the kernel"]
+    out = []
+    for k in killers:
+        pid = f" (pid {k.pid})" if k.pid is not None else ""
+        settings = ", ".join(f"{key}={value!r}" for key, value in sorted(k.settings.items())) or "its defaults"
+        out.append(printable(f"OOM killer in force: {k.name}{pid}: {settings}; from {k.source or 'unknown'}", 600))
+    return out

@@ -158,3 +158,15 @@ def test_preview_text_lists_who_acts_first(capsys, snap_file) -> None:
     lines = out.splitlines()
     table_rows = [line.split()[0] for line in lines[2:5]]
     assert table_rows == ["earlyoom", "kernel", "oomd-swap"]
+
+
+def test_snapshot_show_lists_the_killers_recorded() -> None:
+    from oomtui.commands.snapshot import summary
+
+    text = summary(host_with(earlyoom(prefer="^java$", mem_min_percent="5")))
+    assert "OOM killer in force: earlyoom (pid 812): mem_min_percent='5', prefer='^java$'; " \
+           "from command line of pid 812" in text
+    assert "OOM killers in force: none besides the kernel" in summary(host_with())
+    assert "OOM killer" not in summary(snapshot([cgroup("/")], []))  # a snapshot that did not look says nothing
+    hostile = Killer("nohang", 5, frozen_map({"badness_adj": "NAME 1 /// \x1b[31m"}), "/etc/\x1b]0;x\x07")
+    assert "\x1b" not in summary(host_with(hostile))

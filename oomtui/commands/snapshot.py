@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from oomtui import inforce
 from oomtui import snapshot as snapshot_file
 from oomtui.collect import collect_snapshot
 from oomtui.errors import UserError
@@ -75,6 +76,7 @@ def _host_lines(s: Snapshot) -> list[str]:
         f"vm.oom_kill_allocating_task={_num(sysctl.oom_kill_allocating_task)}; "
         f"memory pressure (full avg10) {'unknown' if psi is None else f'{psi:.2f} %'}",
     ]
+    lines += inforce.killer_lines(s)
     e = s.oom_event
     if e is not None:
         killed = "unknown" if e.killed_pid is None else f"{e.killed_pid} ({printable(e.killed_comm or '?', 32)})"
