@@ -292,10 +292,13 @@ def standing(snapshot: Snapshot, domain: str, decision: Decision, given: Options
         source = (f"{source}; " if source else "") + "--option " + ", ".join(sorted(user))
     if why is not None:
         return Standing(policy, False if force is None else force, False, source, None, None, None)
+    raw = merged_options(snapshot, given).get(policy, {})
     try:
-        opts = registry.get(policy).resolve_options(merged_options(snapshot, given).get(policy, {}))
+        opts = registry.get(policy).resolve_options(raw)
     except (KeyError, OptionError):
         return Standing(policy, force, True, source, None, None, None)
+    if policy == "kubelet-eviction":  # its threshold as written (100Mi, 5%), whatever the policy parses it into
+        opts = {**opts, "threshold": raw.get("threshold", "100Mi")}
     dist, unit, words = _threshold(snapshot, domain, policy, opts)
     now = decision.triggered is True or (dist is not None and dist <= 0)
     return Standing(policy, force, True, source, words, dist, unit, now)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from oomtui.collect.killer_config import OOMD_OPTIONS, earlyoom_settings, kubelet_config_threshold
-from oomtui.collect.killers import detect_killers
+from oomtui.collect.killers import KillerCache, detect_killers
 from oomtui.collect.systemd_units import seconds, slice_path
 from oomtui.model import Killer, Process
 from oomtui.policies import registry
@@ -188,3 +188,18 @@ def test_kubelet_config_forms(text: str, want: str | None) -> None:
 def test_kubelet_without_a_threshold_keeps_the_default(tmp_path: Path) -> None:
     k = detect(tmp_path, daemon(1500, "kubelet", "kubelet"))["kubelet"]
     assert dict(k.settings) == {} and "default" in k.source
+
+
+def test_the_collectors_cache_redetects_when_a_daemon_restarts_or_the_ttl_passes(tmp_path: Path) -> None:
+    write(tmp_path, "etc/nohang/nohang.conf", "soft_threshold_min_mem = 6 %\n")
+    cache = KillerCache(str(tmp_path), str(tmp_path / "proc"), ttl=3600)
+    first = [daemon(1, "systemd"), daemon(77, "nohang", "nohang")]
+    assert cache.detect(first, MEM, 0)[0].settings["soft_threshold_min_mem"] == "6"
+    write(tmp_path, "etc/nohang/nohang.conf", "soft_threshold_min_mem = 9 %\n")
+    assert cache.detect(first, MEM, 0)[0].settings["soft_threshold_min_mem"] == "6"  # same daemon: not re-read
+    restarted = [daemon(1, "systemd"), daemon(78, "nohang", "nohang")]
+    assert cache.detect(restarted, MEM, 0)[0].settings["soft_threshold_min_mem"] == "9"
+    write(tmp_path, "etc/nohang/nohang.conf", "soft_threshold_min_mem = 3 %\n")
+    cache.ttl = 0
+    assert cache.detect(restarted, MEM, 0)[0].settings["soft_threshold_min_mem"] == "3"
+    assert cache.detect([daemon(1, "systemd")], MEM, 0) == ()

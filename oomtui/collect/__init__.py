@@ -29,7 +29,7 @@ from pathlib import Path
 from oomtui.collect.cgroups import PRESSURE_LIMIT, CgroupReader
 from oomtui.collect.files import Reader, read_file
 from oomtui.collect.host import read_host
-from oomtui.collect.killers import detect_killers
+from oomtui.collect.killers import KillerCache
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.collect.names import NameReader
 from oomtui.collect.procs import ProcessReader
@@ -64,7 +64,7 @@ class Collector:
         self._cgroups = CgroupReader(self.layout, read, pressure_limit)
         self._procs = ProcessReader(self.proc, self.layout, read)
         self._names = NameReader(str(root))
-        self.root = str(root)
+        self._killers = KillerCache(str(root), self.proc)
 
     def collect(self) -> Snapshot:
         """One sample, read in this thread.
@@ -82,8 +82,7 @@ class Collector:
         workloads = self._names.workloads(c.path for c in cgroups)
         if workloads:
             cgroups = [c if (w := workloads.get(c.path)) is None else replace(c, workload=w) for c in cgroups]
-        killers = detect_killers(processes, mem_total=host.mem_total, swap_total=host.swap_total,
-                                 root=self.root, proc=self.proc)
+        killers = self._killers.detect(processes, host.mem_total, host.swap_total)
         return Snapshot(
             host=replace(host, killers=killers),
             cgroups=tuple(cgroups),

@@ -14,6 +14,7 @@ so tests lay out fixture trees. The kernel's own sysctls are in
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from oomtui.collect import killer_config as cfg
@@ -167,3 +168,28 @@ def detect_killers(
             out.append(_kubelet(p, files))
     return tuple(out)
 
+
+
+class KillerCache:
+    """Detection once per `ttl` seconds while the same daemons run: unit files need not be re-read every sample.
+
+    A daemon re-reads its own settings only when restarted (a new pid or
+    start time), which starts a new detection at once; systemd's unit files
+    can change under a running systemd-oomd, so the cache also expires.
+    """
+
+    def __init__(self, root: str = "/", proc: str = "/proc", ttl: float = 30.0) -> None:
+        self.root, self.proc, self.ttl = root, proc, ttl
+        self._key: tuple | None = None
+        self._at = 0.0
+        self._found: tuple[Killer, ...] = ()
+
+    def detect(self, processes: Sequence[Process], mem_total: int | None, swap_total: int | None) -> tuple[Killer, ...]:
+        daemons = [p for p in processes if _daemon(p) is not None]
+        key = (tuple((p.pid, p.start_time, p.cmdline) for p in daemons), mem_total, swap_total)
+        now = time.monotonic()
+        if key != self._key or now - self._at > self.ttl:
+            self._found = detect_killers(daemons, mem_total=mem_total, swap_total=swap_total, root=self.root,
+                                         proc=self.proc)
+            self._key, self._at = key, now
+        return self._found
