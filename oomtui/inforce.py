@@ -9,6 +9,14 @@ threshold it acts at in words, and how far the host is from it; and it
 orders the decisions so that the killers in force come first, the one
 that would act first at the top.
 
+For the TUI: `merged_options(snapshot, given)` gives the options to run
+the policies with (`evaluate_in_force` runs and orders them in one call),
+`order(snapshot, domain, decisions, given)` puts decisions already made in
+order with each one's `Standing` (`in_force`, `applicable`,
+`settings_source`, `acts_at`, `distance`, `distance_text()`), and
+`first_to_act` picks the top killer in force. Kills as they happen come
+from `oomlog.follow.KillFollower` and are judged by `verdict.verdict_for`.
+
 Who acts first. Each threshold is turned into the memory that would still
 have to be used before it is crossed (`distance`, bytes), measured on the
 same sample: earlyoom and nohang (available memory and free swap at their
@@ -247,7 +255,7 @@ def _threshold(snapshot: Snapshot, domain: str, policy: str, opts: Mapping[str, 
         return room, "bytes", words
     if policy == "earlyoom":
         old = opts["version"] < (1, 8)
-        anon = sum(p.rss_anon or 0 for p in snapshot.processes)
+        anon = sum(int(p.rss_anon or 0) for p in snapshot.processes)
         base = h.mem_total if old else (None if h.mem_available is None else h.mem_available + anon)
         what = "MemAvailable" if old else "MemAvailable (of MemAvailable + AnonPages)"
         dist, words = _low_memory(snapshot, opts["mem_min_percent"], opts["swap_min_percent"], base, what)
@@ -279,20 +287,26 @@ def _threshold(snapshot: Snapshot, domain: str, policy: str, opts: Mapping[str, 
 
 def standing(snapshot: Snapshot, domain: str, decision: Decision, given: Options | None = None) -> Standing:
     """Where one decision's policy stands; `given` are the user's own options (over the killers' settings)."""
+    return _standing(snapshot, domain, decision, given, killer_options(snapshot))
+
+
+def _standing(snapshot: Snapshot, domain: str, decision: Decision, given: Options | None,
+              found: tuple[dict[str, dict[str, str]], dict[str, str]]) -> Standing:
     policy = decision.policy
     force = in_force(snapshot, policy)
     why = why_not_applicable(snapshot, policy)
-    source = killer_options(snapshot)[1].get(policy)
+    defaults, sources = found
+    source = sources.get(policy)
     if policy == KERNEL:
         s = snapshot.host.sysctl
         source = (f"/proc/sys/vm: panic_on_oom={s.panic_on_oom}, oom_kill_allocating_task="
                   f"{s.oom_kill_allocating_task}, overcommit_memory={s.overcommit_memory}")
-    user = (given or {}).get(policy)
+    user = (given or {}).get(policy) or {}
     if user:
         source = (f"{source}; " if source else "") + "--option " + ", ".join(sorted(user))
     if why is not None:
         return Standing(policy, False if force is None else force, False, source, None, None, None)
-    raw = merged_options(snapshot, given).get(policy, {})
+    raw = {**defaults.get(policy, {}), **user}
     try:
         opts = registry.get(policy).resolve_options(raw)
     except (KeyError, OptionError):
@@ -330,10 +344,11 @@ def order(snapshot: Snapshot, domain: str, decisions: Sequence[Decision], given:
     Ties keep the given order. `given` are the user's own options; the
     decisions should have been made with `merged_options(snapshot, given)`.
     """
+    found = killer_options(snapshot)
     ranked = []
     for d in decisions:
         why = why_not_applicable(snapshot, d.policy)
-        ranked.append(Ranked(not_applicable(d, why) if why else d, standing(snapshot, domain, d, given)))
+        ranked.append(Ranked(not_applicable(d, why) if why else d, _standing(snapshot, domain, d, given, found)))
     keyed = sorted(enumerate(ranked), key=lambda pair: _key(pair[1], pair[0]))
     return [r for _, r in keyed]
 

@@ -6,6 +6,7 @@ import sys
 PURE = [
     "oomtui.model", "oomtui.snapshot", "oomtui.collect", "oomtui.policies.registry", "oomtui.oomlog",
     "oomtui.act", "oomtui.whatif", "oomtui.evaluate", "oomtui.record", "oomtui.cli",
+    "oomtui.inforce", "oomtui.verdict",
 ]
 
 
