@@ -211,6 +211,14 @@ def _low_memory(snapshot: Snapshot, mem_pct: float, swap_pct: float, base: int |
     return mem_gap + swap_gap, words
 
 
+def _anon(snapshot: Snapshot) -> int:
+    """AnonPages as earlyoom's policy estimates it: every process's RssAnon summed."""
+    total = 0
+    for p in snapshot.processes:
+        total += p.rss_anon or 0
+    return total
+
+
 def _kubelet_threshold(raw: str, mem_total: int | None) -> int | None:
     if raw.strip().endswith("%"):
         try:
@@ -255,8 +263,7 @@ def _threshold(snapshot: Snapshot, domain: str, policy: str, opts: Mapping[str, 
         return room, "bytes", words
     if policy == "earlyoom":
         old = opts["version"] < (1, 8)
-        anon = sum(int(p.rss_anon or 0) for p in snapshot.processes)
-        base = h.mem_total if old else (None if h.mem_available is None else h.mem_available + anon)
+        base = h.mem_total if old else (None if h.mem_available is None else h.mem_available + _anon(snapshot))
         what = "MemAvailable" if old else "MemAvailable (of MemAvailable + AnonPages)"
         dist, words = _low_memory(snapshot, opts["mem_min_percent"], opts["swap_min_percent"], base, what)
         return dist, "bytes", words
