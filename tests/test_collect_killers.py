@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,21 @@ def test_the_collectors_cache_redetects_when_a_daemon_restarts_or_the_ttl_passes
     cache.ttl = 0
     assert cache.detect(restarted, MEM, 0)[0].settings["soft_threshold_min_mem"] == "3"
     assert cache.detect([daemon(1, "systemd")], MEM, 0) == ()
+
+
+def test_a_config_path_naming_a_fifo_is_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "trap")
+    k = detect(tmp_path, daemon(77, "nohang", "nohang", "-c", "/trap"))["nohang"]
+    assert dict(k.settings) == {} and "no config file found" in k.source
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another user")
+def test_a_process_merely_named_like_a_daemon_is_not_one(tmp_path: Path) -> None:
+    write(tmp_path, "proc/812/exe", "a user's own program")
+    os.chown(tmp_path / "proc" / "812" / "exe", 65534, 65534)
+    write(tmp_path, "home/u/nohang", "#!/usr/bin/python3")
+    os.chown(tmp_path / "home" / "u" / "nohang", 65534, 65534)
+    fake = [daemon(812, "earlyoom", "./earlyoom", "-m", "90"), daemon(813, "python3", "python3", "/home/u/nohang")]
+    assert detect(tmp_path, *fake) == {}
+    write(tmp_path, "proc/900/exe", "root's earlyoom")
+    assert set(detect(tmp_path, *fake, daemon(900, "earlyoom", "earlyoom"))) == {"earlyoom"}

@@ -14,6 +14,7 @@ so tests lay out fixture trees. The kernel's own sysctls are in
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -43,11 +44,30 @@ class Files:
         return os.path.join(self.root, rel.lstrip("/"))
 
     def bytes(self, path: str, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
+        """At most `limit` bytes of a regular file: a path from a command line may name a FIFO or a device."""
         try:
-            with open(path, "rb") as f:
-                return f.read(limit)
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
         except OSError:
             return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            chunks, left = [], limit
+            while left > 0 and (chunk := os.read(fd, min(left, 1 << 16))):
+                chunks.append(chunk)
+                left -= len(chunk)
+            return b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def owned_by_others(self, path: str) -> bool:
+        """Whether a file is known to belong to someone other than root (unknown counts as not)."""
+        try:
+            return os.stat(path).st_uid != 0
+        except OSError:
+            return False
 
     def text(self, rel: str) -> str | None:
         data = self.bytes(self.path(rel))
@@ -61,6 +81,19 @@ def _daemon(p: Process) -> KillerName | None:
     if name is None and len(p.cmdline) > 1 and os.path.basename(p.cmdline[0]).startswith("python"):
         name = COMMS.get(os.path.basename(p.cmdline[1]))  # `python3 /usr/sbin/nohang`, its comm "python3"
     return name
+
+
+def _genuine(p: Process, files: Files) -> bool:
+    """A daemon runs a root-owned program: any user can name a process `earlyoom`, not install one.
+
+    The executable (and a script run by an interpreter) must belong to root
+    where that can be seen; unprivileged, another user's /proc/PID/exe
+    cannot be looked at, and the process is taken at its name.
+    """
+    if files.owned_by_others(f"{files.proc}/{p.pid}/exe"):
+        return False
+    script = p.cmdline[1] if len(p.cmdline) > 1 and p.comm not in COMMS else None
+    return not (script and os.path.isabs(script) and files.owned_by_others(files.path(script)))
 
 
 def _earlyoom(p: Process, files: Files, mem_total: int | None) -> Killer:
@@ -153,7 +186,7 @@ def detect_killers(
     seen: set[str] = set()
     for p in processes:
         name = _daemon(p)
-        if name is None or name in seen:
+        if name is None or name in seen or not _genuine(p, files):
             continue
         seen.add(name)
         if name == "earlyoom":
