@@ -3,11 +3,11 @@
 A snapshot's `host.killers` says which OOM killers run (None: nobody
 looked). Their settings become their policies' option defaults
 (`killer_options`, `merged_options`: the user's `--option` still wins).
-`standings` then says, per decision, whether the policy is in force here,
+`standing` then says, per decision, whether the policy is in force here,
 whether it can run here at all, where its settings came from, the
-threshold it acts at in words, and how far the host is from it; and it
-orders the decisions so that the killers in force come first, the one
-that would act first at the top.
+threshold it acts at in words, and how far the host is from it; `order`
+puts the decisions so that the killers in force come first, the one that
+would act first at the top.
 
 For the TUI: `merged_options(snapshot, given)` gives the options to run
 the policies with (`evaluate_in_force` runs and orders them in one call),
