@@ -104,3 +104,24 @@ def verdict_for(event: KillEvent, before: Snapshot | None, given: Options | None
     except UsageError:
         return Verdict(event, None, (KERNEL,), None, None, f"{domain} is not a limited cgroup in the sample before")
     return judge(event, before, evaluate_in_force(before, domain, None, given))
+
+
+@dataclass
+class Scoreboard:
+    """Predicted against actual kills over a session: what the TUI's tally and a recording's summary count."""
+
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    def add(self, verdict: Verdict) -> None:
+        if not verdict.event.group_member:  # a group's members share the chosen process's verdict
+            self.verdicts.append(verdict)
+
+    def count(self, matched: bool | None) -> int:
+        return sum(1 for v in self.verdicts if v.matched is matched)
+
+    def summary(self) -> str:
+        n = len(self.verdicts)
+        if not n:
+            return "no OOM kill seen yet"
+        return (f"{n} kill{'s' if n != 1 else ''}: {self.count(True)} as predicted, {self.count(False)} not, "
+                f"{self.count(None)} unknown")

@@ -11,7 +11,7 @@ from oomtui.errors import UserError
 from oomtui.model import Killer, frozen_map
 from oomtui.oomlog.follow import KillEvent, KillFollower, KillParser, kills_in
 from oomtui.record import Recorder, Recording
-from oomtui.verdict import verdict_for
+from oomtui.verdict import Scoreboard, verdict_for
 from tests.support.handmade import MiB, cgroup, proc, snapshot
 
 LOGS = Path(__file__).parent / "fixtures" / "oomlogs"
@@ -122,3 +122,13 @@ def test_a_recorded_event_without_its_process_in_the_sample_is_unknown(tmp_path:
     (event,) = Recording(r.dir).events
     assert event.verdict is not None
     assert event.verdict["matched"] is None and event.verdict["note"] == "pid 473206 started after the sample"
+
+
+def test_the_scoreboard_counts_predicted_against_actual_kills() -> None:
+    board = Scoreboard()
+    assert board.summary() == "no OOM kill seen yet"
+    board.add(verdict_for(kernel_kill(10, "big"), before()))
+    board.add(verdict_for(kernel_kill(11, "small"), before()))
+    board.add(verdict_for(kernel_kill(99, "new"), before()))
+    board.add(verdict_for(replace(kernel_kill(11, "small"), group_member=True), before()))
+    assert board.summary() == "3 kills: 1 as predicted, 1 not, 1 unknown"
