@@ -78,7 +78,7 @@ def _daemon(p: Process) -> KillerName | None:
     if p.kernel_thread:
         return None
     name = COMMS.get(p.comm)
-    if name is None and len(p.cmdline) > 1 and os.path.basename(p.cmdline[0]).startswith("python"):
+    if name is None and p.comm.startswith("python") and len(p.cmdline) > 1:
         name = COMMS.get(os.path.basename(p.cmdline[1]))  # `python3 /usr/sbin/nohang`, its comm "python3"
     return name
 
@@ -218,7 +218,8 @@ class KillerCache:
         self._found: tuple[Killer, ...] = ()
 
     def detect(self, processes: Sequence[Process], mem_total: int | None, swap_total: int | None) -> tuple[Killer, ...]:
-        daemons = [p for p in processes if _daemon(p) is not None]
+        named = [p for p in processes if p.comm in COMMS or p.comm[:6] == "python"]  # cheap, on every sample
+        daemons = [p for p in named if _daemon(p) is not None]
         key = (tuple((p.pid, p.start_time, p.cmdline) for p in daemons), mem_total, swap_total)
         now = time.monotonic()
         if key != self._key or now - self._at > self.ttl:
