@@ -151,8 +151,9 @@ class Standing:
     acts_now: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        distance = int(self.distance) if self.distance is not None and self.distance_unit == "bytes" else self.distance
         return {"in_force": self.in_force, "applicable": self.applicable, "settings_source": self.settings_source,
-                "acts_at": self.acts_at, "distance": self.distance}
+                "acts_at": self.acts_at, "distance": distance}
 
     def distance_text(self) -> str:
         if self.distance is None:

@@ -142,6 +142,7 @@ def test_preview_json_carries_the_standing(capsys, snap_file) -> None:
     assert first["in_force"] is True and first["applicable"] is True
     assert first["settings_source"] == "command line of pid 812"
     assert first["acts_at"].startswith("MemAvailable ≤ 10%") and first["distance"] == 400 * MiB
+    assert type(first["distance"]) is int  # bytes are whole
     assert first["victim"]["pid"] == 10
     swap = next(d for d in data if d["policy"] == "systemd-oomd-swap")
     assert swap["applicable"] is False and swap["victim"] is None and swap["victim_cgroup"] is None
