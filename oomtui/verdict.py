@@ -16,7 +16,7 @@ from typing import Any
 
 from oomtui.errors import UsageError
 from oomtui.evaluate import Options, check_domain
-from oomtui.inforce import KERNEL, KILLER_POLICIES, Ranked, evaluate_in_force, first_to_act
+from oomtui.inforce import KERNEL, KILLER_POLICIES, Ranked, evaluate_in_force, first_to_act, killer_of
 from oomtui.model import ROOT, Snapshot
 from oomtui.oomlog.follow import KillEvent
 from oomtui.policies.base import Decision
@@ -34,10 +34,17 @@ class Verdict:
     note: str
     picks: dict[str, str | None] = field(default_factory=dict)  # every policy's pick, in words
 
+    @property
+    def first_acted(self) -> bool | None:
+        """Whether the killer that acted is the one oomtui ordered first (None where none was ordered)."""
+        if self.first_expected is None:
+            return None
+        return (killer_of(self.first_expected) or KERNEL) == self.event.killer
+
     def to_json(self) -> dict[str, Any]:
         return {"event": self.event.to_json(), "matched": self.matched, "judged_by": list(self.judged_by),
-                "predicted": self.predicted, "first_expected": self.first_expected, "note": self.note,
-                "picks": dict(self.picks)}
+                "predicted": self.predicted, "first_expected": self.first_expected, "first_acted": self.first_acted,
+                "note": self.note, "picks": dict(self.picks)}
 
     def summary(self) -> str:
         said = {True: "as predicted", False: "not as predicted", None: "prediction unknown"}[self.matched]

@@ -63,7 +63,7 @@ def kernel_kill(pid: int, comm: str, domain: str = "/a") -> KillEvent:
 def test_a_kill_of_the_predicted_victim_matches() -> None:
     v = verdict_for(kernel_kill(10, "big"), before())
     assert v.matched is True and v.judged_by == ("kernel",) and v.predicted == "kernel: pid 10"
-    assert v.first_expected == "kernel" and v.picks["kernel"] == "pid 10"
+    assert v.first_expected == "kernel" and v.first_acted is True and v.picks["kernel"] == "pid 10"
     assert v.summary() == "kernel killed pid 10 (big) in a memcg OOM of /a: as predicted"
     assert v.to_json()["matched"] is True and v.to_json()["event"]["pid"] == 10
 
@@ -132,3 +132,12 @@ def test_the_scoreboard_counts_predicted_against_actual_kills() -> None:
     board.add(verdict_for(kernel_kill(99, "new"), before()))
     board.add(verdict_for(replace(kernel_kill(11, "small"), group_member=True), before()))
     assert board.summary() == "3 kills: 1 as predicted, 1 not, 1 unknown"
+
+
+def test_a_kernel_kill_where_earlyoom_was_expected_first_says_so() -> None:
+    snap = before()
+    early = Killer("earlyoom", 812, frozen_map({"mem_min_percent": "10", "version": "1.7"}), "command line of pid 812")
+    snap = snap.replace(host=replace(snap.host, killers=(early,)))
+    v = verdict_for(kernel_kill(12, "db", "/"), snap)  # global: earlyoom at 100 MiB, 400 MiB before exhaustion
+    assert v.first_expected == "earlyoom" and v.first_acted is False
+    assert v.matched is True and v.to_json()["first_acted"] is False
