@@ -153,7 +153,8 @@ def test_systemd_oomd_conf_dropins_and_managed_units(tmp_path: Path) -> None:
         "systemd-oomd-swap.monitored": "/,/apps.slice/apps-web.slice/web.service",
         "systemd-oomd-pressure.monitored": "/user.slice",
     }
-    assert "etc/systemd/oomd.conf" in k.source and "10-limit.conf" in k.source
+    assert k.source == ("/etc/systemd/oomd.conf, /etc/systemd/oomd.conf.d/10-limit.conf, "
+                        "units -.slice user.slice web.service")
     for policy in ("systemd-oomd-swap", "systemd-oomd-pressure"):
         registry.get(policy)  # the dotted keys name real policies
 

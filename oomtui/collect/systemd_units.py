@@ -169,7 +169,7 @@ def _cgroup_of(name: str, slice_name: str | None) -> str:
 
 
 def systemd_oomd_settings(root: str, read: Read) -> tuple[dict[str, str], list[str]]:
-    """The systemd-oomd policies' options, and the files they came from."""
+    """The systemd-oomd policies' options, and where they came from (files, then the units' names)."""
     conf, files = oomd_conf(root, read)
     out: dict[str, str] = {}
     if (v := percent(conf.get("SwapUsedLimit", ""))) is not None:
@@ -191,5 +191,7 @@ def systemd_oomd_settings(root: str, read: Read) -> tuple[dict[str, str], list[s
         durations = {u.pressure_duration for u in pressure if u.pressure_duration}
         if len(durations) == 1:
             out["mem_pressure_duration"] = durations.pop()
-    files += [f"{u.name}" for u in units]
-    return out, files
+    sources = ["/" + f for f in files]
+    if units:
+        sources.append("units " + " ".join(u.name for u in units))
+    return out, sources
