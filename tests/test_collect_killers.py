@@ -147,6 +147,9 @@ def test_systemd_oomd_conf_dropins_and_managed_units(tmp_path: Path) -> None:
     write(tmp_path, "usr/lib/systemd/system/db.service", "[Service]\nSlice=data.slice\nManagedOOMMemoryPressure=kill\n")
     write(tmp_path, "etc/systemd/system/db.service.d/off.conf", "[Service]\nManagedOOMMemoryPressure=auto\n")
     write(tmp_path, "usr/lib/systemd/system/web.service", "[Service]\nSlice=apps-web.slice\nManagedOOMSwap=kill\n")
+    (tmp_path / "etc/systemd/system/www.service").symlink_to("../../../usr/lib/systemd/system/web.service")  # alias
+    (tmp_path / "etc/systemd/system/batch.service").symlink_to("/dev/null")  # masked
+    write(tmp_path, "usr/lib/systemd/system/batch.service", "[Service]\nManagedOOMSwap=kill\n")
     k = detect(tmp_path, daemon(400, "systemd-oomd", "/usr/lib/systemd/systemd-oomd"))["systemd-oomd"]
     assert dict(k.settings) == {
         "swap_used_limit": "80", "mem_pressure_limit": "40", "mem_pressure_duration": "20",

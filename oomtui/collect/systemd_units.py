@@ -137,7 +137,7 @@ def managed_units(root: str, read: Read) -> list[ManagedUnit]:
     units = []
     for name in sorted(candidates):
         texts = [read(mains[name]) if name in mains else ""]
-        if texts[0] is None or (name in mains and _masked(root, mains[name])):
+        if texts[0] is None or (name in mains and _masked_or_alias(root, mains[name], name)):
             continue
         texts += [read(f) or "" for f in _dropins(root, [f"{d}/{name}.d" for d in UNIT_DIRS])]
         merged: dict[str, str] = {}
@@ -154,11 +154,13 @@ def managed_units(root: str, read: Read) -> list[ManagedUnit]:
     return units
 
 
-def _masked(root: str, rel: str) -> bool:
+def _masked_or_alias(root: str, rel: str, name: str) -> bool:
+    """A symlink to /dev/null masks a unit; one to a unit of another name is an alias, read under its own name."""
     try:
-        return os.readlink(os.path.join(root, rel)) == "/dev/null"
+        target = os.readlink(os.path.join(root, rel))
     except OSError:
         return False
+    return target == "/dev/null" or os.path.basename(target) != name
 
 
 def _cgroup_of(name: str, slice_name: str | None) -> str:
