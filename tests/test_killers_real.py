@@ -78,3 +78,16 @@ def test_preview_uses_the_running_earlyooms_settings(running_earlyoom, capsys) -
     plain = next(c for c in row["ranking"] if c.get("pid") == java.pid)  # adj 900 keeps it in the top ten
     assert plain["parts"]["prefer"] is False
     assert preferred["parts"]["score"] - plain["parts"]["score"] in range(299, 302)  # oom_score may move by 1
+
+
+def test_a_saved_snapshot_keeps_the_settings_for_a_postmortem(running_earlyoom, capsys, tmp_path) -> None:
+    _, daemon, java = running_earlyoom
+    path = tmp_path / "then.json.gz"
+    assert main(["snapshot", "save", str(path)]) == 0
+    daemon.stop()  # the daemon is gone; the snapshot remembers what was in force
+    assert main(["preview", "--snapshot", str(path), "--policy", "earlyoom", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["in_force"] is True and row["settings_source"].startswith(f"command line of pid {daemon.pid}")
+    assert row["victim"]["pid"] == java.pid
+    assert main(["snapshot", "show", str(path)]) == 0
+    assert f"OOM killer in force: earlyoom (pid {daemon.pid})" in capsys.readouterr().out
