@@ -20,6 +20,7 @@ from oomtui.inforce import KERNEL, KILLER_POLICIES, Ranked, evaluate_in_force, f
 from oomtui.model import ROOT, Snapshot
 from oomtui.oomlog.follow import KillEvent
 from oomtui.policies.base import Decision
+from oomtui.text import printable
 
 COMM_LEN = 15  # the kernel prints task->comm, at most 15 characters
 
@@ -48,7 +49,7 @@ class Verdict:
 
     def summary(self) -> str:
         said = {True: "as predicted", False: "not as predicted", None: "prediction unknown"}[self.matched]
-        return f"{self.event.describe()}: {said}" + (f" ({self.note})" if self.note else "")
+        return f"{self.event.describe()}: {said}" + (f" ({printable(self.note)})" if self.note else "")
 
 
 def pick(d: Decision) -> str | None:

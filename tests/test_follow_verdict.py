@@ -141,3 +141,10 @@ def test_a_kernel_kill_where_earlyoom_was_expected_first_says_so() -> None:
     v = verdict_for(kernel_kill(12, "db", "/"), snap)  # global: earlyoom at 100 MiB, 400 MiB before exhaustion
     assert v.first_expected == "earlyoom" and v.first_acted is False
     assert v.matched is True and v.to_json()["first_acted"] is False
+
+
+def test_hostile_names_in_a_kill_are_shown_literally() -> None:
+    event = KillEvent(1.0, "kernel", "memcg", "/a\x1b[2J", 10, "big\x1b]0;x\x07", "/a", False, "")
+    v = verdict_for(event, before())
+    assert "\x1b" not in v.summary() and "\x07" not in v.summary()
+    assert "\\x1b" in v.summary()

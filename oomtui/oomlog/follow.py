@@ -24,6 +24,7 @@ from oomtui.errors import UserError
 from oomtui.oomlog import report as rx
 from oomtui.oomlog.kmsg import KmsgFollower, wall_time
 from oomtui.oomlog.unwrap import unwrap
+from oomtui.text import printable
 
 _SUMMARY = re.compile(r"^oom-kill:(?P<body>.*)$")
 _FIELD = re.compile(r"(?:^|,)(oom_memcg|task_memcg|task|pid)=([^,]*)")
@@ -50,8 +51,10 @@ class KillEvent:
                 "comm": self.comm, "cgroup": self.cgroup, "group_member": self.group_member}
 
     def describe(self) -> str:
-        what = f"pid {self.pid} ({self.comm})" if self.pid is not None else f"cgroup {self.cgroup}"
-        where = f" in a {self.kind} OOM of {self.domain}" if self.kind and self.domain else ""
+        """In words, for a terminal: names from the log are shown literally, escapes visible."""
+        what = f"pid {self.pid} ({printable(self.comm or '?', 32)})" if self.pid is not None else (
+            f"cgroup {printable(self.cgroup or '?')}")
+        where = f" in a {self.kind} OOM of {printable(self.domain)}" if self.kind and self.domain else ""
         return f"{self.killer} killed {what}{where}"
 
 
