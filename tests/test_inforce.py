@@ -171,3 +171,14 @@ def test_snapshot_show_lists_the_killers_recorded() -> None:
     assert "OOM killer" not in summary(snapshot([cgroup("/")], []))  # a snapshot that did not look says nothing
     hostile = Killer("nohang", 5, frozen_map({"badness_adj": "NAME 1 /// \x1b[31m"}), "/etc/\x1b]0;x\x07")
     assert "\x1b" not in summary(host_with(hostile))
+
+
+def test_the_kubelets_signal_takes_its_place_in_the_order() -> None:
+    def kubelet(threshold: str) -> Killer:
+        return Killer("kubelet", 1500, frozen_map({"threshold": threshold}), "--eviction-hard of pid 1500")
+
+    rows = ranked(host_with(earlyoom(mem_min_percent="10", version="1.7"), kubelet("50Mi")))
+    assert [r.decision.policy for r in rows[:3]] == ["earlyoom", "kubelet-eviction", "kernel"]  # 400, 450, 500 MiB
+    assert rows[1].standing.distance == 450 * MiB and rows[1].standing.settings_source == "--eviction-hard of pid 1500"
+    rows = ranked(host_with(earlyoom(mem_min_percent="10", version="1.7"), kubelet("600Mi")))
+    assert rows[0].decision.policy == "kubelet-eviction" and rows[0].standing.acts_now  # 500 MiB < 600Mi
