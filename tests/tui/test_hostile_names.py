@@ -53,9 +53,9 @@ def test_hostile_names_are_shown_literally_everywhere():
         assert_shown_safely(shown)
         assert any(line.startswith("1000 [/bold]") for line in lines)
         assert any(line.startswith("1001 [red]x") for line in lines)
-        assert any("evil\\x1b[31mred" in line for line in lines)
+        assert any("pwned\\x07" in line for line in lines), "ESC and BEL shown as escapes"
         assert any("\\u202eexe.txt" in line for line in lines)
-        assert any(line.startswith("[red]x[b]\\x1b[2J") for line in lines), "the cgroup name, escaped"
+        assert any(line.startswith("[red]x") and "…BBB" in line for line in lines), "the cgroup name, cut in the middle"
         assert all(len(line) < 200 for line in lines), "300-character names are cut"
 
         details = screen.query_one("#details")
