@@ -20,6 +20,9 @@ class Action:
     footer: bool = False
     display: str | None = None  # how the footer shows the first key
     dangerous: bool = False  # acts on the host: refused right after a mode switch (type-ahead)
+    # Run as the key arrives, before the keys typed after it are handed to a widget: the keys that
+    # open and close the filter, so that what is typed next lands where the user meant it.
+    priority: bool = False
 
     @property
     def name(self) -> str:
@@ -32,8 +35,11 @@ def action_name(action: str) -> str:
 
 ACTIONS: tuple[Action, ...] = (
     Action("slash,f3,backslash,f4", "filter", "Filter", "Show only matching cgroups and processes",
-           "tree: filter", footer=True, display="/"),
-    Action("escape", "clear_filter", "Clear filter", "Drop the filter and go back to the tree", "tree: clear filter"),
+           "tree: filter", footer=True, display="/", priority=True),
+    Action("enter", "keep_filter", "Keep filter", "In the filter: keep it and go back to the tree",
+           priority=True),
+    Action("escape", "clear_filter", "Clear filter", "Drop the filter and go back to the tree", "tree: clear filter",
+           priority=True),
     Action("s,f6", "cycle_sort", "Sort", "Cycle the order: memory, badness, name", footer=True),
     Action("M", "sort('memory')", "Sort by memory", "Largest first", "tree: sort by memory"),
     Action("B", "sort('badness')", "Sort by badness", "The kernel's pick first", "tree: sort by badness"),

@@ -52,10 +52,10 @@ def live_app(samples: list[Snapshot] | None = None, actor: RecordingActor | None
     return ObservedApp(LiveFeed(collector, samples[0]), actor if actor is not None else RecordingActor(), **kw)
 
 
-def run(app: OomApp, scenario: Scenario, messages: list | None = None) -> None:
+def run(app: OomApp, scenario: Scenario, messages: list | None = None, size: tuple[int, int] = SIZE) -> None:
     async def go() -> None:
         hook = messages.append if messages is not None else None
-        async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        async with app.run_test(size=size, message_hook=hook) as pilot:
             await settle(pilot)
             await scenario(pilot)
 
@@ -71,7 +71,7 @@ async def settle(pilot: Pilot) -> None:
     for _ in range(3):
         dialog_open = not isinstance(pilot.app.screen, MainScreen)
         for worker in list(pilot.app.workers):
-            if worker.is_finished or (dialog_open and worker.group in ("act", "files")):
+            if worker.is_finished or (dialog_open and worker.group in ("act", "files", "quit")):
                 continue
             with contextlib.suppress(WorkerError, WorkerCancelled):
                 await worker.wait()

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -83,7 +84,8 @@ SHORT = 32  # below this many rows (and narrow) they take the verdicts' place
 
 
 def _binding(a: Action) -> Binding:
-    return Binding(a.keys, a.action, a.short, show=a.footer, key_display=a.display, tooltip=a.help, id=a.name)
+    return Binding(a.keys, a.action, a.short, show=a.footer, key_display=a.display, tooltip=a.help, id=a.name,
+                   priority=a.priority)
 
 
 class MainScreen(Screen):
@@ -419,6 +421,14 @@ class MainScreen(Screen):
     # -- checks ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        box = self.query_one("#filter", Input)
+        # `focused`, not `has_focus`: the latter changes only when the widget handles its Focus event.
+        if action == "filter":  # a "/" typed in the filter is text
+            return self.focused is not box
+        if action == "keep_filter":
+            return self.focused is box
+        if action == "clear_filter":
+            return box.has_class("shown")
         if action in ("pause", "refresh_now"):
             return self.feed.live
         if action in ("step", "step_event"):
@@ -455,6 +465,8 @@ class MainScreen(Screen):
     @guarded
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if self.focused is box:
+            raise SkipAction  # a "/" typed in the filter is text
         box.add_class("shown")
         # At once, not after a refresh as `focus()` would: keys typed right after `/` are already queued.
         self.set_focus(box)
@@ -466,9 +478,11 @@ class MainScreen(Screen):
         self._paint_tree()
         self._paint_status()
 
-    @on(Input.Submitted, "#filter")
     @guarded
-    def _filter_submitted(self) -> None:
+    def action_keep_filter(self) -> None:
+        """Enter in the filter, as the key arrives: the keys typed after it go to the tree."""
+        if self.focused is not self.query_one("#filter", Input):
+            raise SkipAction  # Enter elsewhere opens a cgroup or chooses a verdict
         self.settle_mode()
         self.set_focus(self.memory_tree)
 
@@ -476,7 +490,7 @@ class MainScreen(Screen):
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         if not box.has_class("shown"):
-            return
+            raise SkipAction  # Esc belongs to whatever else wants it
         box.remove_class("shown")
         box.value = ""
         self.needle = ""

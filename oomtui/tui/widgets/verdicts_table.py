@@ -26,7 +26,7 @@ from oomtui.tui.palette import Palette
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("policy", "POLICY", 21),
     ("victim", "VICTIM", 34),
-    ("kernel", "VS KERNEL", 16),
+    ("kernel", "VS KERNEL", 11),
     ("freed", "FREED", 10),
     ("acts", "ACTS NOW", 13),
     ("dies", "WHAT DIES", 26),
