@@ -28,6 +28,11 @@ class Action:
     def name(self) -> str:
         return action_name(self.action)
 
+    @property
+    def id(self) -> str:
+        """Unique per entry (`sort.memory`, `bump.-1`): the binding's id, which a keymap names."""
+        return self.action.replace("(", ".").replace(")", "").replace("'", "")
+
 
 def action_name(action: str) -> str:
     return action.split("(", 1)[0]

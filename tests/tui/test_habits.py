@@ -183,3 +183,24 @@ def test_fifty_thousand_rows_are_drawn_a_screen_at_a_time(monkeypatch):
 
     monkeypatch.setattr(labels, "process_label", counting)
     h.run(h.snapshot_app(big_host(50_000)), scenario)
+
+
+def test_one_action_table_makes_the_keys_the_footer_the_palette_and_the_help():
+    from oomtui.tui.actions import ACTIONS
+
+    async def scenario(pilot):
+        screen = h.main(pilot)
+        bindings = {b.id: b for b in screen.BINDINGS}
+        assert len(bindings) == len(screen.BINDINGS), "every binding has an id of its own"
+        titles = {c.title: c for c in pilot.app.get_system_commands(screen)}
+        await h.press(pilot, "question_mark")
+        help_text = pilot.app.screen.text.plain
+        for a in ACTIONS:
+            b = bindings[a.id]
+            assert (b.key, b.action, b.description, b.tooltip, b.show) == (a.keys, a.action, a.short, a.help, a.footer)
+            assert f"{a.short} — {a.help}" in help_text
+            if a.palette is not None and screen.check_action(a.name, ()):
+                assert titles[a.palette].help == a.help
+        assert {f"policy: {name}" for name in policies()} <= set(titles)
+
+    h.run(h.live_app(), scenario)

@@ -78,13 +78,14 @@ XATTRS = {
 }
 
 
+DETAILS_REST = 0.15  # the cursor rests this long before the details of a new selection are drawn
 GRACE_SECONDS = 0.5  # a dangerous key this soon after a mode switch was typed ahead, not meant
 NARROW = 150  # below this many columns Details and Why leave the side
 SHORT = 32  # below this many rows (and narrow) they take the verdicts' place
 
 
 def _binding(a: Action) -> Binding:
-    return Binding(a.keys, a.action, a.short, show=a.footer, key_display=a.display, tooltip=a.help, id=a.name,
+    return Binding(a.keys, a.action, a.short, show=a.footer, key_display=a.display, tooltip=a.help, id=a.id,
                    priority=a.priority)
 
 
@@ -127,6 +128,8 @@ class MainScreen(Screen):
         self.panes: bool | None = None  # Details and Why shown; None: as the width decides
         self.calm_since = clock()  # the last mode switch: dangerous keys wait GRACE_SECONDS after it
         self.saved_edits: WhatIf = self.edits  # what q compares with before quitting
+        self.details_timer: Timer | None = None
+        self.details_painted = float("-inf")
 
     # -- layout ----------------------------------------------------------------------
 
@@ -239,6 +242,9 @@ class MainScreen(Screen):
                 self.kill_counts[c.path] = (kills, float("-inf"))
             elif kills != seen[0]:
                 self.kill_counts[c.path] = (kills, now)
+        if len(self.kill_counts) > len(sample.cgroups):  # cgroups come and go: keep only the living
+            present = {c.path for c in sample.cgroups}
+            self.kill_counts = {p: v for p, v in self.kill_counts.items() if p in present}
 
     def recent_kills(self) -> frozenset[str]:
         now = self.clock()
@@ -314,8 +320,10 @@ class MainScreen(Screen):
 
     def _paint_details(self) -> None:
         ev = self.evaluation
-        if ev is None:
+        self.details_timer = None
+        if ev is None or not self.has_class("-panes"):  # hidden panes cost nothing
             return
+        self.details_painted = self.clock()
         key = self.memory_tree.selected
         if isinstance(key, CgroupKey):
             text = describe.cgroup_details(ev, key.path, self.palette)
@@ -330,6 +338,8 @@ class MainScreen(Screen):
         ev = self.evaluation
         d = self._decision()
         pane = self.query_one("#ranking", TextPane)
+        if not self.has_class("-panes"):
+            return
         if ev is None or d is None:
             pane.show(Text("No policy chosen."), "Ranking")
             return
@@ -367,7 +377,18 @@ class MainScreen(Screen):
     @on(MemoryTree.SelectionChanged)
     @guarded
     def _selection_changed(self) -> None:
-        self._paint_details()
+        """Details follow the cursor; while a key is held they wait until it rests.
+
+        A new selection's details usually change the pane's height, and a
+        layout pass re-renders the whole screen: per key on a held arrow,
+        that is what made the cursor lag.
+        """
+        if self.details_timer is not None:
+            self.details_timer.stop()
+        if self.clock() - self.details_painted >= DETAILS_REST:
+            self._paint_details()
+        else:
+            self.details_timer = self.set_timer(DETAILS_REST, self._paint_details)
 
     @on(VerdictsTable.PolicyChosen)
     @guarded
