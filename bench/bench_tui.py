@@ -80,7 +80,7 @@ async def measure(host: Snapshot, rounds: int) -> dict[str, float | list[float]]
         await wait_until(pilot, lambda: screen.evaluation is not None)
         await pilot.pause()  # the paint that follows the evaluation
         figures["first_paint_s"] = time.perf_counter() - start
-        figures["tree_nodes"] = float(len(screen.memory_tree._tree_lines))
+        figures["tree_nodes"] = float(len(screen.memory_tree.lines))
 
         victim = screen.evaluation.decision("kernel").victim_pid
         screen.memory_tree.select_key(process_key(screen.sample.process(victim)))

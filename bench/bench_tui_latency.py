@@ -15,7 +15,7 @@ second of wall time. The budget is p99 < 100 ms; the
 exit status is 1 when it is over. The machine may be shared: the load
 average is printed first, to read the figures by.
 
-    .venv/bin/python bench/bench_tui_latency.py [--seconds 30] [--processes 10000] [--interval 2]
+    .venv/bin/python bench/bench_tui_latency.py [--seconds 30] [--processes 10000] [--interval 2] [--idle]
 """
 
 from __future__ import annotations
@@ -69,6 +69,16 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+async def idle(app: OomApp, seconds: float, size: tuple[int, int]) -> tuple[float, float]:
+    """CPU and wall seconds of the process left alone while it refreshes."""
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        await asyncio.sleep(seconds)
+        return time.process_time() - cpu0, time.monotonic() - wall0
+
+
 async def measure(app: OomApp, seconds: float, size: tuple[int, int]) -> tuple[list[float], list[float], float, float]:
     """Wall latencies and the UI thread's CPU time per key (ms), then the process's CPU and wall seconds."""
     latencies: list[float] = []
@@ -109,6 +119,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--churn", type=int, default=60, help="processes replaced by new pids per sample")
     parser.add_argument("--size", default="160x48")
+    parser.add_argument("--idle", action="store_true", help="type nothing: the CPU of the refreshes alone")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
@@ -116,8 +127,14 @@ def main() -> int:
     collector = ParsingCollector(host, args.churn)
     t = time.process_time()
     collector.collect()
-    print(f"one sample costs {1000 * (time.process_time() - t):.0f} ms CPU to make (the collector's stand-in)")
+    sample_cpu = time.process_time() - t
+    print(f"one sample costs {1000 * sample_cpu:.0f} ms CPU to make (the collector's stand-in)")
     app = OomApp(LiveFeed(collector, collector.collect()), None, interval=args.interval)
+    if args.idle:
+        cpu, wall = asyncio.run(idle(app, args.seconds, size))  # type: ignore[arg-type]
+        print(f"idle: {100 * cpu / wall:.1f} % of one core over {wall:.0f} s, {collector.calls - 2} refreshes "
+              f"(of which making the samples: {100 * sample_cpu * (collector.calls - 2) / wall:.1f} %)")
+        return 0
     latencies, ui_cpu, cpu, wall = asyncio.run(measure(app, args.seconds, size))  # type: ignore[arg-type]
     p99 = percentile(latencies, 99)
     print(f"{len(latencies)} keys over {wall:.0f} s, {collector.calls - 2} refreshes")
