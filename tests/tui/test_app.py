@@ -673,7 +673,8 @@ def test_a_kernel_log_opens_in_the_oom_domain_and_agrees_with_preview():
             cell = screen.verdicts.get_cell(d.policy, "kernel").plain
             assert (cell == "same") == bool(agreement[d.policy]) or cell.startswith("it +"), d.policy
         assert screen.verdicts.get_cell("kernel", "kernel").plain == "same"
-        await select_process(pilot, event.killed_pid)
+        key = screen.memory_tree.selected
+        assert isinstance(key, ProcessKey) and key.pid == event.killed_pid, "it opens on the kernel's kill"
         assert "K" in cursor_row(pilot)[:FLAGS_WIDTH]
 
     run(ObservedApp(open_feed(log), None, grace=0.0), scenario)

@@ -129,6 +129,8 @@ class MainScreen(Screen):
         self.calm_since = clock()  # the last mode switch: dangerous keys wait GRACE_SECONDS after it
         self.saved_edits: WhatIf = self.edits  # what q compares with before quitting
         self.details_timer: Timer | None = None
+        # A pid the next paint puts the cursor on: the kernel's victim, where a snapshot records one.
+        self.show_kill: int | None = feed.first.oom_event.killed_pid if feed.first.oom_event else None
         self.details_painted = float("-inf")
 
     # -- layout ----------------------------------------------------------------------
@@ -219,8 +221,9 @@ class MainScreen(Screen):
         self.take_sample(message.sample)
 
     def take_sample(self, sample: Snapshot) -> None:
-        if sample.oom_event is not None:  # an OOM event: look at it where it happened
+        if sample.oom_event is not None:  # an OOM event: look at it where it happened, on the kill
             self.domain = opening_domain(sample)
+            self.show_kill = sample.oom_event.killed_pid
         self.sample = sample.with_replaced({}, {}, WhatIf())
         self.note_kills(self.sample)
         self.reevaluate()
@@ -317,6 +320,9 @@ class MainScreen(Screen):
         marks = evaluation.marks(ev.view, self._decision())
         model = TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills(), self.kernel_threads)
         self.memory_tree.show(model)
+        pid, self.show_kill = self.show_kill, None
+        if pid is not None and (p := ev.view.process(pid)) is not None:
+            self.memory_tree.select_key(process_key(p))
 
     def _paint_details(self) -> None:
         ev = self.evaluation
