@@ -15,7 +15,7 @@ from oomtui.model import Snapshot
 from oomtui.tui.app import OomApp
 from oomtui.tui.feeds import Feed, LiveFeed
 from oomtui.tui.labels import FLAGS_WIDTH, UNICODE
-from oomtui.tui.screens.main import MainScreen
+from oomtui.tui.screens.main import DETAILS_REST, MainScreen
 from oomtui.tui.tree_model import cgroup_key, process_key
 from tests.tui.fixtures import RecordingActor, ScriptedCollector, small_host
 
@@ -83,7 +83,9 @@ def main(pilot: Pilot) -> MainScreen:
 
 
 async def select_cgroup(pilot: Pilot, path: str) -> None:
+    """Put the cursor on a cgroup and rest there, as a person does: the details follow a resting cursor."""
     assert main(pilot).memory_tree.select_key(cgroup_key(path))
+    await pilot.pause(DETAILS_REST)
     await pilot.pause()
 
 
@@ -91,6 +93,7 @@ async def select_process(pilot: Pilot, pid: int) -> None:
     p = main(pilot).sample.process(pid)
     assert p is not None
     assert main(pilot).memory_tree.select_key(process_key(p))
+    await pilot.pause(DETAILS_REST)
     await pilot.pause()
 
 
