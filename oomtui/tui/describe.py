@@ -230,13 +230,12 @@ def matches_kernel(d: Decision, snapshot: Snapshot) -> str:
 def victim_with_command(d: Decision, snapshot: Snapshot, width: int) -> str:
     """`1234 python3 app.py --port 80` in `width` cells: pid and name whole, the command cut to fit."""
     if d.victim_pid is None:
-        return fmt.middle(victim(d, snapshot, short=True), width)
+        return fmt.cut(victim(d, snapshot, short=True), width)
     p = snapshot.process(d.victim_pid)
     head = who(snapshot, pid=d.victim_pid)
     if p is None or not p.cmdline or len(head) + 2 > width:
-        return fmt.middle(head, width)
-    argv = tuple(printable(a, limit=None) for a in p.cmdline)
-    return f"{head} {fmt.command(argv, width - len(head) - 1)}"
+        return fmt.cut(head, width)
+    return f"{head} {fmt.command(p.cmdline, width - len(head) - 1)}"
 
 
 def _candidate_name(c: Candidate, snapshot: Snapshot) -> str:

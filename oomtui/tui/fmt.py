@@ -6,10 +6,8 @@ filtering always use the bytes, never these strings.
 
 from __future__ import annotations
 
-import re
-
 from oomtui.model import Pressure
-from oomtui.text import UNKNOWN
+from oomtui.text import UNKNOWN, printable, printable_middle
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -75,41 +73,20 @@ def yes_no(v: bool | None) -> str:
     return "unknown" if v is None else ("yes" if v else "no")
 
 
-_PIECE = re.compile(r"\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|\\U[0-9a-f]{8}|.", re.S)
-
-
-def middle(s: str, width: int) -> str:
-    """`s` cut in the middle to `width` cells, keeping more of the end than the start.
+def cut(s: str, width: int) -> str:
+    """Untrusted `s` made printable in at most `width` cells, losing its middle if too long.
 
     What tells names apart is usually at the end (`kubepods-burstable-pod1a2b…`
     differ in the uid; `cri-containerd-740f…` in the hash), and a cut at the
-    end would drop exactly that. An escape made by `printable` (`\\x1b`) is
-    kept whole or dropped whole, never cut in half.
+    end would drop exactly that; an escape is never cut in half.
     """
-    if len(s) <= width:
-        return s
-    if width <= 1:
-        return "…"[:width]
-    pieces = _PIECE.findall(s)
-    room = width - 1
-    tail: list[str] = []
-    used = 0
-    for piece in reversed(pieces):
-        if used + len(piece) > room - room // 3:
-            break
-        tail.append(piece)
-        used += len(piece)
-    head: list[str] = []
-    for piece in pieces[: len(pieces) - len(tail)]:
-        if used + len(piece) > room:
-            break
-        head.append(piece)
-        used += len(piece)
-    return "".join(head) + "…" + "".join(reversed(tail))
+    if width < 2:
+        return printable(s, limit=None)[:max(0, width)]
+    return printable_middle(s, width)
 
 
 def command(argv: tuple[str, ...], width: int) -> str:
-    """A command line in `width` cells: the program's directory goes first, its name never.
+    """A command line, printable, in `width` cells: the program's directory goes first, its name never.
 
     `/usr/lib/jvm/java-17/bin/java -jar checkout.jar` becomes
     `…/java -jar checkout.jar`, then is cut in the middle if still too long.
@@ -117,9 +94,9 @@ def command(argv: tuple[str, ...], width: int) -> str:
     if not argv or width <= 0:
         return ""
     line = " ".join(argv)
-    if len(line) <= width:
-        return line
+    if len(printable(line, limit=None)) <= width:
+        return printable(line, limit=None)
     program, rest = argv[0], argv[1:]
     if "/" in program.rstrip("/"):
         program = "…/" + program.rstrip("/").rsplit("/", 1)[1]
-    return middle(" ".join((program, *rest)), width)
+    return cut(" ".join((program, *rest)), width)

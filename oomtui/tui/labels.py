@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from oomtui.model import Cgroup, Process
-from oomtui.text import human_size, printable
+from oomtui.text import human_size
 from oomtui.tui import fmt
 from oomtui.tui.palette import Palette
 
@@ -145,7 +145,7 @@ def guide_prefix(depth: int, guides: tuple[bool, ...], last: bool, expandable: b
 
 
 def _right(s: str, width: int) -> str:
-    return fmt.middle(s, width - 1).rjust(width)
+    return fmt.cut(s, width - 1).rjust(width)
 
 
 def header(lay: Layout) -> Text:
@@ -180,10 +180,10 @@ def _flags(t: Text, marks: tuple[tuple[str, str], ...]) -> None:
 
 
 def _name(t: Text, prefix: str, name: str, lay: Layout, style: str, lead: str = "") -> None:
-    """The tree's guides, then `lead` (a pid: never cut), then the name cut in the middle to fit."""
+    """The tree's guides, then `lead` (a pid: never cut), then the untrusted name, printable, cut in the middle."""
     t.append(prefix, style="dim")
     room = max(1, lay.name - len(prefix) - len(lead))
-    t.append(lead + fmt.middle(name, room).ljust(room), style=style)
+    t.append(lead + fmt.cut(name, room).ljust(room), style=style)
 
 
 def _cells(t: Text, lay: Layout, cells: dict[str, Text]) -> None:
@@ -201,7 +201,7 @@ def cgroup_label(row: CgroupRow, lay: Layout, g: Glyphs, pal: Palette, prefix: s
         (g.edited if row.edited else "", pal.edit),
         (g.interdependent if row.interdependent else "", pal.edit if row.edited else "bold"),
     ))
-    _name(t, prefix, printable(c.name, limit=200), lay, pal.victim if row.dies_whole else "")
+    _name(t, prefix, c.name, lay, pal.victim if row.dies_whole else "")
     kills = c.events.get("oom_kill")
     _cells(t, lay, {
         "memory": Text(_right(human_size(c.memory_current), COLUMNS["memory"].width)),
@@ -228,7 +228,7 @@ def process_label(row: ProcessRow, lay: Layout, g: Glyphs, pal: Palette, prefix:
         ("", ""),
     ))
     style = pal.victim if row.dies else (pal.dim if p.kernel_thread else "")
-    _name(t, prefix, printable(p.comm, limit=200), lay, style, lead=f"{p.pid} ")
+    _name(t, prefix, p.comm, lay, style, lead=f"{p.pid} ")
     parts = (p.rss_anon, p.rss_file, p.rss_shmem)
     afs = "" if all(v is None for v in parts) else "/".join(fmt.compact(v) for v in parts)
     _cells(t, lay, {
@@ -241,7 +241,7 @@ def process_label(row: ProcessRow, lay: Layout, g: Glyphs, pal: Palette, prefix:
                                COLUMNS["badness"].width)),
     })
     if lay.cmd:
-        cmd = fmt.command(tuple(printable(a, limit=None) for a in p.cmdline), lay.cmd)
+        cmd = fmt.command(p.cmdline, lay.cmd)
         t.append(" ")
         t.append(cmd.ljust(lay.cmd), style=pal.dim if p.kernel_thread or not p.cmdline else "")
     return t

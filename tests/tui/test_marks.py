@@ -59,9 +59,10 @@ def test_ascii_marks_when_asked_or_on_a_console_without_unicode():
 
 def test_names_are_cut_in_the_middle_keeping_what_tells_them_apart():
     pods = [f"kubepods-burstable-pod{uid}.slice" for uid in ("1a2b3c4d_aaaa", "9f8e7d6c_bbbb")]
-    cut = [fmt.middle(p, 20) for p in pods]
+    cut = [fmt.cut(p, 20) for p in pods]
     assert len(set(cut)) == 2 and all(len(c) == 20 for c in cut)
     assert all(c.endswith(p[-12:]) for c, p in zip(cut, pods, strict=True))
     assert fmt.command(("/usr/lib/jvm/java-17/bin/java", "-jar", "checkout.jar"), 28) == "…/java -jar checkout.jar"
     assert fmt.command(("/usr/bin/python3", "/srv/app/manage.py", "runserver"), 24).endswith("runserver")
     assert fmt.command(("sleep", "1"), 40) == "sleep 1"
+    assert fmt.command(("evil\x1b[2J", "--x"), 40) == "evil\\x1b[2J --x", "escaped, never raw"

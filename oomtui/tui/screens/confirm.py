@@ -161,14 +161,13 @@ class KillDialog(ConfirmScreen):
             table.add_column(Text(title, style="bold"), key=title.split()[0].lower())
         command = max(16, min(48, self.app.size.width - 62))
         for t in self.plan.targets:
-            argv = tuple(printable(a, limit=None) for a in self.cmdlines.get(t.pid, ()))
             table.add_row(
                 Text(str(t.pid)),
                 Text(printable(t.comm, limit=40)),
                 Text(human_size(t.footprint)),
                 Text(str(t.oom_score_adj)),
-                Text(fmt.command(argv, command)),
-                Text(fmt.middle(printable(t.cgroup, limit=None), 40)),
+                Text(fmt.command(self.cmdlines.get(t.pid, ()), command)),
+                Text(fmt.cut(t.cgroup, 40)),
                 Text(describe.when(t.start_time).removesuffix(" UTC")),
                 key=str(t.pid),
             )

@@ -79,7 +79,7 @@ class VerdictsTable(DataTable[Text]):
         widths = {key: w for key, _, w in self.columns_shown}
         victim_width = widths.get("victim") or 34
         return {
-            "policy": Text(fmt.middle(printable(d.policy, limit=60), widths.get("policy") or 21)),
+            "policy": Text(fmt.cut(d.policy, widths.get("policy") or 21)),
             "acts": Text(acts, style=pal.critical if d.triggered else (pal.dim if d.triggered is False else "")),
             "victim": Text(describe.victim_with_command(d, snapshot, victim_width),
                            style=pal.victim if not d.kills_nothing else pal.dim),
