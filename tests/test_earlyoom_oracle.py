@@ -73,7 +73,14 @@ def compare(binary, cli: list[str], options: dict[str, str]) -> int | None:
 
 
 def test_default_picks_the_highest_oom_score(earlyoom_bin, hogs):
-    assert compare(earlyoom_bin, [], {}) is not None
+    """Our top hog (adj 1000) has the highest oom_score on the host, unless another's test hog ties with it."""
+    victim = compare(earlyoom_bin, [], {})
+    scores = {p.pid: p.oom_score for p in collect_snapshot().processes if p.oom_score is not None}
+    assert scores[victim] >= max(scores.values()) - 1, "the victim has the highest oom_score (within rounding)"
+    ours = {pid: scores[pid] for pid in hogs.values()}
+    assert max(ours, key=ours.__getitem__) == hogs["top"]
+    if not [pid for pid, score in scores.items() if score >= ours[hogs["top"]] and pid != hogs["top"]]:
+        assert victim == hogs["top"]
 
 
 def test_avoid_lowers_the_top_hog_below_the_others(earlyoom_bin, hogs):

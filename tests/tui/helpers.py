@@ -7,9 +7,10 @@ import contextlib
 import re
 from collections.abc import Awaitable, Callable
 
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled, WorkerError
+from textual.worker import Worker, WorkerCancelled, WorkerError, WorkerState
 
 from oomtui.model import Snapshot
 from oomtui.tui.app import OomApp
@@ -52,14 +53,31 @@ def live_app(samples: list[Snapshot] | None = None, actor: RecordingActor | None
     return ObservedApp(LiveFeed(collector, samples[0]), actor if actor is not None else RecordingActor(), **kw)
 
 
-def run(app: OomApp, scenario: Scenario, messages: list | None = None, size: tuple[int, int] = SIZE) -> None:
+def run(app: OomApp, scenario: Scenario, messages: list | None = None, size: tuple[int, int] = SIZE,
+        worker_errors: tuple[type[BaseException], ...] = ()) -> None:
+    """Run the scenario on the app.
+
+    A worker that raised fails the test even though the app carried on (it
+    shows a notification), unless the test expects that error: `worker_errors`.
+    """
+    failed: list[Worker] = []
+
+    def hook(message: Message) -> None:
+        if messages is not None:
+            messages.append(message)
+        if (isinstance(message, Worker.StateChanged) and message.state == WorkerState.ERROR
+                and not isinstance(message.worker.error, worker_errors)):
+            failed.append(message.worker)
+
     async def go() -> None:
-        hook = messages.append if messages is not None else None
         async with app.run_test(size=size, message_hook=hook) as pilot:
             await settle(pilot)
             await scenario(pilot)
 
     asyncio.run(go())
+    if failed:
+        w = failed[0]
+        raise AssertionError(f"worker {w.name} ({w.group}) raised {w.error!r}") from w.error
 
 
 async def settle(pilot: Pilot) -> None:
@@ -73,7 +91,7 @@ async def settle(pilot: Pilot) -> None:
         for worker in list(pilot.app.workers):
             if worker.is_finished or (dialog_open and worker.group in ("act", "files", "quit")):
                 continue
-            with contextlib.suppress(WorkerError, WorkerCancelled):
+            with contextlib.suppress(WorkerError, WorkerCancelled):  # `run` fails the test on the error
                 await worker.wait()
         await pilot.pause()
 

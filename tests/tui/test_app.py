@@ -513,7 +513,7 @@ def test_a_failing_collector_becomes_a_notification():
         await press(pilot, "z")
         assert screen.paused and "PAUSED" in screen.status_text().plain
 
-    run(live_app(), scenario)
+    run(live_app(), scenario, worker_errors=(OSError,))
 
 
 def test_oom_kill_counter_stays_highlighted_after_it_moves():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from oomtui.model import Cgroup, Snapshot
+from oomtui.text import printable
 from oomtui.tui.screens.confirm import KillDialog
 from tests.tui.fixtures import GiB, MiB, RecordingActor, host, proc
 from tests.tui.helpers import live_app, main, notifications, press, run, select_cgroup, select_process, tree_lines
@@ -32,6 +33,15 @@ def hostile_host() -> Snapshot:
         processes.append(dataclasses.replace(p, cmdline=(name, "--flag", name)))
     return Snapshot(host=dataclasses.replace(host(), hostname="[b]host\x1b"), cgroups=cgroups,
                     processes=tuple(processes), taken_at=1_764_001_000.0)
+
+
+def shown_victim(d) -> str:
+    """How the victim cell starts: the pid and escaped name, the escaped last part of the cgroup, or nothing."""
+    if d.victim_pid is not None:
+        return f"{d.victim_pid} {printable(HOSTILE[d.victim_pid - 1000])[:12]}"
+    if d.victim_cgroup == BAD_CGROUP:
+        return "cgroup …/[red]x[b]\\x1b[2J\\u202e"
+    return {"/user.slice": "cgroup /user.slice", None: "nothing"}[d.victim_cgroup]
 
 
 def assert_shown_safely(text: str) -> None:
@@ -62,9 +72,15 @@ def test_hostile_names_are_shown_literally_everywhere():
         assert "[red]x[b]\\x1b[2J\\u202e" in details.text.plain
         assert_shown_safely(str(details.border_title))
 
-        cells = " ".join(screen.verdicts.get_cell(d.policy, "victim").plain for d in screen.evaluation.decisions)
-        assert_shown_safely(cells)
-        assert "[/bold]" in cells or "AAAA" in cells or "\\u202e" in cells
+        decisions = screen.evaluation.decisions
+        for d in decisions:
+            cell = screen.verdicts.get_cell(d.policy, "victim").plain
+            assert_shown_safely(cell)
+            assert cell.startswith(shown_victim(d)), (d.policy, cell)
+        assert {d.victim_pid for d in decisions} >= {1004} and {d.victim_cgroup for d in decisions} >= {BAD_CGROUP}
+        reasons = " ".join(screen.verdicts.get_cell(d.policy, "reason").plain for d in decisions)
+        assert_shown_safely(reasons)
+        assert "[red]x[b]\\x1b[2J\\u202e" in reasons, "the reason quotes the cgroup literally"
 
         for pid in (1000, 1001, 1002, 1003, 1004):
             await select_process(pilot, pid)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 
 from oomtui.evaluate import evaluate
@@ -17,6 +20,8 @@ from oomtui.samples import demo_path
 from oomtui.snapshot import load
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+IDLE = 3.0  # seconds of an idle app after which the screen is final
+HARD_CAP = 600.0  # seconds: only a hung app gets here
 
 
 class Terminal:
@@ -24,6 +29,7 @@ class Terminal:
 
     def __init__(self, command: str) -> None:
         self.socket = f"oomtui-test-{uuid.uuid4().hex[:8]}"
+        self.ticks = 0
         self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "160", "-y", "48", command)
         # Without a client attached, tmux may fall back to 80x24: pin the size.
         self.tmux("set-option", "-t", "t", "window-size", "manual")
@@ -40,29 +46,69 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "t", *keys)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            shown = self.screen()
-            if text in shown:
-                return shown
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
+    def wait_for(self, text: str) -> str:
+        """The screen once it shows `text`."""
+        shown = [""]
 
-    def wait_gone(self, text: str, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text in self.screen():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} stayed on the screen:\n{self.screen()}")
-            time.sleep(0.2)
+        def showing() -> bool:
+            shown[0] = self.screen()
+            return text in shown[0]
 
-    def quits_on(self, key: str, timeout: float = 15.0) -> None:
+        self.until(showing, f"{text!r} never appeared")
+        return shown[0]
+
+    def wait_gone(self, text: str) -> None:
+        self.until(lambda: text not in self.screen(), f"{text!r} stayed on the screen")
+
+    def quits_on(self, key: str) -> None:
         """Press `key`; the app must end, and the session with it."""
         self.keys(key)
-        deadline = time.monotonic() + timeout
-        while self.alive() and time.monotonic() < deadline:
+        self.until(lambda: not self.alive(), f"{key} should quit the app (and end the session)")
+
+    def until(self, done: Callable[[], bool], failure: str) -> None:
+        """Wait until `done`, for as long as the app is still working.
+
+        A fixed deadline races the app on a loaded machine (a starved app
+        misses it and the test fails for nothing). Instead the wait gives up
+        only once the app and our tmux server have been idle for IDLE seconds
+        (no thread runnable, no CPU time spent): then every key has been
+        handled and the screen is final. HARD_CAP only stops a hung run.
+        """
+        idle_since: float | None = None
+        cap = time.monotonic() + HARD_CAP
+        while not done():
+            now = time.monotonic()
+            if self.busy():
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            if (idle_since is not None and now - idle_since > IDLE) or now > cap:
+                if done():
+                    return
+                raise AssertionError(f"{failure}; the screen shows:\n{self.screen()}")
             time.sleep(0.2)
-        assert not self.alive(), f"{key} should quit the app (and end the session)"
+
+    def busy(self) -> bool:
+        """Whether a thread of the app or of our tmux server is runnable, or used CPU since the last look."""
+        running, ticks = False, 0
+        for pid in self.pids():
+            for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+                with contextlib.suppress(OSError):
+                    fields = stat.read_text().rpartition(")")[2].split()
+                    running |= fields[0] in ("R", "D")
+                    ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        moved, self.ticks = ticks > self.ticks + 1, ticks
+        return running or moved
+
+    def pids(self) -> list[int]:
+        """Our tmux server and everything running in its pane (the app, and a pipe's other end)."""
+        out = self.tmux("display-message", "-p", "-t", "t", "#{pid} #{pane_pid}").stdout.split()
+        if len(out) != 2:
+            return []
+        server, pane = (int(x) for x in out)
+        with contextlib.suppress(psutil.Error):
+            return [server, pane, *(c.pid for c in psutil.Process(pane).children(recursive=True))]
+        return [server]
 
     def alive(self) -> bool:
         return self.tmux("has-session", "-t", "t").returncode == 0

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Mutation testing of the code that decides who dies and what reaches the screen.
+#
+# Installs mutmut (the `mutation` extra) into .venv, runs it on the modules
+# configured in pyproject.toml ([tool.mutmut]) and writes the score per module
+# and every surviving mutant to the report. A full run takes hours on one
+# core, so CI does not run it.
+#
+#   bash scripts/mutation.sh                      # every configured module
+#   bash scripts/mutation.sh 'oomtui.act.kill*'   # some modules (mutmut names, globs allowed)
+#   SAMPLE=45 bash scripts/mutation.sh            # a fixed random sample of 45 mutants per module
+#
+# SAMPLE needs the mutants made by an earlier run (any run makes all of them
+# first; interrupt it once the mutants are counted). Environment: JOBS
+# (parallel mutants, default 1: the machine is shared), REPORT (default
+# tests/mutation/report.md). Results are kept in mutants/, so a second run
+# only retries what changed or was not tried; `rm -rf mutants` starts afresh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS="${JOBS:-1}"
+REPORT="${REPORT:-tests/mutation/report.md}"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test,mutation]'
+bash scripts/fetch-earlyoom.sh >/dev/null || true
+if [ -n "${SAMPLE:-}" ]; then
+  names="$(mktemp)"
+  trap 'rm -f "$names"' EXIT
+  .venv/bin/python scripts/mutation_report.py --sample "$SAMPLE" >"$names"
+  # mutmut imports oomtui from mutants/, ahead of the editable install.
+  xargs -a "$names" .venv/bin/mutmut run --max-children "$JOBS" || true
+  .venv/bin/python scripts/mutation_report.py "$REPORT" "$names"
+else
+  .venv/bin/mutmut run --max-children "$JOBS" "$@" || true
+  .venv/bin/python scripts/mutation_report.py "$REPORT"
+fi
+echo "report: $REPORT"

@@ -1,0 +1,134 @@
+"""Write mutmut's results as a Markdown report: the score per module and every mutant left alive.
+
+Run from the repository root after `mutmut run` (scripts/mutation.sh does
+both). Each surviving mutant is shown with its changed lines and, when
+tests/mutation/equivalent.toml explains why no test can kill it, that reason;
+every other survivor is listed as missing a test.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import subprocess
+import sys
+import time
+import tomllib
+from collections import Counter, defaultdict
+from importlib.metadata import version
+from pathlib import Path
+
+from mutmut.mutation.data import SourceFileMutationData
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+from mutmut.stats import status_by_exit_code
+from mutmut.utils.file_utils import walk_mutatable_files
+
+RUN_NOTES = Path("tests/mutation/notes.md")  # hand-kept: how the last runs went, appended to the report
+NOTES = Path("tests/mutation/equivalent.toml")  # [equivalent] and [unmeasured]: mutant name (or glob) = why
+MODULES = (  # report rows: a mutant belongs to the first prefix it starts with
+    ("oomtui.policies.", "oomtui/policies/"),
+    ("oomtui.act.", "oomtui/act/"),
+    ("oomtui.snapshot.", "oomtui/snapshot.py"),
+    ("oomtui.oomlog.parse.", "oomtui/oomlog/parse.py"),
+    ("oomtui.text.", "oomtui/text.py"),
+)
+KILLED = ("killed", "timeout", "caught by type check")
+ALIVE = ("survived", "no tests", "suspicious", "segfault", "skipped")
+
+
+def module_of(name: str) -> str:
+    return next((row for prefix, row in MODULES if name.startswith(prefix)), "other")
+
+
+def changed_lines(diff: str) -> str:
+    """The mutated line(s) of a unified diff, old and new, trimmed to one short line each."""
+    out = [line[0] + " " + line[1:].strip() for line in diff.splitlines()
+           if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return " / ".join(s if len(s) < 110 else s[:107] + "…" for s in out)
+
+
+def verdict(name: str, notes: dict[str, dict[str, str]]) -> str:
+    """Why a live mutant is alive: equivalent, out of mutmut's reach, or (by default) missing a test."""
+    for kind, label in (("equivalent", "equivalent"), ("unmeasured", "not measurable by mutmut")):
+        table = notes.get(kind, {})
+        why = table.get(name) or next((w for pat, w in table.items() if fnmatch.fnmatchcase(name, pat)), None)
+        if why:
+            return f"{label}: {why}"
+    return "missing a test"
+
+
+def results() -> tuple[dict[str, str], dict[str, Path]]:
+    """Every mutant's status and source file, from mutmut's files under mutants/."""
+    status: dict[str, str] = {}
+    path_of: dict[str, Path] = {}
+    for path in walk_mutatable_files():
+        m = SourceFileMutationData(path=path)
+        m.load()
+        for name, code in m.exit_code_by_key.items():
+            status[name] = status_by_exit_code[code]
+            path_of[name] = path
+    return status, path_of
+
+
+def sample(per_module: int, seed: int = 2026) -> list[str]:
+    """A fixed random sample of mutant names per module: a score estimate in a fraction of the time."""
+    status, _ = results()
+    rng = random.Random(seed)
+    out: list[str] = []
+    for _, row in MODULES:
+        names = sorted(n for n in status if module_of(n) == row)
+        out += rng.sample(names, min(per_module, len(names)))
+    return out
+
+
+def main(report: Path, only: set[str] | None = None) -> None:
+    notes = tomllib.loads(NOTES.read_text()) if NOTES.exists() else {}
+    status, path_of = results()
+    if only is not None:
+        status = {n: s for n, s in status.items() if n in only}
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for name, s in status.items():
+        counts[module_of(name)][s] += 1
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    scope = (f" On a fixed random sample of {len(status)} mutants (SAMPLE per module), not all of them."
+             if only is not None else "")
+    lines = [
+        "# Mutation testing report",
+        "",
+        f"Written by `scripts/mutation.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit},"
+        f" mutmut {version('mutmut')}. Score = killed (a test failed or timed out) / mutants tried; \"no tests\""
+        " means no selected test reaches the function, and counts as alive." + scope,
+        "",
+        "| module | mutants | tried | killed | survived | no tests | not tried yet | score |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for _, row in (*MODULES, ("", "other")):
+        c = counts.get(row)
+        if not c:
+            continue
+        killed, alive = sum(c[s] for s in KILLED), sum(c[s] for s in ALIVE)
+        tried = killed + alive
+        score = f"{100 * killed / tried:.1f} %" if tried else "—"
+        lines.append(f"| {row} | {sum(c.values())} | {tried} | {killed} | {c['survived']} | {c['no tests']}"
+                     f" | {c['not checked']} | {score} |")
+    if RUN_NOTES.exists():
+        lines += ["", RUN_NOTES.read_text().strip()]
+    lines += ["", "## Mutants left alive", "",
+              "Equivalent ones say why no input the file formats allow can tell them apart; \"not measurable\""
+              " ones are code mutmut cannot switch per test (run once at import, before any mutant is chosen);"
+              " the rest are missing a test. See a mutant whole with `.venv/bin/mutmut show NAME`.", ""]
+    for row in sorted({module_of(n) for n, s in status.items() if s in ALIVE}):
+        lines += [f"### {row}", ""]
+        for name in sorted(n for n, s in status.items() if s in ALIVE and module_of(n) == row):
+            diff = changed_lines(get_diff_for_mutant(name, path=path_of[name]))
+            lines.append(f"- `{name}` ({status[name]}; {verdict(name, notes)}): `{diff}`")
+        lines.append("")
+    report.write_text("\n".join(lines).rstrip() + "\n")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--sample":  # --sample N: print the sample's names, one a line
+        print("\n".join(sample(int(sys.argv[2]))))
+    else:  # REPORT [NAMES_FILE]: the report, on the named mutants only when a file is given
+        names = set(Path(sys.argv[2]).read_text().split()) if len(sys.argv) > 2 else None
+        main(Path(sys.argv[1]), names)
