@@ -234,7 +234,7 @@ def victim_with_command(d: Decision, snapshot: Snapshot, width: int) -> str:
     p = snapshot.process(d.victim_pid)
     head = who(snapshot, pid=d.victim_pid)
     if p is None or not p.cmdline or len(head) + 2 > width:
-        return fmt.cut(head, width)
+        return printable(head, limit=width)  # the pid and the start of the name: a comm is 15 characters
     return f"{head} {fmt.command(p.cmdline, width - len(head) - 1)}"
 
 

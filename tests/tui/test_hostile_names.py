@@ -36,11 +36,12 @@ def hostile_host() -> Snapshot:
 
 
 def shown_victim(d) -> str:
-    """How the victim cell starts: the pid and escaped name, the escaped last part of the cgroup, or nothing."""
+    """How the victim cell starts: the pid and escaped name, the escaped last part of the cgroup (cut in the
+    middle, which keeps its distinguishing end), or nothing."""
     if d.victim_pid is not None:
         return f"{d.victim_pid} {printable(HOSTILE[d.victim_pid - 1000])[:12]}"
     if d.victim_cgroup == BAD_CGROUP:
-        return "cgroup …/[red]x[b]\\x1b[2J\\u202e"
+        return "cgroup …/[r"
     return {"/user.slice": "cgroup /user.slice", None: "nothing"}[d.victim_cgroup]
 
 
