@@ -80,10 +80,10 @@ async def measure(host: Snapshot, rounds: int) -> dict[str, float | list[float]]
         await wait_until(pilot, lambda: screen.evaluation is not None)
         await pilot.pause()  # the paint that follows the evaluation
         figures["first_paint_s"] = time.perf_counter() - start
-        figures["tree_nodes"] = float(len(screen.tree._tree_lines))
+        figures["tree_nodes"] = float(len(screen.memory_tree.lines))
 
         victim = screen.evaluation.decision("kernel").victim_pid
-        screen.tree.select_key(process_key(screen.sample.process(victim)))
+        screen.memory_tree.select_key(process_key(screen.sample.process(victim)))
         await pilot.pause()
         edits: list[float] = []
         edits_cpu: list[float] = []

@@ -30,38 +30,62 @@ Architecture — which timer or worker refreshes what:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from oomtui.act import Actor
-from oomtui.tui.commands import COMMANDS, action_name
+from oomtui.policies.registry import policies
+from oomtui.tui.actions import ACTIONS
 from oomtui.tui.feeds import Feed
+from oomtui.tui.labels import ASCII, UNICODE, Glyphs
+from oomtui.tui.screens.confirm import ConfirmScreen
 from oomtui.tui.screens.help import HelpScreen
-from oomtui.tui.screens.main import MainScreen
+from oomtui.tui.screens.main import GRACE_SECONDS, MainScreen
+
+ASCII_TERMS = ("linux", "vt100", "vt102", "vt220", "dumb")
+
+
+def choose_glyphs(env: Mapping[str, str] | None = None, encoding: str | None = None) -> Glyphs:
+    """ASCII marks where Unicode may not show: OOMTUI_ASCII=1 asks for them (=0 refuses them),
+    and so do a Linux VT or a serial terminal (whose fonts lack ☠ ◎ ✎) and a non-UTF-8 locale."""
+    env = os.environ if env is None else env
+    asked = env.get("OOMTUI_ASCII", "")
+    if asked:
+        return ASCII if asked not in ("0", "no", "false") else UNICODE
+    encoding = encoding if encoding is not None else (getattr(sys.stdout, "encoding", None) or "utf-8")
+    if env.get("TERM", "") in ASCII_TERMS or "utf" not in encoding.lower().replace("-", ""):
+        return ASCII
+    return UNICODE
 
 
 class OomApp(App[int]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "oomtui"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", key_display="?", tooltip="Every key", id="help"),
         Binding("colon", "command_palette", "Commands", key_display=":", tooltip="The command palette",
                 id="palette", show=False),
-        Binding("q,f10", "quit", "Quit", tooltip="Leave oomtui", id="quit"),
+        Binding("q,f10", "quit", "Quit", tooltip="Leave oomtui (asks when what-if edits are unsaved)", id="quit"),
     ]
 
     def __init__(self, feed: Feed, actor: Actor | None = None, *, interval: float = 2.0, read_only: bool = False,
-                 protected: frozenset[int] = frozenset(), clock: Callable[[], float] | None = None) -> None:
+                 protected: frozenset[int] = frozenset(), clock: Callable[[], float] | None = None,
+                 glyphs: Glyphs | None = None, grace: float = GRACE_SECONDS) -> None:
         super().__init__()
         extra = {} if clock is None else {"clock": clock}
         self.main = MainScreen(feed, None if read_only else actor, interval=interval, read_only=read_only,
-                               protected=protected, **extra)
+                               protected=protected, glyphs=glyphs or choose_glyphs(), grace=grace, **extra)
 
     def get_default_screen(self) -> Screen:
         return self.main
@@ -69,10 +93,33 @@ class OomApp(App[int]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen([*self.main.BINDINGS, *self.BINDINGS]))
+        self.push_screen(HelpScreen([b for b in (*self.main.BINDINGS, *self.BINDINGS) if isinstance(b, Binding)]))
+
+    async def action_quit(self) -> None:
+        """Unsaved what-if edits are work: ask before they go."""
+        n = self.main.unsaved_edits()
+        if not n:
+            self.exit()
+            return
+        self.ask_quit(n)
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def ask_quit(self, n: int) -> None:
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        question = Text(f"Quit with {n} unsaved what-if edit{'s' if n != 1 else ''}?", style="bold")
+        question.append("\nCtrl+S saves them with the snapshot first.")
+        if await self.push_screen_wait(ConfirmScreen("Quit", question, "Quit", grace=0.0)):
+            self.exit()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for title, action, help_text in COMMANDS:
-            if self.main.check_action(action_name(action), ()):
-                yield SystemCommand(title, help_text, partial(self.main.run_action, action))
+        main = self.main
+        for a in ACTIONS:
+            if a.palette is None or not main.check_action(a.name, ()):
+                continue
+            if a.dangerous and not main.can_act():
+                continue
+            yield SystemCommand(a.palette, a.help, partial(main.run_action, a.action))
+        for name, spec in policies().items():
+            yield SystemCommand(f"policy: {name}", spec.title, partial(main.choose_policy, name))

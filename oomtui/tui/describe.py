@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from rich.text import Text
 
 from oomtui import whatif
-from oomtui.model import Cgroup, Snapshot
+from oomtui.model import ROOT, Cgroup, Snapshot
 from oomtui.policies import registry
 from oomtui.policies.base import Candidate, Decision
 from oomtui.text import human_size, printable
@@ -202,12 +202,40 @@ def what_dies(d: Decision) -> str:
     return f"{n} process{'es' if n != 1 else ''}"
 
 
+# Killers that watch the host's free memory, never a cgroup's limit: a memcg OOM is not theirs to see.
+HOST_WIDE = frozenset({"earlyoom", "nohang"})
+
+
 def matches_kernel(d: Decision, snapshot: Snapshot) -> str:
-    """For a kernel-log snapshot: did this policy pick the process the kernel killed?"""
+    """For a recorded OOM, this pick beside the kernel's real kill.
+
+    "same" (it kills what the kernel killed), "it +N more" (that and N more,
+    as a whole-cgroup kill does), "not here" (a host-wide killer on a cgroup
+    OOM it would never see), "differs"; empty when there is no recorded
+    kill, or the decision is for another domain than the OOM's.
+    """
     event = snapshot.oom_event
-    if event is None or event.killed_pid is None:
+    if event is None or event.killed_pid is None or d.domain != event.domain:
         return ""
-    return "same" if event.killed_pid in d.killed_pids or event.killed_pid == d.victim_pid else "differs"
+    killed = {event.killed_pid, *event.group_killed_pids}
+    dies = set(d.killed_pids) | ({d.victim_pid} if d.victim_pid is not None else set())
+    if event.killed_pid in dies:
+        more = len(dies - killed)
+        return "same" if not more else f"it +{more} more"
+    if d.policy in HOST_WIDE and event.domain != ROOT:
+        return "not here"
+    return "differs"
+
+
+def victim_with_command(d: Decision, snapshot: Snapshot, width: int) -> str:
+    """`1234 python3 app.py --port 80` in `width` cells: pid and name whole, the command cut to fit."""
+    if d.victim_pid is None:
+        return fmt.cut(victim(d, snapshot, short=True), width)
+    p = snapshot.process(d.victim_pid)
+    head = who(snapshot, pid=d.victim_pid)
+    if p is None or not p.cmdline or len(head) + 2 > width:
+        return printable(head, limit=width)  # the pid and the start of the name: a comm is 15 characters
+    return f"{head} {fmt.command(p.cmdline, width - len(head) - 1)}"
 
 
 def _candidate_name(c: Candidate, snapshot: Snapshot) -> str:

@@ -16,6 +16,7 @@ from oomtui.policies import registry
 from oomtui.policies.base import Decision
 from oomtui.policies.budget import kernel_version, total_pages
 from oomtui.policies.kernel_rules import badness
+from oomtui.replay import replay
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,16 @@ def run(sample: Snapshot, edits: WhatIf, domain: str = ROOT, previous: Evaluatio
     """`previous`, the last evaluation shown, lends the decisions an edit cannot have changed."""
     view = sample.with_replaced({}, {}, edits)  # reuses the sample's index: no re-index per edit
     applied = whatif.apply(view)
-    if domain != ROOT and (applied.cgroup(domain) is None or applied.cgroup(domain).memory_max is None):
+    if domain != ROOT and ((c := applied.cgroup(domain)) is None or c.memory_max is None):
         domain = ROOT  # the domain cgroup vanished or lost its limit
     names = list(registry.policies())
+    event = sample.oom_event
+    if sample.source == "kernel-log" and event is not None and event.domain == domain:
+        # As `oomtui preview` and `import-oom` do: the kernel's rules from the report's features, its table order.
+        replayed = {r.policy: r.decision for r in replay(applied).policies}
+        decisions = tuple(replayed[n] if n in replayed else evaluate(applied, domain, [n])[0] for n in names)
+        return Evaluation(view=view, applied=applied, domain=domain, decisions=decisions,
+                          budget=total_pages(applied, domain).pages, sample=sample)
     kept = _reusable(previous, sample, edits, domain)
     todo = [n for n in names if n not in kept]
     fresh = iter(evaluate(applied, domain, todo) if todo else ())  # applied: no second overlay of the edits

@@ -54,19 +54,32 @@ class LiveFeed(Feed):
 class RecordingFeed(Feed):
     """A recording directory: step through its samples (t/T) and its OOM events ([/]).
 
-    An event shows the kernel's own report as a kernel-log snapshot, so each
-    policy's pick stands beside the process the kernel actually killed.
+    It opens on its first OOM event (so `]` goes on to the next), else on its
+    last sample. An event shows the sample taken just before it, carrying the
+    kernel's report of what it killed, so each policy's pick stands beside
+    the real kill on the whole host as it was; without such a sample, the
+    report alone as a kernel-log snapshot.
     """
 
     steps = True
 
-    def __init__(self, recording: Recording, first: Snapshot, name: str, warnings: tuple[str, ...] = ()) -> None:
-        super().__init__(first, name, warnings)
+    def __init__(self, recording: Recording, name: str, warnings: tuple[str, ...] = ()) -> None:
         self.recording = recording
-        if recording.samples:
-            self.at: tuple[str, int] = ("sample", len(recording.samples) - 1)
+        if recording.events:
+            self.at: tuple[str, int] = ("event", 0)
+            first = self.load_event(0)
         else:
-            self.at = ("event", len(recording.events) - 1)
+            self.at = ("sample", len(recording.samples) - 1)
+            first = recording.load_sample(self.at[1])
+        super().__init__(first, name, warnings)
+
+    def load_event(self, i: int) -> Snapshot:
+        """Event `i` on the sample taken just before it, or on its report alone."""
+        report = self.recording.load_event(i)
+        before = self.recording.event_sample(i)
+        if before is None or report.oom_event is None:
+            return report
+        return before.replace(oom_event=report.oom_event)
 
     def _time(self) -> float:
         kind, i = self.at
@@ -78,7 +91,8 @@ class RecordingFeed(Feed):
             return f"recording {self.name}, sample {i + 1} of {len(self.recording.samples)}"
         event = self.recording.events[i]
         victim = f", the kernel killed pid {event.victim_pid}" if event.victim_pid is not None else ""
-        return f"recording {self.name}, OOM event {i + 1} of {len(self.recording.events)}{victim}"
+        sample = " (report only)" if event.sample is None else ""
+        return f"recording {self.name}, OOM event {i + 1} of {len(self.recording.events)}{victim}{sample}"
 
     def step(self, direction: int) -> Snapshot | None:
         """The next (1) or previous (-1) sample, or None at either end."""
@@ -108,4 +122,4 @@ class RecordingFeed(Feed):
         if target is None:
             return None
         self.at = ("event", target)
-        return self.recording.load_event(target)
+        return self.load_event(target)

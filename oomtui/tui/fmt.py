@@ -7,7 +7,7 @@ filtering always use the bytes, never these strings.
 from __future__ import annotations
 
 from oomtui.model import Pressure
-from oomtui.text import UNKNOWN
+from oomtui.text import UNKNOWN, printable, printable_middle
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
@@ -71,3 +71,32 @@ def pressure_text(p: Pressure | None) -> str:
 
 def yes_no(v: bool | None) -> str:
     return "unknown" if v is None else ("yes" if v else "no")
+
+
+def cut(s: str, width: int) -> str:
+    """Untrusted `s` made printable in at most `width` cells, losing its middle if too long.
+
+    What tells names apart is usually at the end (`kubepods-burstable-pod1a2b…`
+    differ in the uid; `cri-containerd-740f…` in the hash), and a cut at the
+    end would drop exactly that; an escape is never cut in half.
+    """
+    if width < 2:
+        return printable(s, limit=None)[:max(0, width)]
+    return printable_middle(s, width)
+
+
+def command(argv: tuple[str, ...], width: int) -> str:
+    """A command line, printable, in `width` cells: the program's directory goes first, its name never.
+
+    `/usr/lib/jvm/java-17/bin/java -jar checkout.jar` becomes
+    `…/java -jar checkout.jar`, then is cut in the middle if still too long.
+    """
+    if not argv or width <= 0:
+        return ""
+    line = " ".join(argv)
+    if len(printable(line, limit=None)) <= width:
+        return printable(line, limit=None)
+    program, rest = argv[0], argv[1:]
+    if "/" in program.rstrip("/"):
+        program = "…/" + program.rstrip("/").rsplit("/", 1)[1]
+    return cut(" ".join((program, *rest)), width)

@@ -11,6 +11,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from textual.actions import SkipAction
+
 from oomtui.text import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,6 +23,8 @@ def guarded(method: F) -> F:
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
+        except SkipAction:  # the key was not for this action: Textual passes it on
+            raise
         except Exception as e:
             self.notify(printable(f"{type(e).__name__}: {e}", limit=300), title="Error (oomtui keeps running)",
                         severity="error", markup=False)

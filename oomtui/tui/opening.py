@@ -13,5 +13,5 @@ def open_feed(path: str | Path) -> Feed:
     opened = open_path(path)
     name = "(standard input)" if str(path) == "-" else Path(path).name
     if opened.recording is not None:
-        return RecordingFeed(opened.recording, opened.snapshot, name, opened.warnings)
+        return RecordingFeed(opened.recording, name, opened.warnings)
     return Feed(opened.snapshot, f"{opened.kind} {name}", opened.warnings)

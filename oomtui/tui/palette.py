@@ -20,6 +20,10 @@ class Palette:
     edit: str = "bold #FFC473"
     victim: str = "bold #D17E92"
     actual: str = "bold #FEA62B"
+    # The flags of the victim and of the kernel's real kill: reverse video, which a
+    # 16-colour console and NO_COLOR keep, besides the character itself.
+    victim_mark: str = "bold reverse #D17E92"
+    actual_mark: str = "bold reverse #FEA62B"
     dim: str = "#8a8a8a"
     heading: str = "bold"
 
@@ -40,6 +44,8 @@ class Palette:
             edit="bold " + get("text-warning", "#FFC473"),
             victim="bold " + get("text-error", "#D17E92"),
             actual="bold " + get("warning", "#FEA62B"),
+            victim_mark="bold reverse " + get("text-error", "#D17E92"),
+            actual_mark="bold reverse " + get("warning", "#FEA62B"),
             dim=get("foreground-muted", d.dim)[:7],
         )
 

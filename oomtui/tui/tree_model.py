@@ -15,18 +15,33 @@ from oomtui.model import ROOT, Process, Snapshot, parent_of
 from oomtui.tui.evaluation import Evaluation, Marks
 from oomtui.tui.labels import CgroupRow, ProcessRow
 
-CgroupKey = tuple[str, str]  # ("c", path)
-ProcessKey = tuple[str, int, float | None]  # ("p", pid, start_time)
-NodeKey = CgroupKey | ProcessKey
 SORTS = ("memory", "badness", "name")
 
 
+@dataclass(frozen=True, slots=True)
+class CgroupKey:
+    """A cgroup's row: its path names it."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessKey:
+    """A process's row: pid and start time, so a recycled pid is another row."""
+
+    pid: int
+    start_time: float | None
+
+
+NodeKey = CgroupKey | ProcessKey
+
+
 def cgroup_key(path: str) -> CgroupKey:
-    return ("c", path)
+    return CgroupKey(path)
 
 
 def process_key(p: Process) -> ProcessKey:
-    return ("p", p.pid, p.start_time)
+    return ProcessKey(p.pid, p.start_time)
 
 
 def _or_least(points: int | None) -> int:
@@ -118,11 +133,11 @@ class TreeModel:
     def path_to(self, key: NodeKey) -> list[str] | None:
         """Cgroups from the root down to the one holding `key` (exclusive of a cgroup key itself)."""
         snap = self.evaluation.view
-        if key[0] == "c":
-            if snap.cgroup(key[1]) is None:
+        if isinstance(key, CgroupKey):
+            if snap.cgroup(key.path) is None:
                 return None
-            return list(reversed(snap.ancestors(key[1])))
-        p = snap.process(key[1])
+            return list(reversed(snap.ancestors(key.path)))
+        p = snap.process(key.pid)
         if p is None:
             return None
         home = home_of(snap, p)
@@ -182,3 +197,51 @@ def filter_visible(snap: Snapshot, needle: str) -> tuple[frozenset[str], frozens
     for path in list(cgroups):
         cgroups.update(snap.ancestors(path))
     return frozenset(cgroups), frozenset(pids)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One shown row of the tree, before any label is made.
+
+    `guides[i]` says whether a later sibling follows at depth i + 1, which
+    decides the `│` drawn in that column; `last` whether this row is the
+    last of its siblings.
+    """
+
+    key: NodeKey
+    depth: int
+    guides: tuple[bool, ...] = ()
+    last: bool = True
+    expandable: bool = False
+    expanded: bool = False
+    parent: int = -1  # the line number of the parent cgroup; -1 for the root
+
+
+def flatten(model: TreeModel, opened: Collection[str]) -> tuple[Line, ...]:
+    """Every row shown when the cgroups in `opened` are open, in screen order.
+
+    Only keys and the tree's shape are computed here; labels are made by the
+    widget for the rows on screen, so the cost of a paint does not grow with
+    the size of the host beyond this walk over the open cgroups.
+    """
+    expandable = model.expandable(ROOT)
+    out = [Line(cgroup_key(ROOT), 0, (), True, expandable, expandable and ROOT in opened, -1)]
+    if out[0].expanded:
+        _walk(model, ROOT, 1, (), 0, opened, out)
+    return tuple(out)
+
+
+def _walk(model: TreeModel, path: str, depth: int, guides: tuple[bool, ...], parent: int,
+          opened: Collection[str], out: list[Line]) -> None:
+    kids = model.children(path)
+    for i, key in enumerate(kids):
+        last = i == len(kids) - 1
+        if not isinstance(key, CgroupKey):
+            out.append(Line(key, depth, guides, last, False, False, parent))
+            continue
+        child = key.path
+        expandable = model.expandable(child)
+        is_open = expandable and child in opened
+        out.append(Line(key, depth, guides, last, expandable, is_open, parent))
+        if is_open:
+            _walk(model, child, depth + 1, (*guides, not last), len(out) - 1, opened, out)

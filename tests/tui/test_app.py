@@ -9,20 +9,22 @@ from pathlib import Path
 
 from textual.command import CommandPalette
 
-from oomtui.model import OomEvent
+from oomtui.model import OomEvent, Snapshot
 from oomtui.policies.registry import policies
 from oomtui.record import Recorder
 from oomtui.snapshot import load, save
-from oomtui.tui.app import OomApp
+from oomtui.tui.labels import FLAGS_WIDTH
 from oomtui.tui.messages import Evaluated, SampleFetched
 from oomtui.tui.opening import open_feed
 from oomtui.tui.screens.confirm import ApplyDialog, KillDialog
 from oomtui.tui.screens.help import HelpScreen
 from oomtui.tui.screens.main import MainScreen
 from oomtui.tui.screens.path_prompt import PathPrompt
-from oomtui.tui.tree_model import cgroup_key, process_key
+from oomtui.tui.tree_model import ProcessKey, cgroup_key, process_key
 from tests.tui.fixtures import MiB, RecordingActor, grown, small_host
 from tests.tui.helpers import (
+    ObservedApp,
+    cursor_row,
     decision,
     live_app,
     main,
@@ -63,12 +65,12 @@ def test_refresh_posts_messages_and_keeps_the_cursor_on_the_same_process():
     async def scenario(pilot):
         screen = main(pilot)
         await select_process(pilot, 201)
-        line = screen.tree.cursor_line
+        line = screen.memory_tree.cursor
         await press(pilot, "r")
         key = process_key(second.process(201))
-        assert screen.tree.cursor_line != line, "the refresh should have moved the process down"
-        assert screen.tree.selected == key
-        assert screen.tree.cursor_node.data == key
+        assert screen.memory_tree.cursor != line, "the refresh should have moved the process down"
+        assert screen.memory_tree.selected == key
+        assert screen.memory_tree.lines[screen.memory_tree.cursor].key == key
         assert screen.evaluation.view.process(202).rss_anon == 3000 * MiB
 
     run(live_app([first, second]), scenario, messages)
@@ -94,8 +96,8 @@ def test_sorting_keeps_the_cursor_on_the_same_cgroup():
         orders = []
         for _ in range(3):
             await press(pilot, "s")
-            orders.append([line.node.data for line in screen.tree._tree_lines])
-            assert screen.tree.cursor_node.data == cgroup_key("/system.slice")
+            orders.append([line.key for line in screen.memory_tree.lines])
+            assert screen.memory_tree.lines[screen.memory_tree.cursor].key == cgroup_key("/system.slice")
         assert screen.sort == "memory"  # three presses cycle back
         assert len({tuple(o) for o in orders}) > 1, "the sorts should differ in order"
 
@@ -114,7 +116,7 @@ def test_adj_edits_rerank_the_verdicts_and_undo_one_by_one_or_all():
         assert victim not in after.killed_pids
         cell = screen.verdicts.get_cell("kernel", "victim").plain
         assert cell.startswith(str(after.victim_pid))
-        assert "✎" in screen.tree.cursor_node.label.plain
+        assert "✎" in cursor_row(pilot)[:FLAGS_WIDTH]
         await press(pilot, "u")
         assert screen.edits.processes[victim].oom_score_adj == -900
         await press(pilot, "U")
@@ -260,14 +262,21 @@ def test_t_in_the_kill_dialog_sends_sigterm_to_the_same_processes():
         await press(pilot, "k")
         dialog = pilot.app.screen
         assert isinstance(dialog, KillDialog)
-        assert "t sends SIGTERM to the same processes" in dialog.question.plain
+        assert "t switches to SIGTERM for the same processes" in dialog.question.plain
         listed.extend(dialog.plan.targets)
         await press(pilot, "t")
+        assert isinstance(pilot.app.screen, KillDialog), "t only switches the signal: y must confirm it"
+        assert "Send SIGTERM to 3 processes" in dialog.question.plain
+        await press(pilot, "t", "t")  # back and forth: still SIGTERM, still asking
+        assert dialog.chosen.signal == signal.SIGTERM
+        await press(pilot, "y")
         assert isinstance(pilot.app.screen, MainScreen)
         await select_process(pilot, 300)
         await press(pilot, "k")
         await pilot.click("#gentler")
         await settle(pilot)
+        assert isinstance(pilot.app.screen, KillDialog)
+        await press(pilot, "y")
 
     run(live_app(actor=actor), scenario)
     assert [p.signal for p in actor.plans] == [signal.SIGTERM, signal.SIGTERM]
@@ -315,7 +324,6 @@ def test_read_only_and_snapshots_refuse_to_act_and_say_why():
         assert isinstance(pilot.app.screen, MainScreen)
         said = notifications(pilot)
         assert sum("--read-only" in n for n in said) == 3
-        assert pilot.app.screen.active_bindings["k"].binding.action.startswith("locked")
 
     actor = RecordingActor()
     run(live_app(actor=actor, read_only=True), read_only)
@@ -381,7 +389,7 @@ def test_filter_shows_matches_and_escape_drops_it():
         assert not any("postgres" in line for line in lines)
         assert not any(line.startswith("system.slice") for line in lines)
         await press(pilot, "enter")
-        assert screen.tree.has_focus
+        assert screen.memory_tree.has_focus
         await press(pilot, "escape")
         assert screen.needle == ""
         assert any(line.startswith("system.slice") for line in tree_lines(pilot))
@@ -401,10 +409,10 @@ def test_choosing_a_verdict_marks_its_victims_and_explains_the_ranking():
         ranking = screen.query_one("#ranking").text.plain
         assert f"({chosen})" in ranking and "ranking" in ranking
         await press(pilot, "v")
-        key = screen.tree.selected
+        key = screen.memory_tree.selected
         if d.victim_pid is not None:
-            assert key[:2] == ("p", d.victim_pid)
-            assert "☠" in screen.tree.cursor_node.label.plain
+            assert isinstance(key, ProcessKey) and key.pid == d.victim_pid
+            assert "☠" in cursor_row(pilot)[:FLAGS_WIDTH]
         else:
             assert key == cgroup_key(d.victim_cgroup)
 
@@ -422,7 +430,7 @@ def test_kernel_log_snapshot_shows_the_actual_victim_beside_each_pick():
             cell = screen.verdicts.get_cell(d.policy, "kernel").plain
             assert cell == ("same" if 100 in d.killed_pids else "differs")
         await select_process(pilot, 100)
-        assert "K" in screen.tree.cursor_node.label.plain[-3:]
+        assert "K" in cursor_row(pilot)[:FLAGS_WIDTH]
         assert "the kernel killed this process" in screen.query_one("#details").text.plain
 
     run(snapshot_app(snap), scenario)
@@ -539,25 +547,29 @@ def test_recording_steps_through_samples_and_oom_events(tmp_path):
     rec.take_sample("interval")
     rec.store_event((OOMLOGS / "v61_global_dmesg.txt").read_text(), start + 1)
     rec.take_sample("interval")
-    app = OomApp(open_feed(tmp_path / "rec"), None)
+    app = ObservedApp(open_feed(tmp_path / "rec"), None, grace=0.0)
 
     async def scenario(pilot):
         screen = main(pilot)
-        assert "sample 2 of 2" in screen.status_text().plain
+        status = screen.status_text().plain
+        assert "OOM event 1 of 1" in status, "a recording opens on its first OOM event"
         assert any("1 OOM event(s) recorded" in n for n in notifications(pilot))
-        await press(pilot, "T")
-        assert "sample 1 of 2" in screen.status_text().plain
-        assert screen.evaluation.view.taken_at == start
-        await press(pilot, "right_square_bracket")
         event = screen.evaluation.view.oom_event
-        assert event is not None and "OOM event 1 of 1" in screen.status_text().plain
+        assert event is not None
+        assert screen.evaluation.view.taken_at == start, "shown on the sample taken just before the event"
         for d in screen.evaluation.decisions:
             cell = screen.verdicts.get_cell(d.policy, "kernel").plain
             assert cell == ("same" if event.killed_pid in d.killed_pids else "differs")
         await press(pilot, "right_square_bracket")
         assert any("No later OOM event" in n for n in notifications(pilot))
+        await press(pilot, "T")
+        assert "sample 1 of 2" in screen.status_text().plain
+        assert screen.evaluation.view.oom_event is None
         await press(pilot, "t")
         assert "sample 2 of 2" in screen.status_text().plain
+        assert screen.evaluation.view.taken_at == start + 2
+        await press(pilot, "left_square_bracket")
+        assert "OOM event 1 of 1" in screen.status_text().plain
         await press(pilot, "k")
         assert any("saved snapshot" in n for n in notifications(pilot))
 
@@ -610,3 +622,59 @@ def test_a_live_sample_arriving_after_opening_a_file_is_dropped(tmp_path):
         assert screen.evaluation.view.process(300).rss_anon != 3000 * MiB
 
     run(live_app(), scenario)
+
+
+def _memcg_event_host() -> Snapshot:
+    """small_host a moment before the kernel killed 100 (postgres) in db.service's memcg OOM."""
+    event = OomEvent(kind="memcg", domain="/system.slice/db.service", killed_pid=100, killed_comm="postgres")
+    return small_host().replace(oom_event=event)
+
+
+def test_vs_kernel_says_same_more_not_here_or_differs():
+    """A whole-cgroup kill holding the victim is not "same"; a host-wide killer on a memcg OOM is "not here"."""
+    async def scenario(pilot):
+        screen = main(pilot)
+        assert screen.domain == "/system.slice/db.service", "it opens where the OOM happened"
+        ev = screen.evaluation
+        for d in ev.decisions:
+            cell = screen.verdicts.get_cell(d.policy, "kernel").plain
+            dies = set(d.killed_pids) | {d.victim_pid} - {None}
+            if 100 in dies:
+                assert cell == ("same" if dies == {100} else f"it +{len(dies) - 1} more"), d.policy
+            elif d.policy in ("earlyoom", "nohang"):
+                assert cell == "not here", d.policy
+            else:
+                assert cell == "differs", d.policy
+        assert screen.verdicts.get_cell("kernel", "kernel").plain == "same"
+        await select_cgroup(pilot, "/system.slice/db.service")
+        await press(pilot, "i")  # interdependent: the kernel policy now kills the whole cgroup
+        assert screen.verdicts.get_cell("kernel", "kernel").plain == "it +1 more"
+        await press(pilot, "d")  # global: the comparison no longer applies
+        assert screen.domain == "/"
+        assert {screen.verdicts.get_cell(d.policy, "kernel").plain for d in screen.evaluation.decisions} == {""}
+
+    run(snapshot_app(_memcg_event_host()), scenario)
+
+
+def test_a_kernel_log_opens_in_the_oom_domain_and_agrees_with_preview():
+    from oomtui.commands.preview import preview
+    from oomtui.sources import open_path
+
+    log = OOMLOGS / "v618_memcg_v1_kmsg.txt"
+    snap = open_path(log).snapshot
+    event = snap.oom_event
+    agreement = preview(snap, event.domain, None, {}).agreement
+
+    async def scenario(pilot):
+        screen = main(pilot)
+        assert screen.domain == event.domain
+        assert "kernel-log" in screen.status_text().plain
+        for d in screen.evaluation.decisions:
+            cell = screen.verdicts.get_cell(d.policy, "kernel").plain
+            assert (cell == "same") == bool(agreement[d.policy]) or cell.startswith("it +"), d.policy
+        assert screen.verdicts.get_cell("kernel", "kernel").plain == "same"
+        key = screen.memory_tree.selected
+        assert isinstance(key, ProcessKey) and key.pid == event.killed_pid, "it opens on the kernel's kill"
+        assert "K" in cursor_row(pilot)[:FLAGS_WIDTH]
+
+    run(ObservedApp(open_feed(log), None, grace=0.0), scenario)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-PURE = ("fmt", "palette", "labels", "evaluation", "tree_model", "describe", "feeds", "opening", "commands")
+PURE = ("fmt", "palette", "labels", "evaluation", "tree_model", "describe", "feeds", "opening", "actions")
 
 
 def test_tui_logic_does_not_import_textual():

@@ -15,12 +15,11 @@ import pytest
 
 from oomtui.act import HostActor, protected_pids
 from oomtui.collect import Collector
-from oomtui.tui.app import OomApp
 from oomtui.tui.feeds import LiveFeed
 from oomtui.tui.screens.confirm import KillDialog
 from oomtui.tui.tree_model import process_key
 from tests.support.hog import spawn_hog
-from tests.tui.helpers import decision, main, notifications, press, run, select_cgroup
+from tests.tui.helpers import ObservedApp, decision, main, notifications, press, run, select_cgroup
 
 pytestmark = pytest.mark.kernel
 
@@ -39,14 +38,14 @@ def test_kill_and_execute_on_the_live_host(memcg, hogs, tmp_path):
     single = spawn_hog("tui-single", 4, cgroup_dir=memcg.dir)
     hogs += [big, small, single]
     collector = Collector()
-    app = OomApp(LiveFeed(collector, collector.collect()), HostActor(audit_log=tmp_path / "audit.jsonl"),
-                 interval=3600, protected=protected_pids())
+    app = ObservedApp(LiveFeed(collector, collector.collect()), HostActor(audit_log=tmp_path / "audit.jsonl"),
+                 interval=3600, protected=protected_pids(), grace=0.0)
 
     async def scenario(pilot):
         screen = main(pilot)
         p = screen.sample.process(single.pid)
         assert p is not None and p.comm == "tui-single"
-        assert screen.tree.select_key(process_key(p))
+        assert screen.memory_tree.select_key(process_key(p))
         await press(pilot, "k")
         dialog = pilot.app.screen
         assert isinstance(dialog, KillDialog)
@@ -79,15 +78,15 @@ def test_sigterm_from_the_dialog_on_the_live_host(memcg, hogs, tmp_path):
     hogs += [gentle, other]
     audit = tmp_path / "audit.jsonl"
     collector = Collector()
-    app = OomApp(LiveFeed(collector, collector.collect()), HostActor(audit_log=audit), interval=3600,
-                 protected=protected_pids())
+    app = ObservedApp(LiveFeed(collector, collector.collect()), HostActor(audit_log=audit), interval=3600,
+                 protected=protected_pids(), grace=0.0)
 
     async def scenario(pilot):
         screen = main(pilot)
-        assert screen.tree.select_key(process_key(screen.sample.process(gentle.pid)))
+        assert screen.memory_tree.select_key(process_key(screen.sample.process(gentle.pid)))
         await press(pilot, "k")
         assert isinstance(pilot.app.screen, KillDialog)
-        await press(pilot, "t")
+        await press(pilot, "t", "y")
         assert _dead(gentle) == -signal.SIGTERM
         assert other.alive()
         assert any("1 of 1 process sent SIGTERM" in n for n in notifications(pilot))

@@ -164,3 +164,35 @@ def test_snapshot_piped_on_standard_input_takes_keys_from_the_terminal():
         term.quits_on("q")
     finally:
         term.close()
+
+
+def test_demo_on_an_80x24_console_with_16_colours_and_no_colour():
+    """An emergency console: TERM=screen, NO_COLOR=1, 80x24; the victim is marked by a character."""
+    kernel = next(d for d in evaluate(load(demo_path())) if d.policy == "kernel")
+    term = Terminal(f"env TERM=screen NO_COLOR=1 {oomtui_command()} --demo")
+    term.tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
+    try:
+        shown = term.wait_for("Verdicts — domain /")
+        assert len(shown.splitlines()[0]) <= 80
+        assert "NAME" in shown and "BADNESS" in shown and "kubepods.slice" in shown
+        term.keys("v")
+        deadline = time.monotonic() + 15
+        rows: list[str] = []
+        while not rows and time.monotonic() < deadline:  # the verdicts name it first; wait for the tree
+            tree = term.screen().split("Verdicts — domain")[0]
+            rows = [line for line in tree.splitlines() if f"{kernel.victim_pid} java" in line]
+            time.sleep(0.2)
+        assert rows, term.screen()
+        row = rows[0]
+        assert row[1] in "☠!", f"the victim's row carries the mark: {row!r}"
+        term.keys("w")
+        term.wait_for(f"Details — {kernel.victim_pid} ")
+        term.keys("/")
+        shown = term.wait_for("filter: part of a name")
+        tree_rows = [line for line in shown.splitlines() if line.startswith("│") and "GiB" in line]
+        assert len(tree_rows) >= 3, "the filter bar leaves the tree its rows"
+        term.keys("Escape")
+        term.wait_gone("filter: part of a name")
+        term.quits_on("q")
+    finally:
+        term.close()

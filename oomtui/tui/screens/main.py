@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -41,18 +42,30 @@ from oomtui.model import ROOT, Snapshot, WhatIf
 from oomtui.policies.registry import policies
 from oomtui.snapshot import SnapshotError, save
 from oomtui.text import printable
-from oomtui.tui import describe, evaluation, labels
+from oomtui.tui import describe, evaluation
+from oomtui.tui.actions import ACTIONS, DANGEROUS, POLICY_KEYS, Action
 from oomtui.tui.feeds import Feed
 from oomtui.tui.guard import guarded
+from oomtui.tui.labels import UNICODE, Glyphs
 from oomtui.tui.messages import Evaluated, SampleFetched
 from oomtui.tui.opening import open_feed
 from oomtui.tui.palette import Palette
 from oomtui.tui.screens.confirm import ApplyDialog, KillDialog
 from oomtui.tui.screens.path_prompt import PathPrompt
-from oomtui.tui.tree_model import SORTS, NodeKey, TreeModel, cgroup_key, process_key
+from oomtui.tui.tree_model import SORTS, CgroupKey, NodeKey, TreeModel, cgroup_key, process_key
 from oomtui.tui.widgets.memory_tree import MemoryTree
 from oomtui.tui.widgets.text_pane import TextPane
 from oomtui.tui.widgets.verdicts_table import VerdictsTable
+
+
+def opening_domain(snap: Snapshot) -> str:
+    """Where a snapshot opens: the domain of the OOM it records, as `oomtui preview` does, else global."""
+    event = snap.oom_event
+    if event is None:
+        return ROOT
+    c = snap.cgroup(event.domain)
+    return event.domain if c is not None and (event.domain == ROOT or c.memory_max is not None) else ROOT
+
 
 STEP = 100  # one raise/lower of a score or oom_score_adj
 KILL_HIGHLIGHT_SECONDS = 60.0
@@ -63,61 +76,29 @@ XATTRS = {
     "user.oomd_avoid": "systemd-oomd avoid",
     "user.oomd_omit": "systemd-oomd omit",
 }
-ACTING = ("kill", "execute", "apply_edits")
 
 
-def _b(keys: str, action: str, description: str, tooltip: str, *, show: bool = True,
-       key_display: str | None = None) -> Binding:
-    return Binding(keys, action, description, show=show, key_display=key_display, tooltip=tooltip,
-                   id=action.split("(")[0])
+DETAILS_REST = 0.15  # the cursor rests this long before the details of a new selection are drawn
+GRACE_SECONDS = 0.5  # a dangerous key this soon after a mode switch was typed ahead, not meant
+NARROW = 150  # below this many columns Details and Why leave the side
+SHORT = 32  # below this many rows (and narrow) they take the verdicts' place
+
+
+def _binding(a: Action) -> Binding:
+    return Binding(a.keys, a.action, a.short, show=a.footer, key_display=a.display, tooltip=a.help, id=a.id,
+                   priority=a.priority)
 
 
 class MainScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        _b("slash,f3,backslash,f4", "filter", "Filter", "Show only matching cgroups and processes",
-           key_display="/"),
-        _b("escape", "clear_filter", "Clear filter", "Drop the filter and go back to the tree", show=False),
-        _b("s,f6", "cycle_sort", "Sort", "Cycle the order: memory, badness, name"),
-        _b("M", "sort('memory')", "Sort by memory", "Largest first", show=False),
-        _b("B", "sort('badness')", "Sort by badness", "The kernel's pick first", show=False),
-        _b("N", "sort('name')", "Sort by name", "Alphabetical", show=False),
-        _b("K", "toggle_kthreads", "Kernel threads", "Show or hide kernel threads (never OOM victims)", show=False),
-        _b("d", "domain", "Domain", "Make the selected limited cgroup the OOM domain, or go back to global"),
-        _b("v", "jump_victim", "Victim", "Put the cursor on the chosen policy's victim"),
-        _b("i", "interdependent", "Interdep.", "What-if: toggle interdependent (memory.oom.group) on the cgroup"),
-        _b("plus,equals_sign", "bump(1)", "Raise", "What-if: raise the cgroup score or the process oom_score_adj",
-           key_display="+"),
-        _b("minus", "bump(-1)", "Lower", "What-if: lower the cgroup score or the process oom_score_adj",
-           key_display="-"),
-        _b("0", "reset", "Reset", "What-if: drop the score or oom_score_adj edit of the selection", show=False),
-        _b("p", "xattr('trusted.oomd_prefer')", "oomd prefer", "What-if: toggle trusted.oomd_prefer", show=False),
-        _b("a", "xattr('trusted.oomd_avoid')", "oomd avoid", "What-if: toggle trusted.oomd_avoid", show=False),
-        _b("A", "xattr('user.oomd_avoid')", "systemd-oomd avoid", "What-if: toggle user.oomd_avoid", show=False),
-        _b("O", "xattr('user.oomd_omit')", "systemd-oomd omit", "What-if: toggle user.oomd_omit", show=False),
-        _b("u", "undo", "Undo", "Undo the last what-if edit"),
-        _b("U", "undo_all", "Undo all", "Drop every what-if edit", show=False),
-        _b("W", "apply_edits", "Apply edits", "Write the what-if edits to the live kernel (asks first)",
-           show=False),
-        _b("k,f9", "kill", "Kill", "Kill the selected process or cgroup (asks first)"),
-        _b("x", "execute", "Execute", "Carry out the chosen policy's decision (asks first)"),
-        _b("W", "locked('apply edits')", "Apply edits (off)", "Not possible here", show=False),
-        _b("k,f9", "locked('kill')", "Kill (off)", "Not possible here: press it to see why"),
-        _b("x", "locked('execute')", "Execute (off)", "Not possible here", show=False),
-        _b("z", "pause", "Pause", "Stop or resume the live refresh"),
-        _b("r,f5", "refresh_now", "Refresh", "Take a new sample now", show=False),
-        _b("t", "step(1)", "Next sample", "Recording: the next sample"),
-        _b("T", "step(-1)", "Prev sample", "Recording: the previous sample"),
-        _b("right_square_bracket", "step_event(1)", "Next OOM", "Recording: the next OOM event", key_display="]"),
-        _b("left_square_bracket", "step_event(-1)", "Prev OOM", "Recording: the previous OOM event",
-           key_display="["),
-        _b("c", "copy", "Copy", "Copy the selection's path or pid"),
-        _b("e", "copy_explanation", "Copy why", "Copy the chosen verdict's explanation", show=False),
-        _b("o", "open", "Open", "Open a snapshot file", show=False),
-        _b("ctrl+s", "save", "Save", "Save the snapshot with the what-if edits", show=False),
+        *(_binding(a) for a in ACTIONS),
+        *(Binding(k, f"choose_policy({i})", f"Policy {k}", show=False, id=f"policy{k}",
+                  tooltip="Choose the n-th policy of the verdicts") for i, k in enumerate(POLICY_KEYS)),
     ]
 
     def __init__(self, feed: Feed, actor: Actor | None, *, interval: float = 2.0, read_only: bool = False,
-                 protected: frozenset[int] = frozenset(), clock: Callable[[], float] = time.monotonic) -> None:
+                 protected: frozenset[int] = frozenset(), clock: Callable[[], float] = time.monotonic,
+                 glyphs: Glyphs = UNICODE, grace: float = GRACE_SECONDS) -> None:
         super().__init__()
         self.feed = feed
         self.actor = actor
@@ -128,7 +109,7 @@ class MainScreen(Screen):
         self.sample = feed.first.with_replaced({}, {}, WhatIf())
         self.edits: WhatIf = feed.first.whatif
         self.history: list[WhatIf] = []
-        self.domain = ROOT
+        self.domain = opening_domain(feed.first)
         self.policy: str | None = None
         self.sort = "memory"
         self.needle = ""
@@ -142,6 +123,15 @@ class MainScreen(Screen):
         self.titles = {name: spec.title for name, spec in policies().items()}
         self.palette = Palette()
         self.refresh_timer: Timer | None = None
+        self.glyphs = glyphs
+        self.grace = grace
+        self.panes: bool | None = None  # Details and Why shown; None: as the width decides
+        self.calm_since = clock()  # the last mode switch: dangerous keys wait GRACE_SECONDS after it
+        self.saved_edits: WhatIf = self.edits  # what q compares with before quitting
+        self.details_timer: Timer | None = None
+        # A pid the next paint puts the cursor on: the kernel's victim, where a snapshot records one.
+        self.show_kill: int | None = feed.first.oom_event.killed_pid if feed.first.oom_event else None
+        self.details_painted = float("-inf")
 
     # -- layout ----------------------------------------------------------------------
 
@@ -151,16 +141,36 @@ class MainScreen(Screen):
                     id="filter")
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                yield Static(labels.header(), id="tree-header", markup=False)
-                yield MemoryTree(id="tree")
+                yield MemoryTree(id="tree", glyphs=self.glyphs)
             with Vertical(id="right"):
                 yield TextPane("Details", id="details")
                 yield TextPane("Ranking", id="ranking")
         yield VerdictsTable(id="verdicts")
         yield Footer()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Give the tree most of the screen: Details and Why go under it on narrow screens, shown on `w`;
+        the verdicts shrink on short ones, keeping the chosen row in view."""
+        narrow = width < NARROW
+        self.set_class(narrow, "-narrow")
+        self.set_class(height < SHORT, "-short")
+        self.set_class(self.panes if self.panes is not None else not narrow, "-panes")
+        self.verdicts.styles.height = 15 if height >= 44 else max(6, height // 3)
+
+    @guarded
+    def action_toggle_panes(self) -> None:
+        shown = self.has_class("-panes")
+        self.panes = not shown
+        self._fit(self.size.width, self.size.height)
+        if self.panes:
+            self._paint_details()
+            self._paint_ranking()
+
     @property
-    def tree(self) -> MemoryTree:
+    def memory_tree(self) -> MemoryTree:
         return self.query_one(MemoryTree)
 
     @property
@@ -176,16 +186,16 @@ class MainScreen(Screen):
             self.notify(printable(warning, limit=300), markup=False)
         if self.feed.live:
             self.refresh_timer = self.set_interval(self.interval, self.tick, name="refresh")
-        self.tree.focus()
+        self.memory_tree.focus()
 
     def _take_theme(self) -> None:
         self.palette = Palette.from_theme(self.app.theme_variables)
-        self.tree.palette = self.palette
+        self.memory_tree.palette = self.palette
         self.verdicts.palette = self.palette
 
     def _retheme(self) -> None:
         self._take_theme()
-        self.tree.relabel_all()
+        self.memory_tree.relabel_all()
         self._paint()
 
     # -- refresh loop ---------------------------------------------------------------------
@@ -211,6 +221,9 @@ class MainScreen(Screen):
         self.take_sample(message.sample)
 
     def take_sample(self, sample: Snapshot) -> None:
+        if sample.oom_event is not None:  # an OOM event: look at it where it happened, on the kill
+            self.domain = opening_domain(sample)
+            self.show_kill = sample.oom_event.killed_pid
         self.sample = sample.with_replaced({}, {}, WhatIf())
         self.note_kills(self.sample)
         self.reevaluate()
@@ -232,6 +245,9 @@ class MainScreen(Screen):
                 self.kill_counts[c.path] = (kills, float("-inf"))
             elif kills != seen[0]:
                 self.kill_counts[c.path] = (kills, now)
+        if len(self.kill_counts) > len(sample.cgroups):  # cgroups come and go: keep only the living
+            present = {c.path for c in sample.cgroups}
+            self.kill_counts = {p: v for p, v in self.kill_counts.items() if p in present}
 
     def recent_kills(self) -> frozenset[str]:
         now = self.clock()
@@ -263,8 +279,11 @@ class MainScreen(Screen):
         if message.generation != self.generation:
             self._start_evaluation()
             return
-        self.evaluation = message.evaluation
-        self.domain = message.evaluation.domain
+        ev = message.evaluation
+        self.evaluation = ev
+        self.domain = ev.domain
+        if self.policy is None or ev.decision(self.policy) is None:
+            self.policy = ev.decisions[0].policy if ev.decisions else None
         self._paint()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -289,8 +308,6 @@ class MainScreen(Screen):
             return
         with self.app.batch_update():
             self.verdicts.show(ev.decisions, ev.view)
-            if self.policy is None or ev.decision(self.policy) is None:
-                self.policy = ev.decisions[0].policy if ev.decisions else None
             self._paint_tree()
             self._paint_details()
             self._paint_ranking()
@@ -301,26 +318,34 @@ class MainScreen(Screen):
         if ev is None:
             return
         marks = evaluation.marks(ev.view, self._decision())
-        self.tree.show(TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills(), self.kernel_threads))
+        model = TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills(), self.kernel_threads)
+        self.memory_tree.show(model)
+        pid, self.show_kill = self.show_kill, None
+        if pid is not None and (p := ev.view.process(pid)) is not None:
+            self.memory_tree.select_key(process_key(p))
 
     def _paint_details(self) -> None:
         ev = self.evaluation
-        if ev is None:
+        self.details_timer = None
+        if ev is None or not self.has_class("-panes"):  # hidden panes cost nothing
             return
-        key = self.tree.selected
-        if key[0] == "c":
-            text = describe.cgroup_details(ev, key[1], self.palette)
-            title = f"Details — cgroup {printable(key[1], limit=60)}"
+        self.details_painted = self.clock()
+        key = self.memory_tree.selected
+        if isinstance(key, CgroupKey):
+            text = describe.cgroup_details(ev, key.path, self.palette)
+            title = f"Details — cgroup {printable(key.path, limit=60)}"
         else:
-            text = describe.process_details(ev, key[1], self.palette)
-            p = ev.view.process(key[1])
-            title = f"Details — {key[1]} {printable(p.comm, limit=40) if p else ''}"
+            text = describe.process_details(ev, key.pid, self.palette)
+            p = ev.view.process(key.pid)
+            title = f"Details — {key.pid} {printable(p.comm, limit=40) if p else ''}"
         self.query_one("#details", TextPane).show(text, title)
 
     def _paint_ranking(self) -> None:
         ev = self.evaluation
         d = self._decision()
         pane = self.query_one("#ranking", TextPane)
+        if not self.has_class("-panes"):
+            return
         if ev is None or d is None:
             pane.show(Text("No policy chosen."), "Ranking")
             return
@@ -328,23 +353,25 @@ class MainScreen(Screen):
         pane.show(describe.ranking(d, ev.view, title, self.palette), f"Why — {printable(title, limit=40)}")
 
     def status_text(self) -> Text:
+        """Most important first, so a narrow terminal cuts the least: mode, PAUSED, edits, domain, then the rest."""
         ev = self.evaluation
         snap = ev.view if ev is not None else self.sample
-        t = Text()
-        t.append(f" {printable(snap.host.hostname or 'unknown host', limit=40)}", style="bold")
-        t.append(f" · {printable(self.feed.describe(), limit=80)} · {describe.when(snap.taken_at)}")
+        pal = self.palette
+        t = Text(" ")
+        t.append(printable(self.feed.describe(), limit=80), style="bold")
+        if self.actor is None:
+            t.append(" (view only)" if not self.read_only else " (read-only)", style=pal.dim)
+        if self.paused:
+            t.append(" · PAUSED", style="bold reverse")
+        n = len(whatif.diff_lines(self.sample, self.edits))
+        if n:
+            t.append(f" · ✎ {n} what-if edit{'s' if n != 1 else ''}", style=pal.edit)
         t.append(f" · domain {printable(self.domain, limit=60)}")
-        t.append(f" · sort {self.sort}")
         if self.needle:
             t.append(" · filter ")
             t.append(printable(self.needle, limit=40), style="bold")
-        n = len(whatif.diff_lines(self.sample, self.edits))
-        if n:
-            t.append(f" · {n} what-if edit{'s' if n != 1 else ''}", style=self.palette.edit)
-        if self.paused:
-            t.append(" · PAUSED", style=self.palette.warning)
-        if self.actor is None:
-            t.append(" · view only" if not self.read_only else " · read-only", style=self.palette.dim)
+        t.append(f" · sort {self.sort}")
+        t.append(f" · {printable(snap.host.hostname or 'unknown host', limit=40)} · {describe.when(snap.taken_at)}")
         return t
 
     def _paint_status(self) -> None:
@@ -356,7 +383,18 @@ class MainScreen(Screen):
     @on(MemoryTree.SelectionChanged)
     @guarded
     def _selection_changed(self) -> None:
-        self._paint_details()
+        """Details follow the cursor; while a key is held they wait until it rests.
+
+        A new selection's details usually change the pane's height, and a
+        layout pass re-renders the whole screen: per key on a held arrow,
+        that is what made the cursor lag.
+        """
+        if self.details_timer is not None:
+            self.details_timer.stop()
+        if self.clock() - self.details_painted >= DETAILS_REST:
+            self._paint_details()
+        else:
+            self.details_timer = self.set_timer(DETAILS_REST, self._paint_details)
 
     @on(VerdictsTable.PolicyChosen)
     @guarded
@@ -367,25 +405,80 @@ class MainScreen(Screen):
         self._paint_tree()
         self._paint_ranking()
 
+    def choose_policy(self, name: str) -> None:
+        """Make `name` the chosen policy: its victims are marked, its reasons shown."""
+        ev = self.evaluation
+        if ev is None or ev.decision(name) is None:
+            return
+        self.verdicts.choose(name)
+        if name != self.policy:
+            self.policy = name
+            self._paint_tree()
+            self._paint_ranking()
+        self.notify(f"Policy: {self.titles.get(name, name)}.", timeout=2, markup=False)
+
+    @guarded
+    def action_choose_policy(self, i: int) -> None:
+        ev = self.evaluation
+        if ev is not None and 0 <= i < len(ev.decisions):
+            self.choose_policy(ev.decisions[i].policy)
+
+    @guarded
+    def action_next_policy(self, direction: int) -> None:
+        ev = self.evaluation
+        if ev is None or not ev.decisions:
+            return
+        names = [d.policy for d in ev.decisions]
+        at = names.index(self.policy) if self.policy in names else 0
+        self.choose_policy(names[(at + direction) % len(names)])
+
+    def unsaved_edits(self) -> int:
+        """What-if edits made since the snapshot was opened or last saved."""
+        if self.edits == self.saved_edits:
+            return 0
+        return max(1, len(whatif.diff_lines(self.sample, self.edits)))
+
     def selected_cgroup(self, what: str) -> str | None:
-        key = self.tree.selected
-        if key[0] == "c":
-            return key[1]
+        key = self.memory_tree.selected
+        if isinstance(key, CgroupKey):
+            return key.path
         self.notify(f"{what} applies to a cgroup: put the cursor on one.", severity="warning", markup=False)
         return None
 
     # -- checks ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ACTING:
-            return self.actor is not None
-        if action == "locked":
-            return self.actor is None
+        box = self.query_one("#filter", Input)
+        # `focused`, not `has_focus`: the latter changes only when the widget handles its Focus event.
+        if action == "filter":  # a "/" typed in the filter is text
+            return self.focused is not box
+        if action == "keep_filter":
+            return self.focused is box
+        if action == "clear_filter":
+            return box.has_class("shown")
         if action in ("pause", "refresh_now"):
             return self.feed.live
         if action in ("step", "step_event"):
             return self.feed.steps
         return True
+
+    def can_act(self) -> bool:
+        return self.actor is not None
+
+    def _may_act(self, action: str, what: str) -> bool:
+        """Whether a dangerous key may act now; if not, say why (locked, or typed ahead)."""
+        if self.actor is None:
+            self.notify(f"Cannot {what}: {self.why_locked()}", severity="warning", markup=False)
+            return False
+        if action in DANGEROUS and self.clock() - self.calm_since < self.grace:
+            self.notify(f"Ignored {what}: the key came right after leaving the filter or a dialog, "
+                        "so it may have been typed ahead. Press it again.", severity="warning", markup=False)
+            return False
+        return True
+
+    def settle_mode(self) -> None:
+        """A mode switch (filter closed, dialog answered): keys typed ahead must not act on the host."""
+        self.calm_since = self.clock()
 
     def why_locked(self) -> str:
         if self.read_only:
@@ -394,17 +487,16 @@ class MainScreen(Screen):
             return "no actor is available to act on the host."
         return "this is a saved snapshot, not the live host: nothing can be killed or written in the past."
 
-    @guarded
-    def action_locked(self, what: str) -> None:
-        self.notify(f"Cannot {what}: {self.why_locked()}", severity="warning", markup=False)
-
     # -- view actions -------------------------------------------------------------------------
 
     @guarded
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if self.focused is box:
+            raise SkipAction  # a "/" typed in the filter is text
         box.add_class("shown")
-        box.focus()
+        # At once, not after a refresh as `focus()` would: keys typed right after `/` are already queued.
+        self.set_focus(box)
 
     @on(Input.Changed, "#filter")
     @guarded
@@ -413,22 +505,26 @@ class MainScreen(Screen):
         self._paint_tree()
         self._paint_status()
 
-    @on(Input.Submitted, "#filter")
     @guarded
-    def _filter_submitted(self) -> None:
-        self.tree.focus()
+    def action_keep_filter(self) -> None:
+        """Enter in the filter, as the key arrives: the keys typed after it go to the tree."""
+        if self.focused is not self.query_one("#filter", Input):
+            raise SkipAction  # Enter elsewhere opens a cgroup or chooses a verdict
+        self.settle_mode()
+        self.set_focus(self.memory_tree)
 
     @guarded
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         if not box.has_class("shown"):
-            return
+            raise SkipAction  # Esc belongs to whatever else wants it
         box.remove_class("shown")
         box.value = ""
         self.needle = ""
         self._paint_tree()
         self._paint_status()
-        self.tree.focus()
+        self.settle_mode()
+        self.set_focus(self.memory_tree)
 
     @guarded
     def action_cycle_sort(self) -> None:
@@ -457,8 +553,8 @@ class MainScreen(Screen):
             self.notify("Domain: global (the whole host).", markup=False)
             self.reevaluate()
             return
-        key = self.tree.selected
-        path = key[1] if key[0] == "c" else (p.cgroup if (p := ev.view.process(key[1])) else ROOT)
+        key = self.memory_tree.selected
+        path = key.path if isinstance(key, CgroupKey) else (p.cgroup if (p := ev.view.process(key.pid)) else ROOT)
         domain = ev.view.domain_of(path) if ev.view.cgroup(path) is not None else ROOT
         if domain == ROOT:
             self.notify(f"No cgroup with a memory limit at or above {printable(path, limit=80)}: "
@@ -481,10 +577,10 @@ class MainScreen(Screen):
         if key is None:
             self.notify(f"{self.titles.get(d.policy, d.policy)} picks no victim.", markup=False)
             return
-        if self.needle and not self.tree.select_key(key):
+        if self.needle and not self.memory_tree.select_key(key):
             self.action_clear_filter()
-        if self.tree.select_key(key):
-            self.tree.focus()
+        if self.memory_tree.select_key(key):
+            self.memory_tree.focus()
             self._paint_details()
 
     @guarded
@@ -542,25 +638,25 @@ class MainScreen(Screen):
     def action_bump(self, direction: int) -> None:
         """From the edits as they stand, not the last evaluation: keys pressed faster than the
         policies run must each count."""
-        key = self.tree.selected
-        if key[0] == "c":
-            edit = self.edits.cgroups.get(key[1])
+        key = self.memory_tree.selected
+        if isinstance(key, CgroupKey):
+            edit = self.edits.cgroups.get(key.path)
             score = edit.score if edit is not None and edit.score is not None else 0
-            self._edit(whatif.set_score(self.edits, key[1], score + direction * STEP), "score")
+            self._edit(whatif.set_score(self.edits, key.path, score + direction * STEP), "score")
             return
-        p = self.sample.process(key[1])
+        p = self.sample.process(key.pid)
         if p is not None:
-            edit = self.edits.processes.get(p.pid)
-            adj = edit.oom_score_adj if edit is not None and edit.oom_score_adj is not None else p.oom_score_adj
+            pedit = self.edits.processes.get(p.pid)
+            adj = pedit.oom_score_adj if pedit is not None and pedit.oom_score_adj is not None else p.oom_score_adj
             self._edit(whatif.set_adj(self.edits, p.pid, adj + direction * STEP), "oom_score_adj")
 
     @guarded
     def action_reset(self) -> None:
-        key = self.tree.selected
-        if key[0] == "c":
-            self._edit(whatif.set_score(self.edits, key[1], None), "score")
+        key = self.memory_tree.selected
+        if isinstance(key, CgroupKey):
+            self._edit(whatif.set_score(self.edits, key.path, None), "score")
         else:
-            self._edit(whatif.set_adj(self.edits, key[1], None), "oom_score_adj")
+            self._edit(whatif.set_adj(self.edits, key.pid, None), "oom_score_adj")
 
     @guarded
     def action_xattr(self, name: str) -> None:
@@ -607,20 +703,22 @@ class MainScreen(Screen):
     @guarded
     def action_kill(self) -> None:
         ev = self.evaluation
-        if ev is None:
+        if ev is None or not self._may_act("kill", "kill"):
             return
-        key = self.tree.selected
-        if key[0] == "c":
-            plans = self._plans(lambda sig: plan_cgroup_kill(ev.view, key[1], sig, protected_pids=self.protected))
+        key = self.memory_tree.selected
+        if isinstance(key, CgroupKey):
+            path = key.path
+            plans = self._plans(lambda sig: plan_cgroup_kill(ev.view, path, sig, protected_pids=self.protected))
         else:
-            plans = self._plans(lambda sig: plan_process_kill(ev.view, key[1], sig, protected_pids=self.protected))
+            pid = key.pid
+            plans = self._plans(lambda sig: plan_process_kill(ev.view, pid, sig, protected_pids=self.protected))
         if plans is not None:
             self.confirm_kill(*plans)
 
     @guarded
     def action_execute(self) -> None:
         ev, d = self.evaluation, self._decision()
-        if ev is None or d is None:
+        if ev is None or d is None or not self._may_act("execute", "execute"):
             return
         if self.evaluating or ev.view.whatif != self.edits or ev.domain != self.domain:
             self.notify("The verdicts are being recomputed for your last change: press x again in a moment.",
@@ -636,8 +734,12 @@ class MainScreen(Screen):
             self.notify(f"Nothing to kill: {printable(plan.title, limit=200)} names no process that may die.",
                         severity="warning", markup=False)
             return
-        dialog = KillDialog(plan, gentler)
-        if not await self.app.push_screen_wait(dialog):
+        view = self.evaluation.view if self.evaluation is not None else self.sample
+        cmdlines = {t.pid: p.cmdline for t in plan.targets if (p := view.process(t.pid)) is not None}
+        dialog = KillDialog(plan, gentler, grace=self.grace, clock=self.clock, cmdlines=cmdlines)
+        answer = await self.app.push_screen_wait(dialog)
+        self.settle_mode()
+        if not answer:
             self.notify("Cancelled: nothing was killed.", markup=False)
             return
         plan = dialog.chosen
@@ -653,6 +755,8 @@ class MainScreen(Screen):
 
     @guarded
     def action_apply_edits(self) -> None:
+        if not self._may_act("apply_edits", "apply edits"):
+            return
         writes = plan_knob_writes(self.sample, self.edits)
         if not writes:
             self.notify("Nothing to write: no edit differs from the host (cgroup scores have no kernel knob).",
@@ -662,7 +766,9 @@ class MainScreen(Screen):
 
     @work(exclusive=True, group="act", exit_on_error=False)
     async def confirm_apply(self, writes: list) -> None:
-        if not await self.app.push_screen_wait(ApplyDialog(writes)):
+        answer = await self.app.push_screen_wait(ApplyDialog(writes, grace=self.grace, clock=self.clock))
+        self.settle_mode()
+        if not answer:
             self.notify("Cancelled: nothing was written.", markup=False)
             return
         assert self.actor is not None
@@ -713,11 +819,11 @@ class MainScreen(Screen):
 
     @guarded
     def action_copy(self) -> None:
-        key = self.tree.selected
-        if key[0] == "c":
-            self._copy(key[1], "cgroup path")
+        key = self.memory_tree.selected
+        if isinstance(key, CgroupKey):
+            self._copy(key.path, "cgroup path")
         else:
-            self._copy(str(key[1]), "pid")
+            self._copy(str(key.pid), "pid")
 
     @guarded
     def action_copy_explanation(self) -> None:
@@ -754,6 +860,8 @@ class MainScreen(Screen):
         self.pending = None
         self.kill_counts.clear()
         self.edits = feed.first.whatif
+        self.saved_edits = self.edits
+        self.domain = opening_domain(feed.first)
         self.take_sample(feed.first)
         self.app.refresh_bindings()
         for warning in feed.warnings:
@@ -774,6 +882,7 @@ class MainScreen(Screen):
         except OSError as e:
             self.notify(f"{path}: {e.strerror or e}", title="Not saved", severity="error", markup=False)
             return
+        self.saved_edits = self.edits
         n = len(whatif.diff_lines(self.sample, self.edits))
         self.notify(f"Saved {len(snap.cgroups)} cgroups, {len(snap.processes)} processes and {n} edits to {path}.",
                     markup=False)

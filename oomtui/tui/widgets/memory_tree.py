@@ -1,58 +1,91 @@
-"""The cgroup/process tree, updated in place.
+"""The cgroup/process tree: a Line-API `ScrollView` that draws only the rows on screen.
 
-Each refresh relabels only rows whose inputs changed, adds and removes only
-the nodes that came and went, and reorders children without rebuilding
-them: on a 10,000-process host a clear-and-refill costs a visible pause
-every tick. Children of a cgroup are created when it is first opened.
-The cursor follows an identity (cgroup path, or pid with start time), not
-a line number.
+The rows come from `tree_model.flatten`, a pure list of keys in screen
+order; a label is made only for a row the terminal shows, and kept while
+its row value is unchanged, so a paint costs the same on 500 processes as
+on 50,000. The first line is the column header and stays put while the
+rows scroll under it. The cursor follows an identity (cgroup path, or pid
+with start time), not a line number; when that row vanishes (killed), it
+moves to the next sibling, else to the parent. Only Textual's public API
+is used (a test greps for private names).
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from oomtui.model import ROOT
 from oomtui.tui import labels
 from oomtui.tui.palette import Palette
-from oomtui.tui.tree_model import NodeKey, TreeModel, cgroup_key
+from oomtui.tui.tree_model import CgroupKey, Line, NodeKey, TreeModel, cgroup_key, flatten
 
-Node = TreeNode[NodeKey]
+Cached = tuple[tuple[object, ...], Strip]
 
 
-class MemoryTree(Tree[NodeKey]):
-    """Cgroups with their processes; `data` of each node is its identity key."""
+class MemoryTree(ScrollView, can_focus=True):
+    """Cgroups with their processes, one line each, under a fixed header line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "edge(-1)", "First", show=False),
+        Binding("end", "edge(1)", "Last", show=False),
+        Binding("enter,space", "toggle_open", "Open/close", show=False),
+        Binding("right", "open", "Open", show=False),
+        Binding("left", "close", "Close or go to the parent", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"memory-tree--cursor", "memory-tree--header"}
+    DEFAULT_CSS = """
+    MemoryTree { scrollbar-size-vertical: 1; overflow-x: hidden; }
+    MemoryTree > .memory-tree--cursor { background: $block-cursor-blurred-background; }
+    MemoryTree:focus > .memory-tree--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
+    MemoryTree > .memory-tree--header { color: $text-muted; text-style: bold; }
+    """
 
     class SelectionChanged(Message):
         def __init__(self, key: NodeKey) -> None:
             super().__init__()
             self.key = key
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(Text("/"), data=cgroup_key(ROOT), id=id)
-        self.guide_depth = labels.GUIDE_DEPTH
-        self.show_root = True
+    def __init__(self, *, id: str | None = None, glyphs: labels.Glyphs = labels.UNICODE) -> None:
+        super().__init__(id=id)
+        self.glyphs = glyphs
         self.palette = Palette()
         self.model: TreeModel | None = None
         self.selected: NodeKey = cgroup_key(ROOT)
-        self._node_of: dict[NodeKey, Node] = {cgroup_key(ROOT): self.root}
-        self._row_of: dict[NodeKey, object] = {}
-        self._opened: set[NodeKey] = {cgroup_key(ROOT)}
+        self.cursor = 0
+        self.lines: tuple[Line, ...] = ()
+        self.index: dict[NodeKey, int] = {}
+        self.opened: set[str] = {ROOT}
+        self._needle = ""
+        self._cache: dict[NodeKey, Cached] = {}
 
-    # -- public ------------------------------------------------------------------
+    # -- public ------------------------------------------------------------------------
 
     def show(self, model: TreeModel) -> None:
-        """Bring the nodes in line with `model`, then put the cursor back on the selection."""
+        """Take a new model; the cursor stays on the same identity, or next to where it was."""
+        if model.needle != self._needle:
+            self._needle = model.needle
+            self.opened |= model.opened_by_filter()
+        old_lines = self.lines
         self.model = model
-        self._sync(self.root, 0)
-        for path in sorted(model.opened_by_filter(), key=lambda p: p.count("/")):
-            self._open_path(path)
-        if not self.root.is_expanded:
-            self.root.expand()
-        self._reseat()
+        self._reflatten()
+        self._cache = {k: v for k, v in self._cache.items() if k in self.index}
+        self._reseat(old_lines)
+        self.refresh()
 
     def select_key(self, key: NodeKey) -> bool:
         """Open the cgroups leading to `key` and put the cursor on it; False if it is not shown."""
@@ -61,137 +94,228 @@ class MemoryTree(Tree[NodeKey]):
         path = self.model.path_to(key)
         if path is None:
             return False
-        for cgroup in path:
-            if not self._open_path(cgroup):
-                return False
-        node = self._node_of.get(key)
-        if node is None:
+        if not set(path) <= self.opened:
+            self.opened.update(path)
+            self._reflatten()
+        line = self.index.get(key)
+        if line is None:
             return False
-        self.selected = key
-        self._reseat()
+        self.move_to(line)
         return True
 
     def relabel_all(self) -> None:
         """After a theme change: every label again, with the new colours."""
-        self._row_of.clear()
-        if self.model is not None:
-            self.show(self.model)
+        self._cache.clear()
+        self.refresh()
 
-    # -- syncing -----------------------------------------------------------------
+    def layout_now(self) -> labels.Layout:
+        return labels.layout(self.scrollable_content_region.width or self.size.width)
 
-    def _label(self, key: NodeKey, depth: int) -> tuple[object, Text] | None:
-        assert self.model is not None
-        if key[0] == "c":
-            row = self.model.cgroup_row(key[1], depth)
-            if row is None:
-                return None
-            if self._row_of.get(key) == row:
-                return row, None  # type: ignore[return-value]
-            return row, labels.cgroup_label(row, self.palette)
-        row = self.model.process_row(key[1], depth)
-        if row is None or row.process.start_time != key[2]:
+    def label(self, i: int) -> Text | None:
+        """Line `i` as drawn (without the cursor's style); None past the end or for a vanished row."""
+        if self.model is None or not 0 <= i < len(self.lines):
             return None
-        if self._row_of.get(key) == row:
-            return row, None  # type: ignore[return-value]
-        return row, labels.process_label(row, self.palette)
+        line = self.lines[i]
+        row = self._row(line)
+        if row is None:
+            return None
+        return self._text(line, row, self.layout_now())
 
-    def _relabel(self, node: Node, depth: int) -> None:
-        key = node.data
-        assert key is not None
-        made = self._label(key, depth)
-        if made is not None and made[1] is not None:
-            node.set_label(made[1])
-            self._row_of[key] = made[0]
-
-    def _sync(self, node: Node, depth: int) -> None:
-        key = node.data
-        assert key is not None and self.model is not None
-        self._relabel(node, depth)
-        if key[0] != "c":
+    def move_to(self, i: int) -> None:
+        """Put the cursor on line `i` (clamped), scroll it into view, and say so if the selection changed."""
+        if not self.lines:
             return
-        node.allow_expand = self.model.expandable(key[1])
-        if key not in self._opened:
+        i = max(0, min(len(self.lines) - 1, i))
+        old, self.cursor = self.cursor, i
+        self.refresh_line(old + 1)
+        self.refresh_line(i + 1)
+        self._scroll_to_cursor()
+        key = self.lines[i].key
+        if key != self.selected:
+            self.selected = key
+            self.post_message(self.SelectionChanged(key))
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * max(1, self._rows_shown() - 1))
+
+    def action_edge(self, direction: int) -> None:
+        self.move_to(0 if direction < 0 else len(self.lines) - 1)
+
+    def action_toggle_open(self) -> None:
+        self._set_open(self.cursor, None)
+
+    def action_open(self) -> None:
+        self._set_open(self.cursor, True)
+
+    def action_close(self) -> None:
+        """Close an open cgroup; on anything else go to its parent, as file managers do."""
+        if not self.lines:
             return
-        wanted = self.model.children(key[1])
-        wanted_set = set(wanted)
-        for child in list(node.children):
-            if child.data not in wanted_set:
-                self._forget(child)
-                child.remove()
-        have = {child.data: child for child in node.children}
-        for child_key in wanted:
-            if child_key not in have:
-                made = self._label(child_key, depth + 1)
-                if made is None:
-                    continue
-                row, text = made
-                child = node.add(text, data=child_key, allow_expand=child_key[0] == "c")
-                self._node_of[child_key] = child
-                self._row_of[child_key] = row
-                have[child_key] = child
-        order = [have[k] for k in wanted if k in have]
-        if [c.data for c in node.children] != [c.data for c in order]:
-            # Tree has no reorder call; moving the existing nodes keeps their subtrees
-            # and costs one rebuild of the lines instead of one per node.
-            node._children[:] = order
-            self._invalidate()
-        for child in order:
-            if child.data is not None and child.data[0] == "c":
-                self._sync(child, depth + 1)
-            else:
-                self._relabel(child, depth + 1)
+        line = self.lines[self.cursor]
+        if line.expanded:
+            self._set_open(self.cursor, False)
+        elif line.parent >= 0:
+            self.move_to(line.parent)
 
-    def _forget(self, node: Node) -> None:
-        for child in node.children:
-            self._forget(child)
-        self._node_of.pop(node.data, None)  # type: ignore[arg-type]
-        self._row_of.pop(node.data, None)  # type: ignore[arg-type]
-        self._opened.discard(node.data)  # type: ignore[arg-type]
-
-    def _open_path(self, path: str) -> bool:
-        """Create and expand the node of cgroup `path`; its parent must already be shown."""
-        node = self._node_of.get(cgroup_key(path))
-        if node is None:
-            return False
-        if cgroup_key(path) not in self._opened:
-            self._opened.add(cgroup_key(path))
-            self._sync(node, len(self.model.path_to(cgroup_key(path)) or ()))  # type: ignore[union-attr]
-        if not node.is_expanded:
-            node.expand()
-        return True
-
-    def _reseat(self) -> None:
-        node = self._node_of.get(self.selected)
-        if node is None:
-            node = self._nearest_shown(self.selected)
-            if node is not None and node.data is not None:
-                self.selected = node.data
-        if node is None:
+    def on_click(self, event: events.Click) -> None:
+        """A click selects a row; a click on the selected row, or on its ▶/▼, opens or closes it."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
             return
-        self._tree_lines  # noqa: B018 - build the lines so the node knows its line number
-        if self.cursor_node is not node:
-            self.move_cursor(node)
+        i = self.scroll_offset.y + offset.y - 1
+        if not 0 <= i < len(self.lines):
+            return
+        line = self.lines[i]
+        prefix = labels.FLAGS_WIDTH + len(labels.guide_prefix(line.depth, line.guides, line.last, False, False,
+                                                             self.glyphs))
+        on_icon = line.expandable and prefix <= offset.x < prefix + 2
+        if i == self.cursor or on_icon:
+            self.move_to(i)
+            self._set_open(i, None)
+        else:
+            self.move_to(i)
 
-    def _nearest_shown(self, key: NodeKey) -> Node | None:
+    # -- drawing -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width or self.size.width
+        base = self.rich_style
+        lay = labels.layout(width)
+        if y == 0:
+            header = labels.header(lay)
+            header.stylize(self.get_component_rich_style("memory-tree--header"))
+            return self._strip(header, width, base)
+        i = self.scroll_offset.y + y - 1
+        if self.model is None or i >= len(self.lines):
+            return Strip.blank(width, base)
+        line = self.lines[i]
+        row = self._row(line)
+        if row is None:
+            return Strip.blank(width, base)
+        cursor = i == self.cursor
+        focused = self.has_focus
+        stamp = (row, line, cursor and focused, cursor, lay, base)
+        cached = self._cache.get(line.key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        text = self._text(line, row, lay)
+        if cursor:
+            text.stylize(self.get_component_rich_style("memory-tree--cursor"))
+        strip = self._strip(text, width, base)
+        self._cache[line.key] = (stamp, strip)
+        return strip
+
+    def _strip(self, text: Text, width: int, base: Style) -> Strip:
+        segments = list(text.render(self.app.console, end=""))
+        return Strip(segments).crop_extend(0, width, base).apply_style(base)
+
+    def _text(self, line: Line, row: labels.Row, lay: labels.Layout) -> Text:
+        prefix = labels.guide_prefix(line.depth, line.guides, line.last, line.expandable, line.expanded, self.glyphs)
+        if isinstance(row, labels.CgroupRow):
+            return labels.cgroup_label(row, lay, self.glyphs, self.palette, prefix)
+        return labels.process_label(row, lay, self.glyphs, self.palette, prefix)
+
+    def _row(self, line: Line) -> labels.Row | None:
+        assert self.model is not None
+        key = line.key
+        if isinstance(key, CgroupKey):
+            return self.model.cgroup_row(key.path, line.depth)
+        row = self.model.process_row(key.pid, line.depth)
+        if row is None or row.process.start_time != key.start_time:
+            return None
+        return row
+
+    # -- shape -------------------------------------------------------------------------
+
+    def _reflatten(self) -> None:
+        assert self.model is not None
+        self.lines = flatten(self.model, self.opened)
+        self.index = {line.key: i for i, line in enumerate(self.lines)}
+        width = self.scrollable_content_region.width or self.size.width
+        self.virtual_size = Size(width, len(self.lines) + 1)
+
+    def _set_open(self, i: int, want: bool | None) -> None:
+        if self.model is None or not 0 <= i < len(self.lines):
+            return
+        line = self.lines[i]
+        if not line.expandable or line.expanded == want or not isinstance(line.key, CgroupKey):
+            return
+        path = line.key.path
+        if line.expanded:
+            self.opened.discard(path)
+        else:
+            self.opened.add(path)
+        self._reflatten()
+        self.cursor = self.index.get(self.selected, i)
+        self.refresh()
+
+    def _reseat(self, old_lines: tuple[Line, ...]) -> None:
+        """Find the selection's line again; a vanished row gives way to its next sibling, else its parent."""
+        assert self.model is not None
+        key = self.selected
+        line = self.index.get(key)
+        if line is None and self.model.path_to(key) is None:
+            line = self._successor(old_lines)
+        if line is None:
+            line = self._nearest_shown(key)
+        self.cursor = line
+        new = self.lines[line].key
+        if new != key:
+            self.selected = new
+            self.post_message(self.SelectionChanged(new))
+        self._scroll_to_cursor()
+
+    def _successor(self, old_lines: tuple[Line, ...]) -> int | None:
+        old = next((j for j, ln in enumerate(old_lines) if ln.key == self.selected), None)
+        if old is None:
+            return None
+        gone = old_lines[old]
+        for ln in old_lines[old + 1:]:
+            if ln.depth < gone.depth:
+                break
+            if ln.parent == gone.parent and ln.key in self.index:
+                return self.index[ln.key]
+        parent = gone.parent
+        while parent >= 0:
+            if old_lines[parent].key in self.index:
+                return self.index[old_lines[parent].key]
+            parent = old_lines[parent].parent
+        return None
+
+    def _nearest_shown(self, key: NodeKey) -> int:
         assert self.model is not None
         for path in reversed(self.model.path_to(key) or [ROOT]):
-            node = self._node_of.get(cgroup_key(path))
-            if node is not None:
-                return node
-        return self.root
+            line = self.index.get(cgroup_key(path))
+            if line is not None:
+                return line
+        return 0
 
-    # -- events --------------------------------------------------------------------
+    def _rows_shown(self) -> int:
+        return max(1, (self.scrollable_content_region.height or self.size.height) - 1)
 
-    def _on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeKey]) -> None:
-        key = event.node.data
-        if key is not None and key not in self._opened and self.model is not None:
-            self._opened.add(key)
-            depth = len(self.model.path_to(key) or ())
-            self._sync(event.node, depth)
+    def _scroll_to_cursor(self) -> None:
+        rows = self._rows_shown()
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            top = self.cursor
+        elif self.cursor > top + rows - 1:
+            top = self.cursor - rows + 1
+        if top != self.scroll_offset.y:
+            self.scroll_to(y=top, animate=False, immediate=True)
 
-    def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeKey]) -> None:
-        key = event.node.data
-        if key is None or event.node is not self.cursor_node:
-            return  # a highlight that a later sync already moved past
-        self.selected = key
-        self.post_message(self.SelectionChanged(key))
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._cache.clear()
+        if self.model is not None:
+            self._reflatten()
+            self._scroll_to_cursor()

@@ -1,35 +1,61 @@
-"""One row per policy: would it act now, whom, how much dies, why.
+"""One row per policy: would it act now, whom (with its command line), how much dies, why.
 
 Rows are keyed by policy name and updated cell by cell, so the cursor stays
-on the chosen policy while the numbers under it change.
+on the chosen policy while the numbers under it change. The columns fit the
+width (`columns_for`): the least useful go first on a narrow screen, and
+VS KERNEL is there only when the snapshot records what the kernel did.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
 
 from oomtui.model import Snapshot
 from oomtui.policies import registry
 from oomtui.policies.base import Decision
 from oomtui.text import human_size, printable
-from oomtui.tui import describe
+from oomtui.tui import describe, fmt
 from oomtui.tui.palette import Palette
 
-COLUMNS = (
+# key, title, width, in order of use: a narrow screen keeps the head of this list.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("policy", "POLICY", 21),
-    ("acts", "ACTS NOW", 13),
-    ("victim", "VICTIM", 30),
-    ("dies", "WHAT DIES", 25),
+    ("victim", "VICTIM", 34),
+    ("kernel", "VS KERNEL", 11),
     ("freed", "FREED", 10),
+    ("acts", "ACTS NOW", 13),
+    ("dies", "WHAT DIES", 26),
     ("sure", "CERTAINTY", 9),
-    ("kernel", "VS KERNEL", 9),
-    ("reason", "REASON", None),
 )
+ORDER = ("policy", "acts", "victim", "kernel", "dies", "freed", "sure")
+REASON_MIN = 24
+PAD = 2  # DataTable's cell padding, both sides
 
 
-class VerdictsTable(DataTable):
+def columns_for(width: int, postmortem: bool) -> tuple[tuple[str, str, int | None], ...]:
+    """The columns that fit `width` cells, left to right; REASON takes the rest when it can."""
+    room = width - 2  # the scrollbar and a margin
+    chosen: dict[str, tuple[str, int]] = {}
+    for key, title, w in COLUMNS:
+        if key == "kernel" and not postmortem:
+            continue
+        if not chosen or sum(c[1] + PAD for c in chosen.values()) + w + PAD <= room:
+            chosen[key] = (title, w)
+    out: list[tuple[str, str, int | None]] = [(k, *chosen[k]) for k in ORDER if k in chosen]
+    left = room - sum(w + PAD for _, _, w in out if w is not None)
+    if left >= REASON_MIN + PAD:
+        out.append(("reason", "REASON", left - PAD))
+    return tuple(out)
+
+
+class VerdictsTable(DataTable[Text]):
+    DEFAULT_CSS = "VerdictsTable { overflow-x: hidden; }"
+
     class PolicyChosen(Message):
         def __init__(self, policy: str) -> None:
             super().__init__()
@@ -38,22 +64,24 @@ class VerdictsTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.palette = Palette()
-        for key, title, width in COLUMNS:
-            self.add_column(Text(title, style="bold"), key=key, width=width)
+        self.columns_shown: tuple[tuple[str, str, int | None], ...] = ()
+        self.shown: tuple[tuple[Decision, ...], Snapshot] | None = None
 
     @property
     def chosen(self) -> str | None:
         if not self.row_count or self.cursor_row < 0:
             return None
-        return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
 
     def cells(self, d: Decision, snapshot: Snapshot) -> dict[str, Text]:
         pal = self.palette
         acts = registry.acts_now(d)
+        widths = {key: w for key, _, w in self.columns_shown}
+        victim_width = widths.get("victim") or 34
         return {
-            "policy": Text(printable(d.policy, limit=60)),
+            "policy": Text(fmt.cut(d.policy, widths.get("policy") or 21)),
             "acts": Text(acts, style=pal.critical if d.triggered else (pal.dim if d.triggered is False else "")),
-            "victim": Text(describe.victim(d, snapshot, short=True),
+            "victim": Text(describe.victim_with_command(d, snapshot, victim_width),
                            style=pal.victim if not d.kills_nothing else pal.dim),
             "dies": Text(describe.what_dies(d)),
             "freed": Text(human_size(d.freed_bytes).rjust(9)),
@@ -64,23 +92,55 @@ class VerdictsTable(DataTable):
 
     def show(self, decisions: tuple[Decision, ...], snapshot: Snapshot) -> None:
         """Update rows in place: add new policies, change cells, drop vanished ones."""
+        self.shown = (decisions, snapshot)
+        if not self._fit():
+            return
+        keys = [key for key, _, _ in self.columns_shown]
         wanted = [d.policy for d in decisions]
-        have = {k.value for k in self.rows}
+        have = {k.value for k in self.rows if k.value is not None}
         for name in have - set(wanted):
             self.remove_row(name)
         for d in decisions:
             cells = self.cells(d, snapshot)
             if d.policy not in have:
-                self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=d.policy)
+                self.add_row(*(cells[key] for key in keys), key=d.policy)
                 continue
-            for key, value in cells.items():
-                if self.get_cell(d.policy, key) != value:
-                    self.update_cell(d.policy, key, value)
+            for key in keys:
+                if self.get_cell(d.policy, key) != cells[key]:
+                    self.update_cell(d.policy, key, cells[key])
+
+    def _fit(self) -> bool:
+        """Columns for the current width; when they change, the rows are made again. False before a size."""
+        width = self.scrollable_content_region.width
+        if not width:
+            return False
+        postmortem = self.shown is not None and self.shown[1].oom_event is not None
+        wanted = columns_for(width, postmortem)
+        if wanted == self.columns_shown:
+            return True
+        chosen = self.chosen
+        self.clear(columns=True)
+        self.columns_shown = wanted
+        for key, title, w in wanted:
+            self.add_column(Text(title, style="bold"), key=key, width=w)
+        if self.shown is not None:
+            decisions, snapshot = self.shown
+            keys = [key for key, _, _ in wanted]
+            for d in decisions:
+                cells = self.cells(d, snapshot)
+                self.add_row(*(cells[key] for key in keys), key=d.policy)
+        if chosen is not None:
+            self.choose(chosen)
+        return True
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.shown is not None:
+            self.show(*self.shown)
 
     def choose(self, policy: str) -> None:
         try:
             self.move_cursor(row=self.get_row_index(policy))
-        except Exception:  # the policy is not listed (a plug-in vanished)
+        except RowDoesNotExist:  # the policy is not listed (a plug-in vanished)
             return
 
     def _on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
