@@ -59,6 +59,10 @@ def test_prometheus_scrapes_the_live_host_and_answers_with_the_kernels_victim(tm
             victims = query('oomtui_victim_info{policy="kernel", domain="/"}')
             assert victims and victims[0]["metric"]["victim_kind"] in ("process", "cgroup", "none")
             assert query("oomtui_up == 1")
+            # The dashboard's fleet table: the victim's labels joined with the bytes it would free.
+            table = query('oomtui_victim_info{policy="kernel"} * on (job, instance, domain, policy) group_left '
+                          "oomtui_victim_freed_bytes")
+            assert table and all("victim_cgroup" in row["metric"] for row in table)
             _, _, body = http_get(f"{api}/targets/metadata?" + urllib.parse.urlencode(
                 {"match_target": '{job="oomtui"}', "metric": "oomtui_victim"}))
             assert [m["type"] for m in json.loads(body)["data"]] == ["info"]  # it was given OpenMetrics
