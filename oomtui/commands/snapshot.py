@@ -1,21 +1,27 @@
-"""`oomtui snapshot save FILE|-` and `oomtui snapshot show FILE`."""
+"""`oomtui snapshot save FILE|-`, `oomtui snapshot show FILE` and `oomtui snapshot stream`."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 import time
 
 from oomtui import inforce
 from oomtui import snapshot as snapshot_file
 from oomtui.collect import collect_snapshot
-from oomtui.errors import UserError
+from oomtui.errors import UsageError, UserError
 from oomtui.model import ROOT, Cgroup, Process, Snapshot
 from oomtui.text import human_size, printable
 from oomtui.workloads import tree_label, where
 
 NAME_LIMIT = 48
 COMMAND_LIMIT = 80
+# A collection costs about half a second of CPU per 5,000 processes: a remote
+# viewer must not be able to keep a host's core busy.
+STREAM_MIN_INTERVAL = 0.5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("file", metavar="FILE", help="a snapshot (.json or .json.gz, - for stdin)")
     show.add_argument("--top", type=int, default=15, metavar="N", help="how many of the largest processes")
     show.set_defaults(func=run_show)
+    stream = actions.add_parser("stream", help="one compact snapshot per line on stdout, every interval",
+                                description="Write the live host's snapshot as one JSON line every interval "
+                                            "(JSON Lines), until killed or COUNT lines: what --remote reads over ssh.")
+    stream.add_argument("--interval", type=float, default=5.0, metavar="SECONDS",
+                        help=f"seconds between samples (default 5, at least {STREAM_MIN_INTERVAL})")
+    stream.add_argument("--count", type=int, metavar="N", help="stop after N lines")
+    stream.set_defaults(func=run_stream)
 
 
 def run_save(args: argparse.Namespace) -> int:
@@ -42,6 +55,33 @@ def run_save(args: argparse.Namespace) -> int:
     if args.file != "-":
         print(f"saved {len(snap.processes)} processes in {len(snap.cgroups)} cgroups to {printable(args.file, None)}",
               file=sys.stderr)
+    return 0
+
+
+def run_stream(args: argparse.Namespace) -> int:
+    """Sample with one warm collector (so trends fill), flush each line; a closed pipe or SIGTERM ends it quietly."""
+    if args.interval < STREAM_MIN_INTERVAL:
+        raise UsageError(f"oomtui snapshot stream: --interval must be at least {STREAM_MIN_INTERVAL} seconds")
+    if args.count is not None and args.count < 1:
+        raise UsageError("oomtui snapshot stream: --count must be at least 1")
+    from oomtui.collect import Collector
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    collector = Collector()
+    out = sys.stdout.buffer
+    sent = 0
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            out.write(snapshot_file.dumps(collector.collect()) + b"\n")
+            out.flush()
+            sent += 1
+            if args.count is not None and sent >= args.count:
+                break
+            stop.wait(max(args.interval - (time.monotonic() - started), 0.0))
+    except BrokenPipeError:  # the reader went away (ssh closed, `| head`): that is how a stream ends
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
