@@ -35,7 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="open a bundled sample snapshot")
     parser.add_argument("--read-only", action="store_true", help="disable every action that changes the host")
     parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS", help="live refresh interval")
-    parser.add_argument("--audit-log", metavar="FILE", help="where actions are logged")
+    parser.add_argument("--audit-log", metavar="FILE",
+                        help="where actions are logged (with --remote, a file on that host)")
+    parser.add_argument("--remote", metavar="[USER@]HOST",
+                        help="show another host's live state, read over ssh (oomtui must be on its PATH)")
+    parser.add_argument("--ssh-option", action="append", default=[], metavar="OPT",
+                        help="with --remote: Name=value passes -o Name=value to ssh; -X... passes as is (repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     import oomtui.commands as pkg
 
@@ -50,6 +55,10 @@ def _run(argv: list[str] | None) -> int:
     if args.command is None:
         if args.interval <= 0:
             raise UsageError("oomtui: --interval must be a positive number of seconds")
+        if args.remote and (args.snapshot or args.demo):
+            raise UsageError("oomtui: --remote shows a live host; it does not go with --snapshot or --demo")
+        if args.ssh_option and not args.remote:
+            raise UsageError("oomtui: --ssh-option goes with --remote")
         from oomtui.tui.launch import launch
 
         return launch(args)

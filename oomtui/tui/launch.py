@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import os
 
+from oomtui.act.results import Actor
+from oomtui.collect.remote import RemoteError
 from oomtui.errors import UsageError, UserError
 from oomtui.snapshot import SnapshotError
 from oomtui.tui.feeds import Feed, LiveFeed
+from oomtui.tui.remote_feed import RemoteFeed
 
 
 def _feed(args: argparse.Namespace) -> tuple[Feed, bool]:
@@ -25,6 +28,10 @@ def _feed(args: argparse.Namespace) -> tuple[Feed, bool]:
         from oomtui.samples import demo_path
 
         return open_feed(demo_path()), False
+    if args.remote:
+        from oomtui.tui.remote_feed import open_remote
+
+        return open_remote(args.remote, args.ssh_option, args.interval), True
     from oomtui.collect import Collector
 
     collector = Collector()
@@ -59,12 +66,19 @@ def launch(args: argparse.Namespace) -> int:
         feed, live = _feed(args)
     except SnapshotError as e:
         raise UserError(str(e)) from None
+    except RemoteError as e:
+        raise UserError(f"cannot reach {e}") from None
     except OSError as e:
         raise UserError(f"cannot read the host: {e.strerror or e}") from None
     attach_terminal()
-    actor = None
+    actor: Actor | None = None
     protected: frozenset[int] = frozenset()
-    if live and not args.read_only:
+    remote = feed if isinstance(feed, RemoteFeed) else None
+    if live and not args.read_only and remote is not None:
+        from oomtui.act.remote import RemoteActor
+
+        actor = RemoteActor(remote.stream.ssh, args.audit_log)
+    elif live and not args.read_only:
         from oomtui.act import HostActor, protected_pids
 
         actor = HostActor(audit_log=args.audit_log)
@@ -72,5 +86,9 @@ def launch(args: argparse.Namespace) -> int:
     from oomtui.tui.app import OomApp
 
     app = OomApp(feed, actor, interval=args.interval, read_only=args.read_only, protected=protected)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if remote is not None:
+            remote.stream.close()
     return app.return_code or 0
