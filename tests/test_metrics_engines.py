@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.parse
@@ -98,3 +99,24 @@ def test_node_exporter_serves_the_textfile(tmp_path):
     assert families["node_textfile_scrape_error"].samples[0].value == 0
     kernel = [s for s in families["oomtui_victim_info"].samples if s.labels["policy"] == "kernel"]
     assert {s.labels["domain"] for s in kernel} >= {"/", "/system.slice/postgresql.service"}
+
+
+def test_the_live_loop_rewrites_the_textfile_and_sigterm_ends_it(tmp_path):
+    target = tmp_path / "oomtui.prom"
+    port = free_port()
+
+    def stamp():
+        if not target.exists():
+            return None
+        families = {f.name: f for f in text_string_to_metric_families(target.read_text())}
+        return families["oomtui_collect_timestamp_seconds"].samples[0].value
+
+    with running([*OOMTUI, "metrics", "--textfile", str(target), "--listen", f"127.0.0.1:{port}", "--interval", "1"],
+                 tmp_path / "exporter.log") as proc:
+        first = wait_until(stamp, 15, "the first textfile", tmp_path / "exporter.log")
+        wait_until(lambda: (stamp() or 0) > first, 15, "a rewrite", tmp_path / "exporter.log")
+        assert b"oomtui_victim_info" in http_get(f"http://127.0.0.1:{port}/metrics")[2]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    assert "serving http://127.0.0.1:" in (tmp_path / "exporter.log").read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

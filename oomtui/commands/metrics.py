@@ -53,10 +53,13 @@ def _check(args: argparse.Namespace) -> re.Pattern[str] | None:
         raise UsageError("oomtui metrics: --interval must be a positive number of seconds")
     if args.max_domains < 1:
         raise UsageError("oomtui metrics: --max-domains must be at least 1")
-    from oomtui.evaluate import _spec
+    from oomtui.policies import registry
 
     for name in args.policy:
-        _spec(name)
+        try:
+            registry.get(name)
+        except KeyError as e:
+            raise UsageError(f"oomtui metrics: {e.args[0]}") from None
     try:
         return re.compile(args.protect) if args.protect else None
     except re.error as e:
@@ -69,9 +72,13 @@ def _sampler(args: argparse.Namespace) -> Callable[[], Snapshot]:
         from oomtui.collect import Collector
 
         return Collector().collect
-    from oomtui.commands.preview import _load_snapshot
+    from oomtui.snapshot import SnapshotError
+    from oomtui.sources import open_path
 
-    loaded = _load_snapshot(path)
+    try:
+        loaded = open_path(path).snapshot
+    except SnapshotError as e:
+        raise UserError(str(e)) from None
     return lambda: loaded
 
 
@@ -92,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
             server = serve(registry, address, port)
         except OSError as e:
             raise UserError(f"cannot listen on {args.listen}: {e.strerror or e}") from None
-        print(f"oomtui metrics: serving http://{args.listen if address in args.listen else address + args.listen}"
-              "/metrics", file=sys.stderr)
+        shown = f"[{address}]" if ":" in address else address
+        print(f"oomtui metrics: serving http://{shown}:{port}/metrics", file=sys.stderr)
     last_error: str | None = None
     try:
         while not stop.is_set():
