@@ -57,6 +57,7 @@ class Exporter(Collector):
         self._lock = threading.Lock()
         self._last: Collection | None = None
         self._last_at = float("-inf")
+        self._built: tuple[Collection, list[Metric]] | None = None
         self.collections = 0
 
     def refresh(self) -> Collection:
@@ -67,9 +68,12 @@ class Exporter(Collector):
     def current(self) -> Collection:
         """The last collection if younger than the interval, else a new one; never two at once."""
         with self._lock:
-            if self._last is not None and self._clock() - self._last_at < self.interval:
-                return self._last
-            return self._refresh_locked()
+            return self._current_locked()
+
+    def _current_locked(self) -> Collection:
+        if self._last is not None and self._clock() - self._last_at < self.interval:
+            return self._last
+        return self._refresh_locked()
 
     def _refresh_locked(self) -> Collection:
         started = self._clock()
@@ -90,4 +94,9 @@ class Exporter(Collector):
         return result
 
     def collect(self) -> Iterator[Metric]:
-        return families(self.current())
+        """The families of the current collection, built once per collection: a cached scrape only encodes."""
+        with self._lock:
+            c = self._current_locked()
+            if self._built is None or self._built[0] is not c:
+                self._built = (c, list(families(c)))
+            return iter(self._built[1])
