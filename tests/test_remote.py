@@ -68,7 +68,7 @@ def test_the_stream_brings_the_remote_host_and_comes_back_after_a_drop(remote, s
         first = stream.start(timeout=30)
         assert first.process(sleeper.pid) is not None and first.process(sleeper.pid).comm == "sleep"
         assert stream.status() == f"remote {remote.alias}"
-        os.kill(stream._proc.pid, signal.SIGKILL)  # the ssh client we started: the connection drops
+        os.kill(stream.pid, signal.SIGKILL)  # the ssh client we started: the connection drops
         wait_until(lambda: "connection lost" in stream.status(), 10, "the drop to show")
         assert "retrying" in stream.status()
         wait_until(lambda: stream.connections == 2 and stream.status() == f"remote {remote.alias}", 20,
@@ -177,3 +177,20 @@ def test_remote_words_reach_the_remote_shell_as_they_are():
     assert argv[-2] == "db1"
     done = subprocess.run(["sh", "-c", f"printf '%s\\n' {argv[-1]}"], capture_output=True, text=True)
     assert done.stdout.splitlines() == words
+
+
+def test_the_feed_hands_each_sample_once_and_repeats_only_after_a_silence(remote):
+    stream = _stream(remote)
+    feed = RemoteFeed(stream, stream.start(timeout=30))
+    try:
+        fetched = [feed.fetch()]
+        while fetched[-1] is feed.first and len(fetched) < 30:  # a loaded host may take longer than 2 intervals
+            fetched.append(feed.fetch())
+        second = fetched[-1]
+        assert second is not feed.first and second.taken_at > feed.first.taken_at
+        stream.close()  # no more samples: the feed gives the last one again rather than waiting for ever
+        started = time.monotonic()
+        assert feed.fetch() is second
+        assert time.monotonic() - started < 10
+    finally:
+        stream.close()

@@ -84,10 +84,18 @@ class RemoteStream:
                 self._lock.wait(left)
             return self._latest
 
-    def latest(self) -> Snapshot:
+    def latest(self, newer_than: Snapshot | None = None, wait: float = 0.0) -> Snapshot:
+        """The latest snapshot; given the one already seen, wait up to `wait` seconds for a newer one."""
         with self._lock:
+            self._lock.wait_for(lambda: self._latest is not newer_than or self._closed.is_set(), wait)
             assert self._latest is not None, "start() first"
             return self._latest
+
+    @property
+    def pid(self) -> int | None:
+        """The ssh client's pid while one runs."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     def status(self) -> str:
         """`remote HOST`, and while the connection is down, why and that it retries."""

@@ -19,12 +19,19 @@ class RemoteFeed(Feed):
     def __init__(self, stream: RemoteStream, first: Snapshot) -> None:
         super().__init__(first, f"remote {stream.ssh.host}")
         self.stream = stream
+        self._seen = first
 
     def describe(self) -> str:
         return self.stream.status()
 
     def fetch(self) -> Snapshot:
-        return self.stream.latest()
+        """The next sample from the host; the same one again only after two intervals without news.
+
+        Waiting spares re-running every policy on an unchanged sample, yet the
+        header still learns of a lost connection within two intervals.
+        """
+        self._seen = self.stream.latest(self._seen, wait=2 * self.stream.interval)
+        return self._seen
 
 
 def open_remote(host: str, ssh_options: Sequence[str], interval: float) -> RemoteFeed:
