@@ -7,6 +7,7 @@ PURE = [
     "oomtui.model", "oomtui.snapshot", "oomtui.collect", "oomtui.policies.registry", "oomtui.oomlog",
     "oomtui.act", "oomtui.whatif", "oomtui.evaluate", "oomtui.record", "oomtui.cli",
     "oomtui.inforce", "oomtui.verdict",
+    "oomtui.metrics.exporter", "oomtui.metrics.output", "oomtui.collect.remote", "oomtui.act.remote",
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-PURE = ("fmt", "palette", "labels", "evaluation", "tree_model", "describe", "feeds", "opening", "actions")
+PURE = ("fmt", "palette", "labels", "evaluation", "tree_model", "describe", "feeds", "opening", "actions",
+        "remote_feed")
 
 
 def test_tui_logic_does_not_import_textual():
