@@ -25,7 +25,7 @@ STREAM_MIN_INTERVAL = 0.5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("snapshot", help="save the live host's snapshot, or summarise a saved one",
+    p = sub.add_parser("snapshot", help="save or stream the live host's snapshot, or summarise a saved one",
                        description="Save the live host as a snapshot file, or print a readable summary of one.")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     save = actions.add_parser("save", help="write the live host's snapshot (FILE.gz compresses; - is stdout)",
