@@ -115,6 +115,19 @@ def main() -> int:
             domains = fresh_exporter.current().domains_total
             exported = len(fresh_exporter.current().domains)
             raw, wire = stream_bytes(collector, args.rounds)
+            (ref_w, ref_c), (fr_w, fr_c), (ca_w, ca_c) = median_ms(reference), median_ms(fresh), median_ms(cached)
+            series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
+            print(f"host: {len(snap.processes)} processes, {len(snap.cgroups)} memory cgroups, "
+                  f"{os.cpu_count()} cpus; {domains} OOM domains, {exported} exported; {series} series, "
+                  f"{len(body) / 1024:.1f} KiB per scrape")
+            print(f"medians of {args.rounds}:{'wall':>22}{'cpu':>12}")
+            print(f"{'warm collection + eval:':26}{ref_w:7.1f} ms  {ref_c:7.1f} ms")
+            print(f"{'fresh scrape:':26}{fr_w:7.1f} ms  {fr_c:7.1f} ms = {fr_c / ref_c:.2f} x (target <= 1.3)")
+            print(f"{'cached scrape over HTTP:':26}{ca_w:7.1f} ms  {ca_c:7.1f} ms (target <= 20 ms)")
+            per_k = wire / len(snap.processes) * 1000
+            print(f"{'snapshot stream:':26}{raw / 1024:7.1f} KiB raw, {wire / 1000:.1f} kB with ssh -C = "
+                  f"{per_k / 1000:.1f} kB per 1,000 processes, {5 * per_k / 1000:.0f} kB at 5,000 (target <= 100 kB)",
+                  flush=True)
             for _ in range(10):
                 render(fresh_registry)
             gc.collect()
@@ -131,17 +144,6 @@ def main() -> int:
             assert spawner.stdin is not None
             spawner.stdin.close()
             spawner.wait()
-    (ref_w, ref_c), (fr_w, fr_c), (ca_w, ca_c) = median_ms(reference), median_ms(fresh), median_ms(cached)
-    series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
-    print(f"host: {len(snap.processes)} processes, {len(snap.cgroups)} memory cgroups, {os.cpu_count()} cpus; "
-          f"{domains} OOM domains, {exported} exported; {series} series, {len(body) / 1024:.1f} KiB per scrape")
-    print(f"medians of {args.rounds}:{'wall':>22}{'cpu':>12}")
-    print(f"{'warm collection + eval:':26}{ref_w:7.1f} ms  {ref_c:7.1f} ms")
-    print(f"{'fresh scrape:':26}{fr_w:7.1f} ms  {fr_c:7.1f} ms = {fr_c / ref_c:.2f} x (target <= 1.3)")
-    print(f"{'cached scrape over HTTP:':26}{ca_w:7.1f} ms  {ca_c:7.1f} ms (target <= 20 ms)")
-    per_k = wire / len(snap.processes) * 1000
-    print(f"{'snapshot stream:':26}{raw / 1024:7.1f} KiB raw, {wire / 1000:.1f} kB with ssh -C "
-          f"= {per_k / 1000:.1f} kB per 1,000 processes, {5 * per_k / 1000:.0f} kB at 5,000 (target <= 100 kB)")
     print(f"memory over {collections} collections ({spent:.0f} s): {before:.1f} MB -> {after:.1f} MB "
           f"(peak {peak:.1f} MB; growth {after - before:+.1f} MB, target within 10 MB) while the host went "
           f"from {procs_before} to {procs_after} processes")
