@@ -20,9 +20,10 @@ from oomtui import snapshot as snapshot_file
 from oomtui.cli import main
 from oomtui.metrics.domains import domain_state, pick_domains
 from oomtui.metrics.exporter import Exporter
-from oomtui.metrics.output import UnsafeTarget, parse_listen, registry_of, render, write_textfile
+from oomtui.metrics.output import parse_listen, registry_of, render, write_textfile
 from oomtui.model import ROOT, Killer, Workload
 from oomtui.policies import registry
+from oomtui.safefile import UnsafePathError
 from oomtui.text import printable
 from tests.support.handmade import MiB, cgroup, proc, snapshot
 
@@ -302,7 +303,7 @@ def test_the_textfile_is_never_written_through_a_symlink(tmp_path):
     victim = tmp_path / "elsewhere"
     victim.write_text("keep")
     (tmp_path / "oomtui.prom").symlink_to(victim)
-    with pytest.raises(UnsafeTarget, match="symlink"):
+    with pytest.raises(UnsafePathError, match="symbolic link"):
         write_textfile(tmp_path / "oomtui.prom", b"a 1\n")
     assert victim.read_text() == "keep"
 
@@ -312,12 +313,12 @@ def test_the_textfile_is_never_written_into_another_users_directory(tmp_path):
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     os.chown(theirs, 65534, 65534)
-    with pytest.raises(UnsafeTarget, match="another user"):
+    with pytest.raises(UnsafePathError, match="another user"):
         write_textfile(theirs / "oomtui.prom", b"a 1\n")
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
-    with pytest.raises(UnsafeTarget, match="writable by other users"):
+    with pytest.raises(UnsafePathError, match="writable by other users"):
         write_textfile(shared / "oomtui.prom", b"a 1\n")
     assert os.listdir(theirs) == os.listdir(shared) == []
 

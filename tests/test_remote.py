@@ -94,7 +94,7 @@ def test_a_kill_runs_on_the_remote_side_with_its_audit(remote, sleeper, tmp_path
         plan_process_kill(snap, sleeper.pid, signal.SIGKILL))
     assert _wait_dead(sleeper) == -signal.SIGKILL
     assert report.ok and [o.pid for o in report.outcomes] == [sleeper.pid]
-    assert "1 of 1 process killed" in report.outcomes[0].detail
+    assert report.outcomes[0].status == "killed" and report.outcomes[0].detail.startswith(f"on {remote.alias}: ")
     entry = json.loads(audit.read_text().splitlines()[-1])
     assert [t["pid"] for t in entry["asked"]["targets"]] == [sleeper.pid]
 

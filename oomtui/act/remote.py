@@ -1,12 +1,14 @@
 """Kills on a remote host: confirmed here, carried out there by `oomtui kill` over the same ssh.
 
-The remote `oomtui kill --pid PID --start-time T --yes` re-checks the
+The remote `oomtui kill --pid PID --start-time T --yes --json` re-checks the
 process's identity against the start time the user saw and writes the
-remote host's audit log, so neither depends on this side's clock or disk.
+remote host's audit log, so neither depends on this side's clock or disk;
+its JSON report gives each process's outcome, in the remote's words.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable, Sequence
 
@@ -36,33 +38,48 @@ class RemoteActor:
         self.audit_log = audit_log
         self._run = run
 
-    def _remote_kill(self, words: list[str], signal_name: str) -> tuple[bool, str]:
+    def _remote_kill(self, words: list[str], signal_name: str, targets: Sequence[Target]) -> list[Outcome]:
+        """What the remote `oomtui kill --json` says it did; for its refusals and ssh's failures, its last line."""
         audit = [] if self.audit_log is None else [f"--audit-log={self.audit_log}"]
-        argv = self.ssh.argv(["oomtui", "kill", *words, "--signal", signal_name.removeprefix("SIG"), *audit, "--yes"])
+        argv = self.ssh.argv(["oomtui", "kill", *words, "--signal", signal_name.removeprefix("SIG"), *audit,
+                              "--yes", "--json"])
         try:
             done = self._run(argv)
         except (OSError, subprocess.TimeoutExpired) as e:
-            return False, f"ssh failed: {e}"
-        said = [line for line in (done.stdout + "\n" + done.stderr).splitlines() if line.strip()]
-        last = said[-1].strip() if said else f"exit status {done.returncode}"
-        return done.returncode == 0, f"on {self.ssh.host}: {printable(last, 200)}"
+            said = f"ssh failed: {e}"
+        else:
+            reported = self._outcomes(done.stdout)
+            if reported is not None:
+                return reported
+            lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+            said = lines[-1] if lines else f"exit status {done.returncode}"
+        detail = f"on {self.ssh.host}: {printable(said, 200)}"
+        return [Outcome(t.pid, t.comm, False, detail, t.start_time, "failed") for t in targets]
+
+    def _outcomes(self, stdout: str) -> list[Outcome] | None:
+        """The outcomes of `kill --json` (untrusted text: checked, names made printable), or None."""
+        try:
+            reported = json.loads(stdout)["outcomes"]
+            return [Outcome(int(o["pid"]), printable(str(o["comm"]), 64), o["ok"] is True,
+                            f"on {self.ssh.host}: {printable(str(o['detail']), 200)}",
+                            float(o["start_time"]) if o.get("start_time") is not None else None,
+                            printable(str(o.get("status", "")), 20), o.get("planned") is not False,
+                            printable(str(o["sent"]), 20) if o.get("sent") else None,
+                            o.get("exited") if isinstance(o.get("exited"), bool) else None)
+                    for o in reported]
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
 
     def kill(self, plan: KillPlan) -> KillReport:
         outcomes: list[Outcome] = []
-
-        def record(targets: Sequence[Target], ok: bool, detail: str) -> None:
-            outcomes.extend(Outcome(t.pid, t.comm, ok, detail, t.start_time, "killed" if ok else "failed")
-                            for t in targets)
-
         for cgroup in plan.cgroups:
-            ok, detail = self._remote_kill([f"--cgroup={cgroup}"], plan.signal_name)
-            record([t for t in plan.targets if is_within(t.cgroup, cgroup)], ok, detail)
+            inside = [t for t in plan.targets if is_within(t.cgroup, cgroup)]
+            outcomes += self._remote_kill([f"--cgroup={cgroup}"], plan.signal_name, inside)
         for t in plan.targets:
             if any(is_within(t.cgroup, c) for c in plan.cgroups):
                 continue
             start = [] if t.start_time is None else [f"--start-time={t.start_time!r}"]
-            ok, detail = self._remote_kill([f"--pid={t.pid}", *start], plan.signal_name)
-            record([t], ok, detail)
+            outcomes += self._remote_kill([f"--pid={t.pid}", *start], plan.signal_name, [t])
         done = sum(1 for o in outcomes if o.ok)
         summary = f"on {self.ssh.host}: {plan.signal_name} sent to {done} of {len(outcomes)} processes"
         return KillReport(plan, tuple(outcomes), printable(summary, 200), "oomtui kill over ssh")

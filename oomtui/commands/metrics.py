@@ -85,7 +85,7 @@ def _sampler(args: argparse.Namespace) -> Callable[[], Snapshot]:
 def run(args: argparse.Namespace) -> int:
     protect = _check(args)
     from oomtui.metrics.exporter import Exporter
-    from oomtui.metrics.output import UnsafeTarget, parse_listen, registry_of, render, serve, write_textfile
+    from oomtui.metrics.output import parse_listen, registry_of, render, serve, write_textfile
 
     exporter = Exporter(_sampler(args), interval=args.interval, policies=args.policy,
                         max_domains=args.max_domains, protect=protect)
@@ -113,8 +113,6 @@ def run(args: argparse.Namespace) -> int:
                         sys.stdout.buffer.flush()
                     else:
                         write_textfile(args.textfile, data)
-                except UnsafeTarget as e:
-                    raise UserError(str(e)) from None
                 except OSError as e:
                     raise UserError(f"cannot write {args.textfile}: {e.strerror or e}") from None
                 if result.error != last_error and result.error is not None:

@@ -1,19 +1,12 @@
 """Where the metrics go: Prometheus text for a textfile, or an HTTP endpoint on loopback.
 
-`write_textfile` is the minimal safe write this command needs as root: it
-refuses a directory another user owns or may write (they could swap names
-under us), and a target that is a symlink or not a regular file; it
-writes a temporary name that node_exporter ignores (not `*.prom`), then
-renames it over the target within the same directory. A shared safe-file
-module may replace it.
+The textfile is written as root through `oomtui.safefile`: never into a
+directory another user controls, never through a symlink, and under a
+temporary name node_exporter ignores (not `*.prom`) until the rename.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +14,8 @@ from prometheus_client import start_http_server
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from oomtui import safefile
 from oomtui.errors import UsageError
-
-
-class UnsafeTarget(OSError):
-    """The textfile would be written where someone else could redirect it; the message is one line."""
 
 
 def registry_of(exporter: Collector) -> CollectorRegistry:
@@ -40,42 +30,9 @@ def render(registry: CollectorRegistry) -> bytes:
     return generate_latest(registry)
 
 
-def _check_directory(fd: int, where: str) -> None:
-    st = os.fstat(fd)
-    if st.st_uid not in (0, os.geteuid()):
-        raise UnsafeTarget(f"{where} belongs to another user (uid {st.st_uid}); refusing to write there")
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not st.st_mode & stat.S_ISVTX:
-        raise UnsafeTarget(f"{where} is writable by other users; refusing to write there")
-
-
 def write_textfile(path: str | Path, data: bytes) -> None:
-    """Replace `path` atomically with `data` (mode 0644: node_exporter runs as another user)."""
-    target = Path(path).absolute()
-    directory, name = str(target.parent), target.name
-    dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        _check_directory(dfd, directory)
-        with contextlib.suppress(FileNotFoundError):
-            existing = os.lstat(name, dir_fd=dfd)
-            if stat.S_ISLNK(existing.st_mode):
-                raise UnsafeTarget(f"{target} is a symlink; refusing to write through it")
-            if not stat.S_ISREG(existing.st_mode):
-                raise UnsafeTarget(f"{target} is not a regular file")
-        tmp = f".{name}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dfd)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                os.fchmod(f.fileno(), 0o644)
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.rename(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=dfd)
-            raise
-    finally:
-        os.close(dfd)
+    """Replace `path` atomically (mode 0644 under the usual umask: node_exporter runs as another user)."""
+    safefile.write_atomic(path, data, mode=0o644)
 
 
 def parse_listen(value: str) -> tuple[str, int]:
