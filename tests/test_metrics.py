@@ -227,6 +227,7 @@ def test_policy_active_follows_the_killers_found_on_the_host():
     assert len(active) == len(POLICIES)
     assert active["kernel"] == active["earlyoom"] == 1
     assert active["nohang"] == active["systemd-oomd-swap"] == active["oomd-swap"] == active["terminal"] == 0
+    assert active["kubelet-eviction"] == 0
 
 
 def test_a_failed_collection_reports_up_0_and_the_next_one_recovers():
@@ -356,3 +357,17 @@ def test_listen_defaults_to_loopback():
     assert parse_listen(":9931") == ("127.0.0.1", 9931)
     assert parse_listen("0.0.0.0:9931") == ("0.0.0.0", 9931)
     assert parse_listen("[::1]:9931") == ("::1", 9931)
+
+
+def test_the_k8s_samples_victims_carry_their_pod_names():
+    snap = snapshot_file.load(sample_path("k8s-node-v2"))
+    _, series = export(snap)
+    for key in series["oomtui_victim_info"]:
+        labels = dict(key)
+        if labels["victim_kind"] == "none":
+            continue
+        w = snap.workload_of(labels["victim_cgroup"])
+        assert labels["namespace"] == ((w.namespace or "") if w else "")
+        assert labels["pod"] == ((w.pod or "") if w else "")
+    kernel = info_labels(series, "/", "kernel")
+    assert kernel["namespace"] and kernel["pod"] and kernel["container"]

@@ -23,7 +23,8 @@ PROTECTIONS = ("none", "configured", "oom_score_adj", "memory_min", "memory_low"
 VICTIM_LABELS = ("victim_kind", "victim_comm", "victim_cgroup", "protected", "namespace", "pod", "container", "unit")
 _AVOID_XATTRS = ("trusted.oomd_avoid", "user.oomd_avoid", "user.oomd_omit")
 # Which daemon a policy models; the kernel is always in force, the 2017 proposals never are.
-_KILLER_OF = {"earlyoom": "earlyoom", "nohang": "nohang", "systemd-oomd": "systemd-oomd", "oomd": "oomd"}
+_KILLER_OF = {"earlyoom": "earlyoom", "nohang": "nohang", "systemd-oomd": "systemd-oomd", "oomd": "oomd",
+              "kubelet": "kubelet"}
 _NEVER_ACTIVE = ("hierarchical", "terminal", "cgroup-aware")
 
 
