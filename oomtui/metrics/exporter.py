@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-from oomtui.evaluate import evaluate
+from oomtui import inforce
 from oomtui.metrics.domains import pick_domains
 from oomtui.metrics.families import Collection, DomainResult, families
-from oomtui.metrics.victims import policy_active, victim
+from oomtui.metrics.victims import victim
 from oomtui.model import ROOT, Snapshot
 from oomtui.policies import registry
 
@@ -37,9 +37,10 @@ def assess(snapshot: Snapshot, *, policies: Sequence[str] = (), max_domains: int
     results = []
     for state in chosen:
         run = names if state.path == ROOT else [n for n in names if n == "kernel"]
-        decisions = evaluate(snapshot, state.path, run) if run else []
+        # As preview does: each killer with the settings it runs with here, and "cannot run here" where it cannot.
+        decisions = [r.decision for r in inforce.evaluate_in_force(snapshot, state.path, run)] if run else []
         results.append(DomainResult(state, tuple((d, victim(snapshot, d, protect)) for d in decisions)))
-    return tuple(results), total, {n: policy_active(snapshot, n) for n in names}
+    return tuple(results), total, {n: inforce.in_force(snapshot, n) for n in names}
 
 
 class Exporter(Collector):

@@ -22,10 +22,6 @@ LABEL_LIMIT = 256
 PROTECTIONS = ("none", "configured", "oom_score_adj", "memory_min", "memory_low", "oomd_avoid")
 VICTIM_LABELS = ("victim_kind", "victim_comm", "victim_cgroup", "protected", "namespace", "pod", "container", "unit")
 _AVOID_XATTRS = ("trusted.oomd_avoid", "user.oomd_avoid", "user.oomd_omit")
-# Which daemon a policy models; the kernel is always in force, the 2017 proposals never are.
-_KILLER_OF = {"earlyoom": "earlyoom", "nohang": "nohang", "systemd-oomd": "systemd-oomd", "oomd": "oomd",
-              "kubelet": "kubelet"}
-_NEVER_ACTIVE = ("hierarchical", "terminal", "cgroup-aware")
 
 
 def label(s: str) -> str:
@@ -102,17 +98,3 @@ def victim(snapshot: Snapshot, d: Decision, protect: re.Pattern[str] | None = No
         **workload_labels(snapshot.workload_of(cgroup) if cgroup else None),
     }
     return Victim(labels, d.victim_pid or 0, d.freed_bytes or 0, d.uncertain is None)
-
-
-def policy_active(snapshot: Snapshot, policy: str) -> bool | None:
-    """Whether the policy is in force on the host; None when nobody looked for daemons or it is a plug-in."""
-    if policy == "kernel":
-        return True
-    if policy in _NEVER_ACTIVE:
-        return False
-    daemon = next((k for prefix, k in _KILLER_OF.items() if policy == prefix or policy.startswith(prefix + "-")),
-                  None)
-    killers = snapshot.host.killers
-    if daemon is None or killers is None:
-        return None
-    return any(k.name == daemon for k in killers)
