@@ -15,13 +15,12 @@ from oomtui.act import plan_process_kill
 from oomtui.act.remote import RemoteActor
 from oomtui.cli import main as cli_main
 from oomtui.collect.remote import RemoteError, RemoteStream, Ssh
-from oomtui.tui.app import OomApp
 from oomtui.tui.remote_feed import RemoteFeed
 from oomtui.tui.screens.confirm import KillDialog
 from oomtui.tui.tree_model import process_key
 from tests.support import sshd as sshd_support
 from tests.support.servers import wait_until
-from tests.tui.helpers import main, notifications, press, run
+from tests.tui.helpers import ObservedApp, main, notifications, press, run
 from tests.tui.test_tmux import Terminal, oomtui_command
 
 pytestmark = pytest.mark.skipif(sshd_support.available() is not None, reason=str(sshd_support.available()))
@@ -113,14 +112,14 @@ def test_the_tui_shows_the_remote_host_and_kills_there_through_the_dialog(remote
     stream = _stream(remote)
     first = stream.start(timeout=30)
     audit = tmp_path / "remote-audit.jsonl"
-    app = OomApp(RemoteFeed(stream, first), RemoteActor(stream.ssh, str(audit)), interval=3600)
+    app = ObservedApp(RemoteFeed(stream, first), RemoteActor(stream.ssh, str(audit)), interval=3600, grace=0.0)
 
     async def scenario(pilot):
         screen = main(pilot)
         assert f"remote {remote.alias}" in screen.status_text().plain
         p = screen.sample.process(sleeper.pid)
         assert p is not None and p.comm == "sleep"
-        assert screen.tree.select_key(process_key(p))
+        assert screen.memory_tree.select_key(process_key(p))
         await press(pilot, "k")
         dialog = pilot.app.screen
         assert isinstance(dialog, KillDialog) and [t.pid for t in dialog.plan.targets] == [sleeper.pid]
