@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from oomtui import model
+
 CgroupPath = Annotated[str, Meta(pattern=r"^/(?:[^/]+(?:/[^/]+)*)?$")]
 Adj = Annotated[int, Meta(ge=-1000, le=1000)]
 Pid = Annotated[int, Meta(ge=1)]
@@ -148,16 +150,31 @@ class WhatIf(msgspec.Struct, gc=False):
     processes: dict[Annotated[str, Meta(pattern=r"^[0-9]+$")], ProcessEdit] | None = None
 
 
-class Snapshot(msgspec.Struct, gc=False):
+class _Top(msgspec.Struct, gc=False, kw_only=True):
     format: Literal["oomtui-snapshot"]
     version: Literal[1]
     host: Host
     cgroups: list[Cgroup]
-    processes: list[Process]
     taken_at: float | None = None
     source: Literal["live", "kernel-log", "synthetic"] | None = None
     oom_event: OomEvent | None = None
     whatif: WhatIf | None = None
 
 
+class Snapshot(_Top, kw_only=True):
+    processes: list[Process]
+
+
+class ModelSnapshot(_Top, kw_only=True):
+    """Processes decoded straight into the model's: no second object each, where every field is as the format says.
+
+    The model's types admit no null `comm`, `cmdline`, `oom_score_adj` or
+    `kernel_thread` (older files have them) and carry no ranges: a file this
+    refuses goes to `Snapshot`, and the ranges are checked after.
+    """
+
+    processes: list[model.Process]
+
+
 DECODER = msgspec.json.Decoder(Snapshot)
+MODEL_DECODER = msgspec.json.Decoder(ModelSnapshot)

@@ -211,6 +211,9 @@ def _bombs(tmp_path: Path) -> list[Path]:
            (b',{"path":"/a"}', items // 5 - 100), (b"]}", 1)),
         *[gz(f"cmdline-{i}.json.gz", (ONE + b'"cmdline":[""', 1),
              (arg, items // 2 - 100), (b']},{"pid":1,"cgroup":"/"}]}', 1)) for i, arg in enumerate(ARGS)],
+        # decoded straight into the model's processes, then again through Structs for the one adj out of range
+        gz("adj.json.gz", (ONE + b'"comm":""}', 1), (b',{"pid":1,"cgroup":"/","comm":""}', items // 12 - 10),
+           (b',{"pid":1,"cgroup":"/","comm":"","oom_score_adj":5000}]}', 1)),
         gz("cmdline-10m.json.gz", (ONE + b'"cmdline":[""', 1),
            (b',""', 10_000_000), (b"]}]}", 1)),
         gz("cgroups-100k.json.gz", (HEAD + b'"processes":[],"cgroups":[{"path":"/"}', 1),

@@ -30,6 +30,16 @@ def test_typed_decoding_builds_what_the_careful_check_builds(path):
     assert _same(loads(raw, "x"), _careful(raw))
 
 
+def test_a_file_with_nulls_the_model_lacks_builds_the_same_through_structs(tmp_path):
+    """null comm, cmdline, adj and kernel_thread: older files have them; they load as the careful check loads them."""
+    data = json.loads(read_bounded(list_samples()[0]))
+    data["processes"][1].update(comm=None, cmdline=None, oom_score_adj=None, kernel_thread=None)
+    del data["processes"][2]["comm"]
+    raw = json.dumps(data).encode()
+    assert isinstance(snapshot._decode_typed(raw), snapshot.schema.Snapshot)
+    assert _same(loads(raw, "x"), _careful(raw))
+
+
 def test_typed_decoding_builds_the_large_host_exactly():
     raw = snapshot.dumps(large_host(2_000, 200))
     assert _same(loads(raw, "x"), _careful(raw))
@@ -65,3 +75,11 @@ def test_a_file_past_the_plain_limits_is_named_in_msgspec_words(tmp_path, monkey
 def test_a_file_within_the_plain_limits_is_named_in_our_words(tmp_path, capsys):
     path = _large(tmp_path, "12k")
     assert error_of(path, capsys) == f'oomtui: {path}: processes[12].rss_anon: expected integer, got "12k"'
+
+
+def test_deep_nesting_in_an_unknown_field_is_refused_in_one_line(tmp_path, capsys):
+    """msgspec skips an unknown field's value without building it, but recursively: it must not end in a traceback."""
+    path = tmp_path / "deep.json"
+    head = b'{"format":"oomtui-snapshot","version":1,"host":{},"cgroups":[{"path":"/"}],"processes":[],"x":'
+    path.write_bytes(head + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    assert error_of(path, capsys) == f"oomtui: {path}: JSON nested too deeply"
