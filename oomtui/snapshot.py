@@ -774,7 +774,7 @@ def loads(raw: bytes, name: str) -> Snapshot:
         raise SnapshotError(f"{name}: JSON nested too deeply") from None
 
 
-_MSGSPEC_TYPES = {
+_MSGSPEC_TYPES = {  # msgspec's names of JSON types, and ours
     "int": "integer", "float": "number", "str": "string", "bool": "boolean", "null": "null",
     "object": "an object", "array": "a list",
 }
@@ -788,8 +788,8 @@ def _typed_message(e: msgspec.MsgspecError) -> str:
         return f"not valid JSON: {text}" if isinstance(e, msgspec.DecodeError) else text
     where = where.removeprefix(".")
     path = where if "." in where or "[" in where.split(".")[0] else f"$.{where}"
-    for ours, theirs in ((k, v) for k, v in _MSGSPEC_TYPES.items()):
-        what = what.replace(f"`{ours}`", theirs).replace(f" {ours}", f" {theirs}")
+    for theirs, ours in _MSGSPEC_TYPES.items():
+        what = what.replace(f" {theirs}", f" {ours}")
     return f"{path}: {what[:1].lower()}{what[1:]}"
 
 
