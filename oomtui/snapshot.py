@@ -843,7 +843,8 @@ def _decode_typed(raw: bytes) -> schema.Snapshot | schema.ModelSnapshot:
     except msgspec.ValidationError:
         return schema.DECODER.decode(raw)
     pids, adjs = [p.pid for p in fast.processes], [p.oom_score_adj for p in fast.processes]
-    if not pids or (min(pids) >= 1 and min(adjs) >= -1000 and max(adjs) <= 1000):
+    paths = {p.cgroup for p in fast.processes}  # as few as the cgroups, unlike the processes
+    if not pids or (min(pids) >= 1 and min(adjs) >= -1000 and max(adjs) <= 1000 and all(map(_is_cgroup_path, paths))):
         return fast
     del fast  # before decoding again, which refuses the first value out of range and names it
     return schema.DECODER.decode(raw)
