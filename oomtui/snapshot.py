@@ -1,12 +1,12 @@
 """Load and save the snapshot file format (shared/snapshot-format.md).
 
 Files come from other hosts and other tools, so loading trusts nothing:
-every field is type-checked and an error names its JSON path. Loading is
-bounded in memory, not only in bytes: a 254 KB gzip of `[],[],…` once
-built 85 million lists. So the decompressed size, the number of JSON
-values (counted on the bytes before `json.loads` builds any), the number
-of processes and of cgroups all have limits, and only regular files are
-read, so a FIFO cannot hang a load.
+every field is type-checked (by msgspec, against snapshot_schema) and an
+error names its JSON path. Loading is bounded in memory, not only in
+bytes: a 254 KB gzip of `[],[],…` once built 85 million lists. So the
+decompressed size, the number of values and strings (counted on the bytes
+before anything is built), the number of processes and of cgroups all have
+limits, and only regular files are read, so a FIFO cannot hang a load.
 """
 
 from __future__ import annotations
@@ -20,8 +20,12 @@ import sys
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
+import msgspec
+
+from oomtui import snapshot_schema as schema
 from oomtui.model import (
     KILLER_NAMES,
     QOS_CLASSES,
@@ -49,13 +53,25 @@ from oomtui.safefile import write_atomic
 FORMAT = "oomtui-snapshot"
 VERSION = 1
 # Limits on what one file may build; with them a load stays under 300 MB whatever
-# the file holds. A 10,000-process host is about 7 MiB and 680,000 JSON values.
-MAX_BYTES = 24 << 20  # decompressed; its decoded text and a string in it may take 4 bytes a character each
-# JSON values, bounded by counting `,` `:` `[` `{` on the bytes (an overcount, never
-# an undercount); json.loads spends at most about 70 bytes on each.
+# the file holds. A 10,000-process host is about 7 MiB, 680,000 JSON values and
+# 1,050,000 items (below); a 50,000-process one 23 MiB, 2,040,000 and 3,200,000.
+MAX_BYTES = 36 << 20  # decompressed; a string in it may take 4 bytes a character, beside a scratch copy
+# Items: JSON values plus strings, counted on the bytes before anything is built
+# (`count_items`, an overcount, never an undercount). Typed decoding spends at most
+# about 50 bytes on each (measured: a list of two-emoji strings), a Struct field
+# of a well-formed file far less.
+MAX_JSON_ITEMS = 3_800_000
+# A file the typed decoding refuses is decoded again as plain JSON, to name what
+# is wrong in the words of the field-by-field check. Plain JSON costs up to 70
+# bytes a value and its text 4 bytes a character, so only up to these (any file
+# written by hand is far smaller); beyond them, msgspec's own words name the path.
 MAX_JSON_VALUES = 2_000_000
+MAX_PLAIN_BYTES = 16 << 20
 MAX_PROCESSES = 100_000
 MAX_CGROUPS = 50_000
+
+
+_V = TypeVar("_V")
 
 
 class SnapshotError(ValueError):
@@ -689,6 +705,15 @@ def count_values(raw: bytes) -> int:
     return len(raw) - len(raw.translate(None, b",:[{")) + 1
 
 
+def count_items(raw: bytes) -> int:
+    """At least the number of values and strings typed decoding can build from `raw`.
+
+    A string counts twice (as a value, and for being the costliest kind of
+    one): half its quotes, an escaped quote only adding to the overcount.
+    """
+    return count_values(raw) + raw.count(b'"') // 2
+
+
 def parse_json(raw: bytes, name: str, max_values: int | None = None) -> Any:
     """Parsed JSON, refused before parsing when it could hold more than `max_values` values."""
     limit = MAX_JSON_VALUES if max_values is None else max_values
@@ -716,21 +741,140 @@ def _no_constant(name: str) -> Any:
 def load(path: str | Path) -> Snapshot:
     """Read a snapshot file (.json or .json.gz), or raise SnapshotError with one line."""
     try:
-        data = parse_json(read_bounded(path), str(path))
+        raw = read_bounded(path)
     except OSError as e:
         raise SnapshotError(f"{path}: {e.strerror or e}") from None
+    return loads(raw, str(path))
+
+
+def loads(raw: bytes, name: str) -> Snapshot:
+    """A snapshot from a file's bytes, or SnapshotError with one line starting with `name`.
+
+    Typed decoding (snapshot_schema) checks and builds in one pass; a file it
+    refuses is read again by the field-by-field check, whose message names
+    the path and the value as the format asks.
+    """
+    if count_items(raw) > MAX_JSON_ITEMS:
+        raise SnapshotError(f"{name}: more than {MAX_JSON_ITEMS:,} JSON values and strings; refusing to load")
+    try:
+        return _from_typed(_decode_typed(raw))
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        if len(raw) > MAX_PLAIN_BYTES or count_values(raw) > MAX_JSON_VALUES:
+            raise SnapshotError(f"{name}: {_typed_message(e)}") from None
+    except SnapshotError as e:
+        raise SnapshotError(f"{name}: {e}") from None
+    except RecursionError:  # msgspec skips an unknown field's value recursively, to Python's depth limit
+        raise SnapshotError(f"{name}: JSON nested too deeply") from None
+    data = parse_json(raw, name)  # its own errors start with `name`
     try:
         return from_dict(data)
     except SnapshotError as e:
-        raise SnapshotError(f"{path}: {e}") from None
+        raise SnapshotError(f"{name}: {e}") from None
     except RecursionError:
-        raise SnapshotError(f"{path}: JSON nested too deeply") from None
+        raise SnapshotError(f"{name}: JSON nested too deeply") from None
+
+
+_MSGSPEC_TYPES = {  # msgspec's names of JSON types, and ours
+    "int": "integer", "float": "number", "str": "string", "bool": "boolean", "null": "null",
+    "object": "an object", "array": "a list",
+}
+
+
+def _typed_message(e: msgspec.MsgspecError) -> str:
+    """msgspec's words in the format's shape: `processes[12].rss_anon: expected integer, got string`."""
+    text = str(e).replace("`", "")
+    what, _, where = text.partition(" - at $")
+    if not where:
+        return f"not valid JSON: {text}" if isinstance(e, msgspec.DecodeError) else text
+    where = where.removeprefix(".")
+    path = where if "." in where or "[" in where.split(".")[0] else f"$.{where}"
+    for theirs, ours in _MSGSPEC_TYPES.items():
+        what = what.replace(f" {theirs}", f" {ours}")
+    return f"{path}: {what[:1].lower()}{what[1:]}"
+
+
+def _frozen(d: dict[str, _V] | None) -> Mapping[str, _V]:
+    """A decoded map as the model holds it: read-only, and not copied (nothing else holds it)."""
+    return MappingProxyType(d) if d else frozen_map(None)
+
+
+def _pressure_of(p: schema.Pressure | None) -> Pressure | None:
+    if p is None:
+        return None
+
+    def line(x: schema.PressureLine | None) -> PressureLine | None:
+        return None if x is None else PressureLine(avg10=x.avg10, avg60=x.avg60, avg300=x.avg300, total=x.total)
+
+    return Pressure(some=line(p.some), full=line(p.full))
+
+
+def _cgroup_of(c: schema.Cgroup) -> Cgroup:
+    t, w = c.trend, c.workload
+    return Cgroup(
+        path=c.path, memory_current=c.memory_current, memory_max=c.memory_max, memory_high=c.memory_high,
+        memory_low=c.memory_low, memory_min=c.memory_min, swap_current=c.swap_current, swap_max=c.swap_max,
+        owner_uid=c.owner_uid, swappiness=c.swappiness, oom_group=c.oom_group, stat=_frozen(c.stat),
+        events=_frozen(c.events), pressure=_pressure_of(c.pressure), xattrs=_frozen(c.xattrs), populated=c.populated,
+        trend=None if t is None else Trend(
+            interval=t.interval, memory_current_prev=t.memory_current_prev, memory_current_avg=t.memory_current_avg,
+            pgscan_prev=t.pgscan_prev, pressure_full_avg10_above_since=t.pressure_full_avg10_above_since,
+        ),
+        workload=None if w is None else Workload(
+            kind=w.kind, name=w.name, namespace=w.namespace, pod=w.pod, pod_uid=w.pod_uid, qos=w.qos,
+            container=w.container, container_id=w.container_id, runtime=w.runtime, image=w.image,
+            source=w.source or "path",
+        ),
+    )
+
+
+def _process_of(p: schema.Process) -> Process:
+    return Process(
+        pid=p.pid, comm=p.comm or "", cgroup=p.cgroup, oom_score_adj=p.oom_score_adj or 0, cmdline=p.cmdline or (),
+        start_time=p.start_time, kernel_thread=bool(p.kernel_thread), ppid=p.ppid, uid=p.uid, rss_anon=p.rss_anon,
+        rss_file=p.rss_file, rss_shmem=p.rss_shmem, swap=p.swap, pgtables=p.pgtables, oom_score=p.oom_score,
+        rss_total=p.rss_total,
+    )
+
+
+def _decode_typed(raw: bytes) -> schema.Snapshot | schema.ModelSnapshot:
+    """Processes straight into the model where the file allows it (a third faster), else through Structs."""
+    try:
+        fast = schema.MODEL_DECODER.decode(raw)
+    except msgspec.ValidationError:
+        return schema.DECODER.decode(raw)
+    pids, adjs = [p.pid for p in fast.processes], [p.oom_score_adj for p in fast.processes]
+    paths = {p.cgroup for p in fast.processes}  # as few as the cgroups, unlike the processes
+    if not pids or (min(pids) >= 1 and min(adjs) >= -1000 and max(adjs) <= 1000 and all(map(_is_cgroup_path, paths))):
+        return fast
+    del fast  # before decoding again, which refuses the first value out of range and names it
+    return schema.DECODER.decode(raw)
+
+
+def _from_typed(s: schema.Snapshot | schema.ModelSnapshot) -> Snapshot:
+    """The model from decoded Structs: the small parts through the field-by-field checks, the lists directly."""
+    for key, items, limit in (("cgroups", s.cgroups, MAX_CGROUPS), ("processes", s.processes, MAX_PROCESSES)):
+        if len(items) > limit:
+            raise SnapshotError(f"$.{key}: {len(items):,} entries, more than the limit of {limit:,}; refusing to load")
+    cgroups = tuple(map(_cgroup_of, s.cgroups))
+    _check_tree(cgroups)
+    processes = tuple(s.processes) if isinstance(s, schema.ModelSnapshot) else tuple(map(_process_of, s.processes))
+    _check_processes(processes, {c.path for c in cgroups})
+    return Snapshot(
+        taken_at=s.taken_at,
+        source=s.source or "live",
+        host=_host(msgspec.to_builtins(s.host), "host"),
+        cgroups=cgroups,
+        processes=processes,
+        oom_event=None if s.oom_event is None else _oom_event(msgspec.to_builtins(s.oom_event), "$.oom_event"),
+        whatif=None if s.whatif is None else _whatif(msgspec.to_builtins(s.whatif), "$.whatif"),
+    )
 
 
 def dumps(s: Snapshot) -> bytes:
+    """Compact UTF-8 JSON, non-ASCII kept; msgspec encodes it about ten times faster than json.dumps."""
     d = to_dict(s)
     try:
-        return json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode()
+        return msgspec.json.encode(d)
     except UnicodeEncodeError:  # a lone surrogate (a name that was not UTF-8): \u-escaped, it round-trips exactly
         return json.dumps(d, separators=(",", ":")).encode()
 

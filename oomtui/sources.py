@@ -77,10 +77,4 @@ def _snapshot(box: list[bytes], name: str) -> Snapshot:
     """A snapshot from the bytes in `box`, held to the snapshot file's own size limit (logs may be larger)."""
     if len(box[0]) > snapshot.MAX_BYTES:
         raise SnapshotError(f"{name}: larger than {snapshot.MAX_BYTES >> 20} MiB; refusing to load")
-    data = snapshot.parse_json(box.pop(), name)
-    try:
-        return snapshot.from_dict(data)
-    except SnapshotError as e:
-        raise SnapshotError(f"{name}: {e}") from None
-    except RecursionError:
-        raise SnapshotError(f"{name}: JSON nested too deeply") from None
+    return snapshot.loads(box.pop(), name)

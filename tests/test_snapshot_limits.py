@@ -151,7 +151,8 @@ def test_the_empty_list_bomb_is_refused_before_parsing(tmp_path, capsys):
             f.write(b"[]," * (1 << 20))
         f.write(b"[]]")
     assert bomb.stat().st_size < 256 << 10
-    assert error_of(bomb, capsys) == f"oomtui: {bomb}: more than 2,000,000 JSON values; refusing to load"
+    limit = snapshot.MAX_JSON_ITEMS
+    assert error_of(bomb, capsys) == f"oomtui: {bomb}: more than {limit:,} JSON values and strings; refusing to load"
 
 
 def test_too_many_processes_or_cgroups_name_the_limit(tmp_path, monkeypatch, capsys):
@@ -191,7 +192,7 @@ def _bombs(tmp_path: Path) -> list[Path]:
                 f.write(chunk * (times % 4096))
         return path
 
-    limit = snapshot.MAX_JSON_VALUES
+    limit, items = snapshot.MAX_JSON_VALUES, snapshot.MAX_JSON_ITEMS
     return [
         gz("lists.json.gz", (b"[", 1), (b"[],", 85_000_000), (b"0]", 1)),  # the issue's bomb, full size
         gz("dicts.json.gz", (b"[", 1), (b'{"a":0},', limit // 3 - 10), (b"0]", 1)),  # ~200 bytes per 3 values
@@ -204,8 +205,42 @@ def _bombs(tmp_path: Path) -> list[Path]:
         gz("stats.json.gz",
            (b'{"format":"oomtui-snapshot","version":1,"host":{},"processes":[],"cgroups":[{"path":"/"}', 1),
            *[(b',{"path":"/c%d","stat":{%s}}' % (i, b",".join(b'"k%d":%d' % (k, 10**12 + k) for k in range(40))), 1)
-             for i in range(limit // 90)], (b',{"path":"/c0"}]}', 1)),  # refused last, after building everything
+             for i in range(items // 135)], (b',{"path":"/c0"}]}', 1)),  # refused last, after building everything
+        # schema-valid, so typed decoding builds all of it before a check spanning records refuses it
+        gz("cgroup-list.json.gz", (HEAD + b'"processes":[],"cgroups":[{"path":"/"}', 1),
+           (b',{"path":"/a"}', items // 5 - 100), (b"]}", 1)),
+        *[gz(f"cmdline-{i}.json.gz", (ONE + b'"cmdline":[""', 1),
+             (arg, items // 2 - 100), (b']},{"pid":1,"cgroup":"/"}]}', 1)) for i, arg in enumerate(ARGS)],
+        # decoded straight into the model's processes, then again through Structs for the one adj out of range
+        gz("adj.json.gz", (ONE + b'"comm":""}', 1), (b',{"pid":1,"cgroup":"/","comm":""}', items // 12 - 10),
+           (b',{"pid":1,"cgroup":"/","comm":"","oom_score_adj":5000}]}', 1)),
+        gz("cmdline-10m.json.gz", (ONE + b'"cmdline":[""', 1),
+           (b',""', 10_000_000), (b"]}]}", 1)),
+        gz("cgroups-100k.json.gz", (HEAD + b'"processes":[],"cgroups":[{"path":"/"}', 1),
+           *[(b',{"path":"/c%d","stat":{%s}}' % (i, b",".join(b'"k%d":%d' % (k, k) for k in range(40))), 1)
+             for i in range(100_000)], (b"]}", 1)),
+        gz("comm.json.gz", (ONE + b'"comm":"\\n\xf0\x9f\x98\x80', 1),
+           (b"a", snapshot.MAX_BYTES - 200), (b'"},{"pid":1,"cgroup":"/"}]}', 1)),
     ]
+
+
+HEAD = b'{"format":"oomtui-snapshot","version":1,"host":{},'
+ONE = HEAD + b'"cgroups":[{"path":"/"}],"processes":[{"pid":1,"cgroup":"/",'  # then the rest of the process
+ARGS = (b',"ab"', ',"😀😀"'.encode(), ',"ĀĀ"'.encode())  # the costliest strings per item: short, then wide
+
+
+@pytest.mark.kernel
+def test_a_50000_process_host_loads_under_a_400_mb_limit(memcg, tmp_path):
+    """The scale issue 15 asks for: `snapshot show` of a 50,000-process host, peak under 300 MB."""
+    from oomtui.synthetic import large_host
+
+    path = tmp_path / "large.json.gz"
+    snapshot.save(large_host(50_000), path)
+    assert snapshot.count_items(read_bounded(path)) * 1.15 < snapshot.MAX_JSON_ITEMS
+    child, peak = run_limited(memcg, 400 << 20, ["snapshot", "show", str(path)])
+    assert child.returncode == 0, child.stderr[-500:]
+    assert "50000" in child.stdout.replace(",", ""), child.stdout[:500]
+    assert peak < 300 << 20, peak >> 20
 
 
 @pytest.mark.kernel
