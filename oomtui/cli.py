@@ -13,6 +13,7 @@ import importlib
 import os
 import pkgutil
 import sys
+from typing import NoReturn
 
 from oomtui import __version__
 from oomtui.errors import UsageError, UserError
@@ -20,7 +21,7 @@ from oomtui.text import printable
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, as the design says
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as the design says
         raise UsageError(f"{self.prog}: {message}")
 
 

@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 
@@ -33,6 +33,7 @@ from oomtui.model import (
     WORKLOAD_SOURCES,
     Cgroup,
     CgroupEdit,
+    CgroupMode,
     Host,
     Killer,
     OomEvent,
@@ -41,6 +42,7 @@ from oomtui.model import (
     Process,
     ProcessEdit,
     Snapshot,
+    Source,
     Sysctl,
     Trend,
     WhatIf,
@@ -256,7 +258,7 @@ def _host(v: Any, path: str) -> Host:
         mem_available=_field(d, "mem_available", path, _opt_int),
         swap_total=_field(d, "swap_total", path, _opt_int),
         swap_free=_field(d, "swap_free", path, _opt_int),
-        cgroup_mode=mode,
+        cgroup_mode=cast(CgroupMode, mode),  # one of the four, checked above
         psi=_field(d, "psi", path, _opt(_pressure)),
         sysctl=Sysctl(**{
             k: _field(sysctl, k, f"{path}.sysctl", _opt_int)
@@ -498,7 +500,7 @@ def from_dict(data: Any) -> Snapshot:
     _check_processes(processes, {c.path for c in cgroups})
     return Snapshot(
         taken_at=_field(d, "taken_at", "$", _opt(_num)),
-        source=source,
+        source=cast(Source, source),  # one of the three, checked above
         host=_host(_field(d, "host", "$", _obj, required=True), "host"),
         cgroups=cgroups,
         processes=processes,

@@ -30,4 +30,5 @@ command -v tmux >/dev/null || apt_install tmux
 # About 23 s with apt-get update on a fresh machine.
 { command -v promtool && command -v prometheus-node-exporter && [ -x /usr/sbin/sshd ]; } >/dev/null 2>&1 ||
   apt_install prometheus prometheus-node-exporter openssh-server
+.venv/bin/mypy --no-error-summary oomtui  # zero errors is part of the gate
 exec .venv/bin/python -m pytest "$@"

@@ -54,8 +54,8 @@ def _memory(proc: str, read: Reader) -> tuple[int | None, int | None, int | None
             return mem.total, mem.available, swap.total, swap.free
         except (OSError, RuntimeError, ValueError):
             pass  # an unreadable or unusual meminfo: what can be parsed of it below
-    mem = parse.meminfo(read_or_none(read, f"{proc}/meminfo"))
-    return mem.get("MemTotal"), mem.get("MemAvailable"), mem.get("SwapTotal"), mem.get("SwapFree")
+    info = parse.meminfo(read_or_none(read, f"{proc}/meminfo"))
+    return info.get("MemTotal"), info.get("MemAvailable"), info.get("SwapTotal"), info.get("SwapFree")
 
 
 def boot_time(proc: str, read: Reader) -> int | None:

@@ -64,7 +64,7 @@ def parse_mountinfo(text: str) -> list[Mount]:
 def _first(mounts: list[Mount]) -> Mount | None:
     """Prefer a mount of the hierarchy's own root over a bind mount of a subtree."""
     whole = [m for m in mounts if m.root == "/"]
-    return (whole or mounts or [None])[0]
+    return (whole or mounts)[0] if (whole or mounts) else None
 
 
 def _has_memory_controller(v2_root: Path) -> bool:

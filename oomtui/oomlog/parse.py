@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from oomtui.model import ROOT, Cgroup, Host, OomEvent, Process, Snapshot, Sysctl, frozen_map, parent_of
+from oomtui.model import ROOT, Cgroup, CgroupMode, Host, OomEvent, Process, Snapshot, Sysctl, frozen_map, parent_of
 from oomtui.oomlog import report as rx
 from oomtui.oomlog.report import Segment
 from oomtui.oomlog.stamps import wall_time
@@ -482,9 +482,9 @@ def build(seg: Segment) -> Parsed:
         clean = _path(path, "stats cgroup", [])
         if clean and clean not in cgroups:
             cgroups[clean] = Cgroup(path=clean, stat=frozen_map(stat))
-    for path in (task_memcg, group_path):
-        if path and path != ROOT and path not in cgroups:
-            cgroups[path] = Cgroup(path=path)
+    for named in (task_memcg, group_path):
+        if named and named != ROOT and named not in cgroups:
+            cgroups[named] = Cgroup(path=named)
     if group_path and group_path != ROOT:
         cgroups[group_path] = replace(cgroups[group_path], oom_group=True)
 
@@ -586,7 +586,7 @@ def _domain_cgroup(f: Facts, domain: str, kind: str) -> Cgroup:
     )
 
 
-def _cgroup_mode(f: Facts, group_path: str | None) -> str:
+def _cgroup_mode(f: Facts, group_path: str | None) -> CgroupMode:
     """v2 shows `swap:` lines and group kills; v1 shows `memory+swap:`/`kmem:` (kernel-oom.md §5.10)."""
     if group_path or "swap" in f.usage:
         return "v2"

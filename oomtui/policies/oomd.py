@@ -113,7 +113,8 @@ class Protection:
     def __call__(self, path: str) -> int:
         if path in self._memo:
             return self._memo[path]
-        parent = self.snapshot.cgroup(path).parent_path if self.snapshot.cgroup(path) else None
+        c = self.snapshot.cgroup(path)
+        parent = c.parent_path if c is not None else None
         if parent is None or parent == ROOT:
             value = self.raw(path)
         else:
@@ -205,7 +206,7 @@ def rank_swap(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], not
         out.append(Ranked(p, preference(c) if c else NORMAL, (key,),
                           f"swap {fmt_bytes(swap)}" + ("" if bias is None else f", excess {fmt_bytes(int(key))}"),
                           {"swap_current": swap, "key": key, "threshold": threshold}))
-    if not any((snapshot.cgroup(p) and snapshot.cgroup(p).swap_current is not None) for p in peers):
+    if not any((c := snapshot.cgroup(p)) is not None and c.swap_current is not None for p in peers):
         notes.append("no swap figures for these cgroups (cgroup v1 or not read): none counts as swapping")
     return out
 
@@ -224,7 +225,7 @@ def rank_pressure(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any],
     for p in peers:
         c = snapshot.cgroup(p)
         full = c.pressure.full if c and c.pressure else None
-        if full is None or full.avg10 is None or full.avg60 is None:
+        if c is None or full is None or full.avg10 is None or full.avg60 is None:
             continue
         key = int(full.avg10 / 2 + full.avg60 / 2)
         out.append(Ranked(p, preference(c), (key,), f"full pressure avg10 {full.avg10:g}, avg60 {full.avg60:g}",
@@ -241,7 +242,7 @@ def rank_pgscan(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], n
         c = snapshot.cgroup(p)
         pgscan = c.stat.get("pgscan") if c else None
         prev = c.trend.pgscan_prev if c and c.trend else None
-        if pgscan is None:
+        if c is None or pgscan is None:
             continue
         if prev is None:
             unknown += 1
@@ -253,7 +254,7 @@ def rank_pgscan(snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], n
     if unknown:
         notes.append(f"pgscan delta unknown for {unknown} cgroup(s) (no earlier sample; oomd itself waits a tick): "
                      "ranked by total pgscan instead")
-    if not any(snapshot.cgroup(p) and "pgscan" in snapshot.cgroup(p).stat for p in peers):
+    if not any((c := snapshot.cgroup(p)) is not None and "pgscan" in c.stat for p in peers):
         notes.append("memory.stat has no pgscan here (cgroup v1 or not read)")
     return out
 

@@ -366,7 +366,8 @@ def _picks(tree: Tree) -> Iterator[tuple[Entity, Chain]]:
 def _abridged(items: list[T], keep: int = 6) -> list[T | str]:
     """At most `keep` items of a long descent, its start and its end, so a line stays short."""
     if len(items) <= keep:
-        return items
+        whole: list[T | str] = list(items)
+        return whole
     return [*items[:2], f"… {len(items) - keep + 1} more …", *items[-(keep - 3):]]
 
 

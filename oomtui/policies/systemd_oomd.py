@@ -160,7 +160,7 @@ def decide_swap(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Dec
             entries.append(Entry(path, pref, (swap,), f"swap {fmt_bytes(swap)}", {"swap_current": c.swap_current}))
     triggered, state = swap_trigger(snapshot, opts["swap_used_limit"])
     floor = (snapshot.host.swap_total or 0) * SWAP_MIN_PERCENT // 100
-    if not any(snapshot.cgroup(e.path).swap_current is not None for e in entries):
+    if not any((c := snapshot.cgroup(e.path)) is not None and c.swap_current is not None for e in entries):
         notes.append("no memory.swap.current here (cgroup v1 or not read): every candidate counts as 0")
     return _finish(snapshot, name, domain, triggered, entries, lambda e: e.key[0] > floor,
                    f"no populated candidate uses more than {SWAP_MIN_PERCENT}% of swap", "swap", state, notes)

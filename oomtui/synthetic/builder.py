@@ -425,8 +425,7 @@ class HostBuilder:
         local = block(own, seed)
         out = dict(local)
         limit = min(
-            (self.specs[p].memory_max for p in [spec.path, *_ancestors(spec.path)]
-             if self.specs[p].memory_max is not None),
+            (m for p in [spec.path, *_ancestors(spec.path)] if (m := self.specs[p].memory_max) is not None),
             default=V1_UNLIMITED,
         )
         out["hierarchical_memory_limit"] = limit

@@ -59,9 +59,9 @@ def large_host(processes: int = 10000, cgroups: int = 2000, seed: int = 7) -> Sn
     containers: list[tuple[str, str, str]] = []  # (pod, container, qos)
     for _ in range(pods):
         qos = b.rng.choices(("guaranteed", "burstable", "besteffort"), (2, 6, 2))[0]
-        uid = uuid4(b.rng).replace("-", "_")
-        pod = (f"/kubepods.slice/kubepods-pod{uid}.slice" if qos == "guaranteed"
-               else f"/kubepods.slice/kubepods-{qos}.slice/kubepods-{qos}-pod{uid}.slice")
+        pod_uid = uuid4(b.rng).replace("-", "_")
+        pod = (f"/kubepods.slice/kubepods-pod{pod_uid}.slice" if qos == "guaranteed"
+               else f"/kubepods.slice/kubepods-{qos}.slice/kubepods-{qos}-pod{pod_uid}.slice")
         b.cgroup(pod)
         b.process(b.cgroup(f"{pod}/cri-containerd-{hex_id(b.rng)}.scope", oom_group=True), "pause", "/pause",
                   started=_when(b), anon=160 * 1024, file=320 * 1024, adj=PAUSE_ADJ, uid=65535, parent=systemd)
