@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from oomtui import whatif
+from oomtui import inforce, whatif
 from oomtui.evaluate import evaluate
 from oomtui.model import ROOT, Snapshot, WhatIf, is_within
 from oomtui.policies import registry
@@ -26,8 +26,13 @@ class Evaluation:
     domain: str
     decisions: tuple[Decision, ...]
     budget: int  # the domain's total pages, which scales oom_score_adj
+    # Each policy's standing on this host (in force, acts at, distance); `decisions` are in `inforce.order`.
+    standings: dict[str, inforce.Standing] = field(default_factory=dict, compare=False)
     sample: Snapshot | None = field(default=None, compare=False, repr=False)  # what `view` overlays
     _badness: dict[int, int | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def standing(self, policy: str | None) -> inforce.Standing | None:
+        return self.standings.get(policy) if policy is not None else None
 
     def decision(self, policy: str | None) -> Decision | None:
         return next((d for d in self.decisions if d.policy == policy), None)
@@ -49,28 +54,35 @@ class Evaluation:
 
 
 def run(sample: Snapshot, edits: WhatIf, domain: str = ROOT, previous: Evaluation | None = None) -> Evaluation:
-    """`previous`, the last evaluation shown, lends the decisions an edit cannot have changed."""
+    """`previous`, the last evaluation shown, lends the decisions an edit cannot have changed.
+
+    The policies run with the settings of the killers in force (`host.killers`, live or as a
+    snapshot recorded them), and come out in `inforce.order`: who would act first at the top.
+    """
     view = sample.with_replaced({}, {}, edits)  # reuses the sample's index: no re-index per edit
     applied = whatif.apply(view)
     if domain != ROOT and ((c := applied.cgroup(domain)) is None or c.memory_max is None):
         domain = ROOT  # the domain cgroup vanished or lost its limit
     names = list(registry.policies())
+    options = inforce.merged_options(sample, None)
     event = sample.oom_event
     if sample.source == "kernel-log" and event is not None and event.domain == domain:
         # As `oomtui preview` and `import-oom` do: the kernel's rules from the report's features, its table order.
         replayed = {r.policy: r.decision for r in replay(applied).policies}
-        decisions = tuple(replayed[n] if n in replayed else evaluate(applied, domain, [n])[0] for n in names)
-        return Evaluation(view=view, applied=applied, domain=domain, decisions=decisions,
-                          budget=total_pages(applied, domain).pages, sample=sample)
-    kept = _reusable(previous, sample, edits, domain)
-    todo = [n for n in names if n not in kept]
-    fresh = iter(evaluate(applied, domain, todo) if todo else ())  # applied: no second overlay of the edits
+        decisions = [replayed[n] if n in replayed else evaluate(applied, domain, [n], options)[0] for n in names]
+    else:
+        kept = _reusable(previous, sample, edits, domain)
+        todo = [n for n in names if n not in kept]
+        fresh = iter(evaluate(applied, domain, todo, options) if todo else ())  # applied: no second overlay
+        decisions = [kept[n] if n in kept else next(fresh) for n in names]
+    ranked = inforce.order(applied, domain, decisions)
     return Evaluation(
         view=view,
         applied=applied,
         domain=domain,
-        decisions=tuple(kept[n] if n in kept else next(fresh) for n in names),
+        decisions=tuple(r.decision for r in ranked),
         budget=total_pages(applied, domain).pages,
+        standings={r.decision.policy: r.standing for r in ranked},
         sample=sample,
     )
 

@@ -42,7 +42,7 @@ from oomtui.model import ROOT, Snapshot, WhatIf
 from oomtui.policies.registry import policies
 from oomtui.snapshot import SnapshotError, save
 from oomtui.text import printable
-from oomtui.tui import describe, evaluation
+from oomtui.tui import describe, evaluation, killers
 from oomtui.tui.actions import ACTIONS, DANGEROUS, POLICY_KEYS, Action
 from oomtui.tui.feeds import Feed
 from oomtui.tui.guard import guarded
@@ -307,7 +307,7 @@ class MainScreen(Screen):
         if ev is None:
             return
         with self.app.batch_update():
-            self.verdicts.show(ev.decisions, ev.view)
+            self.verdicts.show(ev.decisions, ev.view, ev.standings)
             self._paint_tree()
             self._paint_details()
             self._paint_ranking()
@@ -350,7 +350,9 @@ class MainScreen(Screen):
             pane.show(Text("No policy chosen."), "Ranking")
             return
         title = self.titles.get(d.policy, d.policy)
-        pane.show(describe.ranking(d, ev.view, title, self.palette), f"Why — {printable(title, limit=40)}")
+        text = describe.ranking(d, ev.view, title, self.palette)
+        text.append_text(killers.standing_text(ev.standing(d.policy), self.palette))
+        pane.show(text, f"Why — {printable(title, limit=40)}")
 
     def status_text(self) -> Text:
         """Most important first, so a narrow terminal cuts the least: mode, PAUSED, edits, domain, then the rest."""
