@@ -96,6 +96,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("left_square_bracket", "step_event(-1)", "Prev OOM",
            "Recording: the previous OOM event, with the sample taken just before it",
            "recording: previous OOM event", footer=True, display="["),
+    Action("l", "kills", "Kills", "The real OOM kills seen this session, each with whether oomtui predicted it",
+           "kills: list the real OOM kills", footer=True),
     Action("c", "copy", "Copy", "Copy the selection's path or pid", "copy: selection's path or pid", footer=True),
     Action("e", "copy_explanation", "Copy why", "Copy the chosen verdict's explanation", "copy: verdict explanation"),
     Action("o", "open", "Open", "Open a snapshot file, a recording or a kernel log", "file: open snapshot"),

@@ -1,17 +1,23 @@
-"""The killers in force and the real kills, in words for the TUI: a policy's standing for
-the Why pane, a kill's verdict for the banner and the kill list.
+"""The killers in force and the real kills for the TUI: a policy's standing for the Why
+pane, a kill's verdict for the banner and the kill list, and `KillWatch`, which follows them.
 
 Textual-free: plain `rich.text.Text`, tested as data.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
+
 from rich.text import Text
 
+from oomtui.errors import UserError
 from oomtui.inforce import Standing
+from oomtui.model import Snapshot
+from oomtui.oomlog.follow import KillEvent, KillFollower
 from oomtui.text import printable
 from oomtui.tui.palette import Palette
-from oomtui.verdict import Verdict
+from oomtui.verdict import Scoreboard, Verdict
 
 
 def standing_text(standing: Standing | None, pal: Palette) -> Text:
@@ -46,3 +52,80 @@ def verdict_words(v: Verdict) -> str:
     tail = f"; predicted {printable(v.predicted, limit=120)}" if v.matched is False and v.predicted else ""
     note = f" ({printable(v.note, limit=120)})" if v.note else ""
     return f"{v.event.describe()}: {said}{tail}{note}"
+
+
+class KillWatch:
+    """The live TUI's view of real kills: the kmsg follower, the samples a kill is judged
+    against, every verdict this session and its scoreboard.
+
+    `poll` never blocks (the follower reads /dev/kmsg non-blocking); judging a kill
+    evaluates every policy, so the screen runs `verdict_for` in a thread worker.
+    """
+
+    KEEP = 3  # samples kept to find the one taken just before a kill
+
+    def __init__(self, path: str | None) -> None:
+        self.follower: KillFollower | None = None
+        self.problem: str | None = None  # why kills cannot be followed, in one line
+        self.samples: deque[Snapshot] = deque(maxlen=self.KEEP)
+        self.verdicts: list[Verdict] = []
+        self.scoreboard = Scoreboard()
+        if path is None:
+            return
+        try:
+            self.follower = KillFollower(path)
+        except UserError as e:
+            self.problem = str(e)
+
+    def add_sample(self, sample: Snapshot) -> None:
+        self.samples.append(sample)
+
+    def before(self, event: KillEvent) -> Snapshot | None:
+        """The newest sample taken before the kernel printed the kill (the oldest kept, if none was)."""
+        earlier = [s for s in self.samples if s.taken_at is not None and s.taken_at <= event.time]
+        return earlier[-1] if earlier else (self.samples[0] if self.samples else None)
+
+    def poll(self) -> list[KillEvent]:
+        if self.follower is None:
+            return []
+        try:
+            return self.follower.poll()
+        except UserError as e:
+            self.problem = str(e)
+            self.close()
+            return []
+
+    def add(self, verdict: Verdict) -> None:
+        self.verdicts.append(verdict)
+        self.scoreboard.add(verdict)
+
+    @property
+    def killed(self) -> frozenset[int]:
+        """Every pid killed this session: the tree marks them K while they linger."""
+        return frozenset(v.event.pid for v in self.verdicts if v.event.pid is not None)
+
+    def status(self) -> str:
+        if self.problem is not None:
+            return "OOM kills not followed: " + printable(self.problem, limit=120)
+        if self.follower is None:
+            return ""
+        n = len(self.scoreboard.verdicts)
+        if not n:
+            return "kills: none yet"
+        return f"kills: {n}, {self.scoreboard.count(True)} as predicted"
+
+    def list_text(self, pal: Palette) -> Text:
+        t = Text()
+        t.append(("Following /dev/kmsg. " if self.follower is not None else printable(self.problem or "", 300) + "\n")
+                 + self.scoreboard.summary() + "\n\n", style=pal.heading)
+        for v in reversed(self.verdicts):
+            stamp = time.strftime("%H:%M:%S", time.localtime(v.event.time))
+            style = {True: "", False: pal.critical, None: pal.dim}[v.matched]
+            t.append(f"{stamp}  ", style=pal.dim)
+            t.append(verdict_words(v) + "\n", style=style)
+        return t
+
+    def close(self) -> None:
+        if self.follower is not None:
+            self.follower.close()
+            self.follower = None

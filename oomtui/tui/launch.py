@@ -85,7 +85,8 @@ def launch(args: argparse.Namespace) -> int:
         protected = protected_pids()
     from oomtui.tui.app import OomApp
 
-    app = OomApp(feed, actor, interval=args.interval, read_only=args.read_only, protected=protected)
+    app = OomApp(feed, actor, interval=args.interval, read_only=args.read_only, protected=protected,
+                 kmsg="/dev/kmsg" if live and remote is None else None)  # a remote host: not our kmsg
     try:
         app.run()
     finally:

@@ -6,6 +6,7 @@ from textual.message import Message
 
 from oomtui.model import Snapshot
 from oomtui.tui.evaluation import Evaluation
+from oomtui.verdict import Verdict
 
 
 class SampleFetched(Message):
@@ -30,3 +31,11 @@ class Evaluated(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Evaluated)
+
+
+class KillJudged(Message):
+    """A real kill seen on /dev/kmsg, with the verdict on what oomtui predicted just before it."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__()
+        self.verdict = verdict

@@ -12,6 +12,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -39,6 +40,7 @@ from oomtui.act import (
 )
 from oomtui.errors import UserError
 from oomtui.model import ROOT, Snapshot, WhatIf
+from oomtui.oomlog.follow import KillEvent
 from oomtui.policies.registry import policies
 from oomtui.snapshot import SnapshotError, save
 from oomtui.text import printable
@@ -47,15 +49,17 @@ from oomtui.tui.actions import ACTIONS, DANGEROUS, POLICY_KEYS, Action
 from oomtui.tui.feeds import Feed
 from oomtui.tui.guard import guarded
 from oomtui.tui.labels import UNICODE, Glyphs
-from oomtui.tui.messages import Evaluated, SampleFetched
+from oomtui.tui.messages import Evaluated, KillJudged, SampleFetched
 from oomtui.tui.opening import open_feed
 from oomtui.tui.palette import Palette
 from oomtui.tui.screens.confirm import ApplyDialog, KillDialog
+from oomtui.tui.screens.kills import KillsScreen
 from oomtui.tui.screens.path_prompt import PathPrompt
 from oomtui.tui.tree_model import SORTS, CgroupKey, NodeKey, TreeModel, cgroup_key, process_key
 from oomtui.tui.widgets.memory_tree import MemoryTree
 from oomtui.tui.widgets.text_pane import TextPane
 from oomtui.tui.widgets.verdicts_table import VerdictsTable
+from oomtui.verdict import verdict_for
 
 
 def opening_domain(snap: Snapshot) -> str:
@@ -69,6 +73,7 @@ def opening_domain(snap: Snapshot) -> str:
 
 STEP = 100  # one raise/lower of a score or oom_score_adj
 KILL_HIGHLIGHT_SECONDS = 60.0
+KILL_POLL_SECONDS = 0.25  # how soon a kill printed on /dev/kmsg is shown
 REPORT_LINES = 12
 XATTRS = {
     "trusted.oomd_prefer": "oomd prefer",
@@ -98,8 +103,11 @@ class MainScreen(Screen):
 
     def __init__(self, feed: Feed, actor: Actor | None, *, interval: float = 2.0, read_only: bool = False,
                  protected: frozenset[int] = frozenset(), clock: Callable[[], float] = time.monotonic,
-                 glyphs: Glyphs = UNICODE, grace: float = GRACE_SECONDS) -> None:
+                 glyphs: Glyphs = UNICODE, grace: float = GRACE_SECONDS, kmsg: str | None = None) -> None:
         super().__init__()
+        # Real kills as they happen: `kmsg` (the live host's /dev/kmsg) is polled by `kill_timer`.
+        self.kills = killers.KillWatch(kmsg if feed.live else None)
+        self.kill_timer: Timer | None = None
         self.feed = feed
         self.actor = actor
         self.read_only = read_only
@@ -186,6 +194,9 @@ class MainScreen(Screen):
             self.notify(printable(warning, limit=300), markup=False)
         if self.feed.live:
             self.refresh_timer = self.set_interval(self.interval, self.tick, name="refresh")
+            self.kills.add_sample(self.sample)
+        if self.kills.follower is not None:
+            self.kill_timer = self.set_interval(KILL_POLL_SECONDS, self.poll_kills, name="kills")
         self.memory_tree.focus()
 
     def _take_theme(self) -> None:
@@ -225,6 +236,7 @@ class MainScreen(Screen):
             self.domain = opening_domain(sample)
             self.show_kill = sample.oom_event.killed_pid
         self.sample = sample.with_replaced({}, {}, WhatIf())
+        self.kills.add_sample(self.sample)
         self.note_kills(self.sample)
         self.reevaluate()
 
@@ -248,6 +260,32 @@ class MainScreen(Screen):
         if len(self.kill_counts) > len(sample.cgroups):  # cgroups come and go: keep only the living
             present = {c.path for c in sample.cgroups}
             self.kill_counts = {p: v for p, v in self.kill_counts.items() if p in present}
+
+    @guarded
+    def poll_kills(self) -> None:
+        """Timer: the kills printed since the last poll (a non-blocking read), each judged off the UI thread."""
+        for event in self.kills.poll():
+            self.judge_kill(event, self.kills.before(event))
+        if self.kills.follower is None and self.kill_timer is not None:  # the follower stopped: say so
+            self.kill_timer.stop()
+            self._paint_status()
+
+    @work(thread=True, group="kills", exit_on_error=False)
+    def judge_kill(self, event: KillEvent, before: Snapshot | None) -> None:
+        self.post_message(KillJudged(verdict_for(event, before)))
+
+    @guarded
+    def on_kill_judged(self, message: KillJudged) -> None:
+        """A real kill: the banner, the K mark, the list and the scoreboard, and a new sample at once."""
+        v = message.verdict
+        self.kills.add(v)
+        if not v.event.group_member:
+            self.notify(killers.verdict_words(v), title="OOM kill", timeout=15, markup=False,
+                        severity="information" if v.matched else "warning")
+        self._paint_tree()
+        self._paint_status()
+        if not self.paused and self.app.screen is self:
+            self.collect()
 
     def recent_kills(self) -> frozenset[str]:
         now = self.clock()
@@ -318,6 +356,8 @@ class MainScreen(Screen):
         if ev is None:
             return
         marks = evaluation.marks(ev.view, self._decision())
+        if self.kills.verdicts:
+            marks = replace(marks, actual=marks.actual | self.kills.killed)
         model = TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills(), self.kernel_threads)
         self.memory_tree.show(model)
         pid, self.show_kill = self.show_kill, None
@@ -372,6 +412,8 @@ class MainScreen(Screen):
         if self.needle:
             t.append(" · filter ")
             t.append(printable(self.needle, limit=40), style="bold")
+        if words := self.kills.status():
+            t.append(f" · {words}", style=pal.warning if self.kills.problem else "")
         t.append(f" · sort {self.sort}")
         t.append(f" · {printable(snap.host.hostname or 'unknown host', limit=40)} · {describe.when(snap.taken_at)}")
         return t
@@ -584,6 +626,10 @@ class MainScreen(Screen):
         if self.memory_tree.select_key(key):
             self.memory_tree.focus()
             self._paint_details()
+
+    @guarded
+    def action_kills(self) -> None:
+        self.app.push_screen(KillsScreen(self.kills.list_text(self.palette)))
 
     @guarded
     def action_pause(self) -> None:
