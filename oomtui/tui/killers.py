@@ -116,7 +116,7 @@ class KillWatch:
 
     def list_text(self, pal: Palette) -> Text:
         t = Text()
-        t.append(("Following /dev/kmsg. " if self.follower is not None else printable(self.problem or "", 300) + "\n")
+        t.append(("Following /dev/kmsg: " if self.follower is not None else printable(self.problem or "", 300) + "\n")
                  + self.scoreboard.summary() + "\n\n", style=pal.heading)
         for v in reversed(self.verdicts):
             stamp = time.strftime("%H:%M:%S", time.localtime(v.event.time))

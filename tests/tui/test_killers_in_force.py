@@ -21,7 +21,7 @@ def test_earlyoom_nearer_than_the_kernels_exhaustion_comes_first_with_its_distan
     async def scenario(pilot):
         screen = main(pilot)
         shown = rows(screen)
-        assert shown[:2] == [("earlyoom", "1st · 400.0 MiB to go"), ("kernel", "2nd · 500.0 MiB to go")]
+        assert shown[:2] == [("earlyoom", "1st · 400M"), ("kernel", "2nd · 500M")]
         assert dict(shown)["hierarchical"] == "hypothetical", "never merged: a hypothesis"
         assert dict(shown)["nohang"] == "hypothetical", "no nohang found on this host"
         assert screen.policy == "earlyoom", "the first to act is chosen first"
@@ -46,7 +46,7 @@ def test_the_kernels_exhaustion_nearer_than_earlyoom_puts_the_kernel_first():
                 break
             await pilot.pause(0.05)
         shown = rows(screen)
-        assert shown[:2] == [("kernel", "1st · 56.0 MiB to go"), ("earlyoom", "2nd · 400.0 MiB to go")]
+        assert shown[:2] == [("kernel", "1st · 56M"), ("earlyoom", "2nd · 400M")]
 
     run(snapshot_app(s), scenario)
 
@@ -61,7 +61,7 @@ def test_oomd_on_cgroup_v1_names_no_victim_and_says_why():
         for name in oomd:
             d = screen.evaluation.decision(name)
             assert d.victim_pid is None and d.victim_cgroup is None
-            assert dict(shown)[name] == "cannot run here"
+            assert dict(shown)[name] == "cannot run"
             assert "needs cgroup v2" in screen.verdicts.get_cell(name, "reason").plain
 
     run(snapshot_app(host_with(earlyoom(), mode="v1")), scenario)

@@ -5,9 +5,10 @@ on the chosen policy while the numbers under it change. The columns fit the
 width (`columns_for`): the least useful go first on a narrow screen, and
 VS KERNEL is there only when the snapshot records what the kernel did.
 Rows come in `inforce.order`: the killers in force first, the one that
-would act first at the top, with ACTS AT saying their place and distance
-("1st · 1.2G to go"); then the hypothetical policies, dim and marked so,
-and those that cannot run here. The rows are laid out again only when that
+would act first at the top, with IN FORCE saying their place and the
+memory still to be used before they act ("1st · 1.2G"; the Why pane has the
+threshold); then the hypothetical policies, dim and marked so, and those
+that cannot run here ("cannot run", REASON saying why). The rows are laid out again only when that
 order changes.
 """
 
@@ -32,7 +33,7 @@ from oomtui.tui.palette import Palette
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("policy", "POLICY", 21),
     ("victim", "VICTIM", 34),
-    ("force", "ACTS AT", 16),
+    ("force", "IN FORCE", 12),
     ("kernel", "VS KERNEL", 11),
     ("freed", "FREED", 10),
     ("acts", "ACTS NOW", 13),
@@ -47,15 +48,21 @@ ORDINALS = ("1st", "2nd", "3rd")
 
 def acts_at_cell(standing: Standing | None, place: int) -> str:
     """A policy's standing in a few words: its place among the killers in force and its distance,
-    "hypothetical" for one not running here, "cannot run here", "?" when nobody looked."""
+    "hypothetical" for one not running here, "cannot run", "?" when nobody looked."""
     if standing is None:
         return ""
     if not standing.applicable:
-        return "cannot run here"
+        return "cannot run"
     if standing.in_force is False:
         return "hypothetical"
-    distance = "now" if standing.acts_now else (
-        "—" if standing.distance is None else f"{standing.distance_text()} to go")
+    if standing.acts_now:
+        distance = "now"
+    elif standing.distance is None:
+        distance = "—"
+    elif standing.distance_unit == "fraction":
+        distance = f"{standing.distance * 100:.0f}pt"
+    else:
+        distance = fmt.compact(int(standing.distance))
     if standing.in_force is None:
         return f"? · {distance}"
     return f"{ORDINALS[place - 1] if place <= len(ORDINALS) else f'{place}th'} · {distance}"
