@@ -33,8 +33,8 @@ from oomtui.tui.palette import Palette
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("policy", "POLICY", 21),
     ("victim", "VICTIM", 34),
-    ("force", "IN FORCE", 12),
     ("kernel", "VS KERNEL", 11),
+    ("force", "IN FORCE", 12),
     ("freed", "FREED", 10),
     ("acts", "ACTS NOW", 13),
     ("dies", "WHAT DIES", 26),
