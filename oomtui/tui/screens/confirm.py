@@ -27,6 +27,9 @@ from textual.widgets import Button, DataTable, Static
 from oomtui.act import KillPlan, KnobWrite
 from oomtui.text import human_size, printable
 from oomtui.tui import describe, fmt
+from oomtui.workloads import workload_text
+
+WORKLOADS_SHOWN = 6
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -127,6 +130,11 @@ class KillDialog(ConfirmScreen):
         if chosen.cgroups:
             question.append("\ncgroup" + ("s" if len(chosen.cgroups) > 1 else "") + ": ")
             question.append(", ".join(printable(c, limit=200) for c in chosen.cgroups))
+        for _, w in chosen.workloads[:WORKLOADS_SHOWN]:  # which pod, container or unit dies, by name
+            question.append("\nin ")
+            question.append(printable(workload_text(w), limit=300), style="bold")
+        if len(chosen.workloads) > WORKLOADS_SHOWN:
+            question.append(f"\n… and {len(chosen.workloads) - WORKLOADS_SHOWN} more workloads")
         if other is not None:
             question.append(f"\nt switches to {other.signal_name} for the same processes"
                             + (" (each may clean up first, or ignore it and live)"
