@@ -128,14 +128,20 @@ def cgroup_details(ev: Evaluation, path: str, pal: Palette) -> Text:
 
 
 def _workload(out: _Lines, snap: Snapshot, c: Cgroup) -> None:
-    """Every field of the cgroup's workload and where each came from; else the workload it belongs to."""
+    """Every field of the cgroup's workload under where it came from (the path, the kubelet's logs, the
+    runtime), so a name can be trusted as far as its source; else the workload the cgroup belongs to."""
     out.head("workload")
     if c.workload is None:
         owner = workloads.victim_text(snap, c.path)
         out.row("belongs to", printable(owner, limit=500) if owner else "none (not a pod, container or unit)")
         return
+    groups: dict[str, list[tuple[str, str]]] = {}
     for field, value, origin in workloads.detail_rows(c.workload):
-        out.row(field, printable(value, limit=300) + (f" (from {origin})" if origin else ""))
+        groups.setdefault(origin, []).append((field, value))
+    for origin, rows in groups.items():
+        out.text.append(f"  from {origin}:\n" if origin else "  found nowhere:\n", style=out.pal.dim)
+        for field, value in rows:
+            out.row("  " + field, printable(value, limit=300))
 
 
 def _cgroup_memory(out: _Lines, c: Cgroup) -> None:

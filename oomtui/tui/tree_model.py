@@ -79,10 +79,18 @@ class TreeModel:
         return cls(evaluation, marks, sort, needle, kill_recent, kernel_threads, visible, raw_names)
 
     def cgroup_name(self, path: str) -> str:
-        """The name a cgroup's row shows: its workload's, with a QoS badge on pods, unless raw names are asked for."""
+        """The name a cgroup's row shows: its workload's, with a QoS badge on pods (a container under its
+        pod's row by its own name), unless raw names are asked for."""
+        view = self.evaluation.view
         if self.raw_names:
             return workloads.raw_name(path)
-        return workloads.tree_label(self.evaluation.view, path)
+        w = workloads.own_workload(view, path)
+        parent = parent_of(path)
+        pod = workloads.own_workload(view, parent) if parent is not None else None
+        if w is not None and w.kind == "k8s-container" and pod is not None and w.name.startswith(pod.name + "/"):
+            badge = workloads.qos_badge(w)  # under its pod's row: the container's own name says enough
+            return w.name.removeprefix(pod.name + "/") + (f" [{badge}]" if badge else "")
+        return workloads.tree_label(view, path)
 
     def _procs(self, path: str) -> list[Process]:
         procs = self.evaluation.view.processes_in(path)
