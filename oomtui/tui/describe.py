@@ -141,7 +141,7 @@ def _workload(out: _Lines, snap: Snapshot, c: Cgroup) -> None:
     for origin, rows in groups.items():
         out.text.append(f"  from {origin}:\n" if origin else "  found nowhere:\n", style=out.pal.dim)
         for field, value in rows:
-            out.row("  " + field, printable(value, limit=300))
+            out.row("  " + field, fmt.cut(value, 300))
 
 
 def _cgroup_memory(out: _Lines, c: Cgroup) -> None:

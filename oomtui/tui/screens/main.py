@@ -42,7 +42,7 @@ from oomtui.model import ROOT, Snapshot, WhatIf
 from oomtui.policies.registry import policies
 from oomtui.snapshot import SnapshotError, save
 from oomtui.text import printable
-from oomtui.tui import describe, evaluation
+from oomtui.tui import describe, evaluation, fmt
 from oomtui.tui.actions import ACTIONS, DANGEROUS, POLICY_KEYS, Action
 from oomtui.tui.feeds import Feed
 from oomtui.tui.guard import guarded
@@ -335,7 +335,7 @@ class MainScreen(Screen):
         key = self.memory_tree.selected
         if isinstance(key, CgroupKey):
             text = describe.cgroup_details(ev, key.path, self.palette)
-            title = f"Details — {printable(workloads.where(ev.view, key.path), limit=60)}"
+            title = f"Details — {fmt.cut(workloads.where(ev.view, key.path), 36)}"
         else:
             text = describe.process_details(ev, key.pid, self.palette)
             p = ev.view.process(key.pid)
