@@ -66,7 +66,8 @@ def process_details(ev: Evaluation, pid: int, pal: Palette) -> Text:
     out.head(f"process {p.pid} {printable(p.comm, limit=100)}")
     out.row("cmdline", printable(" ".join(p.cmdline), limit=1000) if p.cmdline else "(none: a kernel thread or zombie)")
     out.row("cgroup", printable(p.cgroup, limit=500))
-    out.row("workload", printable(workloads.victim_text(ev.view, p.cgroup) or "none", limit=500))
+    if owner := workloads.victim_text(ev.view, p.cgroup):
+        out.row("workload", fmt.cut(owner, 500))
     out.row("ppid", str(p.ppid) if p.ppid is not None else "unknown")
     out.row("uid", str(p.uid) if p.uid is not None else "unknown")
     out.row("started", f"{when(p.start_time)} ({p.start_time})" if p.start_time is not None else "unknown")
@@ -129,12 +130,13 @@ def cgroup_details(ev: Evaluation, path: str, pal: Palette) -> Text:
 
 def _workload(out: _Lines, snap: Snapshot, c: Cgroup) -> None:
     """Every field of the cgroup's workload under where it came from (the path, the kubelet's logs, the
-    runtime), so a name can be trusted as far as its source; else the workload the cgroup belongs to."""
-    out.head("workload")
+    runtime), so a name can be trusted as far as its source; else the workload the cgroup belongs to, if any."""
     if c.workload is None:
-        owner = workloads.victim_text(snap, c.path)
-        out.row("belongs to", printable(owner, limit=500) if owner else "none (not a pod, container or unit)")
+        if owner := workloads.victim_text(snap, c.path):  # a cgroup inside a container, say
+            out.head("workload")
+            out.row("belongs to", fmt.cut(owner, 500))
         return
+    out.head("workload")
     groups: dict[str, list[tuple[str, str]]] = {}
     for field, value, origin in workloads.detail_rows(c.workload):
         groups.setdefault(origin, []).append((field, value))

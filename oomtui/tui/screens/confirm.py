@@ -126,15 +126,16 @@ class KillDialog(ConfirmScreen):
         question = Text()
         question.append(f"Send {chosen.signal_name} to {n} process{'es' if n != 1 else ''}", style="bold")
         question.append(f" ({human_size(chosen.footprint)} in all)?\n")
+        for _, w in chosen.workloads[:WORKLOADS_SHOWN]:  # which pod, container or unit dies, by name: first
+            question.append("in ")
+            question.append(fmt.cut(workload_text(w), 300), style="bold")
+            question.append("\n")
+        if len(chosen.workloads) > WORKLOADS_SHOWN:
+            question.append(f"… and {len(chosen.workloads) - WORKLOADS_SHOWN} more workloads\n")
         question.append(printable(chosen.title, limit=300))
         if chosen.cgroups:
             question.append("\ncgroup" + ("s" if len(chosen.cgroups) > 1 else "") + ": ")
             question.append(", ".join(printable(c, limit=200) for c in chosen.cgroups))
-        for _, w in chosen.workloads[:WORKLOADS_SHOWN]:  # which pod, container or unit dies, by name
-            question.append("\nin ")
-            question.append(printable(workload_text(w), limit=300), style="bold")
-        if len(chosen.workloads) > WORKLOADS_SHOWN:
-            question.append(f"\n… and {len(chosen.workloads) - WORKLOADS_SHOWN} more workloads")
         if other is not None:
             question.append(f"\nt switches to {other.signal_name} for the same processes"
                             + (" (each may clean up first, or ignore it and live)"
