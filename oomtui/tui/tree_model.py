@@ -80,7 +80,7 @@ class TreeModel:
 
     def cgroup_name(self, path: str) -> str:
         """The name a cgroup's row shows: its workload's, with a QoS badge on pods (a container under its
-        pod's row by its own name), unless raw names are asked for."""
+        pod's row by its own name alone, as the narrow column needs), unless raw names are asked for."""
         view = self.evaluation.view
         if self.raw_names:
             return workloads.raw_name(path)
@@ -88,8 +88,7 @@ class TreeModel:
         parent = parent_of(path)
         pod = workloads.own_workload(view, parent) if parent is not None else None
         if w is not None and w.kind == "k8s-container" and pod is not None and w.name.startswith(pod.name + "/"):
-            badge = workloads.qos_badge(w)  # under its pod's row: the container's own name says enough
-            return w.name.removeprefix(pod.name + "/") + (f" [{badge}]" if badge else "")
+            return w.name.removeprefix(pod.name + "/")  # under its pod's row, which has the name and badge
         return workloads.tree_label(view, path)
 
     def _procs(self, path: str) -> list[Process]:

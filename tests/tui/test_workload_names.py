@@ -64,7 +64,7 @@ def test_the_tree_names_pods_with_a_qos_badge_and_n_shows_the_raw_cgroup_names(n
 @pytest.mark.parametrize(("needle", "kept", "dropped"), [
     ("monitoring", "608 node_exporter", "shop/orders-db-0"),  # namespace
     ("indexer-0", "search/indexer-0 [Bu]", "shop/orders-db-0"),  # pod
-    ("envoy", "envoy [Bu]", "search/indexer-0"),  # container
+    ("envoy", "└─ ▼ envoy ", "search/indexer-0"),  # container
     ("kubelet.service", "kubelet.service", "search/indexer-0"),  # unit
     ("pod490de49a", "search/indexer-0 [Bu]", "shop/orders-db-0"),  # the raw path
 ])
