@@ -51,11 +51,16 @@ def own_workload(snap: Snapshot, path: str) -> Workload | None:
     return c.workload if c is not None else None
 
 
+def raw_name(path: str) -> str:
+    """The cgroup's own last path component, as the kernel names it."""
+    return path.rstrip("/").rsplit("/", 1)[-1] or "/"
+
+
 def display_name(snap: Snapshot, path: str) -> str:
     w = own_workload(snap, path)
     if w is not None:
         return w.name
-    return path.rstrip("/").rsplit("/", 1)[-1] or "/"
+    return raw_name(path)
 
 
 def qos_badge(w: Workload | None) -> str:

@@ -51,6 +51,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("N", "sort('name')", "Sort by name", "Alphabetical", "tree: sort by name"),
     Action("K", "toggle_kthreads", "Kernel threads", "Show or hide kernel threads (never OOM victims)",
            "tree: show or hide kernel threads"),
+    Action("n", "toggle_raw_names", "Raw names", "Name cgroups by their workload (pod, container, unit) or raw path",
+           "tree: workload names or raw cgroup names"),
     Action("w", "toggle_panes", "Details", "Show or hide the Details and Why panes",
            "view: show or hide Details and Why", footer=True),
     Action("d", "domain", "Domain", "Make the selected limited cgroup the OOM domain, or go back to global",

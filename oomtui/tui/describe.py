@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from rich.text import Text
 
-from oomtui import whatif
+from oomtui import whatif, workloads
 from oomtui.model import ROOT, Cgroup, Snapshot
 from oomtui.policies import registry
 from oomtui.policies.base import Candidate, Decision
@@ -66,6 +66,8 @@ def process_details(ev: Evaluation, pid: int, pal: Palette) -> Text:
     out.head(f"process {p.pid} {printable(p.comm, limit=100)}")
     out.row("cmdline", printable(" ".join(p.cmdline), limit=1000) if p.cmdline else "(none: a kernel thread or zombie)")
     out.row("cgroup", printable(p.cgroup, limit=500))
+    if owner := workloads.victim_text(ev.view, p.cgroup):
+        out.row("workload", fmt.cut(owner, 500))
     out.row("ppid", str(p.ppid) if p.ppid is not None else "unknown")
     out.row("uid", str(p.uid) if p.uid is not None else "unknown")
     out.row("started", f"{when(p.start_time)} ({p.start_time})" if p.start_time is not None else "unknown")
@@ -102,6 +104,7 @@ def cgroup_details(ev: Evaluation, path: str, pal: Palette) -> Text:
         out.row("state", "not in this sample (it was removed)")
         return out.text
     out.head(f"cgroup {printable(c.path, limit=300)}")
+    _workload(out, ev.view, c)
     _cgroup_memory(out, c)
     _cgroup_oom(out, ev, c)
     out.head("processes")
@@ -123,6 +126,24 @@ def cgroup_details(ev: Evaluation, path: str, pal: Palette) -> Text:
     out.head("memory.stat")
     out.mapping(c.stat, "none read")
     return out.text
+
+
+def _workload(out: _Lines, snap: Snapshot, c: Cgroup) -> None:
+    """Every field of the cgroup's workload under where it came from (the path, the kubelet's logs, the
+    runtime), so a name can be trusted as far as its source; else the workload the cgroup belongs to, if any."""
+    if c.workload is None:
+        if owner := workloads.victim_text(snap, c.path):  # a cgroup inside a container, say
+            out.head("workload")
+            out.row("belongs to", fmt.cut(owner, 500))
+        return
+    out.head("workload")
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for field, value, origin in workloads.detail_rows(c.workload):
+        groups.setdefault(origin, []).append((field, value))
+    for origin, rows in groups.items():
+        out.text.append(f"  from {origin}:\n" if origin else "  found nowhere:\n", style=out.pal.dim)
+        for field, value in rows:
+            out.row("  " + field, fmt.cut(value, 300))
 
 
 def _cgroup_memory(out: _Lines, c: Cgroup) -> None:
@@ -178,14 +199,21 @@ def who(snapshot: Snapshot, pid: int | None = None, cgroup: str | None = None) -
 
 
 def victim(d: Decision, snapshot: Snapshot, short: bool = False) -> str:
-    """Whom the decision picks; `short` names a cgroup by its last part (`…/app.scope`) for narrow cells."""
+    """Whom the decision picks: `1234 postgres`, or a cgroup by its workload (`pod shop/db-0 [G]`);
+    `short` names a cgroup of no workload by its last part (`…/app.scope`) for narrow cells."""
     if d.victim_pid is not None:
         return who(snapshot, pid=d.victim_pid)
     if d.victim_cgroup is not None:
-        if short and d.victim_cgroup.count("/") > 1:
+        if short and d.victim_cgroup.count("/") > 1 and snapshot.workload_of(d.victim_cgroup) is None:
             return f"cgroup …/{printable(d.victim_cgroup.rsplit('/', 1)[1], limit=100)}"
-        return who(snapshot, cgroup=d.victim_cgroup)
+        return printable(workloads.where(snapshot, d.victim_cgroup), limit=300)
     return "nothing"
+
+
+def victim_workload(d: Decision, snapshot: Snapshot) -> str:
+    """What the victim's workload is (`pod shop/db-0 (Guaranteed), container postgres`); "" if none."""
+    path = d.victim_pid_cgroup if d.victim_pid is not None else d.victim_cgroup
+    return "" if path is None else printable(workloads.victim_text(snapshot, path), limit=500)
 
 
 def score(value: float) -> str:
@@ -228,18 +256,30 @@ def matches_kernel(d: Decision, snapshot: Snapshot) -> str:
 
 
 def victim_with_command(d: Decision, snapshot: Snapshot, width: int) -> str:
-    """`1234 python3 app.py --port 80` in `width` cells: pid and name whole, the command cut to fit."""
+    """The victim in `width` cells: `1234 postgres shop/db-0/postgres [G]` where it has a workload, else
+    `1234 python3 app.py --port 80`; pid and name whole, the workload or command cut in the middle."""
     if d.victim_pid is None:
         return fmt.cut(victim(d, snapshot, short=True), width)
     p = snapshot.process(d.victim_pid)
     head = who(snapshot, pid=d.victim_pid)
-    if p is None or not p.cmdline or len(head) + 2 > width:
+    if p is None or len(head) + 2 > width:
         return printable(head, limit=width)  # the pid and the start of the name: a comm is 15 characters
+    w = snapshot.workload_of(p.cgroup)
+    if w is not None:
+        badge = workloads.qos_badge(w)
+        return f"{head} {fmt.cut(w.name + (f' [{badge}]' if badge else ''), width - len(head) - 1)}"
+    if not p.cmdline:
+        return head
     return f"{head} {fmt.command(p.cmdline, width - len(head) - 1)}"
 
 
 def _candidate_name(c: Candidate, snapshot: Snapshot) -> str:
-    return who(snapshot, pid=c.pid) if c.pid is not None else who(snapshot, cgroup=c.cgroup)
+    """A process with its workload's name after it; a cgroup by its workload, else its path."""
+    if c.pid is None:
+        return printable(workloads.where(snapshot, c.cgroup), limit=300) if c.cgroup is not None else "nothing"
+    p = snapshot.process(c.pid)
+    w = snapshot.workload_of(p.cgroup) if p is not None else None
+    return who(snapshot, pid=c.pid) + (f" · {printable(w.name, limit=200)}" if w is not None else "")
 
 
 def _parts(parts: Mapping[str, object]) -> str:
@@ -252,6 +292,8 @@ def ranking(d: Decision, snapshot: Snapshot, title: str, pal: Palette) -> Text:
     out.head(f"{title} ({d.policy}) in domain {printable(d.domain, limit=200)}")
     out.row("acts now", registry.acts_now(d))
     out.row("victim", victim(d, snapshot), style=pal.victim if not d.kills_nothing else "")
+    if owner := victim_workload(d, snapshot):
+        out.row("workload", owner, style=pal.victim if not d.kills_nothing else "")
     out.row("what dies", what_dies(d))
     out.row("freed", sized(d.freed_bytes))
     out.row("reason", printable(d.reason, limit=1000))

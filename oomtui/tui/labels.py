@@ -109,6 +109,7 @@ class CgroupRow:
     """Everything a cgroup's row shows; equal rows need no redraw."""
 
     cgroup: Cgroup
+    name: str  # the workload's name (with its QoS badge), or the raw last part of the path
     depth: int
     expandable: bool
     interdependent: bool
@@ -201,7 +202,7 @@ def cgroup_label(row: CgroupRow, lay: Layout, g: Glyphs, pal: Palette, prefix: s
         (g.edited if row.edited else "", pal.edit),
         (g.interdependent if row.interdependent else "", pal.edit if row.edited else "bold"),
     ))
-    _name(t, prefix, c.name, lay, pal.victim if row.dies_whole else "")
+    _name(t, prefix, row.name, lay, pal.victim if row.dies_whole else "")
     kills = c.events.get("oom_kill")
     _cells(t, lay, {
         "memory": Text(_right(human_size(c.memory_current), COLUMNS["memory"].width)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from oomtui import whatif
+from oomtui import whatif, workloads
 from oomtui.model import ROOT, Process, Snapshot, parent_of
 from oomtui.tui.evaluation import Evaluation, Marks
 from oomtui.tui.labels import CgroupRow, ProcessRow
@@ -69,12 +69,27 @@ class TreeModel:
     kill_recent: Collection[str] = frozenset()
     kernel_threads: bool = False  # hidden by default, as htop does: they are never OOM victims
     visible: tuple[frozenset[str], frozenset[int]] | None = None  # what a filter keeps; None: all
+    raw_names: bool = False  # cgroup rows show the path's last part, not the workload's name
 
     @classmethod
     def build(cls, evaluation: Evaluation, marks: Marks, sort: str = "memory", needle: str = "",
-              kill_recent: Collection[str] = frozenset(), kernel_threads: bool = False) -> TreeModel:
+              kill_recent: Collection[str] = frozenset(), kernel_threads: bool = False,
+              raw_names: bool = False) -> TreeModel:
         visible = filter_visible(evaluation.view, needle) if needle else None
-        return cls(evaluation, marks, sort, needle, kill_recent, kernel_threads, visible)
+        return cls(evaluation, marks, sort, needle, kill_recent, kernel_threads, visible, raw_names)
+
+    def cgroup_name(self, path: str) -> str:
+        """The name a cgroup's row shows: its workload's, with a QoS badge on pods (a container under its
+        pod's row by its own name alone, as the narrow column needs), unless raw names are asked for."""
+        view = self.evaluation.view
+        if self.raw_names:
+            return workloads.raw_name(path)
+        w = workloads.own_workload(view, path)
+        parent = parent_of(path)
+        pod = workloads.own_workload(view, parent) if parent is not None else None
+        if w is not None and w.kind == "k8s-container" and pod is not None and w.name.startswith(pod.name + "/"):
+            return w.name.removeprefix(pod.name + "/")  # under its pod's row, which has the name and badge
+        return workloads.tree_label(view, path)
 
     def _procs(self, path: str) -> list[Process]:
         procs = self.evaluation.view.processes_in(path)
@@ -94,7 +109,7 @@ class TreeModel:
     def _cgroup_sort_key(self, path: str) -> tuple:
         snap = self.evaluation.view
         if self.sort == "name":
-            return (path.lower(), path)
+            return (self.cgroup_name(path).lower(), path)
         if self.sort == "badness":
             best = max((_or_least(self.evaluation.badness(p.pid)) for p in snap.processes_under(path)),
                        default=-(1 << 62))
@@ -153,6 +168,7 @@ class TreeModel:
         edit = ev.view.whatif.cgroups.get(path)
         return CgroupRow(
             cgroup=ev.view.cgroup(path) or c,
+            name=self.cgroup_name(path),
             depth=depth,
             expandable=self.expandable(path),
             interdependent=whatif.is_interdependent(ev.view, path),
@@ -183,10 +199,10 @@ class TreeModel:
 
 
 def filter_visible(snap: Snapshot, needle: str) -> tuple[frozenset[str], frozenset[int]]:
-    """A process is kept when it matches or sits in a matching cgroup's subtree; cgroups
-    are kept when they match, lie below a match, or lead to something kept."""
+    """A process is kept when it matches or sits in a matching cgroup's subtree; cgroups are kept
+    when they match (raw path or any workload name), lie below a match, or lead to something kept."""
     needle = needle.lower()
-    matched = {c.path for c in snap.cgroups if needle in c.path.lower()}
+    matched = {c.path for c in snap.cgroups if workloads.matches(snap, c.path, needle)}
     cgroups = {c.path for c in snap.cgroups if c.path in matched or any(a in matched for a in snap.ancestors(c.path))}
     pids: set[int] = set()
     for p in snap.processes:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from oomtui.model import Cgroup, Snapshot
+from oomtui.model import Cgroup, Snapshot, Workload
 from oomtui.text import printable
 from oomtui.tui.screens.confirm import KillDialog
 from tests.tui.fixtures import GiB, MiB, RecordingActor, host, proc
 from tests.tui.helpers import live_app, main, notifications, press, run, select_cgroup, select_process, tree_lines
+from tests.tui.screen_text import screen_text
 
 HOSTILE = ("[/bold]", "[red]x", "evil\x1b[31mred\x1b]0;pwned\x07", "\u202eexe.txt", "A" * 300)
 BAD_CGROUP = "/user.slice/[red]x[b]\x1b[2J\u202e" + "B" * 300  # a directory name holds no "/"
@@ -114,3 +115,76 @@ def test_hostile_names_are_shown_literally_everywhere():
 
     run(live_app([hostile_host()], actor=actor), scenario)
     assert {t.pid for t in actor.plans[0].targets} == {1000, 1001, 1002, 1003, 1004}
+
+
+POD_UID = "0b5e7c1d-2f3a-4b6c-8d9e-0f1a2b3c4d5e"
+HOSTILE_NS = "[/bold]"
+HOSTILE_POD = "[red]x\x1b[2J\u202e" + "P" * 200 + "-tail9"
+HOSTILE_CTR = "ctr\x1b]0;pwned\x07"
+POD_CGROUP = f"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{POD_UID.replace('-', '_')}.slice"
+CTR_CGROUP = f"{POD_CGROUP}/cri-containerd-{'ab' * 32}.scope"
+
+
+def hostile_pod_host() -> Snapshot:
+    """A BestEffort pod whose namespace, pod and container names are markup, escapes and a reversal."""
+    pod = Workload(kind="k8s-pod", name=f"{HOSTILE_NS}/{HOSTILE_POD}", namespace=HOSTILE_NS, pod=HOSTILE_POD,
+                   pod_uid=POD_UID, qos="BestEffort", source="pod-logs")
+    ctr = dataclasses.replace(pod, kind="k8s-container", name=f"{pod.name}/{HOSTILE_CTR}", container=HOSTILE_CTR,
+                              container_id="ab" * 32, runtime="containerd", image="[b]img\x1b")
+    cgroups = (
+        Cgroup(path="/", memory_current=8 * GiB),
+        Cgroup(path="/kubepods.slice", memory_current=7 * GiB),
+        Cgroup(path="/kubepods.slice/kubepods-besteffort.slice", memory_current=7 * GiB),
+        Cgroup(path=POD_CGROUP, memory_current=7 * GiB, workload=pod),
+        Cgroup(path=CTR_CGROUP, memory_current=7 * GiB, workload=ctr),
+    )
+    processes = (proc(1, "systemd", "/", 8 * MiB), proc(2000, "java", CTR_CGROUP, 6 * GiB))
+    return Snapshot(host=host(), cgroups=cgroups, processes=processes, taken_at=1_764_001_000.0)
+
+
+def test_hostile_pod_and_container_names_are_shown_literally_everywhere():
+    actor = RecordingActor()
+    escaped_pod = printable(f"{HOSTILE_NS}/{HOSTILE_POD}", limit=None)
+
+    async def scenario(pilot):
+        app = pilot.app
+        screen = main(pilot)
+        await select_cgroup(pilot, POD_CGROUP)
+        await press(pilot, "enter")
+        lines = tree_lines(pilot)
+        assert_shown_safely("\n".join(lines))
+        assert any(line.startswith("[/bold]…PPPPP-tail9 [BE] ") for line in lines), "cut in the middle"
+        assert any(line.startswith("ctr\\x1b]0;pwned\\x07 ") for line in lines), "escaped, under its pod"
+
+        details = screen.query_one("#details")
+        assert f"namespace: {HOSTILE_NS}\n" in details.text.plain
+        assert f"pod: {printable(HOSTILE_POD, limit=None)}\n" in details.text.plain
+        assert_shown_safely(details.text.plain)
+        assert_shown_safely(str(details.border_title))
+        shown = screen_text(app)
+        assert "Details — pod [/bold]" in shown and "PPPP-tail9 [BE] ─" in shown, "the title keeps the name's end"
+
+        cell = screen.verdicts.get_cell("kernel", "victim").plain
+        assert_shown_safely(cell)
+        assert cell == "2000 java [/bold]…0;pwned\\x07 [BE]", "pid and name whole, the workload cut in the middle"
+        await press(pilot)
+        why = screen.query_one("#ranking").text.plain
+        assert_shown_safely(why)
+        assert f"workload: pod {escaped_pod} (BestEffort), container ctr\\x1b]0;pwned\\x07" in why
+
+        await press(pilot, "slash", *"pwned")
+        assert any(line.startswith("ctr\\x1b]0;pwned") for line in tree_lines(pilot)), "the filter matches it"
+        await press(pilot, "escape")
+
+        await select_cgroup(pilot, POD_CGROUP)
+        await press(pilot, "k")
+        dialog = app.screen
+        assert isinstance(dialog, KillDialog)
+        assert f"in pod {escaped_pod} (BestEffort)\n" in dialog.question.plain
+        assert_shown_safely(dialog.question.plain)
+        assert_shown_safely(app.export_screenshot())
+        await press(pilot, "n")
+        assert_shown_safely(app.export_screenshot())
+
+    run(live_app([hostile_pod_host()], actor=actor), scenario)
+    assert actor.plans == []

@@ -62,3 +62,20 @@ def test_filter_and_details_pane_small(snap_compare, size):
 
 def test_kill_dialog_small(snap_compare):
     assert snap_compare(live_app(), terminal_size=SMALL, run_before=_after("x", dialog=True))
+
+
+def _kubernetes_node():
+    from oomtui.samples import demo_path
+    from oomtui.sources import open_path
+
+    return open_path(demo_path()).snapshot
+
+
+@pytest.mark.parametrize("size", [SMALL, SIZE], ids=["80x24", "160x48"])
+def test_kubernetes_node_by_workload_name(snap_compare, size):
+    """The demo node: pods with QoS badges, containers by name, the victim's pod in the verdicts."""
+    assert snap_compare(snapshot_app(_kubernetes_node()), terminal_size=size, run_before=_after("v"))
+
+
+def test_kill_dialog_names_the_pod(snap_compare):
+    assert snap_compare(live_app([_kubernetes_node()]), terminal_size=SIZE, run_before=_after("x", dialog=True))

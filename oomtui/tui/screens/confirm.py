@@ -27,6 +27,9 @@ from textual.widgets import Button, DataTable, Static
 from oomtui.act import KillPlan, KnobWrite
 from oomtui.text import human_size, printable
 from oomtui.tui import describe, fmt
+from oomtui.workloads import workload_text
+
+WORKLOADS_SHOWN = 6
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -123,6 +126,12 @@ class KillDialog(ConfirmScreen):
         question = Text()
         question.append(f"Send {chosen.signal_name} to {n} process{'es' if n != 1 else ''}", style="bold")
         question.append(f" ({human_size(chosen.footprint)} in all)?\n")
+        for _, w in chosen.workloads[:WORKLOADS_SHOWN]:  # which pod, container or unit dies, by name: first
+            question.append("in ")
+            question.append(fmt.cut(workload_text(w), 300), style="bold")
+            question.append("\n")
+        if len(chosen.workloads) > WORKLOADS_SHOWN:
+            question.append(f"… and {len(chosen.workloads) - WORKLOADS_SHOWN} more workloads\n")
         question.append(printable(chosen.title, limit=300))
         if chosen.cgroups:
             question.append("\ncgroup" + ("s" if len(chosen.cgroups) > 1 else "") + ": ")

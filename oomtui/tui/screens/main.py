@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from oomtui import whatif
+from oomtui import whatif, workloads
 from oomtui.act import (
     Actor,
     KillPlan,
@@ -44,7 +44,7 @@ from oomtui.oomlog.follow import KillEvent
 from oomtui.policies.registry import policies
 from oomtui.snapshot import SnapshotError, save
 from oomtui.text import printable
-from oomtui.tui import describe, evaluation, killers
+from oomtui.tui import describe, evaluation, fmt, killers
 from oomtui.tui.actions import ACTIONS, DANGEROUS, POLICY_KEYS, Action
 from oomtui.tui.feeds import Feed
 from oomtui.tui.guard import guarded
@@ -122,6 +122,7 @@ class MainScreen(Screen):
         self.sort = "memory"
         self.needle = ""
         self.kernel_threads = False
+        self.raw_names = False
         self.paused = False
         self.evaluation: evaluation.Evaluation | None = None
         self.generation = 0
@@ -358,7 +359,8 @@ class MainScreen(Screen):
         marks = evaluation.marks(ev.view, self._decision())
         if self.kills.verdicts:
             marks = replace(marks, actual=marks.actual | self.kills.killed)
-        model = TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills(), self.kernel_threads)
+        model = TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills(), self.kernel_threads,
+                                self.raw_names)
         self.memory_tree.show(model)
         pid, self.show_kill = self.show_kill, None
         if pid is not None and (p := ev.view.process(pid)) is not None:
@@ -373,7 +375,7 @@ class MainScreen(Screen):
         key = self.memory_tree.selected
         if isinstance(key, CgroupKey):
             text = describe.cgroup_details(ev, key.path, self.palette)
-            title = f"Details — cgroup {printable(key.path, limit=60)}"
+            title = f"Details — {fmt.cut(workloads.where(ev.view, key.path), 36)}"
         else:
             text = describe.process_details(ev, key.pid, self.palette)
             p = ev.view.process(key.pid)
@@ -586,6 +588,12 @@ class MainScreen(Screen):
         self.kernel_threads = not self.kernel_threads
         self._paint_tree()
         self.notify("Kernel threads shown." if self.kernel_threads else "Kernel threads hidden.", timeout=2)
+
+    @guarded
+    def action_toggle_raw_names(self) -> None:
+        self.raw_names = not self.raw_names
+        self._paint_tree()
+        self.notify("Raw cgroup names." if self.raw_names else "Workload names (n: raw cgroup names).", timeout=2)
 
     @guarded
     def action_domain(self) -> None:
