@@ -1,6 +1,8 @@
+import os
+
 import pytest
 
-from tests.support.cgroups import test_cgroup, why_no_memcg
+from tests.support.cgroups import TestCgroup, test_cgroup, why_no_memcg
 from tests.support.hog import Hog
 
 
@@ -21,3 +23,15 @@ def hogs():
     yield started
     for h in started:
         h.kill()
+
+
+@pytest.fixture
+def oom_box(memcg: TestCgroup) -> TestCgroup:
+    """A 64 MiB child of `memcg` (memory+swap limited alike) whose OOM kills /dev/kmsg reports."""
+    if not os.access("/dev/kmsg", os.R_OK):
+        pytest.skip("/dev/kmsg is not readable")
+    child = memcg.child("box")
+    child.set_limit(64 << 20)
+    if (child.dir / "memory.memsw.limit_in_bytes").exists():
+        child.write("memory.memsw.limit_in_bytes", 64 << 20)
+    return child

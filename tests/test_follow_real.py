@@ -33,17 +33,6 @@ MIB = 1 << 20
 ROOT = Path(__file__).parent.parent
 
 
-@pytest.fixture
-def box(memcg: TestCgroup) -> TestCgroup:
-    if not os.access("/dev/kmsg", os.R_OK):
-        pytest.skip("/dev/kmsg is not readable")
-    child = memcg.child("box")
-    child.set_limit(64 * MIB)
-    if (child.dir / "memory.memsw.limit_in_bytes").exists():
-        child.write("memory.memsw.limit_in_bytes", 64 * MIB)
-    return child
-
-
 def _wait_for_kill(follower: KillFollower, pid: int, timeout: float = 60.0) -> tuple[KillEvent, float]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -54,31 +43,34 @@ def _wait_for_kill(follower: KillFollower, pid: int, timeout: float = 60.0) -> t
     raise AssertionError(f"no kill of pid {pid} seen within {timeout} s")
 
 
-def test_the_follower_sees_a_real_kill_within_two_seconds_with_the_verdict(box: TestCgroup, hogs: list[Hog]) -> None:
-    hogs.append(spawn_hog("fw-bystander", 8, cgroup_dir=box.dir))
-    victim = spawn_hog("fw-victim", 16, adj=400, cgroup_dir=box.dir, grow=True)
+def test_the_follower_sees_a_real_kill_within_two_seconds_with_the_verdict(
+    oom_box: TestCgroup, hogs: list[Hog]
+) -> None:
+    hogs.append(spawn_hog("fw-bystander", 8, cgroup_dir=oom_box.dir))
+    victim = spawn_hog("fw-victim", 16, adj=400, cgroup_dir=oom_box.dir, grow=True)
     hogs.append(victim)
     before = collect_snapshot()
     with KillFollower() as follower:
         victim.start_growing()
         event, seen = _wait_for_kill(follower, victim.pid)
     assert seen - event.time < 2.0, f"seen {seen - event.time:.2f} s after the kernel printed it"
-    assert (event.killer, event.kind, event.domain, event.comm) == ("kernel", "memcg", box.path, "fw-victim")
+    assert (event.killer, event.kind, event.domain, event.comm) == ("kernel", "memcg", oom_box.path, "fw-victim")
     verdict = verdict_for(event, before)
     assert verdict.matched is True, verdict
     assert verdict.picks["kernel"] == f"pid {victim.pid}"
-    assert verdict.summary() == f"kernel killed pid {victim.pid} (fw-victim) in a memcg OOM of {box.path}: as predicted"
+    expected = f"kernel killed pid {victim.pid} (fw-victim) in a memcg OOM of {oom_box.path}: as predicted"
+    assert verdict.summary() == expected
 
 
-def test_oomtui_record_keeps_the_verdict_of_a_real_kill(box: TestCgroup, hogs: list[Hog], tmp_path: Path) -> None:
+def test_oomtui_record_keeps_the_verdict_of_a_real_kill(oom_box: TestCgroup, hogs: list[Hog], tmp_path: Path) -> None:
     directory = tmp_path / "rec"
     recorder = subprocess.Popen(
         [sys.executable, "-m", "oomtui.cli", "record", str(directory), "--interval", "0.5"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True,
     )
     try:
-        hogs.append(spawn_hog("rv-bystander", 8, cgroup_dir=box.dir))
-        victim = spawn_hog("rv-victim", 16, adj=400, cgroup_dir=box.dir, grow=True)
+        hogs.append(spawn_hog("rv-bystander", 8, cgroup_dir=oom_box.dir))
+        victim = spawn_hog("rv-victim", 16, adj=400, cgroup_dir=oom_box.dir, grow=True)
         hogs.append(victim)
         started = time.time()
         wait_for(lambda: (directory / "samples").is_dir()
@@ -93,6 +85,6 @@ def test_oomtui_record_keeps_the_verdict_of_a_real_kill(box: TestCgroup, hogs: l
     assert recorder.returncode == 0, err
     assert event.verdict is not None, err
     assert event.verdict["matched"] is True, event.verdict
-    assert event.verdict["event"]["domain"] == box.path and event.verdict["judged_by"] == ["kernel"]
+    assert event.verdict["event"]["domain"] == oom_box.path and event.verdict["judged_by"] == ["kernel"]
     assert event.verdict["picks"]["kernel"] == f"pid {victim.pid}"
-    assert f"kernel killed pid {victim.pid} (rv-victim) in a memcg OOM of {box.path}: as predicted" in err
+    assert f"kernel killed pid {victim.pid} (rv-victim) in a memcg OOM of {oom_box.path}: as predicted" in err

@@ -11,7 +11,6 @@ the sample taken right after the kill, so its K mark is not asserted here.)
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -27,20 +26,9 @@ pytestmark = pytest.mark.kernel
 MIB = 1 << 20
 
 
-@pytest.fixture
-def box(memcg: TestCgroup) -> TestCgroup:
-    if not os.access("/dev/kmsg", os.R_OK):
-        pytest.skip("/dev/kmsg is not readable")
-    child = memcg.child("box")
-    child.set_limit(64 * MIB)
-    if (child.dir / "memory.memsw.limit_in_bytes").exists():
-        child.write("memory.memsw.limit_in_bytes", 64 * MIB)
-    return child
-
-
-def test_a_real_kill_shows_at_once_with_its_victim_and_verdict(box: TestCgroup, hogs) -> None:
-    hogs.append(spawn_hog("tk-bystander", 8, cgroup_dir=box.dir))
-    victim = spawn_hog("tk-victim", 16, adj=400, cgroup_dir=box.dir, grow=True)
+def test_a_real_kill_shows_at_once_with_its_victim_and_verdict(oom_box: TestCgroup, hogs) -> None:
+    hogs.append(spawn_hog("tk-bystander", 8, cgroup_dir=oom_box.dir))
+    victim = spawn_hog("tk-victim", 16, adj=400, cgroup_dir=oom_box.dir, grow=True)
     hogs.append(victim)
     collector = Collector()
     app = ObservedApp(LiveFeed(collector, collector.collect()), None, interval=3600, read_only=True,
@@ -57,8 +45,8 @@ def test_a_real_kill_shows_at_once_with_its_victim_and_verdict(box: TestCgroup, 
         shown = time.time()
         v = screen.kills.verdicts[0]
         assert shown - v.event.time < 2.0, f"shown {shown - v.event.time:.2f} s after the kernel printed it"
-        assert (v.event.pid, v.event.domain, v.matched) == (victim.pid, box.path, True)
-        banner = f"OOM kill kernel killed pid {victim.pid} (tk-victim) in a memcg OOM of {box.path}: as predicted"
+        assert (v.event.pid, v.event.domain, v.matched) == (victim.pid, oom_box.path, True)
+        banner = f"OOM kill kernel killed pid {victim.pid} (tk-victim) in a memcg OOM of {oom_box.path}: as predicted"
         assert banner in notifications(pilot)
         assert "kills: 1, 1 as predicted" in screen.status_text().plain
         await press(pilot, "l")
