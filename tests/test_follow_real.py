@@ -29,7 +29,6 @@ from tests.support.hog import Hog, spawn_hog
 from tests.test_record_real import wait_for
 
 pytestmark = pytest.mark.kernel
-MIB = 1 << 20
 ROOT = Path(__file__).parent.parent
 
 

@@ -23,7 +23,6 @@ from tests.support.hog import spawn_hog
 from tests.tui.helpers import ObservedApp, main, notifications, press, run
 
 pytestmark = pytest.mark.kernel
-MIB = 1 << 20
 
 
 def test_a_real_kill_shows_at_once_with_its_victim_and_verdict(oom_box: TestCgroup, hogs) -> None:
