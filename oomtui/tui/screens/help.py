@@ -6,12 +6,9 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Static
+
+from oomtui.tui.screens.text_modal import TextModal
 
 EXTRA = (
     ("↑ ↓ PgUp PgDn Home End", "Move in the focused tree or table"),
@@ -53,20 +50,8 @@ def help_text(bindings: Iterable[Binding]) -> Text:
     return t
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(TextModal):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close")]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 90%; max-width: 130; height: 90%; border: thick $accent; background: $surface; padding: 0 1;
-    }
-    """
 
     def __init__(self, bindings: Iterable[Binding]) -> None:
-        super().__init__()
-        self.text = help_text(bindings)
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll() as box:
-            box.border_title = Content("Keys — Esc closes")
-            yield Static(self.text, markup=False)
+        super().__init__("Keys — Esc closes", help_text(bindings))
