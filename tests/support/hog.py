@@ -2,7 +2,8 @@
 
 `spawn_hog` starts a Python child that joins a cgroup, names itself, touches
 a number of MiB, raises its oom_score_adj and reports ready; it then sleeps
-(or keeps growing with `grow=True`) until killed.
+(or keeps growing with `grow=True`) until killed. It exits when its stdin
+closes, so a test run that is itself killed leaves no hogs behind.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 _CHILD = r"""
-import os, sys, time, mmap
+import os, sys, time, mmap, threading
 cgroup_procs, name, mib, adj, grow = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
 if cgroup_procs:
     with open(cgroup_procs, "w") as f:
@@ -34,9 +35,15 @@ if mib:
     touch(mib)
 with open("/proc/self/oom_score_adj", "w") as f:
     f.write(str(adj))
+go = threading.Event()
+def watch_parent():
+    for line in sys.stdin:
+        go.set()
+    os._exit(0)
+threading.Thread(target=watch_parent, daemon=True).start()
 sys.stdout.write("ready\n"); sys.stdout.flush()
 if grow:
-    sys.stdin.readline()
+    go.wait()
     while True:
         touch(8)
 while True:
