@@ -9,6 +9,7 @@
 #   bash scripts/mutation.sh                      # every configured module
 #   bash scripts/mutation.sh 'oomtui.act.kill*'   # some modules (mutmut names, globs allowed)
 #   SAMPLE=45 bash scripts/mutation.sh            # a fixed random sample of 45 mutants per module
+#   SAMPLE=60 SEED=7 bash scripts/mutation.sh     # another sample: a fresh seed after writing tests for the last one's survivors
 #
 # SAMPLE needs the mutants made by an earlier run (any run makes all of them
 # first; interrupt it once the mutants are counted). Environment: JOBS
@@ -25,7 +26,7 @@ bash scripts/fetch-earlyoom.sh >/dev/null || true
 if [ -n "${SAMPLE:-}" ]; then
   names="$(mktemp)"
   trap 'rm -f "$names"' EXIT
-  .venv/bin/python scripts/mutation_report.py --sample "$SAMPLE" >"$names"
+  .venv/bin/python scripts/mutation_report.py --sample "$SAMPLE" "${SEED:-2026}" >"$names"
   # mutmut imports oomtui from mutants/, ahead of the editable install.
   xargs -a "$names" .venv/bin/mutmut run --max-children "$JOBS" || true
   .venv/bin/python scripts/mutation_report.py "$REPORT" "$names"

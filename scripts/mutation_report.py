@@ -81,6 +81,13 @@ def sample(per_module: int, seed: int = 2026) -> list[str]:
     return out
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """A sampled score's 95 % interval: how far a sample's score may sit from the full run's."""
+    p, d = k / n, 1 + z * z / n
+    mid, half = (p + z * z / (2 * n)) / d, z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
 def main(report: Path, only: set[str] | None = None) -> None:
     notes = tomllib.loads(NOTES.read_text()) if NOTES.exists() else {}
     status, path_of = results()
@@ -88,29 +95,37 @@ def main(report: Path, only: set[str] | None = None) -> None:
         status = {n: s for n, s in status.items() if n in only}
     counts: dict[str, Counter] = defaultdict(Counter)
     for name, s in status.items():
-        counts[module_of(name)][s] += 1
+        kind = verdict(name, notes).split(":")[0] if s in ALIVE else s
+        counts[module_of(name)][kind if kind in ("equivalent", "not measurable by mutmut") else s] += 1
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    scope = (f" On a fixed random sample of {len(status)} mutants (SAMPLE per module), not all of them."
+    scope = (f" On a fixed random sample of {len(status)} mutants (SAMPLE per module), not all of them;"
+             " the interval is the score's 95 % Wilson interval for the module."
              if only is not None else "")
     lines = [
         "# Mutation testing report",
         "",
         f"Written by `scripts/mutation.sh` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit},"
-        f" mutmut {version('mutmut')}. Score = killed (a test failed or timed out) / mutants tried; \"no tests\""
-        " means no selected test reaches the function, and counts as alive." + scope,
+        f" mutmut {version('mutmut')}. Score = killed (a test failed or timed out) / (mutants tried − equivalent"
+        " − not measurable); \"no tests\" means no selected test reaches the function, and counts as alive."
+        + scope,
         "",
-        "| module | mutants | tried | killed | survived | no tests | not tried yet | score |",
-        "|---|---|---|---|---|---|---|---|",
+        "| module | mutants | tried | killed | survived | no tests | equivalent | not measurable | not tried yet"
+        " | score |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, row in (*MODULES, ("", "other")):
         c = counts.get(row)
         if not c:
             continue
         killed, alive = sum(c[s] for s in KILLED), sum(c[s] for s in ALIVE)
-        tried = killed + alive
-        score = f"{100 * killed / tried:.1f} %" if tried else "—"
+        set_aside = c["equivalent"] + c["not measurable by mutmut"]
+        tried, counted = killed + alive + set_aside, killed + alive
+        score = f"{100 * killed / counted:.1f} %" if counted else "—"
+        if only is not None and counted:
+            low, high = wilson(killed, counted)
+            score += f" ({100 * low:.0f}–{100 * high:.0f} %)"
         lines.append(f"| {row} | {sum(c.values())} | {tried} | {killed} | {c['survived']} | {c['no tests']}"
-                     f" | {c['not checked']} | {score} |")
+                     f" | {c['equivalent']} | {c['not measurable by mutmut']} | {c['not checked']} | {score} |")
     if RUN_NOTES.exists():
         lines += ["", RUN_NOTES.read_text().strip()]
     lines += ["", "## Mutants left alive", "",
@@ -127,8 +142,8 @@ def main(report: Path, only: set[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--sample":  # --sample N: print the sample's names, one a line
-        print("\n".join(sample(int(sys.argv[2]))))
+    if sys.argv[1] == "--sample":  # --sample N [SEED]: print the sample's names, one a line
+        print("\n".join(sample(int(sys.argv[2]), *(int(a) for a in sys.argv[3:4]))))
     else:  # REPORT [NAMES_FILE]: the report, on the named mutants only when a file is given
         names = set(Path(sys.argv[2]).read_text().split()) if len(sys.argv) > 2 else None
         main(Path(sys.argv[1]), names)
