@@ -47,6 +47,7 @@ from oomtui.text import printable
 from oomtui.tui import describe, evaluation, fmt, killers
 from oomtui.tui.actions import ACTIONS, DANGEROUS, POLICY_KEYS, Action
 from oomtui.tui.feeds import Feed
+from oomtui.tui.gcpace import Pacer, Parcel
 from oomtui.tui.guard import guarded
 from oomtui.tui.labels import UNICODE, Glyphs
 from oomtui.tui.messages import Evaluated, KillJudged, SampleFetched
@@ -141,6 +142,7 @@ class MainScreen(Screen):
         # A pid the next paint puts the cursor on: the kernel's victim, where a snapshot records one.
         self.show_kill: int | None = feed.first.oom_event.killed_pid if feed.first.oom_event else None
         self.details_painted = float("-inf")
+        self.pacer = Pacer()
 
     # -- layout ----------------------------------------------------------------------
 
@@ -200,6 +202,9 @@ class MainScreen(Screen):
             self.kill_timer = self.set_interval(KILL_POLL_SECONDS, self.poll_kills, name="kills")
         self.memory_tree.focus()
 
+    def on_unmount(self) -> None:
+        self.pacer.close()
+
     def _take_theme(self) -> None:
         self.palette = Palette.from_theme(self.app.theme_variables)
         self.memory_tree.palette = self.palette
@@ -221,7 +226,9 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
     def collect(self) -> None:
         feed = self.feed
-        self.post_message(SampleFetched(feed.fetch(), feed))
+        sample = feed.fetch()
+        self.pacer.settle()
+        self.post_message(SampleFetched(sample, feed))
 
     @guarded
     def on_sample_fetched(self, message: SampleFetched) -> None:
@@ -266,14 +273,14 @@ class MainScreen(Screen):
     def poll_kills(self) -> None:
         """Timer: the kills printed since the last poll (a non-blocking read), each judged off the UI thread."""
         for event in self.kills.poll():
-            self.judge_kill(event, self.kills.before(event))
+            self.judge_kill(Parcel((event, self.kills.before(event))))
         if self.kills.follower is None and self.kill_timer is not None:  # the follower stopped: say so
             self.kill_timer.stop()
             self._paint_status()
 
     @work(thread=True, group="kills", exit_on_error=False)
-    def judge_kill(self, event: KillEvent, before: Snapshot | None) -> None:
-        self.post_message(KillJudged(verdict_for(event, before)))
+    def judge_kill(self, parcel: Parcel[tuple[KillEvent, Snapshot | None]]) -> None:
+        self.post_message(KillJudged(verdict_for(*parcel.take())))
 
     @guarded
     def on_kill_judged(self, message: KillJudged) -> None:
@@ -305,12 +312,14 @@ class MainScreen(Screen):
 
     def _start_evaluation(self) -> None:
         self.evaluating = True
-        self.evaluate(self.generation, self.sample, self.edits, self.domain, self.evaluation)
+        self.evaluate(self.generation, Parcel((self.sample, self.edits, self.domain, self.evaluation)))
 
     @work(thread=True, group="evaluate", exit_on_error=False)
-    def evaluate(self, generation: int, sample: Snapshot, edits: WhatIf, domain: str,
-                 previous: evaluation.Evaluation | None) -> None:
-        self.post_message(Evaluated(generation, evaluation.run(sample, edits, domain, previous)))
+    def evaluate(self, generation: int,
+                 parcel: Parcel[tuple[Snapshot, WhatIf, str, evaluation.Evaluation | None]]) -> None:
+        result = evaluation.run(*parcel.take())
+        self.pacer.settle()
+        self.post_message(Evaluated(generation, result))
 
     @guarded
     def on_evaluated(self, message: Evaluated) -> None:
