@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -143,6 +144,7 @@ class MainScreen(Screen):
         self.show_kill: int | None = feed.first.oom_event.killed_pid if feed.first.oom_event else None
         self.details_painted = float("-inf")
         self.pacer = Pacer()
+        self.collecting = threading.Lock()  # held while a sample is made
 
     # -- layout ----------------------------------------------------------------------
 
@@ -219,15 +221,18 @@ class MainScreen(Screen):
 
     @guarded
     def tick(self) -> None:
-        """Timer: start a sample unless paused or a dialog is open (nothing moves under it)."""
-        if not self.paused and self.app.screen is self:
+        """Timer: start a sample unless paused, a dialog is open (nothing moves under it), or the last
+        one is still being made: a host too busy to sample every interval gets fewer samples, not
+        more threads collecting at once."""
+        if not self.paused and self.app.screen is self and not self.collecting.locked():
             self.collect()
 
     @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
     def collect(self) -> None:
         feed = self.feed
-        sample = feed.fetch()
-        self.pacer.settle()
+        with self.collecting:  # a refresh asked for meanwhile (r, a kill) waits for the sample under way
+            sample = feed.fetch()
+            self.pacer.settle()
         self.post_message(SampleFetched(sample, feed))
 
     @guarded

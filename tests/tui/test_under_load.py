@@ -1,9 +1,12 @@
-"""Samples are freed as soon as the screen moves on, not by the cycle collector's full passes,
-which held the GIL for a quarter of a second at 10,000 processes and stalled the keys."""
+"""Smooth under load: samples are freed as soon as the screen moves on, not by the cycle
+collector's full passes (which held the GIL for a quarter of a second at 10,000 processes and
+stalled the keys), and a host too slow to sample every interval never has two samples made at once."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import threading
 
 import pytest
 
@@ -78,3 +81,48 @@ def test_old_samples_are_freed_without_the_cycle_collector() -> None:
     run(app, scenario)
     # The first (the feed keeps it), the last KillWatch.KEEP (to judge a kill by): never all nine.
     assert alive and len(alive[0]) <= 1 + KillWatch.KEEP, alive
+
+
+class SlowCollector:
+    """Blocks each sample until let go, counting how many are made at once."""
+
+    def __init__(self, first: Snapshot) -> None:
+        self.first = first
+        self.go = threading.Event()
+        self.running = 0
+        self.most = 0
+        self.calls = 0
+
+    def collect(self) -> Snapshot:
+        self.calls += 1
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            self.go.wait(10)
+            return self.first.replace(taken_at=MARK + self.calls)
+        finally:
+            self.running -= 1
+
+
+def test_a_tick_during_a_slow_sample_starts_no_second_one() -> None:
+    collector = SlowCollector(small_host())
+    app = ObservedApp(LiveFeed(collector, collector.first), None, interval=3600)
+
+    async def scenario(pilot) -> None:
+        screen = main(pilot)
+        screen.tick()
+        while collector.running == 0:
+            await asyncio.sleep(0.01)
+        for _ in range(3):  # the timer fires again while the sample is under way
+            screen.tick()
+            await asyncio.sleep(0.05)
+        assert collector.calls == 1
+        collector.go.set()
+        await settle(pilot)
+        assert screen.sample.taken_at == MARK + 1
+        screen.tick()  # the next interval samples again
+        await settle(pilot)
+        assert collector.calls == 2 and screen.sample.taken_at == MARK + 2
+
+    run(app, scenario)
+    assert collector.most == 1
