@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 
 import pytest
@@ -41,6 +42,19 @@ def test_the_pacer_freezes_what_is_alive_and_sweeps_now_and_then() -> None:
         assert pacer.sweeps == 1 and gc.get_freeze_count() > 0
         pacer.close()
         assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+
+
+def test_what_the_screen_retires_is_let_go_at_the_next_settle() -> None:
+    pacer = Pacer()
+    sample = ["a sample"]
+    alone = sys.getrefcount(sample)
+    try:
+        pacer.retire(sample, None)
+        assert sys.getrefcount(sample) == alone + 1  # kept until a worker settles
+        pacer.settle()
+        assert sys.getrefcount(sample) == alone
     finally:
         gc.unfreeze()
 

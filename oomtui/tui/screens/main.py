@@ -248,6 +248,7 @@ class MainScreen(Screen):
         if sample.oom_event is not None:  # an OOM event: look at it where it happened, on the kill
             self.domain = opening_domain(sample)
             self.show_kill = sample.oom_event.killed_pid
+        self.pacer.retire(self.sample, *self.kills.samples)  # the one the kill watch lets go is freed in a worker
         self.sample = sample.with_replaced({}, {}, WhatIf())
         self.kills.add_sample(self.sample)
         self.note_kills(self.sample)
@@ -333,6 +334,7 @@ class MainScreen(Screen):
             self._start_evaluation()
             return
         ev = message.evaluation
+        self.pacer.retire(self.evaluation)
         self.evaluation = ev
         self.domain = ev.domain
         if self.policy is None or ev.decision(self.policy) is None:
