@@ -162,8 +162,12 @@ def main() -> int:
     collections = FullCollections()  # from here on: the app's run
     if args.idle:
         cpu, wall = asyncio.run(idle(app, args.seconds, size))  # type: ignore[arg-type]
-        print(f"idle: {100 * cpu / wall:.1f} % of one core over {wall:.0f} s, {collector.calls - 2} refreshes "
-              f"(of which making the samples: {100 * sample_cpu * (collector.calls - 2) / wall:.1f} %)")
+        n = collector.calls - 2
+        print(f"idle: {100 * cpu / wall:.1f} % of one core over {wall:.0f} s, {n} refreshes "
+              f"(of which making the samples: {100 * sample_cpu * n / wall:.1f} %)")
+        if n:  # per refresh: comparable when a loaded machine skips refreshes
+            print(f"per refresh: {1000 * cpu / n:.0f} ms CPU, of which the app's own (evaluating, painting, "
+                  f"freeing) {1000 * (cpu / n - sample_cpu):.0f} ms")
         print(collections.words())
         print(load())
         return 0
