@@ -70,14 +70,14 @@ class FreshCollector:
         return small_host().replace(taken_at=MARK + self.calls)
 
 
-def _samples_alive() -> set[float]:
+def _samples_alive() -> set[float | None]:
     return {o.taken_at for o in gc.get_objects() if isinstance(o, Snapshot) and (o.taken_at or 0) >= MARK}
 
 
 def test_old_samples_are_freed_without_the_cycle_collector() -> None:
     collector = FreshCollector()
     app = ObservedApp(LiveFeed(collector, collector.collect()), None, interval=3600)
-    alive: list[set[float]] = []
+    alive: list[set[float | None]] = []
 
     async def scenario(pilot) -> None:
         screen = main(pilot)
