@@ -13,11 +13,11 @@ frees them once nothing points at them. Two things make that so and cheap:
   arguments with the worker, and a finished worker lingers in a reference
   cycle until a full collection, so a sample passed as an argument lived
   (with its 25,000 objects) until the very pass that costs the stall.
-- `Pacer.settle`, called when a sample or an evaluation is made: moves
-  everything then alive out of the collector's sight (`gc.freeze`), so a
-  collection walks only what was made since. Objects frozen are still
-  freed by reference counting; only cyclic garbage frozen with them waits,
-  for the full sweep every `SWEEP_SECONDS`, which bounds it.
+- `Pacer.settle`, called when a sample is made: moves everything then
+  alive out of the collector's sight (`gc.freeze`), so a collection walks
+  only what was made since. Objects frozen are still freed by reference
+  counting; only cyclic garbage frozen with them (Textual's, ~150 KB a
+  sample) waits, for the full sweep every `SWEEP_SECONDS`, which bounds it.
 - `Pacer.retire`: the screen hands over what it stops pointing at, and the
   next `settle` (in a worker) drops it: freeing a 10,000-process sample
   takes ~10 ms, which the UI thread spent on every new sample's repaint.
@@ -33,7 +33,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-SWEEP_SECONDS = 300.0  # one full collection this often: the cycles frozen meanwhile are freed
+SWEEP_SECONDS = 120.0  # one full collection this often: the cycles frozen meanwhile are freed
 
 
 class Parcel(Generic[T]):
@@ -67,16 +67,21 @@ class Pacer:
         with self._lock:
             self._retired.extend(objects)
 
-    def settle(self) -> None:
-        """After a sample or an evaluation is built: freeze what is alive; now and then sweep first."""
+    def settle(self, freeze: bool = True) -> None:
+        """In a worker: drop what was retired; after a new sample also freeze what is alive, now and
+        then sweeping first (an evaluation only drops: edits come faster than samples)."""
         with self._lock:
             self._retired.clear()
+            if not freeze:
+                return
             now = self.clock()
             if now - self.swept >= self.sweep:
                 self.swept = now
                 self.sweeps += 1
                 gc.unfreeze()
                 gc.collect()
+            else:
+                gc.collect(1)  # the young cyclic garbage first, or freezing would keep it to the sweep
             gc.freeze()
 
     def close(self) -> None:

@@ -324,7 +324,7 @@ class MainScreen(Screen):
     def evaluate(self, generation: int,
                  parcel: Parcel[tuple[Snapshot, WhatIf, str, evaluation.Evaluation | None]]) -> None:
         result = evaluation.run(*parcel.take())
-        self.pacer.settle()
+        self.pacer.settle(freeze=False)
         self.post_message(Evaluated(generation, result))
 
     @guarded
