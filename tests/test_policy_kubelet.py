@@ -199,3 +199,14 @@ def test_not_a_kubernetes_node_or_not_the_node_domain():
 def test_it_sits_beside_the_other_policies():
     spec = registry.policies()["kubelet-eviction"]
     assert spec.reads_oom_score_adj and not spec.reads_cgroup_edits
+
+@pytest.mark.parametrize(("key", "raw"), [("threshold", "0%"), ("threshold", "100%"),
+                                         ("eviction_hard", "memory.available<100%,nodefs.available<10%")])
+def test_a_threshold_of_0_or_100_percent_is_none_as_the_kubelet_ignores_it(key, raw):
+    # pkg/kubelet/eviction/helpers.go, parseThresholdStatement: `if val == "0%" || val == "100%"`: no threshold
+    n = Node(root_ws=400)
+    n.pod("c", "BestEffort", 30, 1000)
+    d = decide(n.snap(), **{key: raw})
+    assert d.triggered is False
+    assert "memory.available 600.0 MiB (no threshold)" in d.reason
+    assert "(ignored by the kubelet: no memory threshold)" in d.reason

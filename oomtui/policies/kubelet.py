@@ -69,6 +69,8 @@ def parse_threshold(raw: str) -> Threshold | None:
         return None
     m = _PERCENT.fullmatch(text)
     if m is not None:
+        if text in ("0%", "100%"):  # parseThresholdStatement drops both, as written: no memory threshold
+            return Threshold(f"{text} (ignored by the kubelet: no memory threshold)")
         percent = float(m.group(1))
         if percent > 100:
             raise ValueError("expected a percentage from 0 to 100")
