@@ -200,6 +200,23 @@ def test_it_sits_beside_the_other_policies():
     spec = registry.policies()["kubelet-eviction"]
     assert spec.reads_oom_score_adj and not spec.reads_cgroup_edits
 
+
+def option_error(key: str, raw: str) -> str:
+    with pytest.raises(OptionError) as e:
+        registry.get("kubelet-eviction").resolve_options({key: raw})
+    return str(e.value)
+
+
+def test_threshold_quantities_and_percentages_as_the_kubelet_reads_them():
+    assert parse_threshold("123").value == 123  # a plain number is bytes
+    assert parse_threshold("1.5Gi").value == 3 << 29 and parse_threshold("2k").value == 2000
+    assert parse_threshold(" 5% ").percent == 5 and parse_threshold("100%").value is None
+    assert parse_threshold("99.5%").percent == 99.5  # up to 100 %
+    assert "expected a percentage from 0 to 100" in option_error("threshold", "100.5%")
+    assert "expected a quantity such as 100Mi, 1Gi, 500M, or a percentage such as 5%" in option_error(
+        "threshold", "5 Mi")
+
+
 @pytest.mark.parametrize(("key", "raw"), [("threshold", "0%"), ("threshold", "100%"),
                                          ("eviction_hard", "memory.available<100%,nodefs.available<10%")])
 def test_a_threshold_of_0_or_100_percent_is_none_as_the_kubelet_ignores_it(key, raw):
@@ -210,3 +227,22 @@ def test_a_threshold_of_0_or_100_percent_is_none_as_the_kubelet_ignores_it(key, 
     assert d.triggered is False
     assert "memory.available 600.0 MiB (no threshold)" in d.reason
     assert "(ignored by the kubelet: no memory threshold)" in d.reason
+
+
+def test_eviction_hard_as_the_kubelet_flag_writes_it():
+    assert parse_eviction_hard("nodefs.available<10%;memory.available<1Gi").value == 1 << 30
+    assert parse_eviction_hard(" nodefs.available<10% , memory.available<2Gi ").value == 2 << 30
+    assert parse_eviction_hard("  ") is None
+    for bad in ("nodefs.available<", "memory.available<<1Gi", "nodefs.available"):
+        message = option_error("eviction_hard", bad)
+        assert message.startswith(f"kubelet-eviction.eviction_hard={bad!r}: ")
+    assert "expected SIGNAL<VALUE pairs separated by commas, not 'nodefs.available<'" in option_error(
+        "eviction_hard", "imagefs.available<15%,nodefs.available<")
+    n = Node(root_ws=400)
+    n.pod("c", "BestEffort", 30, 1000)
+    d = decide(n.snap(), eviction_hard="nodefs.available<10%")
+    assert d.triggered is False and d.reason.endswith(
+        "(memory.available 600.0 MiB (no threshold); allocatableMemory.available 450.0 MiB (no threshold); "
+        "threshold none (evictionHard sets no memory.available) from option eviction_hard); "
+        "2 processes, 30.0 MiB freed")
+    assert "threshold 5% from option threshold" in decide(n.snap(), threshold="5%").reason
