@@ -369,3 +369,108 @@ def test_no_candidates_and_unknown_domains_kill_nothing():
     d = decide(snap(proc(121, "/d", 5)), "/nope", {})
     assert d.kills_nothing and "/nope" in d.reason
 
+
+
+# -- the words a user reads -------------------------------------------------------
+
+
+def pages(pid: int, anon: int, file: int = 0, shmem: int = 0, swap: int = 0, pgtables: int = 0, adj: int = 0,
+          uid: int = 1000) -> Process:
+    """A process whose figures are whole pages, so every part of its badness can be read off."""
+    return Process(pid=pid, comm=f"p{pid}", cgroup="/d", oom_score_adj=adj, uid=uid, rss_anon=anon * PAGE,
+                   rss_file=file * PAGE, rss_shmem=shmem * PAGE, swap=swap * PAGE, pgtables=pgtables * PAGE,
+                   start_time=float(pid))
+
+
+@pytest.mark.parametrize("kernel", ["6.6.0", "4.14.0"])
+def test_each_candidate_shows_the_parts_of_its_badness(kernel):
+    # rss 20000 + 3000 + 1000 = 24000, swap 500, page tables 40: 24540; up to 4.16 root loses 24540 * 3 // 100 = 736.
+    # 9000 + 20 + 300 × (65536 // 1000 = 65) = 28520 wins; 100 - 500 × 65 = -32400, clamped to 1 up to 5.8.
+    s = snap(pages(10, 20000, 3000, 1000, 500, 40, uid=0), pages(11, 9000, pgtables=20, adj=300),
+             pages(12, 100, adj=-500), kernel=kernel)
+    d = decide(s, "/d", {})
+    old = kernel == "4.14.0"
+    root = 24540 - 736 if old else 24540
+    assert d.victim_pid == 11
+    assert d.reason == (f"11 (p11) has the highest badness in /d: 28520 pages of a 65536-page budget, "
+                        f"next 10 (p10) at {root}")
+    assert [(c.pid, c.score, c.why) for c in d.ranking] == [
+        (11, 28520, "rss 9000 + swap 0 + pgtables 20 + adj 300×65 = 28520 pages"),
+        (10, root, f"rss 24000 + swap 500 + pgtables 40{' - root 3% 736' if old else ''} = {root} pages"),
+        (12, 1 if old else -32400, "rss 100 + swap 0 + pgtables 0 + adj -500×65 = "
+         + ("1 pages (clamped from -32400)" if old else "-32400 pages")),
+    ]
+    assert dict(d.ranking[1].parts) == {
+        "rss": 24000, "swap": 500, "pgtables": 40, "adj": 0, "adj_pages": 0, "total_pages": 65536, "badness": root,
+        "oom_score_read": None, **({"root_bonus": 736} if old else {}),
+    }
+    assert d.ranking[2].parts["adj_pages"] == -32500 and d.ranking[2].parts["badness"] == (1 if old else -32400)
+    assert d.uncertain is None and d.freed_bytes == 9020 * PAGE
+
+
+@pytest.mark.parametrize(("kernel", "killed"), [("4.14.0", 41), ("5.0.0", 41), ("5.1.0", 40)])
+def test_the_first_of_equal_children_is_sacrificed_and_the_reason_names_it(kernel, killed):
+    # 41 and 43 score alike: the kernel's strict `child_points > victim_points` keeps the first in its child list.
+    s = snap(proc(40, "/d", 100, start=1.0), proc(41, "/d", 20, ppid=40, start=2.0),
+             proc(42, "/d", 30, ppid=40, adj=-1000, start=3.0), proc(43, "/d", 20, ppid=40, start=4.0),
+             proc(45, "/d", 20, ppid=44, start=5.0), kernel=kernel)
+    d = decide(s, "/d", {})
+    head = "40 (p40) has the highest badness in /d: 25600 pages of a 65536-page budget, next 41 (p41) at 5120"
+    assert d.reason == head + ("; kernels up to 5.0 sacrifice its child 41 (p41) instead" if killed == 41 else "")
+    assert d.victim_pid == killed and d.killed_pids == (killed,) and d.freed_bytes == s.process(killed).footprint
+
+
+def test_the_reasons_of_a_group_kill_and_of_the_marks_the_kernel_ignores():
+    d = decide(group_snapshot("/d/a"), "/d", {})
+    head = "60 (p60) has the highest badness in /d: 25600 pages of a 65536-page budget"
+    assert d.reason == f"{head}, next 64 (p64) at 2560; memory.oom.group on /d/a kills 2 more with it"
+    assert d.killed_pids[0] == 60 and set(d.killed_pids) == {60, 61, 63}
+    d = decide(group_snapshot("/d", "/d/a/b"), "/d", {})
+    assert d.reason.endswith("; memory.oom.group on /d kills 4 more with it")
+    marks = {path: CgroupEdit(interdependent=True) for path in ("/d", "/d/a", "/d/a/b", "/d/c", "/elsewhere")}
+    d = decide(group_snapshot(mode="v1").replace(whatif=WhatIf(cgroups=marks)), "/d", {})
+    assert d.reason == (f"{head}, next 64 (p64) at 2560; the memory controller is on cgroup v1 here, which has "
+                        "no memory.oom.group, so the interdependent mark on /d, /d/a, /d/a/b is ignored")
+    d = decide(group_snapshot("/d/a", kernel="4.14.0"), "/d", {})
+    assert d.reason == (f"{head}, next 65 (p65) at 2560; kernels before 4.19 have no memory.oom.group, "
+                        "so the interdependent mark on /d/a is ignored")
+    d = decide(group_snapshot("/d", domain_limit_on="/d/a"), "/d/a", {})
+    assert d.reason == ("60 (p60) has the highest badness in /d/a: 25600 pages of a 65536-page budget, next 61 (p61) "
+                        "at 2560; memory.oom.group on /d lies above the domain and does not widen this kill")
+    scores = {path: CgroupEdit(score=5) for path in ("/d/a", "/d/b", "/d/c", "/d/e", "/elsewhere")}
+    d = decide(snap(proc(90, "/d/a", 100), proc(91, "/d/b", 10), whatif=WhatIf(cgroups=scores)), "/d", {})
+    assert d.reason.endswith("; the kernel has no per-cgroup score: the score on /d/a, /d/b, /d/c is ignored")
+
+
+def test_the_reasons_when_nothing_is_killed():
+    def reason(s: Snapshot, domain: str) -> str:
+        return decide(s, domain, {}).reason
+
+    assert reason(snap(proc(100, "/d", 50), panic_on_oom=1), "/") == (
+        "vm.panic_on_oom=1: a global OOM panics the host instead of killing a process")
+    assert reason(snap(proc(100, "/d", 50), panic_on_oom=2), "/d") == (
+        "vm.panic_on_oom=2: every OOM panics the host instead of killing a process")
+    assert reason(snap(proc(110, "/d", 50), oom_kill_allocating_task=1), "/") == (
+        "vm.oom_kill_allocating_task is set: a global OOM kills whichever task is allocating, which no snapshot "
+        "can name (the ranking applies only if that task is unkillable)")
+    unkillable = snap(proc(1, "/d", 50), proc(120, "/d", 5, adj=-1000), kernel=None)
+    assert reason(unkillable, "/d") == "no killable process in /d: the charge fails"
+    d = decide(unkillable, "/", {})
+    assert d.reason == "no killable process in /: the host panics (System is deadlocked on memory)"
+    assert d.uncertain == "kernel release unknown: current rules"
+    assert reason(snap(proc(121, "/d", 5)), "/nope") == "no cgroup /nope in this snapshot"
+
+
+@pytest.mark.parametrize(("kernel", "apart", "margin", "decider", "keeps"), [
+    ("6.6.0", 40, 69, "the kernel's approximate per-CPU RSS counters and its scan order", "last"),
+    ("6.2.0", 69, 69, "the kernel's approximate per-CPU RSS counters and its scan order", "last"),
+    ("6.1.0", 5, 5, "the kernel's scan order and counter drift since the snapshot", "last"),
+    ("5.2.0", 0, 5, "the kernel's scan order and counter drift since the snapshot", "first"),
+])
+def test_a_near_tie_says_how_near_and_what_decides(kernel, apart, margin, decider, keeps):
+    d = decide(near_pair(kernel, apart), "/d", {})
+    assert d.uncertain == (
+        f"50 (p50) at 10240 pages is within {margin} pages of 51 (b) at {10240 - apart}: {decider} decide (of equal "
+        f"scores the kernel keeps the {keeps} scanned); no snapshot shows an unreaped earlier victim (it stops "
+        "the round) or a vfork child (skipped)")
+    assert decide(near_pair(kernel, margin + 1), "/d", {}).uncertain is None
