@@ -5,6 +5,8 @@ The handmade host has a 1000 MiB budget, so a score of 1 weighs 1 MiB globally.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from oomtui import whatif
@@ -342,3 +344,121 @@ def test_cgroups_nested_deeper_than_the_recursion_limit():
     assert "2996 more" in decide(snap, "hierarchical").reason
     w = whatif.set_interdependent(WhatIf(), paths[1], True)
     assert decide(snap, "hierarchical", w=w).victim_cgroup == paths[1]
+
+
+# -- the words a user reads ----------------------------------------------------------------
+
+
+def whys(d: Decision) -> list[tuple[int | None, str, str]]:
+    return [(c.pid, c.cgroup, c.why) for c in d.ranking]
+
+
+def test_each_pick_says_where_it_was_found_and_through_which_cgroups(host):
+    d = decide(host, "hierarchical")
+    assert d.reason == "descends / → /a → /a/x and kills process 10 (p10), the largest in /a/x after scores (150.0 MiB)"
+    assert whys(d) == [
+        (10, "/a/x", "footprint 150.0 MiB at /a/x; via /a 300.0 MiB, /a/x 200.0 MiB"),
+        (11, "/a/x", "footprint 50.0 MiB at /a/x; via /a 300.0 MiB, /a/x 200.0 MiB"),
+        (12, "/a/y", "footprint 60.0 MiB at /a/y; via /a 300.0 MiB, /a/y 100.0 MiB"),
+        (13, "/a/y", "footprint 40.0 MiB at /a/y; via /a 300.0 MiB, /a/y 100.0 MiB"),
+        (20, "/b", "footprint 240.0 MiB at /b; via /b 250.0 MiB"),
+        (30, "/", "footprint 100.0 MiB at /"),
+    ]
+    assert dict(d.ranking[0].parts) == {
+        "size": 150 * MiB, "rss_anon": 150 * MiB, "rss_file": 0, "rss_shmem": 0, "rss_total": None, "swap": 0,
+        "pgtables": 0, "score": 0, "score_bytes": 0, "adjusted": 150 * MiB, "level": "/a/x",
+        "via": [{"cgroup": "/a", "size": 300 * MiB, "score": 0, "adjusted": 300 * MiB},
+                {"cgroup": "/a/x", "size": 200 * MiB, "score": 0, "adjusted": 200 * MiB}],
+    }
+
+
+@pytest.fixture
+def edited():
+    """/a/y interdependent with score +200 (100 MiB weighs 300), /a score +30 (330), /b score -10 (240)."""
+    w = whatif.set_score(whatif.set_interdependent(WhatIf(), "/a/y", True), "/a/y", 200)
+    return whatif.set_score(whatif.set_score(w, "/a", 30), "/b", -10)
+
+
+def test_scores_show_in_every_reason_and_ranking_line(host, edited):
+    d = decide(host, "hierarchical", w=edited)
+    assert d.reason == ("descends / → /a and kills interdependent /a/y whole, the largest in /a after scores "
+                        "(2 processes)")
+    assert (d.victim_cgroup, d.killed_pids, d.freed_bytes) == ("/a/y", (12, 13), 100 * MiB)
+    assert whys(d)[0] == (None, "/a/y", "whole group 100.0 MiB, score +200 → 200.0 MiB at /a; "
+                                        "via /a 330.0 MiB (score +30)")
+    assert whys(d)[3] == (20, "/b", "footprint 240.0 MiB at /b; via /b 240.0 MiB (score -10)")
+    parts = d.ranking[0].parts
+    assert (parts["score"], parts["score_bytes"], parts["adjusted"]) == (200, 200 * MiB, 300 * MiB)
+    assert parts["via"] == [{"cgroup": "/a", "size": 300 * MiB, "score": 30, "adjusted": 330 * MiB}]
+
+    d = decide(host, "terminal", w=edited)
+    assert d.reason == ("kills interdependent /a/y whole, the biggest terminal consumer in /; scores on 2 "
+                        "independent cgroups do not apply here (2 processes)")
+    assert [c.pid for c in d.ranking] == [None, 20, 10, 30, 11]
+    assert d.ranking[0].why == "whole group 100.0 MiB, score +200 → 200.0 MiB"
+
+    d = decide(host, "cgroup-aware", w=edited)
+    assert d.reason == "kills interdependent /a/y whole, the largest memory cgroup in / after scores (2 processes)"
+    assert whys(d) == [
+        (None, "/a/y", "whole group 100.0 MiB, score +200 → 200.0 MiB"),
+        (None, "/b", "leaf 250.0 MiB, score -10 → -10.0 MiB; its largest: process 20 (p20)"),
+        (None, "/a/x", "leaf 200.0 MiB; its largest: process 10 (p10)"),
+        (30, "/", "footprint 100.0 MiB"),
+    ]
+    assert d.ranking[1].parts["score_bytes"] == -10 * MiB and d.ranking[1].parts["adjusted"] == 240 * MiB
+
+
+def test_one_ignored_score_and_one_process_are_singular(host):
+    w = whatif.set_interdependent(whatif.set_score(WhatIf(), "/a", 5), "/b", True)
+    d = decide(host.replace(processes=tuple(p for p in host.processes if p.pid != 30)), "terminal", w=w)
+    assert d.reason == ("kills interdependent /b whole, the biggest terminal consumer in /; scores on 1 "
+                        "independent cgroup do not apply here (1 process)")
+
+
+def test_ties_name_both_and_say_that_order_chose():
+    snap = snapshot([cgroup("/r", 100)], [proc(71, "/r", 40), proc(70, "/r", 40)])
+    chose = "(40.0 MiB); path/pid order chose process 70 (p70)"
+    assert decide(snap, "hierarchical").uncertain == f"process 70 (p70) and process 71 (p71) tie at /r {chose}"
+    assert decide(snap, "terminal").uncertain == f"process 70 (p70) and process 71 (p71) tie {chose}"
+    d = decide(snap, "cgroup-aware")
+    assert d.reason == ("leaf /r is the largest memory cgroup in / after scores (100.0 MiB); "
+                        "kills its largest process 70 (p70)")
+    assert d.uncertain == f"process 70 (p70) and process 71 (p71) tie inside /r {chose}"
+
+
+def test_a_process_outside_the_leaves_competes_as_a_process():
+    snap = snapshot([cgroup("/s", 100), cgroup("/s/leaf", 20)],
+                    [proc(40, "/s", 80), proc(41, "/s/leaf", 20), proc(42, "/", 30)])
+    d = decide(snap, "cgroup-aware")
+    assert d.reason == ("kills process 40 (p40): a process outside any leaf cgroup, larger than every cgroup in / "
+                        "after scores (80.0 MiB)")
+    assert whys(d) == [
+        (40, "/s", "footprint 80.0 MiB (in an inner cgroup: competes as a process)"),
+        (42, "/", "footprint 30.0 MiB"),
+        (None, "/s/leaf", "leaf 20.0 MiB; its largest: process 41 (p41)"),
+    ]
+    assert d.ranking[2].parts["would_kill"] == 41 and (d.victim_pid, d.freed_bytes) == (40, 80 * MiB)
+
+
+def test_the_domain_dying_whole_and_nothing_to_kill_in_words():
+    snap = snapshot([cgroup("/job", 300, memory_max=400 * MiB, oom_group=True), cgroup("/job/w", 200)],
+                    [proc(95, "/job", 50), proc(96, "/job/w", 190)])
+    for policy in PROPOSALS:
+        d = decide(snap, policy, domain="/job")
+        assert d.reason == "the domain /job is interdependent: it dies whole (2 processes)", policy
+        assert whys(d) == [(None, "/job", "whole group 300.0 MiB")] and d.freed_bytes == 240 * MiB
+        assert d.uncertain is None and d.triggered is None
+    snap = snapshot([cgroup("/a", 10)], [proc(1, "/", 50), proc(2, "/a", 10, adj=-1000)])
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert d.reason == ("nothing to kill in /: no process with memory outside score -1000, kernel threads "
+                            "and init"), policy
+        assert d.ranking == () and d.uncertain is None
+
+
+def test_a_score_on_an_unknown_budget_makes_the_pick_uncertain(host, edited):
+    no_swap_figure = host.replace(host=dataclasses.replace(host.host, swap_total=None))
+    note = "scores scale by a budget that may be off: host swap total unknown; counted as none"
+    for policy in PROPOSALS:
+        assert decide(no_swap_figure, policy, w=edited).uncertain == note, policy
+        assert decide(no_swap_figure, policy).uncertain is None, policy  # no score weighs on the pick
