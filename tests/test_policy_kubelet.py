@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 
 from oomtui.evaluate import evaluate
-from oomtui.model import Cgroup, Killer
+from oomtui.model import Cgroup, Killer, Workload
 from oomtui.policies import registry
 from oomtui.policies.base import OptionError
 from oomtui.policies.kubelet import adj_interval, parse_eviction_hard, parse_threshold
@@ -246,3 +246,71 @@ def test_eviction_hard_as_the_kubelet_flag_writes_it():
         "threshold none (evictionHard sets no memory.available) from option eviction_hard); "
         "2 processes, 30.0 MiB freed")
     assert "threshold 5% from option threshold" in decide(n.snap(), threshold="5%").reason
+
+
+def named(n: Node, path: str, name: str) -> None:
+    """Give a pod the name the runtime's metadata would (namespace/pod)."""
+    i = next(i for i, c in enumerate(n.cgroups) if c.path == path)
+    n.cgroups[i] = dataclasses.replace(n.cgroups[i], workload=Workload(kind="k8s-pod", name=name))
+
+
+def test_each_pod_line_says_its_request_and_whether_it_is_over():
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)  # request [100, 101) MiB: middle 100.5 MiB
+    n.pod("b", "Guaranteed", 450, -997, limit=500)
+    n.pod("d", "Burstable", 40, 500)  # [500, 501) MiB: under
+    n.pod("e", "Burstable", 60, 3)  # adj 3: a request of 997 MiB or more
+    g = n.pod("g", "Guaranteed", 10, -997)  # no limit in the snapshot
+    d = decide(n.snap())
+    assert d.reason == (
+        f"kubelet evicts pod {label(a)}: Burstable, working set 300.0 MiB, request 100.5 MiB ± 512.0 KiB (inferred), "
+        "over request: yes, priority unknown (memory.available 600.0 MiB (threshold 100.0 MiB); "
+        "allocatableMemory.available 450.0 MiB (threshold 100.0 MiB); threshold 100Mi from the kubelet's default); "
+        "2 processes, 300.0 MiB freed")
+    assert [x.why.split(", priority")[0] for x in d.ranking] == [
+        "Burstable, working set 300.0 MiB, request 100.5 MiB ± 512.0 KiB (inferred), over request: yes",
+        "Guaranteed, working set 10.0 MiB, request unknown (unknown), over request: maybe",
+        "Guaranteed, working set 450.0 MiB, request 500.0 MiB (exact), over request: no",
+        "Burstable, working set 40.0 MiB, request 500.5 MiB ± 512.0 KiB (inferred), over request: no",
+        "Burstable, working set 60.0 MiB, request ≥ 997.0 MiB (unknown), over request: no",
+    ]
+    mid = (100 * MiB + 101 * MiB - 1) // 2
+    assert d.ranking[0].score == 300 * MiB - mid and d.ranking[2].score == -50 * MiB
+    assert dict(d.ranking[0].parts) == {
+        "qos": "Burstable", "working_set": 300 * MiB, "request_low": 100 * MiB, "request_high": 101 * MiB - 1,
+        "request": "inferred", "exceeds_request": "yes", "priority": None}
+    assert d.ranking[4].parts["request_low"] == 997 * MiB and d.ranking[4].parts["request_high"] is None
+    assert d.uncertain == (
+        f"priority is not on the node (assumed equal): with a lower priority, {label(g)} would go first; "
+        f"{g}: Guaranteed, but no memory limit in the snapshot")
+
+
+def test_ties_critical_pods_and_kube_system_are_named_in_the_doubts():
+    n = Node()
+    for name in "abcdef":
+        named(n, n.pod(name, "BestEffort", 50, 1000), f"shop/cart-{name}")
+    named(n, n.pod("g", "Burstable", 30, 999), "kube-system/coredns-1")
+    named(n, n.pod("h", "Burstable", 500, -997), "kube-system/kube-proxy-2")  # its request is beside the point
+    d = decide(n.snap())
+    assert d.victim_cgroup == pod_path("f", "BestEffort")  # equal keys: the kubelet's unstable sort picks any
+    assert d.uncertain == (
+        "ties with shop/cart-e, shop/cart-d, shop/cart-c, shop/cart-b and 1 more: the kubelet's sort is unstable; "
+        "priority is not on the node (assumed equal): with a lower priority, kube-system/coredns-1 would go first; "
+        "never evicted: kube-system/kube-proxy-2 (system-node-critical (oom_score_adj -997 in a Burstable pod)); "
+        "priority classes are not on the node: kube-system/coredns-1 may have a critical one, which would spare them")
+    assert d.ranking[6].why.startswith("Burstable, working set 30.0 MiB, request 1024.0 KiB ± 1.0 MiB (inferred)")
+
+
+def test_a_signal_that_cannot_be_computed_is_unknown_not_zero():
+    n = Node(root_ws=400)
+    n.pod("c", "BestEffort", 30, 1000)
+    s = n.snap()
+    bare_root = s.replace(cgroups=(Cgroup(path="/", stat={"anon": 5}), *(c for c in s.cgroups if c.path != "/")))
+    d = decide(bare_root)
+    assert d.triggered is None  # allocatable is not below, memory.available unknown
+    assert "(memory.available unknown (threshold 100.0 MiB); allocatableMemory.available 450.0 MiB" in d.reason
+    assert decide(bare_root, threshold="500Mi").triggered is True  # allocatable 450 MiB < 500 MiB decides
+    unlimited = s.replace(cgroups=tuple(dataclasses.replace(c, memory_max=None) if c.path == KP else c
+                                        for c in s.cgroups))
+    d = decide(unlimited, threshold="5%")
+    assert "(memory.available 600.0 MiB (threshold 50.0 MiB); threshold 5% from option threshold)" in d.reason

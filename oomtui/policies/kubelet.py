@@ -262,11 +262,12 @@ def pods(snapshot: Snapshot) -> list[Pod]:
             continue
         containers = _containers(snapshot, c.path)
         request, notes = _request(snapshot, c.path, found.qos, containers)
+        critical = _critical(snapshot, found.static, found.qos, containers)
         w = c.workload or path_workload(c.path)
         out.append(Pod(
             path=c.path, name=w.name if w is not None and w.kind == "k8s-pod" else c.path, qos=found.qos,
             working_set=working_set(c, v1), request=request, pids=pids,
-            critical=_critical(snapshot, found.static, found.qos, containers), notes=tuple(notes),
+            critical=critical, notes=() if critical else tuple(notes),  # a request never matters for those
         ))
     return out
 
