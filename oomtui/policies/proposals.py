@@ -304,9 +304,9 @@ def _kill_group(name: str, tree: Tree, path: str, reason: str, ranking: tuple[Ca
     )
 
 
-def _nothing(name: str, tree: Tree, ranking: tuple[Candidate, ...] = ()) -> Decision:
+def _nothing(name: str, tree: Tree) -> Decision:
     return Decision(
-        policy=name, domain=tree.domain, triggered=None, ranking=ranking,
+        policy=name, domain=tree.domain, triggered=None,
         reason=f"nothing to kill in {tree.domain}: no process with memory outside score -1000, "
                "kernel threads and init",
     )
