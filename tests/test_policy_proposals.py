@@ -462,3 +462,34 @@ def test_a_score_on_an_unknown_budget_makes_the_pick_uncertain(host, edited):
     for policy in PROPOSALS:
         assert decide(no_swap_figure, policy, w=edited).uncertain == note, policy
         assert decide(no_swap_figure, policy).uncertain is None, policy  # no score weighs on the pick
+
+
+def test_cgroup_aware_shows_where_each_leafs_size_came_from():
+    # v2: anon 290 + unevictable 3 + slab 9 + stack 1 + sock 2, and 4 MiB swapped: 309 MiB (page cache left out).
+    # v1: total_ anon 120 + unevictable 5 + swap 7: 132 MiB. No memory.stat nor memory.current: its processes, 110.
+    v2 = {"active_anon": 200 * MiB, "inactive_anon": 90 * MiB, "kernel_stack": MiB, "sock": 2 * MiB,
+          "unevictable": 3 * MiB, "slab_unreclaimable": 9 * MiB, "active_file": 500 * MiB}
+    v1 = {"total_active_anon": 100 * MiB, "total_inactive_anon": 20 * MiB, "total_unevictable": 5 * MiB,
+          "total_swap": 7 * MiB, "total_active_file": 900 * MiB}
+    snap = snapshot([cgroup("/v2", 900, stat=v2, swap_current=4 * MiB), cgroup("/v1", 1000, stat=v1), cgroup("/bare")],
+                    [proc(110, "/v2", 200), proc(111, "/v1", 100), proc(112, "/bare", 60), proc(113, "/bare", 50)])
+    d = decide(snap, "cgroup-aware")
+    assert d.reason == ("leaf /v2 is the largest memory cgroup in / after scores (309.0 MiB); "
+                        "kills its largest process 110 (p110)")
+    assert [dict(c.parts) for c in d.ranking] == [
+        {"size": 309 * MiB, "active_anon": 200 * MiB, "inactive_anon": 90 * MiB, "unevictable": 3 * MiB,
+         "slab_unreclaimable": 9 * MiB, "kernel_stack": MiB, "sock": 2 * MiB, "swap_current": 4 * MiB,
+         "score": 0, "score_bytes": 0, "adjusted": 309 * MiB, "would_kill": 110},
+        {"size": 132 * MiB, "total_active_anon": 100 * MiB, "total_inactive_anon": 20 * MiB,
+         "total_unevictable": 5 * MiB, "total_swap": 7 * MiB, "score": 0, "score_bytes": 0, "adjusted": 132 * MiB,
+         "would_kill": 111},
+        {"size": 110 * MiB, "processes_footprint": 110 * MiB, "score": 0, "score_bytes": 0, "adjusted": 110 * MiB,
+         "would_kill": 112},
+    ]
+    d = decide(snap, "hierarchical")  # memory.current and swap.current: /v1 (1000 MiB) before /v2 (904 MiB)
+    assert [(c.pid, c.parts["via"][0]["size"]) for c in d.ranking] == [
+        (111, 1000 * MiB), (110, 904 * MiB), (112, 110 * MiB), (113, 110 * MiB)]
+    w = whatif.set_interdependent(WhatIf(), "/v2", True)
+    assert dict(decide(snap, "terminal", w=w).ranking[0].parts) == {
+        "size": 904 * MiB, "memory_current": 900 * MiB, "swap_current": 4 * MiB, "score": 0, "score_bytes": 0,
+        "adjusted": 904 * MiB}
