@@ -493,3 +493,20 @@ def test_cgroup_aware_shows_where_each_leafs_size_came_from():
     assert dict(decide(snap, "terminal", w=w).ranking[0].parts) == {
         "size": 904 * MiB, "memory_current": 900 * MiB, "swap_current": 4 * MiB, "score": 0, "score_bytes": 0,
         "adjusted": 904 * MiB}
+
+
+@pytest.mark.parametrize("depth", [5, 8])
+def test_a_long_descent_is_abridged_in_the_middle(depth):
+    paths = ["/c" * (i + 1) for i in range(depth)]
+    snap = snapshot([cgroup(p, 100 - i) for i, p in enumerate(paths)] + [cgroup("/side", 50)],
+                    [proc(300, paths[-1], 90), proc(301, "/side", 40)])
+    d = decide(snap, "hierarchical", w=whatif.set_score(WhatIf(), paths[-1], 7))
+    sizes = [f"{p} {100 - i}.0 MiB" for i, p in enumerate(paths[:-1])] + [f"{paths[-1]} {108 - depth}.0 MiB (score +7)"]
+    if depth == 5:  # six levels and five cgroups: short enough to show whole
+        levels, via = ["/", *paths], sizes
+    else:  # nine levels: the first two, how many left out, the last three
+        levels, via = ["/", "/c", "… 4 more …", *paths[-3:]], [*sizes[:2], "… 3 more …", *sizes[-3:]]
+    assert d.reason == (f"descends {' → '.join(levels)} and kills process 300 (p300), the largest in {paths[-1]} "
+                        "after scores (90.0 MiB)")
+    assert d.ranking[0].why == f"footprint 90.0 MiB at {paths[-1]}; via {', '.join(via)}"
+    assert len(d.ranking[0].parts["via"]) == depth
