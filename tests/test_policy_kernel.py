@@ -474,3 +474,26 @@ def test_a_near_tie_says_how_near_and_what_decides(kernel, apart, margin, decide
         f"scores the kernel keeps the {keeps} scanned); no snapshot shows an unreaped earlier victim (it stops "
         "the round) or a vfork child (skipped)")
     assert decide(near_pair(kernel, margin + 1), "/d", {}).uncertain is None
+
+
+def test_marks_the_kernel_ignores_leave_out_the_root_and_unset_flags():
+    marks = {"/": CgroupEdit(interdependent=True), "/d/c": CgroupEdit(interdependent=True)}
+    d = decide(group_snapshot(mode="v1").replace(whatif=WhatIf(cgroups=marks)), "/", {})
+    assert d.reason.endswith("which has no memory.oom.group, so the interdependent mark on /d/c is ignored")
+    unset = WhatIf(cgroups={"/d/a": CgroupEdit(interdependent=False)})
+    d = decide(group_snapshot("/d/a", "/d/c", kernel="4.14.0").replace(whatif=unset), "/d", {})
+    assert d.reason.endswith("kernels before 4.19 have no memory.oom.group, so the interdependent mark on /d/c is "
+                             "ignored")
+    assert "memory.oom.group" not in decide(group_snapshot("/d/a", kernel="4.14.0").replace(whatif=unset), "/d",
+                                            {}).reason
+
+
+def test_unknown_sizes_name_the_top_two_only():
+    no_swap = [Process(pid=pid, comm=f"n{pid}", cgroup="/d", rss_anon=mib * MIB, rss_file=0, rss_shmem=0, swap=None)
+               for pid, mib in ((52, 30), (54, 20))]
+    d = decide(snap(proc(53, "/d", 40), *no_swap), "/d", {})
+    assert d.uncertain == "sizes partly unknown for 52 (n52) (counted as 0)"
+    no_rss = Process(pid=55, comm="log", cgroup="/d", rss_anon=None, rss_file=None, rss_shmem=None, rss_total=50 * MIB,
+                     swap=0)
+    d = decide(snap(proc(53, "/d", 40), no_rss), "/d", {})
+    assert d.victim_pid == 55 and d.uncertain is None  # a kernel log's total is a known size
