@@ -26,9 +26,7 @@ def _builtin() -> list[PolicySpec]:
     import oomtui.policies as pkg
 
     found: list[PolicySpec] = []
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_") or info.name in ("base", "registry"):
-            continue
+    for info in pkgutil.iter_modules(pkg.__path__):  # modules without POLICIES (base, budget, …) add nothing
         module = importlib.import_module(f"{pkg.__name__}.{info.name}")
         found.extend(getattr(module, "POLICIES", ()))
     return found
