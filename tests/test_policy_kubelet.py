@@ -314,3 +314,31 @@ def test_a_signal_that_cannot_be_computed_is_unknown_not_zero():
                                         for c in s.cgroups))
     d = decide(unlimited, threshold="5%")
     assert "(memory.available 600.0 MiB (threshold 50.0 MiB); threshold 5% from option threshold)" in d.reason
+
+
+def test_a_cgroupfs_v1_pod_with_two_containers_conmon_and_a_kernel_thread():
+    # Each container's request comes from its first process's adj (by start time, kernel threads aside); the
+    # sandbox (-998) and CRI-O's conmon are no containers. Requests [100, 101) + [200, 201) MiB.
+    uid, a, b = "11111111-2222-3333-4444-555555555555", "a" * 64, "b" * 64
+    pod = f"/kubepods/burstable/pod{uid}"
+    cgroups = [Cgroup("/", memory_current=500 * MiB, stat={"total_inactive_file": 100 * MiB}),
+               Cgroup("/kubepods", memory_max=900 * MiB, memory_current=300 * MiB,
+                      stat={"total_inactive_file": 50 * MiB}),
+               Cgroup("/kubepods/burstable"),
+               Cgroup(pod, memory_current=250 * MiB, stat={"total_inactive_file": 10 * MiB}),
+               Cgroup(f"{pod}/{'c' * 64}"), Cgroup(f"{pod}/{a}"), Cgroup(f"{pod}/{b}"),
+               Cgroup(f"{pod}/crio-conmon-{a}.scope")]
+    procs = [proc(100, f"{pod}/{'c' * 64}", 0.2, adj=-998, comm="pause"), proc(101, f"{pod}/{a}", 100, adj=900),
+             dataclasses.replace(proc(99, f"{pod}/{a}", 10, adj=0), start_time=5000.0),  # forked later, lower pid
+             proc(102, f"{pod}/{b}", 100, adj=800), proc(103, f"{pod}/crio-conmon-{a}.scope", 1, adj=-999),
+             dataclasses.replace(proc(2, f"{pod}/{b}", 0, adj=-500), kernel_thread=True)]
+    snap = snapshot(cgroups, procs, mem_total=C)
+    d = decide(snap.replace(host=dataclasses.replace(snap.host, cgroup_mode="v1")))
+    assert d.reason == (
+        "kubelet evicts pod pod 11111111: Burstable, working set 240.0 MiB, request 301.0 MiB ± 1024.0 KiB "
+        "(inferred), over request: no, priority unknown (memory.available 600.0 MiB (threshold 100.0 MiB); "
+        "allocatableMemory.available 650.0 MiB (threshold 100.0 MiB); threshold 100Mi from the kubelet's default); "
+        "5 processes, 240.0 MiB freed")
+    assert d.uncertain is None and d.victim_cgroup == pod
+    assert sorted(d.killed_pids) == [99, 100, 101, 102, 103] and d.freed_bytes == 240 * MiB
+    assert (d.ranking[0].parts["request_low"], d.ranking[0].parts["request_high"]) == (300 * MiB, 302 * MiB - 2)
