@@ -510,3 +510,13 @@ def test_a_long_descent_is_abridged_in_the_middle(depth):
                         "after scores (90.0 MiB)")
     assert d.ranking[0].why == f"footprint 90.0 MiB at {paths[-1]}; via {', '.join(via)}"
     assert len(d.ranking[0].parts["via"]) == depth
+
+
+def test_a_group_kill_spares_init_kernel_threads_and_minus_1000():
+    snap = snapshot([cgroup("/g", 400, oom_group=True), cgroup("/o", 50)],
+                    [proc(1, "/g", 5), proc(5, "/g", 200), proc(6, "/g", 50, kernel_thread=True),
+                     proc(7, "/g", 10, adj=-1000), proc(9, "/o", 40)])
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert (d.victim_cgroup, d.killed_pids, d.freed_bytes) == ("/g", (5,), 200 * MiB), policy
+        assert d.reason.endswith(" (1 process)"), policy
