@@ -80,10 +80,24 @@ def test_the_request_intervals_invert_the_kubelets_formula():
     assert adj_interval(999, C) == (0, 2 * MiB - 1)  # no request at all gives 999 too
     assert adj_interval(3, C) == (997 * MiB, None)
     assert adj_interval(1000, C) is None and adj_interval(-5, C) is None
+    assert adj_interval(4, C) == (996 * MiB, 997 * MiB - 1) and adj_interval(998, C) == (2 * MiB, 3 * MiB - 1)
     for request in (0, 1, 100 * MiB + 7, 512 * MiB, 996 * MiB, C):  # kubelet's policy.go, then the inverse
         adj = max(3, min(999, 1000 - 1000 * request // C))
         low, high = adj_interval(adj, C)
         assert low <= request and (high is None or request <= high)
+
+
+def test_the_intervals_are_whole_bytes_on_a_real_memtotal():
+    odd = 16318480 * 1024  # MemTotal of a 16 GB machine: not a multiple of 1000
+    assert adj_interval(900, odd) == (1671012352, 1687722475)  # ⌈100·odd/1000⌉, ⌈101·odd/1000⌉ − 1
+    assert adj_interval(999, odd) == (0, 33420247) and adj_interval(3, odd) == (16659993150, None)
+    def kubelet(request: int) -> int:  # pkg/kubelet/qos/policy.go for a Burstable container
+        return max(3, min(999, 1000 - 1000 * request // odd))
+
+    for adj in (3, 4, 5, 500, 900, 997, 998, 999):  # each interval is exactly the requests that give its adj
+        low, high = adj_interval(adj, odd)
+        assert kubelet(low) == adj and (low == 0 or kubelet(low - 1) != adj)
+        assert high is None if adj == 3 else kubelet(high) == adj and kubelet(high + 1) != adj
 
 
 def test_pods_over_their_request_go_first_then_the_most_above_it():
@@ -291,6 +305,11 @@ def test_ties_critical_pods_and_kube_system_are_named_in_the_doubts():
         named(n, n.pod(name, "BestEffort", 50, 1000), f"shop/cart-{name}")
     named(n, n.pod("g", "Burstable", 30, 999), "kube-system/coredns-1")
     named(n, n.pod("h", "Burstable", 500, -997), "kube-system/kube-proxy-2")  # its request is beside the point
+    four = Node()
+    for name in "abcde":
+        named(four, four.pod(name, "BestEffort", 50, 1000), f"shop/cart-{name}")
+    assert decide(four.snap()).uncertain == ("ties with shop/cart-d, shop/cart-c, shop/cart-b, shop/cart-a: "
+                                             "the kubelet's sort is unstable")
     d = decide(n.snap())
     assert d.victim_cgroup == pod_path("f", "BestEffort")  # equal keys: the kubelet's unstable sort picks any
     assert d.uncertain == (
