@@ -497,3 +497,8 @@ def test_unknown_sizes_name_the_top_two_only():
                      swap=0)
     d = decide(snap(proc(53, "/d", 40), no_rss), "/d", {})
     assert d.victim_pid == 55 and d.uncertain is None  # a kernel log's total is a known size
+
+
+@pytest.mark.parametrize(("kernel", "killed"), [("4.18.20", {60}), ("4.19.0", {60, 61, 63})])
+def test_oom_group_arrived_in_4_19(kernel, killed):
+    assert set(decide(group_snapshot("/d/a", kernel=kernel), "/d", {}).killed_pids) == killed
