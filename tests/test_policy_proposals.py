@@ -520,3 +520,19 @@ def test_a_group_kill_spares_init_kernel_threads_and_minus_1000():
         d = decide(snap, policy)
         assert (d.victim_cgroup, d.killed_pids, d.freed_bytes) == ("/g", (5,), 200 * MiB), policy
         assert d.reason.endswith(" (1 process)"), policy
+
+
+def test_terminal_counts_only_the_independent_scores_it_cannot_honour(host):
+    # the domain's own score and scores inside an interdependent group are not independent cgroups' scores
+    w = whatif.set_score(whatif.set_score(whatif.set_score(WhatIf(), "/", 50), "/a/x", 5), "/a", 10)
+    d = decide(host, "terminal", w=whatif.set_interdependent(w, "/a", True))
+    assert d.reason == "kills interdependent /a whole, the biggest terminal consumer in / (4 processes)"
+    assert [(c.pid, c.cgroup) for c in d.ranking] == [(None, "/a"), (20, "/b"), (30, "/")]
+
+
+def test_an_interdependent_group_scored_minus_1000_and_all_inside_it_are_spared(host):
+    w = whatif.set_score(whatif.set_interdependent(WhatIf(), "/a", True), "/a", -1000)
+    for policy in PROPOSALS:
+        d = decide(host, policy, w=w)
+        assert d.victim_pid == 20, policy
+        assert [c.cgroup for c in d.ranking] == ["/b", "/"], policy
