@@ -361,3 +361,48 @@ def test_a_cgroupfs_v1_pod_with_two_containers_conmon_and_a_kernel_thread():
     assert d.uncertain is None and d.victim_cgroup == pod
     assert sorted(d.killed_pids) == [99, 100, 101, 102, 103] and d.freed_bytes == 240 * MiB
     assert (d.ranking[0].parts["request_low"], d.ranking[0].parts["request_high"]) == (300 * MiB, 302 * MiB - 2)
+
+
+def test_a_pod_without_memory_figures_is_ranked_first_as_the_kubelet_does():
+    n = Node()
+    n.pod("a", "Burstable", 300, 900)
+    c = n.pod("c", "BestEffort", 50, 1000)
+    s = n.snap()
+    d = decide(s.replace(cgroups=tuple(dataclasses.replace(x, memory_current=None) if x.path == c else x
+                                       for x in s.cgroups)))
+    assert d.victim_cgroup == c and d.freed_bytes is None
+    assert d.reason.startswith(f"kubelet evicts pod {label(c)}: BestEffort, working set unknown, request 0 B "
+                               "(exact), over request: yes, priority unknown (")
+    assert d.reason.endswith("; 2 processes, unknown freed")
+    assert d.ranking[0].score == 0.0 and d.ranking[0].parts["working_set"] is None
+
+
+def test_kinds_kubepods_slice_and_a_one_process_pod():
+    uid, kp = "0000000a_1111_2222_3333_444455556666", "/kubelet.slice/kubelet-kubepods.slice"
+    pod = f"{kp}/kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod{uid}.slice"
+    app = f"{pod}/cri-containerd-{'e' * 64}.scope"
+    cgroups = [Cgroup("/", stat={"anon": 400 * MiB, "file": 100 * MiB, "inactive_file": 100 * MiB}),
+               Cgroup("/kubelet.slice"), Cgroup(kp, memory_max=800 * MiB, memory_current=300 * MiB, stat={}),
+               Cgroup(f"{kp}/kubelet-kubepods-besteffort.slice"),
+               Cgroup(pod, memory_current=40 * MiB, stat={"inactive_file": 0}), Cgroup(app)]
+    d = decide(snapshot(cgroups, [proc(5, app, 40, adj=1000)], mem_total=C))
+    assert d.reason == (
+        "kubelet evicts pod pod 0000000a: BestEffort, working set 40.0 MiB, request 0 B (exact), over request: yes, "
+        "priority unknown (memory.available 600.0 MiB (threshold 100.0 MiB); allocatableMemory.available 500.0 MiB "
+        "(threshold 100.0 MiB); threshold 100Mi from the kubelet's default); 1 process, 40.0 MiB freed")
+
+
+def test_what_the_kubelet_would_not_evict_is_said_in_full():
+    n = Node()
+    assert decide(n.snap()).reason == "no Kubernetes pod with a process in this snapshot"
+    n.pod("b", "Burstable", 500, -997)
+    d = decide(n.snap())
+    assert d.reason == (
+        "kubelet: every pod is critical (memory.available 600.0 MiB (threshold 100.0 MiB); "
+        "allocatableMemory.available 450.0 MiB (threshold 100.0 MiB); threshold 100Mi from the kubelet's default)")
+    assert d.uncertain == (f"never evicted: {label(pod_path('b', 'Burstable'))} (system-node-critical "
+                           "(oom_score_adj -997 in a Burstable pod))")
+    assert d.triggered is False and d.ranking == ()
+    [elsewhere] = evaluate(n.snap(), KP, ["kubelet-eviction"])
+    assert elsewhere.reason == "the kubelet evicts for the node's memory signals: preview it in the domain /"
+    assert elsewhere.triggered is None

@@ -381,7 +381,7 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
                       f"{_names(by_priority)} would go first")
     ws = fmt_bytes(victim.working_set)
     reason = (f"kubelet evicts pod {victim.name}: {_candidate(victim).why} ({state}); "
-              f"{len(victim.pids)} processes, {ws} freed")
+              f"{len(victim.pids)} process{'es' if len(victim.pids) != 1 else ''}, {ws} freed")
     return Decision(
         policy=NAME, domain=domain, triggered=triggered, victim_cgroup=victim.path, killed_pids=victim.pids,
         freed_bytes=victim.working_set, ranking=ranking, reason=reason,
