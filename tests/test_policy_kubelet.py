@@ -226,9 +226,11 @@ def test_threshold_quantities_and_percentages_as_the_kubelet_reads_them():
     assert parse_threshold("1.5Gi").value == 3 << 29 and parse_threshold("2k").value == 2000
     assert parse_threshold(" 5% ").percent == 5 and parse_threshold("100%").value is None
     assert parse_threshold("99.5%").percent == 99.5  # up to 100 %
-    assert "expected a percentage from 0 to 100" in option_error("threshold", "100.5%")
-    assert "expected a quantity such as 100Mi, 1Gi, 500M, or a percentage such as 5%" in option_error(
-        "threshold", "5 Mi")
+    assert parse_threshold("100.0%").percent == 100  # only the exact text "100%" means none to the kubelet
+    assert option_error("threshold", "100.5%") == (
+        "kubelet-eviction.threshold='100.5%': expected a percentage from 0 to 100")
+    assert option_error("threshold", "5 Mi") == ("kubelet-eviction.threshold='5 Mi': expected a quantity such as "
+                                                 "100Mi, 1Gi, 500M, or a percentage such as 5%")
 
 
 @pytest.mark.parametrize(("key", "raw"), [("threshold", "0%"), ("threshold", "100%"),
@@ -368,7 +370,8 @@ def test_a_pod_without_memory_figures_is_ranked_first_as_the_kubelet_does():
     n.pod("a", "Burstable", 300, 900)
     c = n.pod("c", "BestEffort", 50, 1000)
     s = n.snap()
-    d = decide(s.replace(cgroups=tuple(dataclasses.replace(x, memory_current=None) if x.path == c else x
+    stat = {"anon": 40 * MiB, "file": 10 * MiB, "inactive_file": MiB}  # only the root's usage is anon + file
+    d = decide(s.replace(cgroups=tuple(dataclasses.replace(x, memory_current=None, stat=stat) if x.path == c else x
                                        for x in s.cgroups)))
     assert d.victim_cgroup == c and d.freed_bytes is None
     assert d.reason.startswith(f"kubelet evicts pod {label(c)}: BestEffort, working set unknown, request 0 B "
@@ -385,7 +388,11 @@ def test_kinds_kubepods_slice_and_a_one_process_pod():
                Cgroup("/kubelet.slice"), Cgroup(kp, memory_max=800 * MiB, memory_current=300 * MiB, stat={}),
                Cgroup(f"{kp}/kubelet-kubepods-besteffort.slice"),
                Cgroup(pod, memory_current=40 * MiB, stat={"inactive_file": 0}), Cgroup(app)]
-    d = decide(snapshot(cgroups, [proc(5, app, 40, adj=1000)], mem_total=C))
+    snap = snapshot(cgroups, [proc(5, app, 40, adj=1000)], mem_total=C)
+    # no inactive_file in the kubepods memory.stat: nothing to subtract, allocatable is exactly 800 - 300 MiB
+    assert decide(snap, threshold=str(500 * MiB + 1)).triggered is True
+    assert decide(snap, threshold=str(500 * MiB)).triggered is False
+    d = decide(snap)
     assert d.reason == (
         "kubelet evicts pod pod 0000000a: BestEffort, working set 40.0 MiB, request 0 B (exact), over request: yes, "
         "priority unknown (memory.available 600.0 MiB (threshold 100.0 MiB); allocatableMemory.available 500.0 MiB "
