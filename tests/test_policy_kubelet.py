@@ -91,6 +91,7 @@ def test_the_intervals_are_whole_bytes_on_a_real_memtotal():
     odd = 16318480 * 1024  # MemTotal of a 16 GB machine: not a multiple of 1000
     assert adj_interval(900, odd) == (1671012352, 1687722475)  # ⌈100·odd/1000⌉, ⌈101·odd/1000⌉ − 1
     assert adj_interval(999, odd) == (0, 33420247) and adj_interval(3, odd) == (16659993150, None)
+    assert adj_interval(997, odd) == (50130371, 66840494)  # 3·odd/1000 = 50130370.56: rounded up to a whole byte
     def kubelet(request: int) -> int:  # pkg/kubelet/qos/policy.go for a Burstable container
         return max(3, min(999, 1000 - 1000 * request // odd))
 
