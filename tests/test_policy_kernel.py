@@ -493,6 +493,8 @@ def test_unknown_sizes_name_the_top_two_only():
                for pid, mib in ((52, 30), (54, 20))]
     d = decide(snap(proc(53, "/d", 40), *no_swap), "/d", {})
     assert d.uncertain == "sizes partly unknown for 52 (n52) (counted as 0)"
+    d = decide(snap(proc(53, "/d", 10), *no_swap), "/d", {})
+    assert d.uncertain == "sizes partly unknown for 52 (n52), 54 (n54) (counted as 0)"
     no_rss = Process(pid=55, comm="log", cgroup="/d", rss_anon=None, rss_file=None, rss_shmem=None, rss_total=50 * MIB,
                      swap=0)
     d = decide(snap(proc(53, "/d", 40), no_rss), "/d", {})
