@@ -34,14 +34,13 @@ fire (no distance). Killers already past their threshold come first.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from oomtui.evaluate import Options, evaluate
 from oomtui.model import ROOT, Killer, Snapshot
-from oomtui.policies import registry
+from oomtui.policies import kubelet, registry
 from oomtui.policies.base import Decision, OptionError
 from oomtui.text import human_size, printable
 
@@ -58,9 +57,6 @@ _MARKER = {"systemd-oomd": "monitored", "oomd": "cgroup"}
 KERNEL = "kernel"
 NEVER_MERGED = ("hierarchical", "terminal", "cgroup-aware")  # 2017 proposals: no kernel runs them
 V2_ONLY = ("oomd-", "systemd-oomd-")
-_KUBELET_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTPE]i?)?\s*$")
-_KUBELET_UNITS = {None: 1, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40, "Pi": 1 << 50, "Ei": 1 << 60,
-                  "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
 
 
 def killer_of(policy: str) -> str | None:
@@ -221,13 +217,12 @@ def _anon(snapshot: Snapshot) -> int:
 
 
 def _kubelet_threshold(raw: str, mem_total: int | None) -> int | None:
-    if raw.strip().endswith("%"):
-        try:
-            return int(float(raw.strip()[:-1]) * mem_total / 100) if mem_total else None
-        except ValueError:
-            return None
-    m = _KUBELET_SIZE.match(raw)
-    return int(float(m.group(1)) * _KUBELET_UNITS[m.group(2)]) if m else None
+    """Bytes, as the kubelet parses the threshold (`0%`/`100%` are none); None: no or a bad threshold."""
+    try:
+        t = kubelet.parse_threshold(raw)
+    except ValueError:
+        return None
+    return None if t is None else t.bytes_of(mem_total)
 
 
 def kubelet_signal(snapshot: Snapshot, raw: str) -> tuple[float | None, str]:

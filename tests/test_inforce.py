@@ -79,6 +79,9 @@ def test_kubelet_signal_against_its_threshold() -> None:
     assert inforce.kubelet_signal(s, "100Mi") == (300 * MiB, "memory.available < 100Mi")  # 1000 - (700 - 100) - 100
     assert inforce.kubelet_signal(s, "5%") == (350 * MiB, "memory.available < 5%")
     assert inforce.kubelet_signal(s, "lots") == (None, "memory.available < lots")
+    assert inforce.kubelet_signal(s, "1k") == (400 * MiB - 1000, "memory.available < 1k")  # decimal k, as Kubernetes
+    for none in ("0%", "100%"):  # the kubelet drops both: no memory threshold, so no distance to one
+        assert inforce.kubelet_signal(s, none) == (None, f"memory.available < {none}")
 
 
 def test_settings_in_force_are_the_defaults_and_an_option_overrides_them() -> None:
