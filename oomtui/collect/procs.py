@@ -32,8 +32,9 @@ its oom_score_adj open, and later samples re-read it with pread at offset
 of so small a file. Such a file belongs to the process, not to the pid:
 once it exits, reads fail with ESRCH, and a reused pid shows a new inode in
 the listing and gets a file of its own. It is closed when the process goes
-or the collector does; how many are kept stays within the open-files limit
-(raised to its hard limit) less a reserve for the rest of the program, and
+or the collector does; how many all collectors keep together stays within
+the open-files limit (raised to its hard limit) less a reserve for the rest
+of the program, and
 processes past that are read by path as before. status is not kept open:
 an open status holds a page-sized kernel buffer (4 KiB a process, on a
 host short of memory), oom_score_adj nothing but the open file.
@@ -100,7 +101,7 @@ class ProcessReader:
         # pid -> (inode of /proc/PID, its oom_score_adj's fd): see "Open files" above
         self._open: dict[int, tuple[int, int]] = {}
         live = read is read_file and os.path.realpath(proc) == "/proc"
-        self._open_limit = _fd_room() if live else 0
+        self._keeps = live
         weakref.finalize(self, _close_all, self._open)
 
     def close(self) -> None:
@@ -164,21 +165,22 @@ class ProcessReader:
                 continue
         self._known = kept
         for pid in [pid for pid, (inode, _) in held.items() if (k := kept.get(pid)) is None or k.inode != inode]:
-            os.close(held.pop(pid)[1])
+            _release(held.pop(pid))
         return [k.process for k in kept.values()]
 
     def _hold(self, pid: int, inode: int, base: str) -> tuple[int, int] | None:
         """Open a known process's oom_score_adj to keep, where the limit leaves room."""
         old = self._open.pop(pid, None)
         if old is not None:
-            os.close(old[1])
-        if len(self._open) >= self._open_limit:
+            _release(old)
+        if not self._keeps or _room() <= 0:
             return None
         try:
             fd = os.open(base + "oom_score_adj", FLAGS)
         except OSError:
             return None
         self._open[pid] = held = (inode, fd)
+        _KEPT[0] += 1
         return held
 
     def _get(self, path: str) -> bytes | None:
@@ -273,13 +275,29 @@ class ProcessReader:
         return ROOT if path is None else nearest(path, cgroups)
 
 
+_KEPT = [0]  # files kept open by every ProcessReader of this process
+_LIMIT: list[int] = []  # how many they may keep, worked out once
+
+
+def _release(held: tuple[int, int]) -> None:
+    os.close(held[1])
+    _KEPT[0] -= 1
+
+
 def _close_all(held: dict[int, tuple[int, int]]) -> None:
     while held:
-        os.close(held.popitem()[1][1])
+        _release(held.popitem()[1])
 
 
-def _fd_room() -> int:
-    """How many more files this process may keep open, the soft limit first raised to the hard one."""
+def _room() -> int:
+    """How many more files the readers may keep open, together."""
+    if not _LIMIT:
+        _LIMIT.append(_fd_limit())
+    return _LIMIT[0] - _KEPT[0]
+
+
+def _fd_limit() -> int:
+    """The open-files limit less the reserve, the soft limit first raised to the hard one."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or hard > soft:
         want = hard if hard != resource.RLIM_INFINITY else 1 << 20
