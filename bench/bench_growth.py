@@ -109,17 +109,19 @@ FIGURES = (  # (key, label, unit)
     ("warm", "live collection, warm sample, CPU", "ms"),
     ("warm/ps", "warm sample ÷ `ps`", "×"),
     ("warm/floor", "warm sample ÷ floor", "×"),
+    ("stream", "`snapshot stream`, one line (warm sample + encoding), CPU", "ms"),
+    ("stream/ps", "`snapshot stream` line ÷ `ps`", "×"),
     ("json.load", "bare `json.load` of the snapshot, CPU", "ms"),
     ("load", "loading the snapshot, CPU", "ms"),
     ("load/json", "loading ÷ `json.load`", "×"),
-    ("policies", "all 12 policies, global, CPU (fastest)", "ms"),
+    ("policies", "all 13 policies, global, CPU (fastest)", "ms"),
     ("preview", "`preview --json`, CPU", "ms"),
     ("preview/json", "`preview --json` ÷ `json.load`", "×"),
     ("first paint", "TUI first paint, wall", "ms"),
     ("edit", "TUI what-if edit to repaint, CPU", "ms"),
     ("rss", "TUI resident memory", "MB"),
 )
-RATIOS = ("warm/ps", "warm/floor", "load/json", "preview/json")
+RATIOS = ("warm/ps", "warm/floor", "stream/ps", "load/json", "preview/json")
 GROWTH_FROM = 10000  # below it fixed costs (imports, the cgroup side, Textual) hide how a cost grows
 
 
@@ -165,8 +167,9 @@ def main() -> int:
 
         def keep(r: Row) -> None:
             row = rows[int(r["size"])]
-            row.update({k: r[f"{k}_cpu"] for k in ("ps", "floor", "cold", "warm")})
+            row.update({k: r[f"{k}_cpu"] for k in ("ps", "floor", "cold", "warm", "stream")})
             row["warm/ps"], row["warm/floor"] = r["warm_cpu"] / r["ps_cpu"], r["warm_cpu"] / r["floor_cpu"]
+            row["stream/ps"] = r["stream_cpu"] / r["ps_cpu"]
             print(f"{int(r['size'])} live: {row}", file=sys.stderr)
 
         measure_live(live, 200, args.rounds, keep)

@@ -34,8 +34,8 @@ once it exits, reads fail with ESRCH, and a reused pid shows a new inode in
 the listing and gets a file of its own. It is closed when the process goes
 or the collector does; how many all collectors keep together stays within
 the open-files limit (raised to its hard limit) less a reserve for the rest
-of the program, and
-processes past that are read by path as before. status is not kept open:
+of the program, and processes past that are read by path as before.
+status is not kept open:
 an open status holds a page-sized kernel buffer (4 KiB a process, on a
 host short of memory), oom_score_adj nothing but the open file.
 
