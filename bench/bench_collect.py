@@ -7,8 +7,10 @@ in every round: `ps -eo pid,ppid,rss,comm,args`; the floor (a Python loop
 reading /proc/PID/status once per process: the least that yields each
 process's RSS split and swap); a cold collection (a new Collector, the first
 sample a TUI or recorder takes); a warm one (the same Collector again,
-as they sample from then on); and a `snapshot stream` line (another warm
-Collector's sample, encoded by `snapshot.dumps` as the stream sends it).
+as they sample from then on); and a `snapshot stream` line: that warm
+sample plus its encoding by `snapshot.dumps`, as the stream sends it (one
+collector, as in the stream: a second one in this process would share
+the open-files budget with the first).
 It prints the medians of CPU time (user +
 system; for `ps` its own) and of wall time, the CPU ratios to `ps` and to
 the floor, and this process's peak RSS. On a shared machine the wall times
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from oomtui.collect import Collector
 from oomtui.collect.files import read_file
+from oomtui.model import Snapshot
 from oomtui.snapshot import dumps
 from tests.support.cgroups import test_cgroup, why_no_memcg
 
@@ -107,16 +110,17 @@ def measure(sizes: list[int], cgroups: int, rounds: int, report: Callable[[dict[
                 spawners.append(spawn(dirs, max(size - have, 0) // cgroups))
                 have = size
                 print(f"spawned up to {size} processes in {cgroups} cgroups ({time.perf_counter() - start:.0f} s)")
-                warm, stream = Collector(), Collector()
+                warm = Collector()
                 warm.collect()
-                stream.collect()
                 runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("ps", "floor", "cold", "warm", "stream")}
+                sampled: list[Snapshot] = []
                 for _ in range(rounds):
                     runs["ps"].append(timed(lambda: subprocess.run(PS, stdout=subprocess.PIPE, check=True)))
                     runs["floor"].append(timed(floor))
                     runs["cold"].append(timed(lambda: Collector().collect()))
-                    runs["warm"].append(timed(warm.collect))
-                    runs["stream"].append(timed(lambda s=stream: dumps(s.collect())))
+                    runs["warm"].append(timed(lambda c=warm, out=sampled: out.append(c.collect())))
+                    encoded = timed(lambda out=sampled: dumps(out.pop()))
+                    runs["stream"].append((runs["warm"][-1][0] + encoded[0], runs["warm"][-1][1] + encoded[1]))
                 snap = warm.collect()
                 row: dict[str, float] = {"size": size, "processes": len(snap.processes), "cgroups": len(snap.cgroups)}
                 for name, times in runs.items():

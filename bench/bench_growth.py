@@ -133,7 +133,7 @@ def table(rows: dict[int, Row]) -> str:
         have = [s for s in sizes if key in rows[s]]
         if not have:
             continue
-        cells = [f"{rows[s][key]:.2f}" if unit == "×" else f"{rows[s][key]:.0f}" if key in rows[s] else "—"
+        cells = [("—" if key not in rows[s] else f"{rows[s][key]:.2f}" if unit == "×" else f"{rows[s][key]:.0f}")
                  for s in sizes]
         growth = "—"
         big = [s for s in have if s >= GROWTH_FROM] or have
