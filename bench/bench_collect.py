@@ -6,8 +6,12 @@ it), up to each size in PROCS in turn, and at each size times, interleaved
 in every round: `ps -eo pid,ppid,rss,comm,args`; the floor (a Python loop
 reading /proc/PID/status once per process: the least that yields each
 process's RSS split and swap); a cold collection (a new Collector, the first
-sample a TUI or recorder takes); and a warm one (the same Collector again,
-as they sample from then on). It prints the medians of CPU time (user +
+sample a TUI or recorder takes); a warm one (the same Collector again,
+as they sample from then on); and a `snapshot stream` line: that warm
+sample plus its encoding by `snapshot.dumps`, as the stream sends it (one
+collector, as in the stream: a second one in this process would share
+the open-files budget with the first).
+It prints the medians of CPU time (user +
 system; for `ps` its own) and of wall time, the CPU ratios to `ps` and to
 the floor, and this process's peak RSS. On a shared machine the wall times
 swing with the neighbours' load, so compare CPU times and the ratios, both
@@ -33,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from oomtui.collect import Collector
 from oomtui.collect.files import read_file
+from oomtui.model import Snapshot
+from oomtui.snapshot import dumps
 from tests.support.cgroups import test_cgroup, why_no_memcg
 
 PS = ["ps", "-eo", "pid,ppid,rss,comm,args"]
@@ -106,12 +112,15 @@ def measure(sizes: list[int], cgroups: int, rounds: int, report: Callable[[dict[
                 print(f"spawned up to {size} processes in {cgroups} cgroups ({time.perf_counter() - start:.0f} s)")
                 warm = Collector()
                 warm.collect()
-                runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("ps", "floor", "cold", "warm")}
+                runs: dict[str, list[tuple[float, float]]] = {k: [] for k in ("ps", "floor", "cold", "warm", "stream")}
+                sampled: list[Snapshot] = []
                 for _ in range(rounds):
                     runs["ps"].append(timed(lambda: subprocess.run(PS, stdout=subprocess.PIPE, check=True)))
                     runs["floor"].append(timed(floor))
                     runs["cold"].append(timed(lambda: Collector().collect()))
-                    runs["warm"].append(timed(warm.collect))
+                    runs["warm"].append(timed(lambda c=warm, out=sampled: out.append(c.collect())))
+                    encoded = timed(lambda out=sampled: dumps(out.pop()))
+                    runs["stream"].append((runs["warm"][-1][0] + encoded[0], runs["warm"][-1][1] + encoded[1]))
                 snap = warm.collect()
                 row: dict[str, float] = {"size": size, "processes": len(snap.processes), "cgroups": len(snap.cgroups)}
                 for name, times in runs.items():
@@ -131,7 +140,7 @@ def print_row(row: dict[str, float]) -> None:
     ps_cpu, floor_cpu = row["ps_cpu"], row["floor_cpu"]
     print(f"  {'median':22}{'cpu':>9}  {'x ps':>6}  {'x floor':>7}  {'wall':>9}")
     for name, label in (("ps", "ps -eo ..."), ("floor", "floor (status only)"), ("cold", "collect, cold"),
-                        ("warm", "collect, warm")):
+                        ("warm", "collect, warm"), ("stream", "snapshot stream line")):
         cpu = row[f"{name}_cpu"]
         print(f"  {label:22}{cpu:7.1f} ms  {cpu / ps_cpu:6.2f}  {cpu / floor_cpu:7.2f}  {row[name + '_wall']:7.1f} ms")
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -112,10 +112,12 @@ FIGURES = (  # (key, label, unit)
     ("warm", "live collection, warm sample, CPU", "ms"),
     ("warm/ps", "warm sample ÷ `ps`", "×"),
     ("warm/floor", "warm sample ÷ floor", "×"),
+    ("stream", "`snapshot stream`, one line (warm sample + encoding), CPU", "ms"),
+    ("stream/ps", "`snapshot stream` line ÷ `ps`", "×"),
     ("json.load", "bare `json.load` of the snapshot, CPU", "ms"),
     ("load", "loading the snapshot, CPU", "ms"),
     ("load/json", "loading ÷ `json.load`", "×"),
-    ("policies", "all 12 policies, global, CPU (fastest)", "ms"),
+    ("policies", "all 13 policies, global, CPU (fastest)", "ms"),
     ("preview", "`preview --json`, CPU", "ms"),
     ("preview/json", "`preview --json` ÷ `json.load`", "×"),
     ("first paint", "TUI first paint, wall", "ms"),
@@ -124,7 +126,7 @@ FIGURES = (  # (key, label, unit)
     ("edit own", "TUI what-if edit, less the policies re-run, CPU", "ms"),
     ("rss", "TUI resident memory", "MB"),
 )
-RATIOS = ("warm/ps", "warm/floor", "load/json", "preview/json")
+RATIOS = ("warm/ps", "warm/floor", "stream/ps", "load/json", "preview/json")
 GROWTH_FROM = 10000  # below it fixed costs (imports, the cgroup side, Textual) hide how a cost grows
 
 
@@ -136,7 +138,7 @@ def table(rows: dict[int, Row]) -> str:
         have = [s for s in sizes if key in rows[s]]
         if not have:
             continue
-        cells = [f"{rows[s][key]:.2f}" if unit == "×" else f"{rows[s][key]:.0f}" if key in rows[s] else "—"
+        cells = [("—" if key not in rows[s] else f"{rows[s][key]:.2f}" if unit == "×" else f"{rows[s][key]:.0f}")
                  for s in sizes]
         growth = "—"
         big = [s for s in have if s >= GROWTH_FROM] or have
@@ -170,8 +172,9 @@ def main() -> int:
 
         def keep(r: Row) -> None:
             row = rows[int(r["size"])]
-            row.update({k: r[f"{k}_cpu"] for k in ("ps", "floor", "cold", "warm")})
+            row.update({k: r[f"{k}_cpu"] for k in ("ps", "floor", "cold", "warm", "stream")})
             row["warm/ps"], row["warm/floor"] = r["warm_cpu"] / r["ps_cpu"], r["warm_cpu"] / r["floor_cpu"]
+            row["stream/ps"] = r["stream_cpu"] / r["ps_cpu"]
             print(f"{int(r['size'])} live: {row}", file=sys.stderr)
 
         measure_live(live, 200, args.rounds, keep)

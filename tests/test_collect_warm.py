@@ -75,6 +75,9 @@ def test_changes_between_samples_show_in_the_next(memcg):
         after = c.collect().process(p.pid)
         assert after.cmdline[-1] == "renamed".ljust(32, "-") and after.comm == "rewritten"
         assert after.start_time == before.start_time and after.cmdline[0] == sys.executable
+
+        Path(f"/proc/{p.pid}/oom_score_adj").write_text("123")  # read through the files kept open since
+        assert c.collect().process(p.pid).oom_score_adj == 123
     finally:
         p.kill()
         p.wait()
@@ -100,6 +103,42 @@ def test_computed_oom_score_equals_the_kernels(memcg):
     finally:
         for hog in hogs:
             hog.kill()
+
+
+def test_a_known_process_keeps_its_oom_score_adj_open_until_it_exits(memcg):
+    """From the second sample on, oom_score_adj is re-read through a file kept open; none outlives its
+    process, and a collector closed or dropped closes the rest."""
+    hog = spawn_hog("oomtui-held", 1, cgroup_dir=memcg.dir)
+
+    def held() -> set[str]:
+        out = set()
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                out.add(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                continue
+        return {path for path in out if path.startswith(f"/proc/{hog.pid}/")}
+
+    c = Collector()
+    try:
+        c.collect()
+        assert held() == set()  # a one-off sample keeps nothing
+        c.collect()
+        assert held() == {f"/proc/{hog.pid}/oom_score_adj"}
+        Path(f"/proc/{hog.pid}/oom_score_adj").write_text("77")
+        assert c.collect().process(hog.pid).oom_score_adj == 77
+    finally:
+        hog.kill()
+    assert c.collect().process(hog.pid) is None
+    assert held() == set()
+    opened = len(os.listdir("/proc/self/fd"))
+    c.close()
+    assert len(os.listdir("/proc/self/fd")) < opened - 2  # every other process's file was open too
+    dropped = Collector()
+    dropped.collect()
+    dropped.collect()
+    del dropped
+    assert len(os.listdir("/proc/self/fd")) < opened - 2
 
 
 def test_reads_only_status_and_adj_for_an_idle_known_process(memcg):

@@ -20,10 +20,10 @@ import pytest
 
 from oomtui import whatif
 from oomtui.model import ROOT, Process, Snapshot, parent_of
-from oomtui.policies import kernel_rules
+from oomtui.policies import kernel_rules, proposals
 from oomtui.policies.base import RANKING_MIN, Decision
 from oomtui.policies.budget import kernel_version, total_pages
-from oomtui.policies.daemon_common import Score, kernel_oom_score
+from oomtui.policies.daemon_common import CgroupKill, Score, cgroup_kill, kernel_oom_score
 from oomtui.policies.earlyoom import FIELD_NOT_SET, RSS_PREFER_KIB, SCORE_PREFER, Entry, larger_17, larger_current
 from oomtui.policies.kernel import PERCPU_ERROR_PAGES, ROUNDING_PAGES
 from oomtui.policies.kernel_rules import Era, Scorer, badness, eligible
@@ -128,9 +128,25 @@ def oom_group(s: Snapshot, victim: Process, domain: str) -> str | None:
     return highest
 
 
+@cache
+def forked(seed: int) -> Snapshot:
+    """The host listed in fork order, every start known: the order the kernel's columnar group kill needs."""
+    s = host(seed)
+    known = [p if p.start_time is not None else dataclasses.replace(p, start_time=1.0) for p in s.processes]
+    return whatif.apply(s.replace(processes=tuple(sorted(known, key=lambda p: (p.start_time, p.pid)))))
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_kernel_matches_a_full_sort_of_every_candidate(seed):
-    s = host(seed)
+    check_kernel(host(seed))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_kernel_matches_a_full_sort_on_a_listing_in_fork_order(seed):
+    check_kernel(forked(seed))
+
+
+def check_kernel(s: Snapshot) -> None:
     version = kernel_version(s.host.kernel)
     era = Era(version)
     for domain in domains(s):
@@ -183,6 +199,24 @@ def test_the_kernel_hosts_have_ties_and_group_kills():
     assert any("within" in (d.uncertain or "") for d in decisions)
     assert any(d.victim_cgroup for d in decisions)
     assert any("sacrifice its child" in d.reason for d in decisions)
+    in_order = [get("kernel").run(forked(seed), domain) for seed in SEEDS for domain in domains(forked(seed))]
+    assert kernel_rules.in_fork_order(forked(0).processes)
+    assert any(d.victim_cgroup and len(d.killed_pids) > 2 for d in in_order)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_shared_subtree_walk_kills_what_plain_walks_kill(seed):
+    """Group kills of the 2017 proposals and oomd's cgroup kills, from the shared walk, against plain ones."""
+    for s in (host(seed), forked(seed)):
+        tree = proposals.tree_for(s, ROOT)
+        for c in s.cgroups:
+            under = s.processes_under(c.path)
+            dying = [p for p in under if not p.kernel_thread and p.pid != 1 and p.oom_score_adj != -1000]
+            assert tree.group_kill(c.path) == (tuple(p.pid for p in dying), sum(p.footprint for p in dying))
+            live = [p for p in under if not p.kernel_thread]
+            freed = (c.memory_current + (c.swap_current or 0) if c.memory_current is not None
+                     else sum(p.footprint for p in live))
+            assert cgroup_kill(s, c.path) == CgroupKill(tuple(p.pid for p in live), freed)
 
 
 # -- earlyoom and nohang --------------------------------------------------------------

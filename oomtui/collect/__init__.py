@@ -92,6 +92,11 @@ class Collector:
         )
 
 
+    def close(self) -> None:
+        """Close the /proc files kept open between samples (dropping the collector closes them too)."""
+        self._procs.close()
+
+
 def collect_snapshot(**kw: object) -> Snapshot:
     """One snapshot of the live host; keywords as for Collector."""
     return Collector(**kw).collect()  # type: ignore[arg-type]

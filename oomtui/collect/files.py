@@ -13,19 +13,19 @@ from collections.abc import Callable
 Reader = Callable[[str], bytes]
 """Returns a file's bytes or raises OSError; tests hand in their own to fake failures."""
 
-_CHUNK = 1 << 16
-_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+CHUNK = 1 << 16  # more than any /proc or cgroup file this reads, so one read gets it whole
+FLAGS = os.O_RDONLY | os.O_CLOEXEC
 
 
 def read_file(path: str) -> bytes:
-    fd = os.open(path, _FLAGS)
+    fd = os.open(path, FLAGS)
     try:
-        data = os.read(fd, _CHUNK)
-        if len(data) < _CHUNK:
+        data = os.read(fd, CHUNK)
+        if len(data) < CHUNK:
             return data
         chunks = [data]
         while data:
-            data = os.read(fd, _CHUNK)
+            data = os.read(fd, CHUNK)
             chunks.append(data)
         return b"".join(chunks)
     finally:

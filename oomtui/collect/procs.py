@@ -26,6 +26,19 @@ What changes without a new identity, and how each is seen:
   another thread rewriting argv while the leader sleeps is seen once the
   leader runs.
 
+Open files. On the live /proc, a process seen in a second sample keeps
+its oom_score_adj open, and later samples re-read it with pread at offset
+0: an open (a path walk through /proc) and a close cost more than the read
+of so small a file. Such a file belongs to the process, not to the pid:
+once it exits, reads fail with ESRCH, and a reused pid shows a new inode in
+the listing and gets a file of its own. It is closed when the process goes
+or the collector does; how many all collectors keep together stays within
+the open-files limit (raised to its hard limit) less a reserve for the rest
+of the program, and processes past that are read by path as before.
+status is not kept open:
+an open status holds a page-sized kernel buffer (4 KiB a process, on a
+host short of memory), oom_score_adj nothing but the open file.
+
 A process that exits mid-read is skipped (ENOENT/ESRCH); a file that is
 unreadable for any other reason gives null. oom_score_adj, which the
 format requires, falls back to the kernel's default 0 when unreadable.
@@ -34,11 +47,13 @@ format requires, falls back to the kernel's default 0 when unreadable.
 from __future__ import annotations
 
 import os
+import resource
+import weakref
 from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 from oomtui.collect import parse
-from oomtui.collect.files import Reader, read_or_none
+from oomtui.collect.files import CHUNK, FLAGS, Reader, read_file, read_or_none
 from oomtui.collect.host import boot_time
 from oomtui.collect.layout import CgroupLayout
 from oomtui.collect.score import FORMULA_SINCE, oom_score
@@ -46,6 +61,7 @@ from oomtui.model import ROOT, Process, parent_of
 
 _GONE = (FileNotFoundError, ProcessLookupError)
 _NO_STATUS = (None,) * 6
+RESERVED_FDS = 1024  # left to the rest of the program (sockets, the TUI, kill's pidfds)
 
 
 class _Gone(Exception):
@@ -82,6 +98,15 @@ class ProcessReader:
         self._computes_score: bool | None = None
         self._totalpages: int | None = None
         self._known: dict[int, _Known] = {}
+        # pid -> (inode of /proc/PID, its oom_score_adj's fd): see "Open files" above
+        self._open: dict[int, tuple[int, int]] = {}
+        live = read is read_file and os.path.realpath(proc) == "/proc"
+        self._keeps = live
+        weakref.finalize(self, _close_all, self._open)
+
+    def close(self) -> None:
+        """Close the files kept open; the next sample reads by path (and opens them again)."""
+        _close_all(self._open)
 
     def read_all(
         self, members: Mapping[int, str], cgroups: Collection[str], mem_total: int | None, swap_total: int | None,
@@ -106,8 +131,9 @@ class ProcessReader:
         except OSError:
             entries = []
         entries.sort()
-        known, read, proc = self._known, self.read, self.proc
+        known, read, proc, held = self._known, self.read, self.proc, self._open
         kept: dict[int, _Known] = {}
+        pread = os.pread
         for pid, inode in entries:
             prev = known.get(pid)
             try:
@@ -119,8 +145,12 @@ class ProcessReader:
                 base = f"{proc}/{pid}/"
                 raw: bytes | None
                 adj: bytes | None
+                fd = held.get(pid)
+                if fd is None or fd[0] != inode:
+                    fd = self._hold(pid, inode, base)
                 try:
-                    raw, adj = read(base + "status"), read(base + "oom_score_adj")
+                    raw = read(base + "status")
+                    adj = read(base + "oom_score_adj") if fd is None else pread(fd[1], CHUNK, 0)
                 except _GONE:
                     continue
                 except OSError:
@@ -134,7 +164,24 @@ class ProcessReader:
             except _Gone:
                 continue
         self._known = kept
+        for pid in [pid for pid, (inode, _) in held.items() if (k := kept.get(pid)) is None or k.inode != inode]:
+            _release(held.pop(pid))
         return [k.process for k in kept.values()]
+
+    def _hold(self, pid: int, inode: int, base: str) -> tuple[int, int] | None:
+        """Open a known process's oom_score_adj to keep, where the limit leaves room."""
+        old = self._open.pop(pid, None)
+        if old is not None:
+            _release(old)
+        if not self._keeps or _room() <= 0:
+            return None
+        try:
+            fd = os.open(base + "oom_score_adj", FLAGS)
+        except OSError:
+            return None
+        self._open[pid] = held = (inode, fd)
+        _KEPT[0] += 1
+        return held
 
     def _get(self, path: str) -> bytes | None:
         try:
@@ -226,3 +273,37 @@ class ProcessReader:
             return ROOT
         path = parse.proc_cgroup(self._get(base + "cgroup"), v1_memory=self.mode != "v2")
         return ROOT if path is None else nearest(path, cgroups)
+
+
+_KEPT = [0]  # files kept open by every ProcessReader of this process
+_LIMIT: list[int] = []  # how many they may keep, worked out once
+
+
+def _release(held: tuple[int, int]) -> None:
+    os.close(held[1])
+    _KEPT[0] -= 1
+
+
+def _close_all(held: dict[int, tuple[int, int]]) -> None:
+    while held:
+        _release(held.popitem()[1])
+
+
+def _room() -> int:
+    """How many more files the readers may keep open, together."""
+    if not _LIMIT:
+        _LIMIT.append(_fd_limit())
+    return _LIMIT[0] - _KEPT[0]
+
+
+def _fd_limit() -> int:
+    """The open-files limit less the reserve, the soft limit first raised to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        want = hard if hard != resource.RLIM_INFINITY else 1 << 20
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+        except (OSError, ValueError):
+            pass
+    return max(0, soft - RESERVED_FDS)

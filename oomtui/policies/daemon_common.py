@@ -20,6 +20,7 @@ from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision
 from oomtui.policies.budget import kernel_version, total_pages
 from oomtui.policies.kernel_rules import Era, Scorer
+from oomtui.policies.subtree import subtree
 
 MIB = 1 << 20
 _PID = operator.attrgetter("pid")
@@ -168,13 +169,13 @@ class CgroupKill:
 
 def cgroup_kill(snapshot: Snapshot, path: str) -> CgroupKill:
     """Every process in the subtree gets SIGKILL; memory.current plus swap is what that frees."""
-    procs = [p for p in snapshot.processes_under(path) if not p.kernel_thread]
+    tree = subtree(snapshot, path)
     c = snapshot.cgroup(path)
     if c is not None and c.memory_current is not None:
         freed = c.memory_current + (c.swap_current or 0)
     else:
-        freed = sum(p.footprint for p in procs)
-    return CgroupKill(tuple(p.pid for p in procs), freed)
+        freed = tree.footprint_where(tree.live)
+    return CgroupKill(tuple(tree.pids_where(tree.live)), freed)
 
 
 def is_populated(snapshot: Snapshot, path: str) -> bool:

@@ -20,8 +20,10 @@ from oomtui.policies.kernel_rules import (
     Era,
     Scorer,
     badness,
+    in_fork_order,
     scan_order,
 )
+from oomtui.policies.subtree import subtree
 from oomtui.whatif import is_interdependent
 
 __all__ = ["POLICIES", "badness", "decide", "scan_order"]
@@ -95,19 +97,26 @@ def _group(snapshot: Snapshot, victim: Process, domain: str) -> str | None:
     return highest
 
 
-def _group_kill(snapshot: Snapshot, group: str, victim: Process) -> tuple[list[Process], int]:
-    """Who dies with the victim, and the bytes they free.
+def _group_kill(snapshot: Snapshot, group: str, victim: Process) -> tuple[list[int], int]:
+    """Who dies with the victim (pids, in scan order), and the bytes they free.
 
     That is the group's whole subtree except adj -1000, host init and what
-    has no mm; a group can hold most of a host, so one pass does both.
+    has no mm. A group can hold most of a host: where the listing is in
+    fork order, the subtree's scan order is the tree's, and the walk is the
+    one the other policies' cgroup kills share.
     """
-    others: list[Process] = []
-    freed, spared = 0, victim.pid
+    spared = victim.pid
+    if in_fork_order(snapshot.processes):
+        tree = subtree(snapshot, group)
+        keep = tree.but(tree.with_memory, spared)
+        return tree.pids_where(keep), tree.footprint_where(keep)
+    others: list[int] = []
+    freed = 0
     for p in scan_order(snapshot, group):
         if p.oom_score_adj == OOM_SCORE_ADJ_MIN or p.kernel_thread or (pid := p.pid) == HOST_INIT or pid == spared:
             continue
         if (footprint := p.footprint) > 0:
-            others.append(p)
+            others.append(pid)
             freed += footprint
     return others, freed
 
@@ -227,7 +236,7 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
             clauses.append(f"kernels up to 5.0 sacrifice its child {_label(child.process)} instead")
 
     v2 = host.cgroup_mode == "v2"
-    killed, freed = [victim.process], victim.process.footprint
+    killed, freed = [victim.process.pid], victim.process.footprint
     group = _group(snapshot, victim.process, domain) if v2 and era.has_oom_group else None
     if group is not None:
         others, more = _group_kill(snapshot, group, victim.process)
@@ -246,7 +255,7 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
         victim_pid=victim.process.pid,
         victim_pid_cgroup=victim.process.cgroup,
         victim_cgroup=group,
-        killed_pids=tuple(p.pid for p in killed),
+        killed_pids=tuple(killed),
         freed_bytes=freed,
         ranking=ranking,
         uncertain=uncertain,

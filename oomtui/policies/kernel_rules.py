@@ -177,7 +177,7 @@ def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
     """for_each_process (fork order) globally; a pre-order memcg walk, start order inside each cgroup."""
     listing = snapshot.processes
     if domain == ROOT:
-        return list(listing) if _in_fork_order(listing) else fork_order(listing)
+        return list(listing) if in_fork_order(listing) else fork_order(listing)
     memo = _listing_memo[:1]
     if memo and memo[0][0] is listing and memo[0][1]:  # a global scan found it in fork order: so is each cgroup
         return list(snapshot.processes_under(domain))
@@ -191,7 +191,7 @@ def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
 _listing_memo: list[tuple[tuple[Process, ...], bool]] = []
 
 
-def _in_fork_order(listing: tuple[Process, ...]) -> bool:
+def in_fork_order(listing: tuple[Process, ...]) -> bool:
     """Whether a listing is in fork order already, as a collector reading /proc in pid order usually finds it.
 
     The answer for the last listing is kept: a group kill after a global

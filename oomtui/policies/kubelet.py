@@ -24,9 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
-from oomtui.model import ROOT, Cgroup, Snapshot
+from oomtui.model import ROOT, Cgroup, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec
 from oomtui.policies.daemon_common import fmt_bytes, kill_nothing, top
 from oomtui.workload_paths import GUARANTEED, path_workload, pod_of
@@ -204,14 +205,17 @@ class Pod:
         return (float("-inf") if self.request.high is None else ws - self.request.high), float(ws - self.request.low)
 
 
-def _containers(snapshot: Snapshot, pod: str) -> list[tuple[str, int]]:
-    """(container cgroup, oom_score_adj of its first process), sandboxes and conmon left out."""
+def _containers(children: list[tuple[str, tuple[Process, ...]]]) -> list[tuple[str, int]]:
+    """(container cgroup, oom_score_adj of its first process), sandboxes and conmon left out.
+
+    `children` are the pod's child cgroups, each with the processes under it.
+    """
     out = []
-    for child in snapshot.children(pod):
+    for child, processes in children:
         if "conmon-" in child.rsplit("/", 1)[-1]:
             continue
-        first = min(((p.start_time or 0.0, p.pid, p.oom_score_adj) for p in snapshot.processes_under(child)
-                     if not p.kernel_thread), default=None)
+        first = min(((p.start_time or 0.0, p.pid, p.oom_score_adj) for p in processes if not p.kernel_thread),
+                    default=None)
         if first is not None and first[2] != SANDBOX_ADJ:
             out.append((child, first[2]))
     return out
@@ -257,10 +261,13 @@ def pods(snapshot: Snapshot) -> list[Pod]:
         found = pod_of(c.path)
         if found is None or found.path != c.path:
             continue
-        pids = tuple(p.pid for p in snapshot.processes_under(c.path) if not p.kernel_thread)
+        # processes_under(pod) in parts: the containers' lists are needed anyway, so the pod's is not built again
+        children = [(child, snapshot.processes_under(child)) for child in snapshot.children(c.path)]
+        under = chain(snapshot.processes_in(c.path), *(processes for _, processes in children))
+        pids = tuple(p.pid for p in under if not p.kernel_thread)
         if not pids:
             continue
-        containers = _containers(snapshot, c.path)
+        containers = _containers(children)
         request, notes = _request(snapshot, c.path, found.qos, containers)
         critical = _critical(snapshot, found.static, found.qos, containers)
         w = c.workload or path_workload(c.path)

@@ -34,6 +34,7 @@ from oomtui.model import Process, Snapshot
 from oomtui.policies.base import Candidate, Decision, PolicySpec
 from oomtui.policies.budget import total_pages
 from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN, eligible
+from oomtui.policies.subtree import subtree
 from oomtui.text import human_size
 from oomtui.whatif import cgroup_score, is_interdependent
 
@@ -222,11 +223,10 @@ class Tree:
         """
         known = self._group_kills.get(path)
         if known is None:
-            dying = [
-                p for p in self.snapshot.processes_under(path)
-                if not p.kernel_thread and p.pid != HOST_INIT and p.oom_score_adj != OOM_SCORE_ADJ_MIN
-            ]
-            known = self._group_kills[path] = (tuple(p.pid for p in dying), sum(p.footprint for p in dying))
+            tree = subtree(self.snapshot, path)
+            known = self._group_kills[path] = (
+                tuple(tree.pids_where(tree.killable)), tree.footprint_where(tree.killable),
+            )
         return known
 
     def interdependent(self, path: str) -> bool:
