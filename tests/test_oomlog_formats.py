@@ -213,3 +213,50 @@ def test_oom_kill_allocating_task_and_panic_on_oom_are_read_from_the_report():
     assert result.snapshot.host.sysctl.panic_on_oom == 1
     assert result.snapshot.oom_event.killed_pid is None
     assert any("panic" in w for w in result.warnings)
+
+
+RHEL6_GLOBAL = """\
+java invoked oom-killer: gfp_mask=0x201da, order=0, oom_adj=0, oom_score_adj=0
+java cpuset=/ mems_allowed=0
+Pid: 28656, comm: java Not tainted 2.6.32-431.el6.x86_64 #1
+Mem-Info:
+Free swap  = 0kB
+Total swap = 0kB
+2097151 pages RAM
+81869 pages reserved
+[ pid ]   uid  tgid total_vm      rss cpu oom_adj oom_score_adj name
+[  549]     0   549     2662      118   1     -17         -1000 udevd
+[ 1185]     0  1185    62991     1252   0       0             0 rsyslogd
+[28656]   602 28656   965531   437298   0       0             0 java
+Out of memory: Kill process 28656 (java) score 853 or sacrifice child
+Killed process 28656, UID 602, (java) total-vm:3862124kB, anon-rss:1749168kB, file-rss:24kB
+"""
+
+
+def test_rhel6_table_with_cpu_and_oom_adj_columns_keeps_every_row():
+    """2.6.32–3.x print oom_adj (-17 = never kill) beside oom_score_adj: a negative oom_adj is no garbled size."""
+    result = parse_report(RHEL6_GLOBAL)
+    s = result.snapshot
+    assert [(p.pid, p.comm, p.oom_score_adj) for p in s.processes] == [
+        (549, "udevd", -1000), (1185, "rsyslogd", 0), (28656, "java", 0)]
+    java = s.process(28656)
+    assert (java.uid, java.rss_total, java.pgtables, java.swap) == (602, 437298 * PAGE, None, None)
+    # no buddy lists: the kill line's 1749192 kB over the table's 437298 pages says 4 kB pages
+    assert s.host.page_size == PAGE
+    assert s.host.mem_total == (2097151 - 81869) * PAGE
+    assert (s.host.kernel, s.oom_event.kind, s.oom_event.killed_pid) == ("2.6.32-431.el6.x86_64", "global", 28656)
+    assert result.warnings == []
+
+
+def test_2632_table_without_oom_score_adj_reads_oom_adj():
+    """Before 2.6.36 the table has only oom_adj: -17 is OOM_DISABLE, 15 the most, the rest scale as the kernel does."""
+    lines = RHEL6_GLOBAL.replace(" oom_score_adj name", " name").splitlines()
+    rows = ["[  549]     0   549     2662      118   1     -17 udevd",
+            "[  600]     0   600     2662      118   1      15 batch",
+            "[  601]     0   601     2662      118   1      -5 sshd",
+            "[28656]   602 28656   965531   437298   0       3 java"]
+    text = "\n".join([*lines[:9], *rows, *lines[12:]])
+    result = parse_report(text)
+    assert [(p.pid, p.oom_score_adj) for p in result.snapshot.processes] == [
+        (549, -1000), (600, 1000), (601, -294), (28656, 176)]
+    assert result.warnings == []

@@ -40,7 +40,8 @@ _STAT_LINE = re.compile(r"^([a-z][a-z0-9_]*) (-?\d+)$")
 _ROW = re.compile(r"^\[\s*(-?\d+)\]\s+(.*)$")
 MAX_ROWS = 50_000  # task table rows read per report (few hosts run more than a few thousand tasks)
 MAX_SIZE = 1 << 52  # bytes (4 PiB): any size above is a garbled line, not memory
-_SIGNED = frozenset({"oom_score_adj", "pgtables_bytes", "nr_ptes", "nr_pmds"})  # printed %hd / %ld
+_SIGNED = frozenset({"oom_score_adj", "oom_adj", "pgtables_bytes", "nr_ptes", "nr_pmds"})  # printed %hd / %d / %ld
+OOM_DISABLE, OOM_ADJUST_MAX = -17, 15  # oom_adj's range (2.6 to 3.x tables; -17 means never kill)
 _SUMMARY_PID = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)\s*$")
 _SUMMARY_KEYS = re.compile(r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=([^,]*)")
 _PANIC_KIND = re.compile(r"(system-wide|compulsory) panic_on_oom")
@@ -312,7 +313,7 @@ def _limit(kb: int) -> int | None:
 
 def _process(row: Row, page: int, cgroup: str, warnings: list[str]) -> Process | None:
     v = row.values
-    adj = v.get("oom_score_adj", 0)
+    adj = v["oom_score_adj"] if "oom_score_adj" in v else _adj_from_oom_adj(v.get("oom_adj", 0))
     if not -1000 <= adj <= 1000:
         warnings.append(f"task {row.pid}: oom_score_adj {adj} is out of range; row skipped")
         return None
@@ -336,6 +337,13 @@ def _process(row: Row, page: int, cgroup: str, warnings: list[str]) -> Process |
         swap=v["swapents"] * page if "swapents" in v else None,
         pgtables=pgtables,
     )
+
+
+def _adj_from_oom_adj(oom_adj: int) -> int:
+    """Before 2.6.36 the table shows only oom_adj; scaled as the kernel scales a write to it (fs/proc/base.c)."""
+    if oom_adj == OOM_ADJUST_MAX:
+        return 1000
+    return int(oom_adj * 1000 / -OOM_DISABLE)  # C division: toward zero
 
 
 def _victim_from_kill_line(m: re.Match, cgroup: str, warnings: list[str]) -> Process:
