@@ -529,7 +529,7 @@ def build(seg: Segment) -> Parsed:
         total_pages=_total_pages(f, kind, page),
         killed_pid=victim_tgid,
         killed_comm=victim_comm,
-        group_killed_pids=tuple(sorted(_tgids(f, group_pids))),
+        group_killed_pids=tuple(sorted(_tgids(f, group_pids) - {victim_tgid})),
         raw="\n".join(x.raw for x in seg.lines),
     )
     if f.sysrq:
