@@ -1,0 +1,75 @@
+"""Which kernel's rules a report is replayed with: each feature dates it (kernel-oom.md §5.10, §5.11).
+
+Every case is one feature (or one backport mix) added to a bare pre-5.1 kill
+line, so each release boundary is pinned on its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui.oomlog import parse_report
+
+KILL = "Killed process 5 (x) total-vm:100kB, anon-rss:40kB, file-rss:0kB"
+KILL_54 = "Out of memory: Killed process 5 (x) total-vm:100kB, anon-rss:40kB, file-rss:0kB, shmem-rss:0kB, " \
+          "UID:0 pgtables:4kB oom_score_adj:0"
+KILL_51 = "Out of memory: Killed process 5 (x) total-vm:100kB, anon-rss:40kB, file-rss:0kB, shmem-rss:0kB"
+CHOSEN = "Out of memory: Kill process 5 (x) score 10 or sacrifice child"
+SUMMARY = "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/," \
+          "task=x,pid=5,uid=0"
+HEADER_420 = "x invoked oom-killer: gfp_mask=0x6000c0(GFP_KERNEL), nodemask=(null), order=0, oom_score_adj=0"
+HEADER_50 = "x invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0"
+TITLE = "Tasks state (memory values in pages):"
+WIDE = "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"
+ROW = "[      5]     0     5      100       10    4096        0             0 x"
+SPLIT = "[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name"
+SPLIT_ROW = "[      5]     0     5      100       10       10        0         0     4096        0             0 x"
+NARROW_BYTES = "[ pid ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name"
+NARROW_ROW = "[    5]     0     5      100       10     4096        0             0 x"
+PTES = "[ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name"
+PTES_ROW = "[    5]     0     5      100       10       1        0             0 x"
+PMDS = "[ pid ]   uid  tgid total_vm      rss nr_ptes nr_pmds swapents oom_score_adj name"
+PMDS_ROW = "[    5]     0     5      100       10       1       1        0             0 x"
+
+
+@pytest.mark.parametrize(("lines", "release", "minimum", "maximum"), [
+    pytest.param([KILL], "6.12", None, None, id="nothing dated: current rules"),
+    pytest.param([HEADER_50, "CPU: 2 UID: 0 PID: 5 Comm: x Not tainted 6.12.20 #1", KILL], "6.11", (6, 11), None,
+                 id="CPU line with UID: 6.11+"),
+    pytest.param([TITLE, SPLIT, SPLIT_ROW, KILL], "6.8", (6, 8), None, id="rss_anon columns: 6.8+"),
+    pytest.param([KILL_54], "5.4", (5, 4), None, id="UID in the kill line: 5.4+"),
+    pytest.param([KILL_51], "5.1", (5, 1), None, id="prefixed Killed process line: 5.1+"),
+    pytest.param([SUMMARY, KILL], "5.0", (5, 0), None, id="oom-kill summary: 5.0+"),
+    pytest.param([TITLE, WIDE, ROW, KILL], "4.19", (4, 19), None, id="Tasks state title: 4.19+"),
+    pytest.param([WIDE, ROW, KILL], "4.15", (4, 15), None, id="pgtables_bytes: 4.15+"),
+    pytest.param([NARROW_BYTES, NARROW_ROW, KILL], "4.15", (4, 15), (4, 18), id="narrow header: until 4.18"),
+    pytest.param([PTES, PTES_ROW, KILL], "4.14", None, (4, 14), id="nr_ptes: until 4.14"),
+    pytest.param([PMDS, PMDS_ROW, KILL], "4.8", (4, 8), (4, 14), id="nr_pmds: 4.8 to 4.14"),
+    pytest.param([HEADER_420, KILL], "4.20", None, (4, 20), id="nodemask in the header: until 4.20"),
+    pytest.param([CHOSEN, KILL], "5.0", None, (5, 0), id="or sacrifice child: until 5.0"),
+    pytest.param([CHOSEN, KILL_51], "5.0", None, (5, 0), id="a prefixed kill after a Kill process line is 4.19's"),
+    pytest.param([HEADER_420, SUMMARY, KILL_51], "5.1", (5, 1), (4, 20), id="backport: the newest feature wins"),
+    pytest.param([CHOSEN, KILL_54], "5.0", (5, 4), (5, 0), id="backport with a sacrificed child keeps 5.0"),
+])
+def test_each_feature_dates_the_report(lines, release, minimum, maximum):
+    result = parse_report("\n".join(lines))
+    assert (result.era.release, result.era.minimum, result.era.maximum) == (release, minimum, maximum)
+    if not any(x.startswith("CPU:") for x in lines):
+        assert result.snapshot.host.kernel == f"{release} (inferred from the report's format)"
+
+
+def test_the_printed_release_stands_unless_the_features_contradict_it():
+    era = parse_report("\n".join([NARROW_BYTES, NARROW_ROW, KILL])).era  # 4.15 to 4.18
+    assert era.rules_for(None) == ("4.15", None)
+    assert era.rules_for("unknown") == ("4.15", None)
+    assert era.rules_for("4.15.0-20-generic") == ("4.15.0-20-generic", None)
+    assert era.rules_for("4.18.0-80.el8.x86_64") == ("4.18.0-80.el8.x86_64", None)
+    assert era.rules_for("4.14.1") == ("4.15", "the report's release 4.14.1 prints features of 4.15 or later")
+    assert era.rules_for("4.19.3") == ("4.15", "the report's release 4.19.3 prints features of 4.15 or earlier")
+    assert era.rules_for("10.1") == ("4.15", "the report's release 10.1 prints features of 4.15 or earlier")
+
+
+def test_a_contradictory_mix_keeps_the_printed_release_when_newer():
+    era = parse_report("\n".join([CHOSEN, KILL_54])).era  # 5.4+ and ≤5.0 at once: no upper bound holds
+    assert era.rules_for("5.10.0") == ("5.10.0", None)
+    assert era.rules_for("4.19.0") == ("5.0", "the report's release 4.19.0 prints features of 5.0 or later")
