@@ -193,7 +193,7 @@ def gather(seg: Segment) -> Facts:
                 f.prefix = f.prefix or m.group("prefix")
         elif m := rx.GROUP.match(text):
             f.group_path = m.group("path")
-        elif rx.NO_KILLABLE.match(text):
+        elif rx.NO_KILLABLE.match(text.removeprefix("Kernel panic - not syncing: ")):  # ≤4.x panics on it
             f.no_killable = True
         elif rx.PANIC.match(text):
             m = _PANIC_KIND.search(text)

@@ -1,0 +1,128 @@
+"""Who the kernel killed, as each kill line says it, and the page size the lines give away (kernel-oom.md §5.7)."""
+
+from __future__ import annotations
+
+import pytest
+
+from oomtui.oomlog import parse_report
+
+KIB = 1024
+HEADER = "x invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0"
+TABLE = [
+    "Tasks state (memory values in pages):",
+    "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name",
+    "[    100]     0   100     1000      200    32768        1             0 keep",
+    "[    200]  1000   200    90000     {rss}    65536        0           100 big",
+]
+SUMMARY = ("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,"
+           "task_memcg=/user.slice,task=big,pid=200,uid=1000")
+KILL_54 = ("Out of memory: Killed process {pid} (big) total-vm:360000kB, anon-rss:{anon}kB, file-rss:{file}kB, "
+           "shmem-rss:{shmem}kB, UID:1000 pgtables:64kB oom_score_adj:{adj}")
+KILL_51 = "Out of memory: Killed process {pid} (big) total-vm:360000kB, anon-rss:{anon}kB, file-rss:0kB, shmem-rss:0kB"
+NO_PAGE_SIZE = "the report does not show the page size; 4096 bytes assumed for the task table"
+
+
+def report(*lines: str, rss: int = 4000) -> str:
+    return "\n".join([HEADER, *(x.format(rss=rss) for x in TABLE), *lines])
+
+
+def test_a_summary_line_that_ends_the_report_names_the_victim():
+    result = parse_report(report(SUMMARY))
+    e = result.snapshot.oom_event
+    assert (e.kind, e.killed_pid, e.killed_comm) == ("global", 200, "big")
+    assert result.snapshot.process(200).cgroup == "/user.slice"
+    assert "the report has no Killed process line; the victim comes from the oom-kill summary" in result.warnings
+
+
+def test_a_victim_missing_from_the_table_takes_its_sizes_and_adj_from_the_5_4_kill_line():
+    result = parse_report(report(SUMMARY.replace("pid=200", "pid=300"),
+                                 KILL_54.format(pid=300, anon=8000, file=12, shmem=4, adj=-7)))
+    victim = result.snapshot.process(300)
+    assert (victim.cgroup, victim.oom_score_adj, victim.uid) == ("/user.slice", -7, 1000)
+    assert (victim.rss_anon, victim.rss_file, victim.rss_shmem, victim.pgtables) == (
+        8000 * KIB, 12 * KIB, 4 * KIB, 64 * KIB)
+    assert "the victim 300 is not in the task table; its sizes come from the kill line" in result.warnings
+
+
+def test_a_kill_line_before_5_4_shows_no_adj_uid_or_page_tables():
+    result = parse_report("\n".join([HEADER, KILL_51.format(pid=300, anon=8000)]))
+    victim = result.snapshot.process(300)
+    assert (victim.oom_score_adj, victim.uid, victim.pgtables, victim.rss_anon) == (0, None, None, 8000 * KIB)
+    assert "no task table: the report lists no processes (ratelimited, or vm.oom_dump_tasks=0)" in result.warnings
+
+
+def test_an_impossible_adj_in_the_kill_line_is_clamped_and_named():
+    result = parse_report("\n".join([HEADER, KILL_54.format(pid=300, anon=8, file=0, shmem=0, adj=-5000)]))
+    victim = result.snapshot.process(300)
+    assert (victim.oom_score_adj, victim.rss_anon, victim.pgtables) == (-1000, None, None)
+    assert "the kill line of 300 shows impossible values; its sizes are unknown" in result.warnings
+
+
+@pytest.mark.parametrize(("rss", "kb", "page"), [
+    (4000, 16000, 4096),   # exactly 4 kB a page
+    (4000, 17500, 4096),   # 4.375: within a tenth of 4 kB
+    (4000, 32000, 8192),
+    (4000, 64000, 16384),
+    (4000, 280000, 65536),  # 70: within a tenth of 64 kB
+    (65, 260, 4096),       # the fewest pages that still tell
+])
+def test_page_size_from_the_kill_line_over_the_table_when_there_are_no_buddy_lists(rss, kb, page):
+    result = parse_report(report(KILL_54.format(pid=200, anon=kb - 12, file=8, shmem=4, adj=100), rss=rss))
+    assert result.snapshot.host.page_size == page
+    assert result.snapshot.process(200).rss_total == rss * page
+    assert NO_PAGE_SIZE not in result.warnings
+
+
+@pytest.mark.parametrize(("rss", "kb"), [
+    (4000, 18000),  # 4.5: no page size is that near
+    (64, 256),      # too few pages to tell
+])
+def test_no_page_size_from_a_ratio_that_does_not_tell(rss, kb):
+    result = parse_report(report(KILL_54.format(pid=200, anon=kb, file=0, shmem=0, adj=100), rss=rss))
+    assert result.snapshot.host.page_size == 4096
+    assert NO_PAGE_SIZE in result.warnings
+
+
+def test_the_buddy_lists_smallest_block_is_the_page_size():
+    lines = ["Mem-Info:", "Node 0 DMA: 1*64kB (U) 0*128kB = 64kB", "Node 0 Normal: 2*4kB (U) = 8kB"]
+    result = parse_report("\n".join([HEADER, *lines, *(x.format(rss=10) for x in TABLE),
+                                     KILL_51.format(pid=200, anon=640)]))
+    assert result.snapshot.host.page_size == 65536
+    odd = parse_report("\n".join([HEADER, "Mem-Info:", "Node 0 DMA: 1*32kB (U) = 32kB",
+                                  *(x.format(rss=10) for x in TABLE), KILL_51.format(pid=200, anon=40)]))
+    assert odd.snapshot.host.page_size == 4096 and NO_PAGE_SIZE in odd.warnings
+
+
+def test_panic_on_oom_instead_of_a_kill():
+    for kind, value in (("system-wide", 1), ("compulsory", 2)):
+        result = parse_report(report(f"Kernel panic - not syncing: Out of memory: {kind} panic_on_oom is enabled"))
+        assert result.snapshot.host.sysctl.panic_on_oom == value
+        assert f"the kernel panicked ({kind} panic_on_oom) instead of killing" in result.warnings
+        assert result.snapshot.oom_event.killed_pid is None
+
+
+@pytest.mark.parametrize("line", [
+    "Out of memory and no killable processes...",
+    "Kernel panic - not syncing: Out of memory and no killable processes...",  # ≤4.x panics on it
+])
+def test_no_killable_process(line):
+    result = parse_report(report(line))
+    assert "the kernel found no killable process" in result.warnings
+    assert result.snapshot.host.sysctl.panic_on_oom is None
+    assert not any("panicked" in w for w in result.warnings)
+
+
+def test_oom_kill_allocating_task_shows_on_the_kill_process_line_before_5_1():
+    result = parse_report(report("Out of memory (oom_kill_allocating_task): Kill process 200 (big) score 0 or "
+                                 "sacrifice child", "Killed process 200 (big) total-vm:360000kB, anon-rss:16000kB, "
+                                 "file-rss:0kB, shmem-rss:0kB"))
+    assert result.snapshot.host.sysctl.oom_kill_allocating_task == 1
+    assert result.snapshot.oom_event.kind == "global"
+
+
+def test_no_kill_line_at_all():
+    result = parse_report("\n".join([HEADER, *(x.format(rss=10) for x in TABLE), "Mem-Info:"]))
+    assert result.snapshot.oom_event.killed_pid is None
+    assert "the report has no kill line: the victim is unknown" in result.warnings
+    empty = parse_report("\n".join([HEADER, *TABLE[:2]]))
+    assert "the task table has no rows" in empty.warnings
