@@ -51,11 +51,23 @@ def test_a_kill_line_before_5_4_shows_no_adj_uid_or_page_tables():
     assert "no task table: the report lists no processes (ratelimited, or vm.oom_dump_tasks=0)" in result.warnings
 
 
-def test_an_impossible_adj_in_the_kill_line_is_clamped_and_named():
-    result = parse_report("\n".join([HEADER, KILL_54.format(pid=300, anon=8, file=0, shmem=0, adj=-5000)]))
+@pytest.mark.parametrize(("adj", "anon", "shown", "rss_anon"), [
+    (-1000, 8, -1000, 8 * KIB),
+    (1000, 8, 1000, 8 * KIB),
+    (0, 1 << 42, 0, 1 << 52),  # 4 PiB: the most a size may be
+    (-1001, 8, -1000, None),
+    (1001, 8, 1000, None),
+    (-5000, 8, -1000, None),
+    (0, (1 << 42) + 1, 0, None),
+])
+def test_impossible_values_in_the_kill_line_are_clamped_or_unknown_and_named(adj, anon, shown, rss_anon):
+    result = parse_report("\n".join([HEADER, KILL_54.format(pid=300, anon=anon, file=0, shmem=2, adj=adj)]))
     victim = result.snapshot.process(300)
-    assert (victim.oom_score_adj, victim.rss_anon, victim.pgtables) == (-1000, None, None)
-    assert "the kill line of 300 shows impossible values; its sizes are unknown" in result.warnings
+    assert (victim.oom_score_adj, victim.rss_anon) == (shown, rss_anon)
+    impossible = "the kill line of 300 shows impossible values; its sizes are unknown" in result.warnings
+    assert impossible is (rss_anon is None)
+    assert (victim.rss_file, victim.rss_shmem, victim.pgtables) == ((None, None, None) if impossible
+                                                                    else (0, 2 * KIB, 64 * KIB))
 
 
 @pytest.mark.parametrize(("rss", "kb", "page"), [

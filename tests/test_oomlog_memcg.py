@@ -177,3 +177,10 @@ def test_memcg_budget_is_the_limit_when_swap_is_limited_to_nothing():
     assert (s.oom_event.total_pages, s.cgroup("/t").swap_max) == (None, 4096 * KIB)
     s = parse_report(v2.format(swap=UNLIMITED)).snapshot
     assert (s.oom_event.total_pages, s.cgroup("/t").swap_max) == (None, None)
+
+
+def test_a_garbled_limit_cgroup_is_named_and_the_domain_unknown():
+    result = parse_report(RHEL6_MEMCG.replace("limit of /db", "limit of db/"))
+    assert (result.snapshot.oom_event.kind, result.snapshot.oom_event.domain) == ("memcg", "/")
+    assert result.warnings[:2] == ["cgroup 'db/' is not a cgroup path; ignored",
+                                   "memory cgroup OOM whose cgroup the report does not name; shown as /"]

@@ -214,18 +214,25 @@ class Era:
     release: str
     minimum: tuple[int, int] | None
     maximum: tuple[int, int] | None
-    reasons: tuple[str, ...]
+    minimum_by: str | None = None  # the feature that sets `minimum`, as the replay's note names it
+    maximum_by: str | None = None  # the feature that sets `maximum`
 
     def rules_for(self, printed: str | None) -> tuple[str, str | None]:
-        """The release to replay with, and a note when the printed one is overruled."""
+        """The release to replay with, and a note naming the feature when the printed one is overruled."""
         version = _version(printed)
-        if version is None:
+        if printed is None or version is None:
             return self.release, None
         if self.minimum is not None and version < self.minimum:
-            return self.release, f"the report's release {printed} prints features of {self.release} or later"
+            return self.release, f"the report's release {printed} shows {self.minimum_by}, " \
+                                 f"which {_dotted(self.minimum)} and later print"
         if self.maximum is not None and version > self.maximum and (self.minimum or (0, 0)) <= self.maximum:
-            return self.release, f"the report's release {printed} prints features of {self.release} or earlier"
-        return printed or self.release, None
+            return self.release, f"the report's release {printed} shows {self.maximum_by}, " \
+                                 f"which {_dotted(self.maximum)} and earlier print"
+        return printed, None
+
+
+def _dotted(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
 
 
 def _version(release: str | None) -> tuple[int, int] | None:
@@ -262,14 +269,13 @@ def infer_era(f: Facts) -> Era:
         until.append(((4, 14), "the nr_ptes column"))
     if "nr_pmds" in columns:
         since.append(((4, 8), "the nr_pmds column"))
-    minimum = max(since)[0] if since else None
-    maximum = min(until)[0] if until else None
+    minimum, minimum_by = max(since) if since else (None, None)
+    maximum, maximum_by = min(until) if until else (None, None)
     if minimum is not None:
         chosen = min(minimum, maximum) if maximum is not None and f.chosen is not None else minimum
     else:
         chosen = maximum if maximum is not None else (6, 12)
-    reasons = tuple(r for _, r in sorted(since, reverse=True)) + tuple(r for _, r in sorted(until))
-    return Era(f"{chosen[0]}.{chosen[1]}", minimum, maximum, reasons or ("no dated feature: current rules",))
+    return Era(_dotted(chosen), minimum, maximum, minimum_by, maximum_by)
 
 
 def _page_size(f: Facts, warnings: list[str]) -> int:
