@@ -184,3 +184,18 @@ def test_a_garbled_limit_cgroup_is_named_and_the_domain_unknown():
     assert (result.snapshot.oom_event.kind, result.snapshot.oom_event.domain) == ("memcg", "/")
     assert result.warnings[:2] == ["cgroup 'db/' is not a cgroup path; ignored",
                                    "memory cgroup OOM whose cgroup the report does not name; shown as /"]
+
+
+def test_a_paste_that_stops_inside_the_memory_stat_dump_keeps_what_it_shows():
+    result = parse_report("\n".join([
+        "php invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+        "memory: usage 8kB, limit 8kB, failcnt 1",
+        "swap: usage 0kB, limit 0kB, failcnt 0",
+        "Memory cgroup stats for /lxc/7:",
+        "anon 4096",
+        "file 0",
+    ]))
+    s = result.snapshot
+    assert (s.oom_event.kind, s.oom_event.domain, s.oom_event.killed_pid) == ("memcg", "/lxc/7", None)
+    assert dict(s.cgroup("/lxc/7").stat) == {"anon": 4096, "file": 0}
+    assert "the report has no kill line: the victim is unknown" in result.warnings

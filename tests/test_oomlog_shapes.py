@@ -92,6 +92,19 @@ def test_a_negative_pid_loses_only_its_own_row():
     assert any("1 task table row(s) could not be read" in w and "task -12: pid below 1" in w for w in result.warnings)
 
 
+def test_a_tgid_below_1_loses_its_row_too():
+    result = parse_report("\n".join(x.replace("[    412]     0   412", "[    412]     0     0") for x in V61))
+    assert [p.pid for p in result.snapshot.processes] == [980, 473206]
+    assert "1 task table row(s) could not be read and are missing (task 412: pid below 1)" in result.warnings
+
+
+def test_a_task_with_an_empty_name_keeps_its_row():
+    """prctl(PR_SET_NAME, "") leaves comm empty: the row ends after its last number."""
+    result = parse_report("\n".join(x.replace(" -1000 systemd-udevd", " -1000 ") for x in V61))
+    assert [(p.pid, p.comm) for p in result.snapshot.processes] == [(412, ""), (980, "firefox"), (473206, "doxygen")]
+    assert result.warnings == []
+
+
 @pytest.mark.parametrize(("old", "new", "why"), [
     ("    52000   700000", "   -52000   700000", "task 980: rss -52000 is not a size"),
     ("    52000   700000", " 999999999999999999   700000", "task 980: rss 999999999999999999 is not a size"),
@@ -257,3 +270,32 @@ def test_absurd_memory_totals_are_unknown():
     result = parse_report("\n".join(lines))
     h = result.snapshot.host
     assert h.mem_total is None and h.swap_total is None and result.snapshot.oom_event.total_pages is None
+
+
+def test_a_message_another_cpu_printed_into_the_task_table_loses_no_rows():
+    lines = [*V61]
+    at = next(i for i, x in enumerate(lines) if "firefox" in x)
+    lines.insert(at, "[ 9003.111161] e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex")
+    assert [p.pid for p in parse_report("\n".join(lines)).snapshot.processes] == [412, 980, 473206]
+
+
+def test_a_uid_from_2_31_up_printed_negative_is_the_unsigned_uid():
+    result = parse_report("\n".join(x.replace("[    980]  1000   980", "[    980] -294967296   980") for x in V61))
+    assert result.snapshot.process(980).uid == 4_000_000_000
+    assert result.warnings == []
+
+
+@pytest.mark.parametrize(("pages", "kept"), [(1 << 40, True), ((1 << 40) + 1, False)])
+def test_a_size_of_4_pib_is_the_most_a_row_may_show(pages, kept):
+    result = parse_report("\n".join(x.replace("    52000   700000", f" {pages}   700000") for x in V61))
+    assert (980 in {p.pid for p in result.snapshot.processes}) is kept
+
+
+def test_rows_past_the_limit_are_counted_not_read(monkeypatch):
+    from oomtui.oomlog import parse
+
+    monkeypatch.setattr(parse, "MAX_ROWS", 2)
+    result = parse_report("\n".join(V61))
+    assert [p.pid for p in result.snapshot.processes] == [412, 980, 473206]  # the victim from its kill line
+    assert "the task table has more than 2 rows; only the first 2 are read" in result.warnings
+    assert result.snapshot.oom_event.killed_pid == 473206

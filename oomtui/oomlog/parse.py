@@ -123,23 +123,20 @@ def gather(seg: Segment) -> Facts:
     f = Facts()
     lines = [x.text for x in seg.lines]
     i = 0
-    in_table = False
     while i < len(lines):
         text = lines[i]
         i += 1
-        if in_table:
-            m = _ROW.match(text)
-            if m and f.columns is not None:
-                if len(f.rows) >= MAX_ROWS:
-                    f.rows_cut = True
-                    continue
-                row = _read_row(f.columns, m.group(2), int(m.group(1)))
-                if isinstance(row, str):
-                    f.bad_rows.append(row)
-                else:
-                    f.rows.append(row)
+        # a row after the header, even past a message another CPU printed into the table
+        if f.columns is not None and (m := _ROW.match(text)):
+            if len(f.rows) >= MAX_ROWS:
+                f.rows_cut = True
                 continue
-            in_table = False
+            row = _read_row(f.columns, m.group(2), int(m.group(1)))
+            if isinstance(row, str):
+                f.bad_rows.append(row)
+            else:
+                f.rows.append(row)
+            continue
         if rx.HEADER.search(text):
             f.header_nodemask = bool(_NODEMASK_HEADER.search(text))
             m = _ORDER.search(text)
@@ -174,7 +171,6 @@ def gather(seg: Segment) -> Facts:
         elif rx.TABLE_HEADER.match(text):
             f.columns = text.split("]", 1)[1].split()
             f.narrow_header = text.startswith("[ pid ]")
-            in_table = True
         elif rx.OOM_KILL.match(text):
             body = text[len("oom-kill:"):]
             while i < len(lines) and rx.OOM_KILL_CONT.match(lines[i]):
@@ -335,7 +331,7 @@ def _process(row: Row, page: int, cgroup: str, warnings: list[str]) -> Process |
         comm=row.name,
         cgroup=cgroup,
         oom_score_adj=adj,
-        uid=v.get("uid"),
+        uid=v["uid"] % (1 << 32) if "uid" in v else None,  # printed %d: uids from 2^31 show negative
         rss_anon=v["rss_anon"] * page if split else None,
         rss_file=v["rss_file"] * page if split else None,
         rss_shmem=v["rss_shmem"] * page if split else None,
