@@ -138,3 +138,16 @@ def test_no_kill_line_at_all():
     assert "the report has no kill line: the victim is unknown" in result.warnings
     empty = parse_report("\n".join([HEADER, *TABLE[:2]]))
     assert "the task table has no rows" in empty.warnings
+
+
+@pytest.mark.parametrize("constraint", ["CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"])
+def test_a_global_oom_of_some_nodes_says_the_budget_is_unknown(constraint):
+    """Early 5.0 printed ,global_oom and the rest of the summary as a record of its own."""
+    result = parse_report("\n".join([
+        HEADER, *(x.format(rss=10) for x in TABLE),
+        f"oom-kill:constraint={constraint},nodemask=0,cpuset=/,mems_allowed=0",
+        ",global_oom,task_memcg=/,task=big,pid=200,uid=1000",
+        KILL_51.format(pid=200, anon=40)]))
+    assert (result.snapshot.oom_event.kind, result.snapshot.oom_event.domain) == ("global", "/")
+    assert (f"{constraint}: the kernel counted only the allowed nodes' pages, which the report omits"
+            in result.warnings)

@@ -199,3 +199,12 @@ def test_a_paste_that_stops_inside_the_memory_stat_dump_keeps_what_it_shows():
     assert (s.oom_event.kind, s.oom_event.domain, s.oom_event.killed_pid) == ("memcg", "/lxc/7", None)
     assert dict(s.cgroup("/lxc/7").stat) == {"anon": 4096, "file": 0}
     assert "the report has no kill line: the victim is unknown" in result.warnings
+
+
+def test_2_6_memcg_report_with_mem_info_and_no_kill_line_is_still_a_memcg_oom():
+    """2.6.3x print the global Mem-Info after the memcg lines too; ratelimiting may eat the kill lines."""
+    lines = RHEL6_MEMCG.splitlines()
+    result = parse_report("\n".join([*lines[:7], "Mem-Info:", "Total swap = 0kB", "1000 pages RAM", *lines[7:10]]))
+    e = result.snapshot.oom_event
+    assert (e.kind, e.domain, e.killed_pid) == ("memcg", "/db", None)
+    assert [p.pid for p in result.snapshot.processes] == [7000, 7001]

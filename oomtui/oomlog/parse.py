@@ -63,7 +63,6 @@ class Facts:
     cpu_uid: bool = False
     header_nodemask: bool = False
     sysrq: bool = False
-    mem_info: bool = False
     pages_ram: int | None = None
     pages_reserved: int | None = None
     total_swap_kb: int | None = None
@@ -80,7 +79,6 @@ class Facts:
     rows_cut: bool = False
     summary: dict[str, str] = field(default_factory=dict)
     summary_victim: tuple[str, int, int] | None = None
-    global_oom_token: bool = False
     chosen: tuple[int, str, int] | None = None  # "Kill process P (comm) score S or sacrifice child"
     prefix: str | None = None
     killed: list[re.Match] = field(default_factory=list)
@@ -144,8 +142,6 @@ def gather(seg: Segment) -> Facts:
         elif (m := _CPU.match(text)) and f.release is None:
             f.release = m.group("release")
             f.cpu_uid = bool(_CPU_UID.match(text))
-        elif text == "Mem-Info:":
-            f.mem_info = True
         elif m := _PAGES_RAM.match(text):
             f.pages_ram = int(m.group(1))
         elif m := _PAGES_RESERVED.match(text):
@@ -177,7 +173,6 @@ def gather(seg: Segment) -> Facts:
                 body += lines[i]
                 i += 1
             f.summary = {k: v for k, v in _SUMMARY_KEYS.findall(body)}
-            f.global_oom_token = ",global_oom" in body
             if m := _SUMMARY_PID.search(body):
                 f.summary_victim = (m.group("comm"), int(m.group("pid")), int(m.group("uid")))
         elif m := rx.SACRIFICE.match(text):
@@ -191,9 +186,8 @@ def gather(seg: Segment) -> Facts:
             f.group_path = m.group("path")
         elif rx.NO_KILLABLE.match(text.removeprefix("Kernel panic - not syncing: ")):  # ≤4.x panics on it
             f.no_killable = True
-        elif rx.PANIC.match(text):
-            m = _PANIC_KIND.search(text)
-            f.panic = m.group(1) if m else "panic"
+        elif rx.PANIC.match(text) and (m := _PANIC_KIND.search(text)):
+            f.panic = m.group(1)
     return f
 
 
@@ -382,13 +376,11 @@ def _kind_and_domain(f: Facts, warnings: list[str]) -> tuple[str, str]:
     oom_memcg = _path(f.summary.get("oom_memcg"), "oom_memcg", warnings)
     if oom_memcg or constraint == "CONSTRAINT_MEMCG":
         return "memcg", oom_memcg or _memcg_domain_fallback(f, warnings)
-    if f.global_oom_token or constraint in ("CONSTRAINT_NONE", "CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
-        if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
-            warnings.append(f"{constraint}: the kernel counted only the allowed nodes' pages, which the report omits")
-        return "global", ROOT
+    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):  # global OOMs of some nodes only
+        warnings.append(f"{constraint}: the kernel counted only the allowed nodes' pages, which the report omits")
     if f.prefix and f.prefix.startswith("Memory cgroup"):
         return "memcg", _memcg_domain_fallback(f, warnings)
-    if (f.task_in or f.limit_reached or "memory" in f.usage) and not f.mem_info:
+    if f.task_in or f.limit_reached or "memory" in f.usage:  # 2.6.3x print Mem-Info after these too
         return "memcg", _memcg_domain_fallback(f, warnings)
     return "global", ROOT
 
