@@ -102,3 +102,11 @@ def test_a_contradictory_mix_keeps_the_printed_release_when_newer():
     assert era.rules_for("9.1") == ("9.1", None)
     assert era.rules_for("4.19.0") == ("5.0", "the report's release 4.19.0 shows UID/pgtables/oom_score_adj in the "
                                               "kill line, which 5.4 and later print")
+
+
+def test_features_that_pin_one_release_overrule_a_newer_printed_one():
+    era = parse_report("\n".join([CHOSEN, SUMMARY, KILL])).era  # 5.0 exactly: the summary and 'sacrifice child'
+    assert (era.release, era.minimum, era.maximum) == ("5.0", (5, 0), (5, 0))
+    assert era.rules_for("5.10.0") == ("5.0", "the report's release 5.10.0 shows 'or sacrifice child', "
+                                              "which 5.0 and earlier print")
+    assert era.rules_for("5.0.21") == ("5.0.21", None)

@@ -70,29 +70,46 @@ def test_impossible_values_in_the_kill_line_are_clamped_or_unknown_and_named(adj
                                                                     else (0, 2 * KIB, 64 * KIB))
 
 
-@pytest.mark.parametrize(("rss", "kb", "page"), [
-    (4000, 16000, 4096),   # exactly 4 kB a page
-    (4000, 17500, 4096),   # 4.375: within a tenth of 4 kB
-    (4000, 32000, 8192),
-    (4000, 64000, 16384),
-    (4000, 280000, 65536),  # 70: within a tenth of 64 kB
-    (65, 260, 4096),       # the fewest pages that still tell
+KILL_44 = "Killed process 200 (big) total-vm:360000kB, anon-rss:{anon}kB, file-rss:{file}kB"
+
+
+@pytest.mark.parametrize(("rss", "line", "page"), [
+    (4000, KILL_54.format(pid=200, anon=4000, file=8000, shmem=4000, adj=100), 4096),  # anon + file + shmem
+    (100, KILL_54.format(pid=200, anon=0, file=400, shmem=40, adj=100), 4096),  # 440 kB: a tenth over 4 kB
+    (100, KILL_44.format(anon=360, file=0), 4096),  # a tenth under, before shmem-rss was printed
+    (4000, KILL_54.format(pid=200, anon=32000, file=0, shmem=0, adj=100), 8192),
+    (4000, KILL_54.format(pid=200, anon=60000, file=4000, shmem=0, adj=100), 16384),
+    (4000, KILL_44.format(anon=280000, file=0), 65536),
+    (65, KILL_44.format(anon=260, file=0), 4096),  # the fewest pages that still tell
 ])
-def test_page_size_from_the_kill_line_over_the_table_when_there_are_no_buddy_lists(rss, kb, page):
-    result = parse_report(report(KILL_54.format(pid=200, anon=kb - 12, file=8, shmem=4, adj=100), rss=rss))
+def test_page_size_from_the_kill_line_over_the_table_when_there_are_no_buddy_lists(rss, line, page):
+    result = parse_report(report(line, rss=rss))
     assert result.snapshot.host.page_size == page
     assert result.snapshot.process(200).rss_total == rss * page
     assert NO_PAGE_SIZE not in result.warnings
 
 
-@pytest.mark.parametrize(("rss", "kb"), [
-    (4000, 18000),  # 4.5: no page size is that near
-    (64, 256),      # too few pages to tell
+@pytest.mark.parametrize(("rss", "line"), [
+    (4000, KILL_54.format(pid=200, anon=18000, file=0, shmem=0, adj=100)),  # 4.5: no page size is that near
+    (100, KILL_44.format(anon=441, file=0)),  # just over a tenth off 4 kB
+    (100, KILL_44.format(anon=359, file=0)),  # just under
+    (64, KILL_44.format(anon=256, file=0)),  # too few pages to tell
 ])
-def test_no_page_size_from_a_ratio_that_does_not_tell(rss, kb):
-    result = parse_report(report(KILL_54.format(pid=200, anon=kb, file=0, shmem=0, adj=100), rss=rss))
+def test_no_page_size_from_a_ratio_that_does_not_tell(rss, line):
+    result = parse_report(report(line, rss=rss))
     assert result.snapshot.host.page_size == 4096
     assert NO_PAGE_SIZE in result.warnings
+
+
+def test_a_victim_whose_leader_exited_is_found_by_its_tgid():
+    """The table lists the threads that still have memory; the kill line names the process."""
+    lines = [HEADER, *(x.format(rss=4000) for x in TABLE)]
+    lines[-1] = lines[-1].replace("[    200]  1000   200", "[    201]  1000   200")
+    result = parse_report("\n".join([*lines, KILL_54.format(pid=200, anon=16000, file=0, shmem=0, adj=100)]))
+    victim = result.snapshot.process(200)
+    assert (victim.comm, victim.rss_total, victim.oom_score_adj) == ("big", 4000 * 4096, 100)
+    assert result.snapshot.oom_event.killed_pid == 200
+    assert not any("not in the task table" in w for w in result.warnings)
 
 
 def test_the_buddy_lists_smallest_block_is_the_page_size():

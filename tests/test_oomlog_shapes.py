@@ -299,3 +299,9 @@ def test_rows_past_the_limit_are_counted_not_read(monkeypatch):
     assert [p.pid for p in result.snapshot.processes] == [412, 980, 473206]  # the victim from its kill line
     assert "the task table has more than 2 rows; only the first 2 are read" in result.warnings
     assert result.snapshot.oom_event.killed_pid == 473206
+
+
+@pytest.mark.parametrize(("kb", "swap"), [(1 << 42, 1 << 52), ((1 << 42) + 1, None)])
+def test_4_pib_of_swap_is_the_most_a_report_may_show(kb, swap):
+    s = parse_report("\n".join(x.replace("Total swap = 25165820kB", f"Total swap = {kb}kB") for x in V61)).snapshot
+    assert s.host.swap_total == swap

@@ -209,15 +209,15 @@ class Era:
 
     def rules_for(self, printed: str | None) -> tuple[str, str | None]:
         """The release to replay with, and a note naming the feature when the printed one is overruled."""
-        version = _version(printed)
-        if printed is None or version is None:
+        if printed is None or (version := _version(printed)) is None:
             return self.release, None
         if self.minimum is not None and version < self.minimum:
             return self.release, f"the report's release {printed} shows {self.minimum_by}, " \
                                  f"which {_dotted(self.minimum)} and later print"
-        if self.maximum is not None and version > self.maximum and (self.minimum or (0, 0)) <= self.maximum:
+        top = self.maximum  # a bound only where the features do not contradict each other
+        if top is not None and version > top and (self.minimum is None or self.minimum <= top):
             return self.release, f"the report's release {printed} shows {self.maximum_by}, " \
-                                 f"which {_dotted(self.maximum)} and earlier print"
+                                 f"which {_dotted(top)} and earlier print"
         return printed, None
 
 
@@ -225,8 +225,8 @@ def _dotted(version: tuple[int, int]) -> str:
     return f"{version[0]}.{version[1]}"
 
 
-def _version(release: str | None) -> tuple[int, int] | None:
-    m = re.match(r"^(\d+)\.(\d+)", release or "")
+def _version(release: str) -> tuple[int, int] | None:
+    m = re.match(r"^(\d+)\.(\d+)", release)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
@@ -276,9 +276,9 @@ def _page_size(f: Facts, warnings: list[str]) -> int:
     row = _row_for(f, int(victim.group("pid"))) if victim else None
     if victim and row and row.values.get("rss", 0) > 64:
         kb = int(victim.group("anon")) + int(victim.group("file")) + int(victim.group("shmem") or 0)
-        ratio = kb / row.values["rss"]
+        pages = row.values["rss"]
         for size in PAGE_SIZES_KB:
-            if abs(ratio - size) <= size * 0.1:
+            if abs(kb - size * pages) * 10 <= size * pages:  # within a tenth of that page size
                 return size * KIB
     if f.rows:
         warnings.append("the report does not show the page size; 4096 bytes assumed for the task table")
@@ -292,7 +292,7 @@ def _row_for(f: Facts, pid: int) -> Row | None:
 def _path(value: str | None, what: str, warnings: list[str]) -> str | None:
     if value is None:
         return None
-    if _CGROUP_PATH.match(value) and "//" not in value:
+    if _CGROUP_PATH.match(value):  # absolute, no empty component (no "//"), no trailing "/"
         return value
     warnings.append(f"{what} {value!r} is not a cgroup path; ignored")
     return None
