@@ -305,3 +305,13 @@ def test_rows_past_the_limit_are_counted_not_read(monkeypatch):
 def test_4_pib_of_swap_is_the_most_a_report_may_show(kb, swap):
     s = parse_report("\n".join(x.replace("Total swap = 25165820kB", f"Total swap = {kb}kB") for x in V61)).snapshot
     assert s.host.swap_total == swap
+
+
+@pytest.mark.parametrize(("adj", "kept"), [(-1000, True), (1000, True), (-1001, False), (1001, False)])
+def test_an_oom_score_adj_out_of_range_loses_its_row(adj, kept):
+    result = parse_report("\n".join(x.replace("10000             0 firefox", f"10000         {adj} firefox")
+                                    for x in V61))
+    assert (980 in {p.pid for p in result.snapshot.processes}) is kept
+    assert (f"task 980: oom_score_adj {adj} is out of range; row skipped" in result.warnings) is not kept
+    if kept:
+        assert result.snapshot.process(980).oom_score_adj == adj
