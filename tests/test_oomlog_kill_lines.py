@@ -168,3 +168,13 @@ def test_a_global_oom_of_some_nodes_says_the_budget_is_unknown(constraint):
     assert (result.snapshot.oom_event.kind, result.snapshot.oom_event.domain) == ("global", "/")
     assert (f"{constraint}: the kernel counted only the allowed nodes' pages, which the report omits"
             in result.warnings)
+
+
+def test_a_kill_line_naming_a_thread_is_its_process():
+    """The kernel prints the thread that still holds the memory (find_lock_task_mm), not always the leader."""
+    lines = [HEADER, *(x.format(rss=4000) for x in TABLE)]
+    lines.append(lines[-1].replace("[    200]  1000   200", "[    201]  1000   200"))
+    result = parse_report("\n".join([*lines, KILL_54.format(pid=201, anon=16000, file=0, shmem=0, adj=100)]))
+    e = result.snapshot.oom_event
+    assert (e.killed_pid, e.killed_comm) == (200, "big")
+    assert [p.pid for p in result.snapshot.processes] == [100, 200]

@@ -325,7 +325,7 @@ def _process(row: Row, page: int, cgroup: str, warnings: list[str]) -> Process |
         comm=row.name,
         cgroup=cgroup,
         oom_score_adj=adj,
-        uid=v["uid"] % (1 << 32) if "uid" in v else None,  # printed %d: uids from 2^31 show negative
+        uid=v["uid"] % (1 << 32),  # every table header has uid (rx.TABLE_HEADER); printed %d: 2^31 up show negative
         rss_anon=v["rss_anon"] * page if split else None,
         rss_file=v["rss_file"] * page if split else None,
         rss_shmem=v["rss_shmem"] * page if split else None,
