@@ -31,6 +31,7 @@ def test_a_summary_line_that_ends_the_report_names_the_victim():
     e = result.snapshot.oom_event
     assert (e.kind, e.killed_pid, e.killed_comm) == ("global", 200, "big")
     assert result.snapshot.process(200).cgroup == "/user.slice"
+    assert result.snapshot.host.cgroup_mode != "none"  # it names a memory cgroup: the controller is on
     assert "the report has no Killed process line; the victim comes from the oom-kill summary" in result.warnings
 
 
