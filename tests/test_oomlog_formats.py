@@ -260,3 +260,12 @@ def test_2632_table_without_oom_score_adj_reads_oom_adj():
     assert [(p.pid, p.oom_score_adj) for p in result.snapshot.processes] == [
         (549, -1000), (600, 1000), (601, -294), (28656, 176)]
     assert result.warnings == []
+
+
+def test_419_kill_process_naming_a_thread_puts_its_process_in_the_task_cgroup():
+    """4.19 scans a memcg thread by thread, so 'Kill process' may name a thread; 'Task in' is its process's cgroup."""
+    text = load("v419_memcg_v1_syslog.txt").replace("Kill process 3896 (java)", "Kill process 3898 (java)")
+    result = parse_report(text)
+    s = result.snapshot
+    assert s.process(3896).cgroup == "/docker/abc/worker"
+    assert (s.process(3897).cgroup, s.oom_event.killed_pid, result.chosen_pid) == ("/docker/abc", 3897, 3898)
