@@ -28,7 +28,7 @@ def test_a_paste_that_starts_at_mem_info_keeps_the_memory_totals():
     assert s.oom_event.killed_pid == 473206 and len(s.processes) == 3
     assert s.host.mem_total == (4115400 - 97082) * PAGE and s.host.swap_total == 25165820 * 1024
     assert s.oom_event.total_pages == 4115400 - 97082 + 25165820 // 4
-    assert any("no 'invoked oom-killer' header" in w for w in result.warnings)
+    assert "no 'invoked oom-killer' header (ratelimited or cut): allocation details are missing" in result.warnings
 
 
 def test_a_paste_that_starts_at_the_memory_totals():
@@ -64,7 +64,7 @@ def test_victim_named_only_by_the_reaper_when_ratelimiting_ate_the_kill_lines():
     result = parse_report("\n".join(lines))
     assert result.snapshot.oom_event.killed_pid == 473206
     assert result.snapshot.oom_event.killed_comm == "doxygen"
-    assert any("named only by the oom_reaper line" in w for w in result.warnings)
+    assert "no kill line: the victim (473206) is named only by the oom_reaper line" in result.warnings
 
 
 def test_victim_named_only_by_kill_process_or_sacrifice_child():
@@ -72,7 +72,8 @@ def test_victim_named_only_by_kill_process_or_sacrifice_child():
     lines = [x for x in lines if "Killed process" not in x]
     result = parse_report("\n".join(lines))
     assert result.snapshot.oom_event.killed_pid == 2188 and result.snapshot.oom_event.killed_comm == "mysqld"
-    assert any("the victim is the process selected (2188)" in w for w in result.warnings)
+    assert ("no Killed process line: the victim is the process selected (2188); the kernel may have killed one of "
+            "its children instead") in result.warnings
 
 
 def test_a_carriage_return_in_a_name_keeps_every_row():
@@ -89,7 +90,7 @@ def test_a_negative_pid_loses_only_its_own_row():
     lines = [x.replace("[    412]     0   412", "[    -12]     0   -12") for x in V61]
     result = parse_report("\n".join(lines))
     assert [p.pid for p in result.snapshot.processes] == [980, 473206]
-    assert any("1 task table row(s) could not be read" in w and "task -12: pid below 1" in w for w in result.warnings)
+    assert "1 task table row(s) could not be read and are missing (task -12: pid below 1)" in result.warnings
 
 
 def test_a_tgid_below_1_loses_its_row_too():
@@ -130,7 +131,7 @@ def test_zero_pages_ram_is_unknown_memory_not_negative():
     lines = [x.replace("4115400 pages RAM", "0 pages RAM") for x in V61]
     result = parse_report("\n".join(lines))
     assert result.snapshot.host.mem_total is None and result.snapshot.oom_event.total_pages is None
-    assert any("0 pages RAM" in w and "unknown" in w for w in result.warnings)
+    assert "the report shows 0 pages RAM and 97082 reserved: the memory total is unknown" in result.warnings
 
 
 def test_nr_pmds_column_of_4_8_to_4_14():
@@ -315,3 +316,20 @@ def test_an_oom_score_adj_out_of_range_loses_its_row(adj, kept):
     assert (f"task 980: oom_score_adj {adj} is out of range; row skipped" in result.warnings) is not kept
     if kept:
         assert result.snapshot.process(980).oom_score_adj == adj
+
+
+def test_more_than_three_bad_rows_are_counted_and_the_first_three_named():
+    bad = [f"[ 9003.11116{i}] [    {i}00]     0   {i}00    12345      9x0    94208        0             0 bad{i}"
+           for i in range(1, 5)]
+    at = next(i for i, x in enumerate(V61) if "[    412]" in x)
+    result = parse_report("\n".join([*V61[:at], *bad, *V61[at:]]))
+    assert ("4 task table row(s) could not be read and are missing (task 100: a column is not a number; "
+            "task 200: a column is not a number; task 300: a column is not a number; …)") in result.warnings
+
+
+def test_a_report_cut_at_the_line_limit_says_so(monkeypatch):
+    from oomtui.oomlog import report
+
+    monkeypatch.setattr(report, "MAX_REPORT_LINES", 30)
+    result = parse_report("\n".join(V61))
+    assert "the report has more than 30 lines; the rest is left out" in result.warnings
