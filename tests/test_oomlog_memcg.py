@@ -177,6 +177,8 @@ def test_memcg_budget_is_the_limit_when_swap_is_limited_to_nothing():
     assert (s.oom_event.total_pages, s.cgroup("/t").swap_max) == (None, 4096 * KIB)
     s = parse_report(v2.format(swap=UNLIMITED)).snapshot
     assert (s.oom_event.total_pages, s.cgroup("/t").swap_max) == (None, None)
+    s = parse_report(v2.format(swap=0).replace("limit 2kB", f"limit {UNLIMITED}kB")).snapshot
+    assert (s.oom_event.total_pages, s.cgroup("/t").memory_max) == (None, None)  # no limit: the host's budget
 
 
 def test_a_garbled_limit_cgroup_is_named_and_the_domain_unknown():

@@ -333,3 +333,12 @@ def test_a_report_cut_at_the_line_limit_says_so(monkeypatch):
     monkeypatch.setattr(report, "MAX_REPORT_LINES", 30)
     result = parse_report("\n".join(V61))
     assert "the report has more than 30 lines; the rest is left out" in result.warnings
+
+
+def test_the_global_budget_needs_both_ram_and_swap_totals():
+    no_swap = parse_report("\n".join(x for x in V61 if "Total swap" not in x)).snapshot
+    assert (no_swap.host.mem_total, no_swap.host.swap_total) == ((4115400 - 97082) * PAGE, None)
+    assert no_swap.oom_event.total_pages is None
+    no_reserved = parse_report("\n".join(x for x in V61 if "pages reserved" not in x)).snapshot
+    assert no_reserved.host.mem_total == 4115400 * PAGE
+    assert no_reserved.oom_event.total_pages == 4115400 + 25165820 // 4
