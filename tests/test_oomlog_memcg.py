@@ -96,10 +96,27 @@ def test_a_group_kill_means_v2_even_where_4_19_prints_v1_style_usage_lines():
 
 
 def test_oom_group_below_the_domain_places_its_killed_processes_there():
-    text = GROUP_419_V2.replace("Tasks in /pods/a are", "Tasks in /pods/a/c2 are")
+    """Only the processes the group kill names move to its cgroup (a listed thread by its process); the rest,
+    like a -1000 process the kill spared, stay in the domain."""
+    text = (GROUP_419_V2.replace("Tasks in /pods/a are", "Tasks in /pods/a/c2 are")
+            .replace("[    800]     0   800", "[    801]     0   800")
+            .replace("[    900]     0   900    50000", "[    700]     0   700      900      100    32768        0"
+                     "         -1000 pause\n[    900]     0   900    50000"))
     s = parse_report(text).snapshot
-    assert [(p.pid, p.cgroup) for p in s.processes] == [(800, "/pods/a/c2"), (900, "/pods/a/c1")]
+    assert [(p.pid, p.cgroup) for p in s.processes] == [(800, "/pods/a/c2"), (700, "/pods/a"), (900, "/pods/a/c1")]
     assert (s.cgroup("/pods/a/c2").oom_group, s.cgroup("/pods/a").oom_group) == (True, None)
+
+
+def test_a_ratelimited_table_leaves_a_4_19_victim_in_the_task_cgroup():
+    """No table: the victim comes from its kill line, in the cgroup 'Task in' names when it is the task selected."""
+    text = "\n".join([
+        "Task in /pods/a/c1 killed as a result of limit of /pods/a",
+        "memory: usage 10240kB, limit 10240kB, failcnt 5",
+        "Memory cgroup out of memory: Kill process 900 (stress) score 940 or sacrifice child",
+        "Killed process 900 (stress) total-vm:200000kB, anon-rss:9600kB, file-rss:0kB, shmem-rss:0kB",
+    ])
+    s = parse_report(text).snapshot
+    assert [(p.pid, p.cgroup, p.rss_anon) for p in s.processes] == [(900, "/pods/a/c1", 9600 * KIB)]
 
 
 def test_paths_that_are_not_cgroup_paths_are_named_and_ignored():
