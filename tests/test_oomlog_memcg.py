@@ -227,3 +227,22 @@ def test_2_6_memcg_report_with_mem_info_and_no_kill_line_is_still_a_memcg_oom():
     e = result.snapshot.oom_event
     assert (e.kind, e.domain, e.killed_pid) == ("memcg", "/db", None)
     assert [p.pid for p in result.snapshot.processes] == [7000, 7001]
+
+
+def test_a_4_19_report_cut_to_task_in_and_an_unprefixed_kill_is_a_memcg_oom():
+    result = parse_report("\n".join([
+        "Task in /pods/a/c1 killed as a result of limit of /pods/a",
+        "Killed process 900 (stress) total-vm:200000kB, anon-rss:9600kB, file-rss:0kB, shmem-rss:0kB",
+    ]))
+    s = result.snapshot
+    assert (s.oom_event.kind, s.oom_event.domain, s.process(900).cgroup) == ("memcg", "/pods/a", "/pods/a/c1")
+    assert s.host.hostname == ""  # dmesg names no host
+
+
+def test_a_memory_usage_line_alone_makes_a_memcg_oom_of_unknown_cgroup():
+    result = parse_report("\n".join([
+        "memory: usage 2048kB, limit 2048kB, failcnt 3",
+        "Killed process 9 (web) total-vm:100kB, anon-rss:2048kB, file-rss:0kB, shmem-rss:0kB",
+    ]))
+    assert (result.snapshot.oom_event.kind, result.snapshot.oom_event.domain) == ("memcg", "/")
+    assert "memory cgroup OOM whose cgroup the report does not name; shown as /" in result.warnings
