@@ -28,6 +28,7 @@ def report(*lines: str, rss: int = 4000) -> str:
 
 def test_a_summary_line_that_ends_the_report_names_the_victim():
     result = parse_report(report(SUMMARY))
+    assert result.snapshot.oom_event.raw == report(SUMMARY)  # the report's own lines, kept for the postmortem
     e = result.snapshot.oom_event
     assert (e.kind, e.killed_pid, e.killed_comm) == ("global", 200, "big")
     assert result.snapshot.process(200).cgroup == "/user.slice"
