@@ -246,3 +246,22 @@ def test_a_memory_usage_line_alone_makes_a_memcg_oom_of_unknown_cgroup():
     ]))
     assert (result.snapshot.oom_event.kind, result.snapshot.oom_event.domain) == ("memcg", "/")
     assert "memory cgroup OOM whose cgroup the report does not name; shown as /" in result.warnings
+
+
+def test_swap_in_use_from_the_swap_and_memsw_lines():
+    v2 = "\n".join(["memory: usage 2048kB, limit 4096kB, failcnt 3", "swap: usage 100kB, limit 4096kB, failcnt 0",
+                    "Memory cgroup stats for /t:",
+                    "Memory cgroup out of memory: Killed process 5 (x) total-vm:100kB, anon-rss:0kB, file-rss:0kB, "
+                    "shmem-rss:0kB"])
+    t = parse_report(v2).snapshot.cgroup("/t")
+    assert (t.memory_current, t.swap_current, t.swap_max) == (2048 * KIB, 100 * KIB, 4096 * KIB)
+    text = RHEL6_MEMCG.replace("memory: usage 4096kB", "memory: usage 3072kB").replace(
+        "memory+swap: usage 7168kB", "memory+swap: usage 3584kB")
+    db = parse_report(text).snapshot.cgroup("/db")
+    assert (db.memory_current, db.swap_current) == (3072 * KIB, 512 * KIB)
+
+
+def test_a_group_kill_of_a_process_the_table_does_not_list_is_counted():
+    text = GROUP_419_V2 + ("Killed process 950 (sh) total-vm:4000kB, anon-rss:400kB, file-rss:0kB, "
+                           "shmem-rss:0kB\n")
+    assert parse_report(text).snapshot.oom_event.group_killed_pids == (800, 950)

@@ -343,3 +343,9 @@ def test_the_global_budget_needs_both_ram_and_swap_totals():
     no_reserved = parse_report("\n".join(x for x in V61 if "pages reserved" not in x)).snapshot
     assert no_reserved.host.mem_total == 4115400 * PAGE
     assert no_reserved.oom_event.total_pages == 4115400 + 25165820 // 4
+
+
+def test_as_many_pages_reserved_as_ram_is_unknown_memory():
+    result = parse_report("\n".join(x.replace("97082 pages reserved", "4115400 pages reserved") for x in V61))
+    assert result.snapshot.host.mem_total is None
+    assert "the report shows 4115400 pages RAM and 4115400 reserved: the memory total is unknown" in result.warnings
