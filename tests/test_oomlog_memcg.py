@@ -245,6 +245,7 @@ def test_a_memory_usage_line_alone_makes_a_memcg_oom_of_unknown_cgroup():
         "Killed process 9 (web) total-vm:100kB, anon-rss:2048kB, file-rss:0kB, shmem-rss:0kB",
     ]))
     assert (result.snapshot.oom_event.kind, result.snapshot.oom_event.domain) == ("memcg", "/")
+    assert result.snapshot.cgroup("/").memory_max is None  # the limit is the unnamed cgroup's, not the root's
     assert "memory cgroup OOM whose cgroup the report does not name; shown as /" in result.warnings
 
 
