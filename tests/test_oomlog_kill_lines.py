@@ -180,3 +180,17 @@ def test_a_kill_line_naming_a_thread_is_its_process():
     e = result.snapshot.oom_event
     assert (e.killed_pid, e.killed_comm) == (200, "big")
     assert [p.pid for p in result.snapshot.processes] == [100, 200]
+
+
+def test_a_reaper_line_names_a_victim_the_report_does_not_list():
+    result = parse_report("\n".join([HEADER, "oom_reaper: reaped process 77 (x), now anon-rss:0kB, file-rss:0kB, "
+                                             "shmem-rss:0kB"]))
+    e = result.snapshot.oom_event
+    assert (e.killed_pid, e.killed_comm) == (77, None)
+    assert "no kill line: the victim (77) is named only by the oom_reaper line" in result.warnings
+
+
+def test_a_garbled_stats_cgroup_is_left_out():
+    result = parse_report("\n".join([HEADER, "Memory cgroup stats for t/: rss:4KB", "Memory limit reached of cgroup /t",
+                                     KILL_51.format(pid=5, anon=4)]))
+    assert [c.path for c in result.snapshot.cgroups] == ["/", "/t"]
