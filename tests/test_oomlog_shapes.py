@@ -28,7 +28,7 @@ def test_a_paste_that_starts_at_mem_info_keeps_the_memory_totals():
     assert s.oom_event.killed_pid == 473206 and len(s.processes) == 3
     assert s.host.mem_total == (4115400 - 97082) * PAGE and s.host.swap_total == 25165820 * 1024
     assert s.oom_event.total_pages == 4115400 - 97082 + 25165820 // 4
-    assert any("no 'invoked oom-killer' header" in w for w in result.warnings)
+    assert "no 'invoked oom-killer' header (ratelimited or cut): allocation details are missing" in result.warnings
 
 
 def test_a_paste_that_starts_at_the_memory_totals():
@@ -64,7 +64,7 @@ def test_victim_named_only_by_the_reaper_when_ratelimiting_ate_the_kill_lines():
     result = parse_report("\n".join(lines))
     assert result.snapshot.oom_event.killed_pid == 473206
     assert result.snapshot.oom_event.killed_comm == "doxygen"
-    assert any("named only by the oom_reaper line" in w for w in result.warnings)
+    assert "no kill line: the victim (473206) is named only by the oom_reaper line" in result.warnings
 
 
 def test_victim_named_only_by_kill_process_or_sacrifice_child():
@@ -72,7 +72,8 @@ def test_victim_named_only_by_kill_process_or_sacrifice_child():
     lines = [x for x in lines if "Killed process" not in x]
     result = parse_report("\n".join(lines))
     assert result.snapshot.oom_event.killed_pid == 2188 and result.snapshot.oom_event.killed_comm == "mysqld"
-    assert any("the victim is the process selected (2188)" in w for w in result.warnings)
+    assert ("no Killed process line: the victim is the process selected (2188); the kernel may have killed one of "
+            "its children instead") in result.warnings
 
 
 def test_a_carriage_return_in_a_name_keeps_every_row():
@@ -89,7 +90,20 @@ def test_a_negative_pid_loses_only_its_own_row():
     lines = [x.replace("[    412]     0   412", "[    -12]     0   -12") for x in V61]
     result = parse_report("\n".join(lines))
     assert [p.pid for p in result.snapshot.processes] == [980, 473206]
-    assert any("1 task table row(s) could not be read" in w and "task -12: pid below 1" in w for w in result.warnings)
+    assert "1 task table row(s) could not be read and are missing (task -12: pid below 1)" in result.warnings
+
+
+def test_a_tgid_below_1_loses_its_row_too():
+    result = parse_report("\n".join(x.replace("[    412]     0   412", "[    412]     0     0") for x in V61))
+    assert [p.pid for p in result.snapshot.processes] == [980, 473206]
+    assert "1 task table row(s) could not be read and are missing (task 412: pid below 1)" in result.warnings
+
+
+def test_a_task_with_an_empty_name_keeps_its_row():
+    """prctl(PR_SET_NAME, "") leaves comm empty: the row ends after its last number."""
+    result = parse_report("\n".join(x.replace(" -1000 systemd-udevd", " -1000 ") for x in V61))
+    assert [(p.pid, p.comm) for p in result.snapshot.processes] == [(412, ""), (980, "firefox"), (473206, "doxygen")]
+    assert result.warnings == []
 
 
 @pytest.mark.parametrize(("old", "new", "why"), [
@@ -117,7 +131,7 @@ def test_zero_pages_ram_is_unknown_memory_not_negative():
     lines = [x.replace("4115400 pages RAM", "0 pages RAM") for x in V61]
     result = parse_report("\n".join(lines))
     assert result.snapshot.host.mem_total is None and result.snapshot.oom_event.total_pages is None
-    assert any("0 pages RAM" in w and "unknown" in w for w in result.warnings)
+    assert "the report shows 0 pages RAM and 97082 reserved: the memory total is unknown" in result.warnings
 
 
 def test_nr_pmds_column_of_4_8_to_4_14():
@@ -257,3 +271,81 @@ def test_absurd_memory_totals_are_unknown():
     result = parse_report("\n".join(lines))
     h = result.snapshot.host
     assert h.mem_total is None and h.swap_total is None and result.snapshot.oom_event.total_pages is None
+
+
+def test_a_message_another_cpu_printed_into_the_task_table_loses_no_rows():
+    lines = [*V61]
+    at = next(i for i, x in enumerate(lines) if "firefox" in x)
+    lines.insert(at, "[ 9003.111161] e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex")
+    assert [p.pid for p in parse_report("\n".join(lines)).snapshot.processes] == [412, 980, 473206]
+
+
+def test_a_uid_from_2_31_up_printed_negative_is_the_unsigned_uid():
+    result = parse_report("\n".join(x.replace("[    980]  1000   980", "[    980] -294967296   980") for x in V61))
+    assert result.snapshot.process(980).uid == 4_000_000_000
+    assert result.warnings == []
+
+
+@pytest.mark.parametrize(("pages", "kept"), [(1 << 40, True), ((1 << 40) + 1, False)])
+def test_a_size_of_4_pib_is_the_most_a_row_may_show(pages, kept):
+    result = parse_report("\n".join(x.replace("    52000   700000", f" {pages}   700000") for x in V61))
+    assert (980 in {p.pid for p in result.snapshot.processes}) is kept
+
+
+def test_rows_past_the_limit_are_counted_not_read(monkeypatch):
+    from oomtui.oomlog import parse
+
+    monkeypatch.setattr(parse, "MAX_ROWS", 2)
+    result = parse_report("\n".join(V61))
+    assert [p.pid for p in result.snapshot.processes] == [412, 980, 473206]  # the victim from its kill line
+    assert "the task table has more than 2 rows; only the first 2 are read" in result.warnings
+    assert result.snapshot.oom_event.killed_pid == 473206
+
+
+@pytest.mark.parametrize(("kb", "swap"), [(1 << 42, 1 << 52), ((1 << 42) + 1, None)])
+def test_4_pib_of_swap_is_the_most_a_report_may_show(kb, swap):
+    s = parse_report("\n".join(x.replace("Total swap = 25165820kB", f"Total swap = {kb}kB") for x in V61)).snapshot
+    assert s.host.swap_total == swap
+
+
+@pytest.mark.parametrize(("adj", "kept"), [(-1000, True), (1000, True), (-1001, False), (1001, False)])
+def test_an_oom_score_adj_out_of_range_loses_its_row(adj, kept):
+    result = parse_report("\n".join(x.replace("10000             0 firefox", f"10000         {adj} firefox")
+                                    for x in V61))
+    assert (980 in {p.pid for p in result.snapshot.processes}) is kept
+    assert (f"task 980: oom_score_adj {adj} is out of range; row skipped" in result.warnings) is not kept
+    if kept:
+        assert result.snapshot.process(980).oom_score_adj == adj
+
+
+@pytest.mark.parametrize(("count", "more"), [(3, ""), (4, "; …")])
+def test_bad_rows_are_counted_and_the_first_three_named(count, more):
+    bad = [f"[ 9003.11116{i}] [    {i}00]     0   {i}00    12345      9x0    94208        0             0 bad{i}"
+           for i in range(1, count + 1)]
+    at = next(i for i, x in enumerate(V61) if "[    412]" in x)
+    result = parse_report("\n".join([*V61[:at], *bad, *V61[at:]]))
+    assert (f"{count} task table row(s) could not be read and are missing (task 100: a column is not a number; "
+            f"task 200: a column is not a number; task 300: a column is not a number{more})") in result.warnings
+
+
+def test_a_report_cut_at_the_line_limit_says_so(monkeypatch):
+    from oomtui.oomlog import report
+
+    monkeypatch.setattr(report, "MAX_REPORT_LINES", 30)
+    result = parse_report("\n".join(V61))
+    assert "the report has more than 30 lines; the rest is left out" in result.warnings
+
+
+def test_the_global_budget_needs_both_ram_and_swap_totals():
+    no_swap = parse_report("\n".join(x for x in V61 if "Total swap" not in x)).snapshot
+    assert (no_swap.host.mem_total, no_swap.host.swap_total) == ((4115400 - 97082) * PAGE, None)
+    assert no_swap.oom_event.total_pages is None
+    no_reserved = parse_report("\n".join(x for x in V61 if "pages reserved" not in x)).snapshot
+    assert no_reserved.host.mem_total == 4115400 * PAGE
+    assert no_reserved.oom_event.total_pages == 4115400 + 25165820 // 4
+
+
+def test_as_many_pages_reserved_as_ram_is_unknown_memory():
+    result = parse_report("\n".join(x.replace("97082 pages reserved", "4115400 pages reserved") for x in V61))
+    assert result.snapshot.host.mem_total is None
+    assert "the report shows 4115400 pages RAM and 4115400 reserved: the memory total is unknown" in result.warnings

@@ -40,7 +40,8 @@ _STAT_LINE = re.compile(r"^([a-z][a-z0-9_]*) (-?\d+)$")
 _ROW = re.compile(r"^\[\s*(-?\d+)\]\s+(.*)$")
 MAX_ROWS = 50_000  # task table rows read per report (few hosts run more than a few thousand tasks)
 MAX_SIZE = 1 << 52  # bytes (4 PiB): any size above is a garbled line, not memory
-_SIGNED = frozenset({"oom_score_adj", "pgtables_bytes", "nr_ptes", "nr_pmds"})  # printed %hd / %ld
+_SIGNED = frozenset({"oom_score_adj", "oom_adj", "pgtables_bytes", "nr_ptes", "nr_pmds"})  # printed %hd / %d / %ld
+OOM_DISABLE, OOM_ADJUST_MAX = -17, 15  # oom_adj's range (2.6 to 3.x tables; -17 means never kill)
 _SUMMARY_PID = re.compile(r",task=(?P<comm>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)\s*$")
 _SUMMARY_KEYS = re.compile(r"(?:^|,)(constraint|nodemask|cpuset|mems_allowed|oom_memcg|task_memcg)=([^,]*)")
 _PANIC_KIND = re.compile(r"(system-wide|compulsory) panic_on_oom")
@@ -62,7 +63,6 @@ class Facts:
     cpu_uid: bool = False
     header_nodemask: bool = False
     sysrq: bool = False
-    mem_info: bool = False
     pages_ram: int | None = None
     pages_reserved: int | None = None
     total_swap_kb: int | None = None
@@ -79,7 +79,6 @@ class Facts:
     rows_cut: bool = False
     summary: dict[str, str] = field(default_factory=dict)
     summary_victim: tuple[str, int, int] | None = None
-    global_oom_token: bool = False
     chosen: tuple[int, str, int] | None = None  # "Kill process P (comm) score S or sacrifice child"
     prefix: str | None = None
     killed: list[re.Match] = field(default_factory=list)
@@ -122,23 +121,20 @@ def gather(seg: Segment) -> Facts:
     f = Facts()
     lines = [x.text for x in seg.lines]
     i = 0
-    in_table = False
     while i < len(lines):
         text = lines[i]
         i += 1
-        if in_table:
-            m = _ROW.match(text)
-            if m and f.columns is not None:
-                if len(f.rows) >= MAX_ROWS:
-                    f.rows_cut = True
-                    continue
-                row = _read_row(f.columns, m.group(2), int(m.group(1)))
-                if isinstance(row, str):
-                    f.bad_rows.append(row)
-                else:
-                    f.rows.append(row)
+        # a row after the header, even past a message another CPU printed into the table
+        if f.columns is not None and (m := _ROW.match(text)):
+            if len(f.rows) >= MAX_ROWS:
+                f.rows_cut = True
                 continue
-            in_table = False
+            row = _read_row(f.columns, m.group(2), int(m.group(1)))
+            if isinstance(row, str):
+                f.bad_rows.append(row)
+            else:
+                f.rows.append(row)
+            continue
         if rx.HEADER.search(text):
             f.header_nodemask = bool(_NODEMASK_HEADER.search(text))
             m = _ORDER.search(text)
@@ -146,8 +142,6 @@ def gather(seg: Segment) -> Facts:
         elif (m := _CPU.match(text)) and f.release is None:
             f.release = m.group("release")
             f.cpu_uid = bool(_CPU_UID.match(text))
-        elif text == "Mem-Info:":
-            f.mem_info = True
         elif m := _PAGES_RAM.match(text):
             f.pages_ram = int(m.group(1))
         elif m := _PAGES_RESERVED.match(text):
@@ -173,14 +167,12 @@ def gather(seg: Segment) -> Facts:
         elif rx.TABLE_HEADER.match(text):
             f.columns = text.split("]", 1)[1].split()
             f.narrow_header = text.startswith("[ pid ]")
-            in_table = True
         elif rx.OOM_KILL.match(text):
             body = text[len("oom-kill:"):]
             while i < len(lines) and rx.OOM_KILL_CONT.match(lines[i]):
                 body += lines[i]
                 i += 1
             f.summary = {k: v for k, v in _SUMMARY_KEYS.findall(body)}
-            f.global_oom_token = ",global_oom" in body
             if m := _SUMMARY_PID.search(body):
                 f.summary_victim = (m.group("comm"), int(m.group("pid")), int(m.group("uid")))
         elif m := rx.SACRIFICE.match(text):
@@ -192,11 +184,10 @@ def gather(seg: Segment) -> Facts:
                 f.prefix = f.prefix or m.group("prefix")
         elif m := rx.GROUP.match(text):
             f.group_path = m.group("path")
-        elif rx.NO_KILLABLE.match(text):
+        elif rx.NO_KILLABLE.match(text.removeprefix("Kernel panic - not syncing: ")):  # ≤4.x panics on it
             f.no_killable = True
-        elif rx.PANIC.match(text):
-            m = _PANIC_KIND.search(text)
-            f.panic = m.group(1) if m else "panic"
+        elif rx.PANIC.match(text) and (m := _PANIC_KIND.search(text)):
+            f.panic = m.group(1)
     return f
 
 
@@ -213,22 +204,29 @@ class Era:
     release: str
     minimum: tuple[int, int] | None
     maximum: tuple[int, int] | None
-    reasons: tuple[str, ...]
+    minimum_by: str | None = None  # the feature that sets `minimum`, as the replay's note names it
+    maximum_by: str | None = None  # the feature that sets `maximum`
 
     def rules_for(self, printed: str | None) -> tuple[str, str | None]:
-        """The release to replay with, and a note when the printed one is overruled."""
-        version = _version(printed)
-        if version is None:
+        """The release to replay with, and a note naming the feature when the printed one is overruled."""
+        if printed is None or (version := _version(printed)) is None:
             return self.release, None
         if self.minimum is not None and version < self.minimum:
-            return self.release, f"the report's release {printed} prints features of {self.release} or later"
-        if self.maximum is not None and version > self.maximum and (self.minimum or (0, 0)) <= self.maximum:
-            return self.release, f"the report's release {printed} prints features of {self.release} or earlier"
-        return printed or self.release, None
+            return self.release, f"the report's release {printed} shows {self.minimum_by}, " \
+                                 f"which {_dotted(self.minimum)} and later print"
+        top = self.maximum  # a bound only where the features do not contradict each other
+        if top is not None and version > top and (self.minimum is None or self.minimum <= top):
+            return self.release, f"the report's release {printed} shows {self.maximum_by}, " \
+                                 f"which {_dotted(top)} and earlier print"
+        return printed, None
 
 
-def _version(release: str | None) -> tuple[int, int] | None:
-    m = re.match(r"^(\d+)\.(\d+)", release or "")
+def _dotted(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def _version(release: str) -> tuple[int, int] | None:
+    m = re.match(r"^(\d+)\.(\d+)", release)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
@@ -261,14 +259,13 @@ def infer_era(f: Facts) -> Era:
         until.append(((4, 14), "the nr_ptes column"))
     if "nr_pmds" in columns:
         since.append(((4, 8), "the nr_pmds column"))
-    minimum = max(since)[0] if since else None
-    maximum = min(until)[0] if until else None
+    minimum, minimum_by = max(since) if since else (None, None)
+    maximum, maximum_by = min(until) if until else (None, None)
     if minimum is not None:
         chosen = min(minimum, maximum) if maximum is not None and f.chosen is not None else minimum
     else:
         chosen = maximum if maximum is not None else (6, 12)
-    reasons = tuple(r for _, r in sorted(since, reverse=True)) + tuple(r for _, r in sorted(until))
-    return Era(f"{chosen[0]}.{chosen[1]}", minimum, maximum, reasons or ("no dated feature: current rules",))
+    return Era(_dotted(chosen), minimum, maximum, minimum_by, maximum_by)
 
 
 def _page_size(f: Facts, warnings: list[str]) -> int:
@@ -279,9 +276,9 @@ def _page_size(f: Facts, warnings: list[str]) -> int:
     row = _row_for(f, int(victim.group("pid"))) if victim else None
     if victim and row and row.values.get("rss", 0) > 64:
         kb = int(victim.group("anon")) + int(victim.group("file")) + int(victim.group("shmem") or 0)
-        ratio = kb / row.values["rss"]
+        pages = row.values["rss"]
         for size in PAGE_SIZES_KB:
-            if abs(ratio - size) <= size * 0.1:
+            if abs(kb - size * pages) * 10 <= size * pages:  # within a tenth of that page size
                 return size * KIB
     if f.rows:
         warnings.append("the report does not show the page size; 4096 bytes assumed for the task table")
@@ -295,7 +292,7 @@ def _row_for(f: Facts, pid: int) -> Row | None:
 def _path(value: str | None, what: str, warnings: list[str]) -> str | None:
     if value is None:
         return None
-    if _CGROUP_PATH.match(value) and "//" not in value:
+    if _CGROUP_PATH.match(value):  # absolute, no empty component (no "//"), no trailing "/"
         return value
     warnings.append(f"{what} {value!r} is not a cgroup path; ignored")
     return None
@@ -312,7 +309,7 @@ def _limit(kb: int) -> int | None:
 
 def _process(row: Row, page: int, cgroup: str, warnings: list[str]) -> Process | None:
     v = row.values
-    adj = v.get("oom_score_adj", 0)
+    adj = v["oom_score_adj"] if "oom_score_adj" in v else _adj_from_oom_adj(v.get("oom_adj", 0))
     if not -1000 <= adj <= 1000:
         warnings.append(f"task {row.pid}: oom_score_adj {adj} is out of range; row skipped")
         return None
@@ -328,7 +325,7 @@ def _process(row: Row, page: int, cgroup: str, warnings: list[str]) -> Process |
         comm=row.name,
         cgroup=cgroup,
         oom_score_adj=adj,
-        uid=v.get("uid"),
+        uid=v["uid"] % (1 << 32),  # every table header has uid (rx.TABLE_HEADER); printed %d: 2^31 up show negative
         rss_anon=v["rss_anon"] * page if split else None,
         rss_file=v["rss_file"] * page if split else None,
         rss_shmem=v["rss_shmem"] * page if split else None,
@@ -336,6 +333,13 @@ def _process(row: Row, page: int, cgroup: str, warnings: list[str]) -> Process |
         swap=v["swapents"] * page if "swapents" in v else None,
         pgtables=pgtables,
     )
+
+
+def _adj_from_oom_adj(oom_adj: int) -> int:
+    """Before 2.6.36 the table shows only oom_adj; scaled as the kernel scales a write to it (fs/proc/base.c)."""
+    if oom_adj == OOM_ADJUST_MAX:
+        return 1000
+    return int(oom_adj * 1000 / -OOM_DISABLE)  # C division: toward zero
 
 
 def _victim_from_kill_line(m: re.Match, cgroup: str, warnings: list[str]) -> Process:
@@ -372,13 +376,11 @@ def _kind_and_domain(f: Facts, warnings: list[str]) -> tuple[str, str]:
     oom_memcg = _path(f.summary.get("oom_memcg"), "oom_memcg", warnings)
     if oom_memcg or constraint == "CONSTRAINT_MEMCG":
         return "memcg", oom_memcg or _memcg_domain_fallback(f, warnings)
-    if f.global_oom_token or constraint in ("CONSTRAINT_NONE", "CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
-        if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):
-            warnings.append(f"{constraint}: the kernel counted only the allowed nodes' pages, which the report omits")
-        return "global", ROOT
+    if constraint in ("CONSTRAINT_CPUSET", "CONSTRAINT_MEMORY_POLICY"):  # global OOMs of some nodes only
+        warnings.append(f"{constraint}: the kernel counted only the allowed nodes' pages, which the report omits")
     if f.prefix and f.prefix.startswith("Memory cgroup"):
         return "memcg", _memcg_domain_fallback(f, warnings)
-    if (f.task_in or f.limit_reached or "memory" in f.usage) and not f.mem_info:
+    if f.task_in or f.limit_reached or "memory" in f.usage:  # 2.6.3x print Mem-Info after these too
         return "memcg", _memcg_domain_fallback(f, warnings)
     return "global", ROOT
 
@@ -521,7 +523,7 @@ def build(seg: Segment) -> Parsed:
         total_pages=_total_pages(f, kind, page),
         killed_pid=victim_tgid,
         killed_comm=victim_comm,
-        group_killed_pids=tuple(sorted(_tgids(f, group_pids))),
+        group_killed_pids=tuple(sorted(_tgids(f, group_pids) - {victim_tgid})),
         raw="\n".join(x.raw for x in seg.lines),
     )
     if f.sysrq:
