@@ -245,7 +245,7 @@ def _host(v: Any, path: str) -> Host:
     mode = _field(d, "cgroup_mode", path, _str) or "none"
     if mode not in ("v2", "v1", "hybrid", "none"):
         raise SnapshotError(f"{path}.cgroup_mode: expected one of v2, v1, hybrid, none, got {_kind(mode)}")
-    sysctl = _obj(d.get("sysctl") or {}, f"{path}.sysctl")
+    sysctl = _field(d, "sysctl", path, _opt(_obj)) or {}
     page_size = _field(d, "page_size", path, _opt_int)
     page_size = 4096 if page_size is None else page_size
     if page_size <= 0:
@@ -426,17 +426,17 @@ def _oom_event(v: Any, path: str) -> OomEvent:
 def _whatif(v: Any, path: str) -> WhatIf:
     d = _obj(v, path)
     cgroups = {}
-    for key, edit in _obj(d.get("cgroups") or {}, f"{path}.cgroups").items():
+    for key, edit in (_field(d, "cgroups", path, _opt(_obj)) or {}).items():
         p = f"{path}.cgroups[{json.dumps(key)}]"
         e = _obj(edit, p)
-        xattrs = _obj(e.get("xattrs") or {}, f"{p}.xattrs")
+        xattrs = _field(e, "xattrs", p, _opt(_obj)) or {}
         cgroups[_cgroup_path(key, p)] = CgroupEdit(
             interdependent=_field(e, "interdependent", p, _opt(_bool)),
             score=_field(e, "score", p, _opt(_adj)),
             xattrs=frozen_map({k: _opt(_str)(x, f"{p}.xattrs.{k}") for k, x in xattrs.items()}),
         )
     processes = {}
-    for key, edit in _obj(d.get("processes") or {}, f"{path}.processes").items():
+    for key, edit in (_field(d, "processes", path, _opt(_obj)) or {}).items():
         p = f"{path}.processes[{json.dumps(key)}]"
         if not key.isdigit():
             raise SnapshotError(f"{p}: expected a pid as a string of digits")

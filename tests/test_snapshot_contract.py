@@ -273,6 +273,8 @@ REFUSED: list[tuple[tuple, object, str]] = [
     (("host", "cgroup_mode"), "v3", 'host.cgroup_mode: expected one of v2, v1, hybrid, none, got "v3"'),
     (("host", "cgroup_mode"), 2, "host.cgroup_mode: expected string, got integer"),
     (("host", "sysctl"), [1], "host.sysctl: expected object, got a list"),
+    (("host", "sysctl"), [], "host.sysctl: expected object, got a list"),
+    (("host", "sysctl"), 0, "host.sysctl: expected object, got integer"),
     *[(("host", "sysctl", k), "1", f'host.sysctl.{k}: expected integer, got "1"')
       for k in ("overcommit_memory", "panic_on_oom", "oom_kill_allocating_task")],
     *[(("host", k), 5, f"host.{k}: expected string, got integer") for k in ("hostname", "kernel")],
@@ -361,6 +363,7 @@ REFUSED: list[tuple[tuple, object, str]] = [
     # whatif
     (("whatif",), [], "$.whatif: expected object, got a list"),
     (("whatif", "cgroups"), ["/app"], "$.whatif.cgroups: expected object, got a list"),
+    (("whatif", "cgroups"), [], "$.whatif.cgroups: expected object, got a list"),
     (("whatif", "cgroups"), {"app": {}}, f'$.whatif.cgroups["app"]: {PATH_LIKE} "app"'),
     (("whatif", "cgroups", "/app"), 3, '$.whatif.cgroups["/app"]: expected object, got integer'),
     (("whatif", "cgroups", "/app", "interdependent"), "yes",
@@ -371,9 +374,11 @@ REFUSED: list[tuple[tuple, object, str]] = [
      '$.whatif.cgroups["/app"].score: expected an integer from -1000 to 1000, got -1001'),
     (("whatif", "cgroups", "/app", "score"), "5", '$.whatif.cgroups["/app"].score: expected integer, got "5"'),
     (("whatif", "cgroups", "/app", "xattrs"), ["x"], '$.whatif.cgroups["/app"].xattrs: expected object, got a list'),
+    (("whatif", "cgroups", "/app", "xattrs"), False, '$.whatif.cgroups["/app"].xattrs: expected object, got boolean'),
     (("whatif", "cgroups", "/app", "xattrs", "user.oomd_avoid"), 1,
      '$.whatif.cgroups["/app"].xattrs.user.oomd_avoid: expected string, got integer'),
     (("whatif", "processes"), [4242], "$.whatif.processes: expected object, got a list"),
+    (("whatif", "processes"), "", '$.whatif.processes: expected object, got ""'),
     (("whatif", "processes"), {"pid4242": {}}, '$.whatif.processes["pid4242"]: expected a pid as a string of digits'),
     (("whatif", "processes"), {"-1": {}}, '$.whatif.processes["-1"]: expected a pid as a string of digits'),
     (("whatif", "processes", "4242"), 5, '$.whatif.processes["4242"]: expected object, got integer'),
