@@ -93,7 +93,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, float):
         return "number"
     if isinstance(value, str):
-        return json.dumps(value[:20]) if len(value) <= 20 else "a string"
+        return json.dumps(value) if len(value) <= 20 else "a string"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -785,11 +785,12 @@ _MSGSPEC_TYPES = {  # msgspec's names of JSON types, and ours
 def _typed_message(e: msgspec.MsgspecError) -> str:
     """msgspec's words in the format's shape: `processes[12].rss_anon: expected integer, got string`."""
     text = str(e).replace("`", "")
+    if not isinstance(e, msgspec.ValidationError):  # a ValidationError is a DecodeError too
+        return f"not valid JSON: {text}"
     what, _, where = text.partition(" - at $")
-    if not where:
-        return f"not valid JSON: {text}" if isinstance(e, msgspec.DecodeError) else text
     where = where.removeprefix(".")
-    path = where if "." in where or "[" in where.split(".")[0] else f"$.{where}"
+    # nested paths as the field-by-field check names them; a top-level field as `$.field`, the document as `$`
+    path = where if "." in where or "[" in where else f"$.{where}".removesuffix(".")
     for theirs, ours in _MSGSPEC_TYPES.items():
         what = what.replace(f" {theirs}", f" {ours}")
     return f"{path}: {what[:1].lower()}{what[1:]}"
