@@ -203,7 +203,7 @@ def test_a_bad_whatif_file_fails_with_exit_1(capsys, snap_file, tmp_path):
     bad.write_text(json.dumps({"processes": {"abc": {"oom_score_adj": 1}}}))
     code, _, err = run(capsys, "--snapshot", snap_file, "--whatif", str(bad))
     assert code == 1
-    assert "expected a pid" in err and len(err.strip().splitlines()) == 1
+    assert err == f'oomtui: {bad}: whatif.processes["abc"]: expected a pid as a string of digits\n'
 
 
 def test_the_live_host_without_a_snapshot(capsys):

@@ -15,6 +15,7 @@ from oomtui.model import Cgroup, Host, Killer, Process, Snapshot, Workload
 from oomtui.samples import demo_path, list_samples
 from oomtui.snapshot import dumps, load, read_bounded, save, to_dict
 from oomtui.synthetic import large_host
+from tests.support.snapshot_files import full, json_types
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 SAMPLES = list_samples()
@@ -127,15 +128,7 @@ def test_sample_round_trips_exactly(sample, suffix, tmp_path):
     # Every field of the file itself survives, values and types exactly (1.0 stays a float, 1 an int).
     original, copied = json.loads(read_bounded(sample)), json.loads(read_bounded(out))
     assert copied == original
-    assert _types(copied) == _types(original)
-
-
-def _types(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _types(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_types(v) for v in value]
-    return type(value).__name__
+    assert json_types(copied) == json_types(original)
 
 
 def test_unknown_fields_are_ignored_at_every_level(tmp_path):
@@ -225,8 +218,8 @@ BUILDERS = {
     "cgroup": (snapshot._valid_cgroup, snapshot._checked_cgroup),
 }
 RECORDS = (
-    [("process", r) for r in EDGE_PROCESSES + LARGE["processes"][::7]]
-    + [("cgroup", r) for r in EDGE_CGROUPS + LARGE["cgroups"][::3]]
+    [("process", r) for r in EDGE_PROCESSES + LARGE["processes"][::7] + full()["processes"]]
+    + [("cgroup", r) for r in EDGE_CGROUPS + LARGE["cgroups"][::3] + full()["cgroups"]]
 )
 
 

@@ -17,7 +17,8 @@ import pytest
 
 from oomtui import snapshot
 from oomtui.snapshot import SnapshotError, count_values, dumps, encode, load, loads, parse_json, read_bounded, save
-from tests.test_snapshot_contract import GONE, _edited, full, minimal
+from tests.support.snapshot_files import full, minimal
+from tests.test_snapshot_contract import GONE, _edited
 
 RAW = json.dumps(full()).encode()
 
