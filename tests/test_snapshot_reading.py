@@ -224,3 +224,19 @@ def test_a_gzip_file_is_the_same_bytes_every_time():
     data = encode(loads(RAW, "x"), "s.json.gz")
     assert data[:2] == b"\x1f\x8b" and data[4:8] == b"\0\0\0\0"
     assert gzip.decompress(data) == encode(loads(RAW, "x"), "s.json")
+
+
+@pytest.mark.parametrize("read", [lambda d: loads(json.dumps(d).encode(), "f"), snapshot.from_dict],
+                         ids=["file", "stream"])
+def test_as_many_cgroups_and_processes_as_the_limits_load_and_one_more_is_refused(read, monkeypatch):
+    d = full()
+    monkeypatch.setattr(snapshot, "MAX_CGROUPS", len(d["cgroups"]))
+    monkeypatch.setattr(snapshot, "MAX_PROCESSES", len(d["processes"]))
+    assert len(read(d).processes) == 4
+    for key in ("cgroups", "processes"):
+        monkeypatch.setattr(snapshot, f"MAX_{key.upper()}", len(d[key]) - 1)
+        with pytest.raises(SnapshotError) as refused:
+            read(d)
+        line = f"$.{key}: {len(d[key])} entries, more than the limit of {len(d[key]) - 1}; refusing to load"
+        assert refused.value.args[0].removeprefix("f: ") == line
+        monkeypatch.setattr(snapshot, f"MAX_{key.upper()}", len(d[key]))
