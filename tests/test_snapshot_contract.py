@@ -166,6 +166,12 @@ def test_optional_objects_with_only_their_required_fields():
     assert json.loads(dumps(s))["whatif"] == {"cgroups": {"/user.slice": {}}, "processes": {}}
 
 
+def test_a_host_without_processes_loads():
+    d = minimal()
+    d["processes"] = []
+    assert read_both(d).processes == ()
+
+
 def test_an_integer_start_time_reads_as_seconds_with_a_fraction():
     d = minimal()
     d["processes"][0]["start_time"] = 1764000000

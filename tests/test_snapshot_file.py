@@ -240,6 +240,9 @@ def test_well_formed_records_take_the_bulk_path():
     assert all(snapshot._valid_process(p) for p in LARGE["processes"])
     assert all(snapshot._valid_cgroup(c) for c in LARGE["cgroups"])
     assert all(snapshot._valid_cgroup(c) for c in json.loads(read_bounded(demo_path("systemd-server-v2")))["cgroups"])
+    # every field of the format, values at the edges of their ranges (pid 1, adj ±1000), an integer start time
+    assert all(snapshot._valid_process(p) for p in full()["processes"] + [{"pid": 1, "cgroup": "/", "start_time": 7}])
+    assert all(snapshot._valid_cgroup(c) for c in full()["cgroups"])
 
 
 def test_workloads_and_killers_round_trip_and_are_checked(tmp_path):

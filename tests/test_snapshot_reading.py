@@ -9,7 +9,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +242,27 @@ def test_as_many_cgroups_and_processes_as_the_limits_load_and_one_more_is_refuse
         line = f"$.{key}: {len(d[key])} entries, more than the limit of {len(d[key]) - 1}; refusing to load"
         assert refused.value.args[0].removeprefix("f: ") == line
         monkeypatch.setattr(snapshot, f"MAX_{key.upper()}", len(d[key]))
+
+
+def test_a_fifo_swapped_in_after_the_check_cannot_hang_the_open(tmp_path, monkeypatch):
+    """The path is checked, then opened: a FIFO put there in between is opened without waiting, and refused."""
+    fifo = tmp_path / "s.json"
+    os.mkfifo(fifo)
+    regular, real_stat = os.stat(__file__), os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **kw: regular if str(p) == str(fifo) else real_stat(p, *a, **kw))
+    lines: list[str] = []
+
+    def read() -> None:
+        with pytest.raises(SnapshotError) as refused:
+            read_bounded(fifo)
+        lines.append(refused.value.args[0])
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    waited = reader.is_alive()
+    if waited:  # the open waits for a writer: be one, so the thread ends before the test fails
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(10)
+    assert not waited, "opening the FIFO waited for a writer"
+    assert lines == [f"{fifo}: a FIFO, not a regular file; refusing to read it"]
