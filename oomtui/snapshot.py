@@ -438,7 +438,7 @@ def _whatif(v: Any, path: str) -> WhatIf:
     processes = {}
     for key, edit in (_field(d, "processes", path, _opt(_obj)) or {}).items():
         p = f"{path}.processes[{json.dumps(key)}]"
-        if not key.isdigit():
+        if not (key.isascii() and key.isdigit()):  # "0" to "9" only: isdigit() alone takes "²" and "٣"
             raise SnapshotError(f"{p}: expected a pid as a string of digits")
         processes[int(key)] = ProcessEdit(
             oom_score_adj=_field(_obj(edit, p), "oom_score_adj", p, _opt(_adj)),
