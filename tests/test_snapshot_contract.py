@@ -350,7 +350,7 @@ def _edited(where: tuple, value: object) -> dict[str, Any]:
     return d
 
 
-@pytest.mark.parametrize(("where", "value", "line"), REFUSED, ids=[f"{'.'.join(map(str, w))}={v!r}"[:60]
-                                                                    for w, v, _ in REFUSED])
+@pytest.mark.parametrize(("where", "value", "line"), REFUSED, ids=[
+    f"{'.'.join(map(str, w))}={'gone' if v is GONE else repr(v)}"[:60] for w, v, _ in REFUSED])
 def test_a_field_against_the_format_is_refused_in_one_line_naming_it(where, value, line):
     assert refusal(_edited(where, value)) == line
