@@ -20,7 +20,7 @@ import pytest
 from oomtui import snapshot
 from oomtui.snapshot import SnapshotError, count_values, dumps, encode, load, loads, parse_json, read_bounded, save
 from tests.support.snapshot_files import full, minimal
-from tests.test_snapshot_contract import GONE, _edited
+from tests.test_snapshot_contract import GONE, _case_id, _edited
 
 RAW = json.dumps(full()).encode()
 
@@ -174,7 +174,7 @@ TYPED_WORDS = [
 ]
 
 
-@pytest.mark.parametrize(("where", "value", "line"), TYPED_WORDS)
+@pytest.mark.parametrize(("where", "value", "line"), TYPED_WORDS, ids=[_case_id(w, v) for w, v, _ in TYPED_WORDS])
 def test_past_the_plain_limits_the_line_is_in_msgspecs_words(where, value, line, monkeypatch):
     monkeypatch.setattr(snapshot, "MAX_PLAIN_BYTES", 0)
     with pytest.raises(SnapshotError) as refused:
