@@ -92,6 +92,12 @@ def test_nohang_config_named_on_its_command_line(tmp_path: Path) -> None:
     registry.get("nohang").resolve_options(k.settings)  # every setting parses as the policy's option
 
 
+def test_nohang_min_badness_in_other_digits_is_left_out(tmp_path: Path) -> None:
+    write(tmp_path, "etc/nohang/nohang.conf", "min_badness = ٢٠\nsoft_threshold_min_mem = 6 %\n")
+    k = detect(tmp_path, daemon(77, "python3", "python3", "/usr/bin/nohang", "--monitor"))["nohang"]
+    assert dict(k.settings) == {"soft_threshold_min_mem": "6"}
+
+
 def test_nohang_default_config_path(tmp_path: Path) -> None:
     write(tmp_path, "etc/nohang/nohang.conf", "soft_threshold_min_mem = 6 %\n")
     k = detect(tmp_path, daemon(77, "python3", "python3", "/usr/bin/nohang", "--monitor"))["nohang"]

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from oomtui import __version__
 from oomtui import snapshot as snapshot_file
 from oomtui.cli import main
+from oomtui.errors import UsageError
 from oomtui.metrics.domains import domain_state, pick_domains
 from oomtui.metrics.exporter import Exporter
 from oomtui.metrics.output import parse_listen, registry_of, render, write_textfile
@@ -357,6 +358,9 @@ def test_listen_defaults_to_loopback():
     assert parse_listen(":9931") == ("127.0.0.1", 9931)
     assert parse_listen("0.0.0.0:9931") == ("0.0.0.0", 9931)
     assert parse_listen("[::1]:9931") == ("::1", 9931)
+    for bad in (":²", ":٩٩٣١", ":0", ":65536", "9931"):  # Unicode digits are no port: a usage error, not a traceback
+        with pytest.raises(UsageError, match="expected \\[ADDR\\]:PORT"):
+            parse_listen(bad)
 
 
 def test_the_k8s_samples_victims_carry_their_pod_names():

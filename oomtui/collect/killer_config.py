@@ -153,7 +153,7 @@ def nohang_settings(text: str, mem_total: int | None, swap_total: int | None) ->
             pct = _nohang_percent(value, mem_total if key.endswith("_mem") else swap_total)
             if pct is not None:
                 out[key] = pct
-        elif key == "min_badness" and value.isdigit():
+        elif key == "min_badness" and value.isascii() and value.isdigit():
             out[key] = value
         elif key == "ignore_positive_oom_score_adj" and value.lower() in ("true", "false"):
             out[key] = value.lower()

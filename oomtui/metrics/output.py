@@ -38,7 +38,7 @@ def write_textfile(path: str | Path, data: bytes) -> None:
 def parse_listen(value: str) -> tuple[str, int]:
     """`[ADDR]:PORT` into (address, port); no address means 127.0.0.1, never all interfaces."""
     host, colon, port_text = value.rpartition(":")
-    if not colon or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not colon or not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise UsageError(f"oomtui metrics: --listen {value!r}: expected [ADDR]:PORT, e.g. 127.0.0.1:9931 or :9931")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
