@@ -112,17 +112,19 @@ class KillWatch:
             del self.ghosts[next(iter(self.ghosts))]
 
     def _victims(self, event: KillEvent) -> list[Process]:
-        """What a kill took, as the newest sample showed it: the process (the same comm, started
-        before the kill), or every process under the cgroup a daemon killed."""
+        """What a kill took, as the newest sample showed it alive: the process (the same comm, started
+        before the kill; a zombie only if no sample had it with its memory), or every process under
+        the cgroup a daemon killed."""
+        seen: list[Process] = []
         for sample in reversed(self.samples):
             if event.pid is not None:
                 p = sample.process(event.pid)
                 if p is not None and (event.comm is None or p.comm[:COMM_LEN] == event.comm[:COMM_LEN]) and (
                         p.start_time is None or p.start_time <= event.time):
-                    return [p]
+                    seen.append(p)
             elif event.cgroup is not None and sample.cgroup(event.cgroup) is not None:
                 return list(sample.processes_under(event.cgroup))
-        return []
+        return next(([p] for p in seen if p.footprint > 0), seen[:1])
 
     @property
     def killed(self) -> frozenset[int]:

@@ -166,3 +166,17 @@ def test_ghosts_are_bounded() -> None:
         watch.add(verdict_for(KillEvent(KILLED_AT, "kernel", "global", "/", p.pid, p.comm, p.cgroup, False, ""), many))
     ghosts = watch.ghost_processes()
     assert len(ghosts) == GHOST_MAX and ghosts[-1].pid == 1000 + GHOST_MAX + 49, "the newest kept"
+
+
+def test_the_ghost_keeps_the_last_sample_that_had_the_victim_alive() -> None:
+    """A sample taken between the kill and its line being read shows a zombie: the ghost is the one before."""
+    zombie = dataclasses.replace(BEFORE.process(201), cgroup="/", cmdline=(), rss_anon=None, rss_file=None,
+                                 rss_shmem=None, swap=None, pgtables=None)
+    after = BEFORE.replace(processes=tuple(zombie if p.pid == 201 else p for p in BEFORE.processes),
+                           taken_at=KILLED_AT - 0.5)
+    watch = KillWatch(None)
+    watch.add_sample(BEFORE)
+    watch.add_sample(after)
+    watch.add(verdict_for(kernel_kill(201, "app-worker"), after))
+    (ghost,) = watch.ghost_processes()
+    assert ghost.cgroup == "/user.slice/app/worker" and ghost.rss_anon == 900 * 1024 * 1024
