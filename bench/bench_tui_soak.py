@@ -8,6 +8,11 @@ a quarter of a short run) and then every second; the exit status is 1 when the e
 warm-up. The default is a short run (2 minutes at a 1 s refresh); --minutes 30
 --interval 2 is the long soak.
 
+To tell a leak from the allocator keeping what it once needed, the live
+Python objects and pymalloc blocks are counted at the warm-up and at the
+end with the refresh paused and no work in flight: a leak grows them, a
+warm-up does not. The resident size is also printed every five minutes.
+
     .venv/bin/python bench/bench_tui_soak.py [--minutes 2] [--interval 1] [--processes 10000]
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 import time
@@ -55,17 +61,35 @@ class ChurningCollector(ParsingCollector):
         return snap
 
 
-async def soak(app: OomApp, seconds: float) -> tuple[float, float, float]:
+async def census(app: OomApp) -> tuple[int, int]:
+    """Live objects and pymalloc blocks, with the refresh paused and no sample or evaluation in flight."""
+    screen = app.main
+    screen.paused = True
+    await asyncio.sleep(1)
+    await app.workers.wait_for_complete()
+    gc.collect()
+    counts = len(gc.get_objects()), sys.getallocatedblocks()
+    screen.paused = False
+    return counts
+
+
+async def soak(app: OomApp, seconds: float) -> tuple[float, float, float, tuple[int, int], tuple[int, int]]:
     async with app.run_test(size=(160, 48)) as pilot:
         start = time.monotonic()
         while time.monotonic() - start < min(WARMUP_S, seconds / 4):
             await asyncio.sleep(1)
+        warm = await census(app)
         first = peak = resident_mb()
+        mark = time.monotonic()
         while time.monotonic() - start < seconds:
             await asyncio.sleep(1)
             peak = max(peak, resident_mb())
+            if time.monotonic() - mark >= 300:
+                mark = time.monotonic()
+                print(f"  {(mark - start) / 60:4.1f} min: {resident_mb():.0f} MB", flush=True)
+        end = await census(app)
         await pilot.pause()
-        return first, peak, resident_mb()
+        return first, peak, resident_mb(), warm, end
 
 
 def main() -> int:
@@ -79,9 +103,11 @@ def main() -> int:
     churn = max(1, round(args.per_minute * args.interval / 60))
     collector = ChurningCollector(large_host(args.processes, cgroups=max(10, args.processes // 5)), churn)
     app = OomApp(LiveFeed(collector, collector.collect()), None, interval=args.interval)
-    first, peak, last = asyncio.run(soak(app, args.minutes * 60))
+    first, peak, last, warm, end = asyncio.run(soak(app, args.minutes * 60))
     print(f"{collector.calls - 1} samples, {churn} new pids each ({args.per_minute} a minute), "
           f"{args.minutes:g} min at {args.interval:g} s")
+    print(f"live objects {warm[0]:,} after the warm-up, {end[0]:,} at the end; "
+          f"pymalloc blocks {warm[1]:,}, {end[1]:,}")
     print(f"resident: {first:.0f} MB after the warm-up, peak {peak:.0f} MB, end {last:.0f} MB: "
           f"{last - first:+.1f} MB (budget +{GROWTH_MB:.0f} MB)")
     return 0 if last - first <= GROWTH_MB else 1

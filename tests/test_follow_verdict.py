@@ -35,7 +35,8 @@ def test_kernel_kills_in_every_era_and_format() -> None:
 
 def test_daemon_kill_lines() -> None:
     parser = KillParser()
-    (oomd,) = parser.feed("[ 600.000001] oomd kill: 81.28 80.05 42.78 system.slice/foo.service 1000 ruleset:[x]", 1.0)
+    (oomd,) = parser.feed("[ 600.000001] oomd kill: 81.28 80.05 42.78 system.slice/foo.service 1000 ruleset:[x] "
+                          "detectorgroup:[y] killer:kill_by_memory_size_or_growth v2", 1.0)
     assert facts(oomd) == ("oomd", None, None, None, None, "/system.slice/foo.service", False)
     (sd,) = parser.feed("systemd-oomd[512]: Killed /user.slice/user-1000.slice/app.scope due to memory pressure for "
                         "/user.slice/user-1000.slice being 71.02% > 60.00% for > 30s with reclaim activity", 2.0)

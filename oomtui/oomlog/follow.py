@@ -4,13 +4,18 @@ What kmsg shows. The kernel's OOM killer prints an `oom-kill:` summary
 (the domain as `oom_memcg=` or `global_oom`, the victim's cgroup, comm and
 pid; Linux 4.19+) and then `Killed process PID (COMM)`, one line per
 process a `memory.oom.group` kill takes. oomd writes its own kill line to
-kmsg (`oomd kill: 10s 60s 300s PATH ...`), and systemd-oomd's
-`Killed PATH due to ...` reaches kmsg only where journald forwards to it
-(`ForwardToKMsg=yes`). earlyoom and nohang write to stderr/syslog only, so
-their kills are not seen here (earlyoom `--kernel-oom` makes the kernel
-pick, which is seen as a kernel kill); neither are the kubelet's
-evictions. `KillFollower` needs read access to /dev/kmsg (root, or
-`kernel.dmesg_restrict=0`).
+kmsg (`oomd kill: AVG10 AVG60 AVG300 PATH USAGE ruleset:[…] detectorgroup:[…]
+killer:PLUGIN v2`; a dry run's reads `killer:(dry)PLUGIN` and is no kill),
+and systemd-oomd's `Killed PATH due to …` (`Marked PATH for killing due
+to …` in releases with prekill hooks) reaches kmsg only where journald
+forwards to it (`ForwardToKMsg=yes`). earlyoom writes to stderr (the
+journal, under systemd) or, with `--syslog`, to syslog, never to kmsg
+itself; journald forwards its lines where their level passes
+`MaxLevelKMsg=`. Its `sending SIGTERM to process PID uid UID "NAME": …`
+followed by `process [PID] exited after …` is a kill (its dry run's
+`dryrun, not actually sending any signal` and a failed kill are not).
+nohang's and the kubelet's kills are not read. `KillFollower` needs read access to
+/dev/kmsg (root, or `kernel.dmesg_restrict=0`).
 """
 
 from __future__ import annotations
@@ -28,8 +33,15 @@ from oomtui.text import printable
 
 _SUMMARY = re.compile(r"^oom-kill:(?P<body>.*)$")
 _FIELD = re.compile(r"(?:^|,)(oom_memcg|task_memcg|task|pid)=([^,]*)")
-_OOMD = re.compile(r"(?:^|\boomd(?:\[\d+\])?: )oomd kill: \S+ \S+ \S+ (?P<path>\S+)")
-_SYSTEMD_OOMD = re.compile(r"^(?:systemd-oomd(?:\[\d+\])?: )?Killed (?P<path>/\S*) due to ")
+_OOMD = re.compile(r"(?:^|\boomd(?:\[\d+\])?: )oomd kill: [\d.]+ [\d.]+ [\d.]+ (?P<path>\S+) .*\bkiller:(?!\(dry\))")
+_SYSTEMD_OOMD = re.compile(
+    r"(?:^|\bsystemd-oomd(?:\[\d+\])?: )(?:Killed|Marked) (?P<path>/\S*) (?:for killing )?due to ")
+# earlyoom: the victim line, then how it ended; the comm may hold `": `, so the name runs to the last one.
+_TAG = r"(?:^|\bearlyoom(?:\[\d+\])?: )"
+_EARLYOOM_SENDING = re.compile(_TAG + r'sending SIG(?:TERM|KILL) to process (?P<pid>\d+) uid \d+ "(?P<comm>.*)": ')
+_EARLYOOM_EXITED = re.compile(_TAG + r"process (?:-?\d+ )?exited after ")
+_EARLYOOM_NO_KILL = re.compile(
+    _TAG + r"(?:dryrun, not actually sending any signal|process -?\d+ did not exit|kill failed: )")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +49,7 @@ class KillEvent:
     """One kill a log line reports: the kernel's process kill, or a daemon's cgroup kill."""
 
     time: float  # epoch seconds the line was printed
-    killer: str  # "kernel", "oomd" or "systemd-oomd"
+    killer: str  # "kernel", "oomd", "systemd-oomd" or "earlyoom"
     kind: str | None  # kernel: "global" or "memcg"
     domain: str | None  # kernel: the cgroup whose limit was hit, "/" for a global OOM; None where not printed
     pid: int | None
@@ -70,6 +82,7 @@ class KillParser:
         self.global_oom = False
         self.group = False
         self.chosen: int | None = None
+        self.earlyoom: tuple[int, str] | None = None  # the victim earlyoom is signalling
 
     def feed(self, line: str, at: float) -> list[KillEvent]:
         text = line.split("] ", 1)[1] if line.startswith("[") and "] " in line else line
@@ -90,8 +103,19 @@ class KillParser:
             return [self._kernel_kill(m, text, at)]
         if m := _OOMD.search(text):
             return [KillEvent(at, "oomd", None, None, None, None, _path(m.group("path")), False, text)]
-        if m := _SYSTEMD_OOMD.match(text):
+        if m := _SYSTEMD_OOMD.search(text):
             return [KillEvent(at, "systemd-oomd", None, None, None, None, _path(m.group("path")), False, text)]
+        return self._earlyoom(text, at)
+
+    def _earlyoom(self, text: str, at: float) -> list[KillEvent]:
+        """earlyoom names its victim before signalling it: a kill is that line once the process has exited."""
+        if m := _EARLYOOM_SENDING.search(text):
+            self.earlyoom = (int(m.group("pid")), m.group("comm"))
+        elif _EARLYOOM_NO_KILL.search(text):
+            self.earlyoom = None
+        elif self.earlyoom is not None and _EARLYOOM_EXITED.search(text):
+            (pid, comm), self.earlyoom = self.earlyoom, None
+            return [KillEvent(at, "earlyoom", None, None, pid, comm, None, False, text)]
         return []
 
     def _kernel_kill(self, m: re.Match[str], text: str, at: float) -> KillEvent:

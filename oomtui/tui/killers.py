@@ -13,11 +13,14 @@ from rich.text import Text
 
 from oomtui.errors import UserError
 from oomtui.inforce import Standing
-from oomtui.model import Snapshot
+from oomtui.model import Process, Snapshot
 from oomtui.oomlog.follow import KillEvent, KillFollower
 from oomtui.text import printable
 from oomtui.tui.palette import Palette
-from oomtui.verdict import Scoreboard, Verdict
+from oomtui.verdict import COMM_LEN, Scoreboard, Verdict
+
+GHOST_SECONDS = 300.0  # a killed process stays in the tree this long after the kill, by the samples' clock
+GHOST_MAX = 200  # and at most this many, the newest: a kill storm must not grow the tree without end
 
 
 def standing_text(standing: Standing | None, pal: Palette) -> Text:
@@ -63,13 +66,16 @@ class KillWatch:
     """
 
     KEEP = 3  # samples kept to find the one taken just before a kill
+    LIST_MAX = 1000  # verdicts kept for the list; the scoreboard counts them all
 
     def __init__(self, path: str | None) -> None:
         self.follower: KillFollower | None = None
         self.problem: str | None = None  # why kills cannot be followed, in one line
         self.samples: deque[Snapshot] = deque(maxlen=self.KEEP)
-        self.verdicts: list[Verdict] = []
+        self.verdicts: deque[Verdict] = deque(maxlen=self.LIST_MAX)
         self.scoreboard = Scoreboard()
+        # Killed processes as last sampled, by (pid, start time), oldest first, with the kill's time.
+        self.ghosts: dict[tuple[int, float | None], tuple[Process, float]] = {}
         if path is None:
             return
         try:
@@ -79,6 +85,8 @@ class KillWatch:
 
     def add_sample(self, sample: Snapshot) -> None:
         self.samples.append(sample)
+        if sample.taken_at is not None:
+            self.ghosts = {k: g for k, g in self.ghosts.items() if g[1] > sample.taken_at - GHOST_SECONDS}
 
     def before(self, event: KillEvent) -> Snapshot | None:
         """The newest sample taken before the kernel printed the kill (the oldest kept, if none was)."""
@@ -98,11 +106,34 @@ class KillWatch:
     def add(self, verdict: Verdict) -> None:
         self.verdicts.append(verdict)
         self.scoreboard.add(verdict)
+        for p in self._victims(verdict.event):
+            self.ghosts[(p.pid, p.start_time)] = (p, verdict.event.time)
+        while len(self.ghosts) > GHOST_MAX:
+            del self.ghosts[next(iter(self.ghosts))]
+
+    def _victims(self, event: KillEvent) -> list[Process]:
+        """What a kill took, as the newest sample showed it alive: the process (the same comm, started
+        before the kill; a zombie only if no sample had it with its memory), or every process under
+        the cgroup a daemon killed."""
+        seen: list[Process] = []
+        for sample in reversed(self.samples):
+            if event.pid is not None:
+                p = sample.process(event.pid)
+                if p is not None and (event.comm is None or p.comm[:COMM_LEN] == event.comm[:COMM_LEN]) and (
+                        p.start_time is None or p.start_time <= event.time):
+                    seen.append(p)
+            elif event.cgroup is not None and sample.cgroup(event.cgroup) is not None:
+                return list(sample.processes_under(event.cgroup))
+        return next(([p] for p in seen if p.footprint > 0), seen[:1])
 
     @property
     def killed(self) -> frozenset[int]:
         """Every pid killed this session: the tree marks them K while they linger."""
-        return frozenset(v.event.pid for v in self.verdicts if v.event.pid is not None)
+        return frozenset(v.event.pid for v in self.verdicts if v.event.pid is not None) | {k[0] for k in self.ghosts}
+
+    def ghost_processes(self) -> tuple[Process, ...]:
+        """The killed processes the tree keeps (dimmed, struck through, marked K) after they are gone."""
+        return tuple(p for p, _ in self.ghosts.values())
 
     def status(self) -> str:
         if self.problem is not None:

@@ -131,6 +131,7 @@ class ProcessRow:
     dies: bool
     victim: bool
     actual: bool
+    gone: bool = False  # killed and no longer sampled: a ghost of its last sample
 
 
 Row = CgroupRow | ProcessRow
@@ -229,7 +230,8 @@ def process_label(row: ProcessRow, lay: Layout, g: Glyphs, pal: Palette, prefix:
         ("", ""),
     ))
     style = pal.victim if row.dies else (pal.dim if p.kernel_thread else "")
-    _name(t, prefix, p.comm, lay, style, lead=f"{p.pid} ")
+    _name(t, prefix, p.comm, lay, f"{pal.dim} strike" if row.gone else style, lead=f"{p.pid} ")
+    mark = len(t)
     parts = (p.rss_anon, p.rss_file, p.rss_shmem)
     afs = "" if all(v is None for v in parts) else "/".join(fmt.compact(v) for v in parts)
     _cells(t, lay, {
@@ -238,11 +240,13 @@ def process_label(row: ProcessRow, lay: Layout, g: Glyphs, pal: Palette, prefix:
         "swap": Text(_right(human_size(p.swap), COLUMNS["swap"].width)),
         "adj": Text(_right(str(row.adj), COLUMNS["adj"].width), style=pal.edit if row.adj_edited else ""),
         "oomsc": Text(_right(fmt.UNKNOWN if p.oom_score is None else str(p.oom_score), COLUMNS["oomsc"].width)),
-        "badness": Text(_right(fmt.UNKNOWN if row.badness is None else str(row.badness),
-                               COLUMNS["badness"].width)),
+        "badness": Text(_right("killed", COLUMNS["badness"].width), style=pal.actual) if row.gone else
+        Text(_right(fmt.UNKNOWN if row.badness is None else str(row.badness), COLUMNS["badness"].width)),
     })
     if lay.cmd:
         cmd = fmt.command(p.cmdline, lay.cmd)
         t.append(" ")
         t.append(cmd.ljust(lay.cmd), style=pal.dim if p.kernel_thread or not p.cmdline else "")
+    if row.gone:  # its last sample's figures, dimmed: they are no longer true; BADNESS says "killed"
+        t.stylize_before(pal.dim, mark)
     return t

@@ -7,8 +7,8 @@ plain functions.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 from oomtui import whatif, workloads
 from oomtui.model import ROOT, Process, Snapshot, parent_of
@@ -70,13 +70,22 @@ class TreeModel:
     kernel_threads: bool = False  # hidden by default, as htop does: they are never OOM victims
     visible: tuple[frozenset[str], frozenset[int]] | None = None  # what a filter keeps; None: all
     raw_names: bool = False  # cgroup rows show the path's last part, not the workload's name
+    # Killed processes no longer in the sample ("ghosts"), shown dimmed with K in their cgroup as last seen.
+    ghosts: Mapping[ProcessKey, Process] = field(default_factory=dict)
+    ghost_homes: Mapping[str, tuple[Process, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, evaluation: Evaluation, marks: Marks, sort: str = "memory", needle: str = "",
               kill_recent: Collection[str] = frozenset(), kernel_threads: bool = False,
-              raw_names: bool = False) -> TreeModel:
-        visible = filter_visible(evaluation.view, needle) if needle else None
-        return cls(evaluation, marks, sort, needle, kill_recent, kernel_threads, visible, raw_names)
+              raw_names: bool = False, ghosts: Collection[Process] = ()) -> TreeModel:
+        view = evaluation.view
+        gone = {process_key(g): g for g in ghosts if not _running(view, process_key(g))}
+        homes: dict[str, tuple[Process, ...]] = {}
+        for g in gone.values():
+            home = home_of(view, g)
+            homes[home] = (*homes.get(home, ()), g)
+        visible = filter_visible(view, needle, gone.values()) if needle else None
+        return cls(evaluation, marks, sort, needle, kill_recent, kernel_threads, visible, raw_names, gone, homes)
 
     def cgroup_name(self, path: str) -> str:
         """The name a cgroup's row shows: its workload's, with a QoS badge on pods (a container under its
@@ -92,9 +101,11 @@ class TreeModel:
         return workloads.tree_label(view, path)
 
     def _procs(self, path: str) -> list[Process]:
-        procs = self.evaluation.view.processes_in(path)
+        procs = [*self.evaluation.view.processes_in(path), *self.ghost_homes.get(path, ())]
+        if self.ghosts:  # a killed process its parent has not reaped yet: its ghost stands in for it
+            procs = [p for p in procs if process_key(p) not in self.ghosts or p is self.ghosts[process_key(p)]]
         if self.kernel_threads:
-            return list(procs)
+            return procs
         return [p for p in procs if not p.kernel_thread]
 
     def opened_by_filter(self) -> set[str]:
@@ -122,7 +133,8 @@ class TreeModel:
         if self.sort == "name":
             return (p.comm.lower(), p.pid)
         if self.sort == "badness":
-            return (-_or_least(self.evaluation.badness(p.pid)), p.pid)
+            gone = process_key(p) in self.ghosts
+            return (-_or_least(None if gone else self.evaluation.badness(p.pid)), p.pid)
         return (-p.footprint, p.pid)
 
     def children(self, path: str) -> list[NodeKey]:
@@ -141,7 +153,7 @@ class TreeModel:
     def expandable(self, path: str) -> bool:
         snap = self.evaluation.view
         if self.visible is None:  # asked of every shown cgroup on every paint: no lists built
-            return bool(snap.children(path)) or any(
+            return bool(snap.children(path)) or path in self.ghost_homes or any(
                 self.kernel_threads or not p.kernel_thread for p in snap.processes_in(path))
         return bool(self.children(path))
 
@@ -152,7 +164,7 @@ class TreeModel:
             if snap.cgroup(key.path) is None:
                 return None
             return list(reversed(snap.ancestors(key.path)))
-        p = snap.process(key.pid)
+        p = self.ghosts.get(key) or (snap.process(key.pid) if _present(snap, key) else None)
         if p is None:
             return None
         home = home_of(snap, p)
@@ -197,15 +209,36 @@ class TreeModel:
             actual=pid in self.marks.actual,
         )
 
+    def row_of(self, key: ProcessKey, depth: int) -> ProcessRow | None:
+        """The row of that very process: the living one, or its ghost after a kill; None if it is neither."""
+        g = self.ghosts.get(key)
+        if g is None:
+            return self.process_row(key.pid, depth) if _present(self.evaluation.view, key) else None
+        return ProcessRow(process=g, depth=depth, adj=g.oom_score_adj, adj_edited=False, badness=None, dies=False,
+                          victim=False, actual=True, gone=True)
 
-def filter_visible(snap: Snapshot, needle: str) -> tuple[frozenset[str], frozenset[int]]:
-    """A process is kept when it matches or sits in a matching cgroup's subtree; cgroups are kept
-    when they match (raw path or any workload name), lie below a match, or lead to something kept."""
+
+def _present(snap: Snapshot, key: ProcessKey) -> bool:
+    """That very process is in the sample, not another that took its pid."""
+    p = snap.process(key.pid)
+    return p is not None and p.start_time == key.start_time
+
+
+def _running(snap: Snapshot, key: ProcessKey) -> bool:
+    """Present with memory: a killed process that is gone, or a zombie not yet reaped, is not."""
+    p = snap.process(key.pid)
+    return _present(snap, key) and p is not None and (p.kernel_thread or p.footprint > 0)
+
+
+def filter_visible(snap: Snapshot, needle: str,
+                   ghosts: Collection[Process] = ()) -> tuple[frozenset[str], frozenset[int]]:
+    """A process (or a killed one's ghost) is kept when it matches or sits in a matching cgroup's subtree;
+    cgroups are kept when they match (raw path or any workload name), lie below a match, or lead to something kept."""
     needle = needle.lower()
     matched = {c.path for c in snap.cgroups if workloads.matches(snap, c.path, needle)}
     cgroups = {c.path for c in snap.cgroups if c.path in matched or any(a in matched for a in snap.ancestors(c.path))}
     pids: set[int] = set()
-    for p in snap.processes:
+    for p in (*snap.processes, *ghosts):
         home = home_of(snap, p)
         if home in cgroups or _matches_process(p, needle):
             pids.add(p.pid)

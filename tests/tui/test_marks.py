@@ -49,6 +49,19 @@ def test_flags_are_characters_at_the_start_of_the_row(glyphs):
         assert victim.plain.isascii()
 
 
+@pytest.mark.parametrize("glyphs", [UNICODE, ASCII])
+def test_a_killed_process_row_says_so_at_80_columns_struck_and_dimmed(glyphs):
+    row = labels.process_label(_process_row(actual=True, gone=True, badness=None), layout(77), glyphs, Palette())
+    flags, rest = row.plain[: labels.FLAGS_WIDTH], row.plain[labels.FLAGS_WIDTH:]
+    assert flags.strip() == glyphs.actual and rest.rstrip().endswith("killed") and "100 postgres" in rest
+    assert flags.isascii() and "killed".isascii()
+    name_at = row.plain.index("100 postgres")
+    assert any("strike" in str(s.style) for s in row.spans if s.start <= name_at < s.end)
+    killed_at = row.plain.rindex("killed")
+    styles = [str(s.style) for s in row.spans if s.start <= killed_at < s.end]
+    assert styles[-1] == Palette().actual, "the word is not dimmed like the stale figures"
+
+
 def test_ascii_marks_when_asked_or_on_a_console_without_unicode():
     assert choose_glyphs({"OOMTUI_ASCII": "1", "TERM": "xterm-256color"}, "utf-8") is ASCII
     assert choose_glyphs({"OOMTUI_ASCII": "0", "TERM": "linux"}, "ascii") is UNICODE

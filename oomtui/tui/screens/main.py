@@ -298,6 +298,8 @@ class MainScreen(Screen):
                         severity="information" if v.matched else "warning")
         self._paint_tree()
         self._paint_status()
+        if isinstance(self.app.screen, KillsScreen):  # the list is open: the kill joins it there
+            self.app.screen.show(self.kills.list_text(self.palette))
         if not self.paused and self.app.screen is self:
             self.collect()
 
@@ -376,7 +378,7 @@ class MainScreen(Screen):
         if self.kills.verdicts:
             marks = replace(marks, actual=marks.actual | self.kills.killed)
         model = TreeModel.build(ev, marks, self.sort, self.needle, self.recent_kills(), self.kernel_threads,
-                                self.raw_names)
+                                self.raw_names, self.kills.ghost_processes())
         self.memory_tree.show(model)
         pid, self.show_kill = self.show_kill, None
         if pid is not None and (p := ev.view.process(pid)) is not None:
@@ -783,6 +785,9 @@ class MainScreen(Screen):
             plans = self._plans(lambda sig: plan_cgroup_kill(ev.view, path, sig, protected_pids=self.protected))
         else:
             pid = key.pid
+            if (p := ev.view.process(pid)) is None or p.start_time != key.start_time:
+                self.notify(f"Process {pid} is gone (killed or exited): nothing to kill.", markup=False)
+                return
             plans = self._plans(lambda sig: plan_process_kill(ev.view, pid, sig, protected_pids=self.protected))
         if plans is not None:
             self.confirm_kill(*plans)

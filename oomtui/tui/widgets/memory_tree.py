@@ -225,10 +225,7 @@ class MemoryTree(ScrollView, can_focus=True):
         key = line.key
         if isinstance(key, CgroupKey):
             return self.model.cgroup_row(key.path, line.depth)
-        row = self.model.process_row(key.pid, line.depth)
-        if row is None or row.process.start_time != key.start_time:
-            return None
-        return row
+        return self.model.row_of(key, line.depth)
 
     # -- shape -------------------------------------------------------------------------
 
