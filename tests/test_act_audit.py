@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -19,6 +20,18 @@ def test_users_log_to_their_state_directory():
     assert default_audit_path(euid=1000, env={"HOME": "/h"}) == Path("/h/.local/state/oomtui/audit.jsonl")
     assert default_audit_path(euid=1000, env={"XDG_STATE_HOME": "", "HOME": "/h"}) == Path(
         "/h/.local/state/oomtui/audit.jsonl")
+
+
+def test_without_arguments_it_asks_the_process_and_its_environment(monkeypatch, tmp_path):
+    assert os.geteuid() == 0  # the tests run as root here
+    assert default_audit_path() == Path("/var/log/oomtui/audit.jsonl")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert default_audit_path(euid=1000) == tmp_path / "oomtui" / "audit.jsonl"
+
+
+def test_without_home_the_users_home_directory_is_used():
+    home = os.path.expanduser("~")
+    assert default_audit_path(euid=1000, env={}) == Path(home, ".local", "state", "oomtui", "audit.jsonl")
 
 
 def test_lines_from_concurrent_writers_stay_whole(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -18,12 +19,13 @@ from oomtui.act import (
     AuditLogError,
     HostActor,
     KillPlan,
+    Outcome,
     Target,
     plan_cgroup_kill,
     plan_process_kill,
     protected_pids,
 )
-from oomtui.act.kill import when
+from oomtui.act.kill import Hierarchy, errno_words, when
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
@@ -335,3 +337,59 @@ def test_a_recycled_pid_is_never_signalled(memcg, actor, hogs):
     assert f"now belongs to a process started at {when(facts(newcomer.pid).start_time)} (newcomer)" in o.detail
     time.sleep(0.2)
     assert newcomer.alive()
+
+
+def test_cgroup_paths_are_found_under_the_hierarchy_whatever_their_first_letter():
+    h = Hierarchy(Path("/sys/fs/cgroup/memory"), v2=False)
+    assert h.dir("/Xorg.slice/app") == Path("/sys/fs/cgroup/memory/Xorg.slice/app")
+    assert h.dir("/") == Path("/sys/fs/cgroup/memory")
+
+
+def test_a_member_planned_without_a_start_time_still_dies_with_its_cgroup(memcg, actor, hogs):
+    """A snapshot may lack a start time (unreadable stat): the cgroup kill takes the process all the same."""
+    victim = memcg.child("victim")
+    member = spawn_hog("member", 0, cgroup_dir=victim.dir)
+    hogs.append(member)
+    plan = KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL,
+                    (Target(member.pid, None, "member", victim.path, 0, 0),), (victim.path,))
+    report = actor.kill(plan)
+    assert _exit_code(member.popen) == -signal.SIGKILL and victim.pids() == []
+    assert any(o.pid == member.pid and o.status == "killed" for o in report.outcomes)
+    assert report.cgroups_empty
+
+
+def test_start_times_are_shown_in_local_time_to_the_hundredth(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert when(1_700_000_000.25) == "2023-11-14 22:13:20.25"
+        assert when(1_700_000_009.07) == "2023-11-14 22:13:29.07"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (OSError(errno.ESRCH, "No such process"), ("gone", "no such process (already gone)")),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory"), ("gone", "no such process (already gone)")),
+    (OSError(errno.EPERM, "Operation not permitted"), ("denied", "no permission (needs root or the same user)")),
+    (OSError(errno.EACCES, "Permission denied"), ("denied", "no permission (needs root or the same user)")),
+    (OSError(errno.EIO, "Input/output error"), ("failed", "failed: Input/output error")),
+    (OSError("no errno"), ("failed", "failed: no errno")),
+])
+def test_each_failure_to_signal_is_put_in_words(error, said):
+    assert errno_words(error) == said
+
+
+def test_a_cgroup_kill_without_memory_cgroups_fails_in_words_and_is_audited(audit):
+    """Nothing can be signalled through a hierarchy that is not there; processes outside the cgroup are not touched."""
+    t = Target(5_000_000, 200.0, "java", "/app", 1 << 20, 0)  # above the kernel's PID_MAX_LIMIT: never a real process
+    plan = KillPlan("kill cgroup /app (1 process)", signal.SIGKILL, (t,), ("/app",))
+    report = HostActor(audit, CgroupLayout("none", None, None, None)).kill(plan)
+    assert report.outcomes == (
+        Outcome(t.pid, "java", False, "failed: no memory cgroups are mounted", 200.0, "failed"),)
+    assert report.summary == "1 failed" and report.method == "" and report.cgroups_empty is None
+    [entry] = _audit(audit)
+    assert entry["result"] == {"summary": "1 failed", "method": "", "cgroups_empty": None,
+                               "outcomes": [o.to_json() for o in report.outcomes]}
+    assert entry["action"] == "kill" and entry["asked"] == plan.to_json()

@@ -154,3 +154,17 @@ def test_knob_writes_on_v1_still_ask_for_oom_group_so_the_user_hears_why_not():
         "/app": CgroupEdit(interdependent=True), "/other": CgroupEdit(interdependent=False),
     }))
     assert [(w.kind, w.cgroup, w.value) for w in writes] == [("oom_group", "/app", True)]
+
+
+def test_knob_writes_skip_cgroups_gone_since_the_snapshot_and_follow_the_hosts_oom_group():
+    snap = _snapshot()
+    snap = Snapshot(host=snap.host, processes=snap.processes, taken_at=snap.taken_at, cgroups=tuple(
+        Cgroup(c.path, oom_group=True, xattrs=c.xattrs) if c.path == "/other" else c for c in snap.cgroups))
+    writes = plan_knob_writes(snap, WhatIf(cgroups={
+        "/gone": CgroupEdit(interdependent=True),
+        "/other": CgroupEdit(interdependent=False),
+        "/app": CgroupEdit(interdependent=False),
+    }))
+    assert [(w.cgroup, w.value, w.description) for w in writes] == [
+        ("/other", False, "mark cgroup /other independent (memory.oom.group 0)"),
+    ]
