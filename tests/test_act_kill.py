@@ -309,6 +309,7 @@ def test_start_times_match_to_the_tick_allowing_a_whole_second_shift_of_btime():
     start = facts(os.getpid()).start_time
     assert all(same_start(start, start + d) for d in (0.0, 0.004, -0.004, 1.0, -1.0, 1.004))
     assert not any(same_start(start, start + d) for d in (0.01, -0.01, 1.01, 0.99, 0.05, 0.5, 2.0, -2.0))
+    assert not same_start(0.0, 0.005)  # exactly half a tick apart is not "less than half a tick"
 
 
 def test_a_zombie_is_reported_as_already_exited(memcg, actor, hogs):
@@ -393,3 +394,27 @@ def test_a_cgroup_kill_without_memory_cgroups_fails_in_words_and_is_audited(audi
     assert entry["result"] == {"summary": "1 failed", "method": "", "cgroups_empty": None,
                                "outcomes": [o.to_json() for o in report.outcomes]}
     assert entry["action"] == "kill" and entry["asked"] == plan.to_json()
+
+
+def test_a_name_with_parentheses_and_undecodable_bytes_does_not_confuse_the_identity_check(hogs):
+    """/proc/PID/stat puts the name in parentheses; a name holding ") (" must not shift the fields after it."""
+    name = b"x) (y \xff"
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys; open('/proc/self/comm', 'wb').write(bytes.fromhex(sys.argv[1]));"
+        " print('ready', flush=True); sys.stdin.read()"), name.hex()], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    hogs.append(Hog("named", child))
+    assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+    f = facts(child.pid)
+    assert (f.comm, f.ppid, f.kernel_thread, f.exited) == ("x) (y \ufffd", os.getpid(), False, False)
+    assert f.state in ("R", "S")  # running or asleep on its stdin: the state field, not a piece of the name
+    seen = collect_snapshot().process(child.pid)
+    assert seen is not None and seen.start_time is not None and same_start(seen.start_time, f.start_time)
+
+
+def test_oomtui_and_every_ancestor_up_to_init_are_protected():
+    protected = protected_pids()
+    assert {os.getpid(), os.getppid(), 1} <= protected
+    pid = os.getppid()
+    while pid != 1:
+        pid = facts(pid).ppid
+        assert pid in protected
