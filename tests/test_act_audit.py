@@ -1,13 +1,22 @@
-"""Where the audit log goes, and that each action is one whole JSON line."""
+"""Where the audit log goes, that each action is one whole JSON line, and that nothing unaudited is done."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import resource
+import signal
 import threading
+import time
 from pathlib import Path
 
-from oomtui.act import AuditLog, default_audit_path
+import pytest
+
+from oomtui.act import AuditLog, HostActor, KnobWrite, default_audit_path, plan_process_kill
+from oomtui.collect import collect_snapshot
+from oomtui.collect.layout import detect_layout
+from tests.support.hog import spawn_hog
 
 
 def test_root_logs_to_var_log():
@@ -54,3 +63,54 @@ def test_lines_from_concurrent_writers_stay_whole(tmp_path):
     assert all(e["result"]["comm"] == "evil\x1b[2J\u202e" for e in entries)
     assert "\x1b" not in path.read_text()  # escapes are JSON-escaped, so `cat` on the log is safe
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.fixture
+def file_size_limit():
+    """Cap the size of files this process writes, as a full disk would (EFBIG instead of a SIGXFSZ death)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    def cap(n: int) -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (n, hard))
+
+    yield cap
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    signal.signal(signal.SIGXFSZ, old)
+
+
+@pytest.mark.parametrize(("room", "problem"), [
+    (0, " not written: File too large"),
+    (10, r": only 10 of \d+ bytes written"),
+])
+def test_an_audit_line_that_cannot_be_written_whole_means_nothing_is_killed(
+        memcg, tmp_path, hogs, file_size_limit, room, problem):
+    audit = tmp_path / "state" / "audit.jsonl"
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    plan = plan_process_kill(collect_snapshot(), victim.pid)
+    audit.parent.mkdir()
+    audit.write_text("x" * 100)
+    file_size_limit(100 + room)
+    report = HostActor(audit, detect_layout()).kill(plan)
+    expected = f"audit log {re.escape(str(audit))}{problem}; every action must be audited, so nothing was done"
+    assert re.fullmatch(expected, report.summary)
+    assert [(o.pid, o.ok, o.status, o.detail) for o in report.outcomes] == [
+        (victim.pid, False, "failed", report.summary)]
+    time.sleep(0.2)
+    assert victim.alive()
+
+
+def test_a_knob_write_whose_audit_line_cannot_be_written_is_not_done(memcg, tmp_path, hogs, file_size_limit):
+    hog = spawn_hog("knobbed", 0, cgroup_dir=memcg.dir)
+    hogs.append(hog)
+    p = collect_snapshot().process(hog.pid)
+    assert p is not None
+    write = KnobWrite("oom_score_adj", "set 500", 500, pid=hog.pid, start_time=p.start_time)
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text("")
+    file_size_limit(0)
+    [result] = HostActor(audit, detect_layout()).apply([write])
+    assert (result.ok, result.detail) == (False, (
+        f"audit log {audit} not written: File too large; every action must be audited, so it was not done"))
+    assert Path(f"/proc/{hog.pid}/oom_score_adj").read_text().strip() == "0"

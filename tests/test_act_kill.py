@@ -25,13 +25,14 @@ from oomtui.act import (
     plan_process_kill,
     protected_pids,
 )
-from oomtui.act.kill import Hierarchy, errno_words, when
+from oomtui.act.kill import Hierarchy, errno_words, kill_targets, when
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
 from tests.support.cgroups import v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid
+from tests.test_kill_cli import _stubborn
 
 _FORKER = r"""
 import os, signal, sys, time
@@ -418,3 +419,24 @@ def test_oomtui_and_every_ancestor_up_to_init_are_protected():
     while pid != 1:
         pid = facts(pid).ppid
         assert pid in protected
+
+
+def test_each_outcome_says_what_was_sent_and_whether_it_exited(memcg, hogs):
+    polite = spawn_hog("polite", 0, cgroup_dir=memcg.dir)
+    stubborn = _stubborn(memcg.dir)
+    hogs += [polite, stubborn]
+    seen = {h.pid: facts(h.pid) for h in (polite, stubborn)}
+    snap = collect_snapshot()
+    targets = [Target.of(p) for h in (polite, stubborn) if (p := snap.process(h.pid)) is not None]
+    assert kill_targets(targets, signal.SIGTERM, protected_pids()) == [
+        Outcome(polite.pid, "polite", True, "sent SIGTERM; it exited", seen[polite.pid].start_time, "killed",
+                True, "SIGTERM", True),
+        Outcome(stubborn.pid, seen[stubborn.pid].comm, False,
+                "sent SIGTERM; still running after 2 s (it is slow to stop, or handles or ignores the signal)",
+                seen[stubborn.pid].start_time, "survived", True, "SIGTERM", False),
+    ]
+    assert kill_targets(targets[1:], signal.SIGKILL, protected_pids()) == [
+        Outcome(stubborn.pid, seen[stubborn.pid].comm, True, "killed", seen[stubborn.pid].start_time, "killed",
+                True, "SIGKILL", True),
+    ]
+

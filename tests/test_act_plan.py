@@ -97,12 +97,17 @@ def test_cgroup_kill_takes_the_subtree_and_spares_minus_1000():
 
 
 def test_unknown_pid_and_cgroup_and_the_root_are_errors():
-    with pytest.raises(PlanError, match="no process 999"):
+    with pytest.raises(PlanError, match=r"^no process 999 \(it is not running, or has exited since the sample\)$"):
         plan_process_kill(_snapshot(), 999)
-    with pytest.raises(PlanError, match="no cgroup /nope"):
+    with pytest.raises(PlanError, match=r"^no cgroup /nope \(it does not exist, or was removed since the sample\)$"):
         plan_cgroup_kill(_snapshot(), "/nope")
-    with pytest.raises(PlanError, match="root cgroup"):
+    with pytest.raises(PlanError, match=r"^refusing to kill the root cgroup: that is every process on the host$"):
         plan_cgroup_kill(_snapshot(), "/")
+
+
+def test_a_cgroup_of_one_process_says_process():
+    assert plan_cgroup_kill(_snapshot(), "/other").title == "kill cgroup /other (1 process)"
+    assert plan_cgroup_kill(_snapshot(), "/other", signal.SIGTERM).title == "send SIGTERM to cgroup /other (1 process)"
 
 
 def test_decision_with_a_victim_process():
