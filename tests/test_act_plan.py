@@ -107,7 +107,8 @@ def test_unknown_pid_and_cgroup_and_the_root_are_errors():
 
 def test_a_cgroup_of_one_process_says_process():
     assert plan_cgroup_kill(_snapshot(), "/other").title == "kill cgroup /other (1 process)"
-    assert plan_cgroup_kill(_snapshot(), "/other", signal.SIGTERM).title == "send SIGTERM to cgroup /other (1 process)"
+    term = plan_cgroup_kill(_snapshot(), "/other", signal.SIGTERM)
+    assert (term.title, term.signal) == ("send SIGTERM to cgroup /other (1 process)", signal.SIGTERM)
 
 
 def test_decision_with_a_victim_process():
@@ -125,6 +126,13 @@ def test_decision_with_a_group_kill_spares_minus_1000_but_not_the_victim():
     assert _pids(plan.targets) == [12, 10, 13]
     assert _pids(plan.spared) == [11]
     assert plan.cgroups == ("/app",)
+
+
+def test_a_decision_naming_a_minus_1000_victim_kills_it_as_named():
+    """The victim a policy names is its pick, as a process chosen by hand: only group members are spared."""
+    d = Decision("earlyoom", "/", None, "largest", victim_pid=11, victim_pid_cgroup="/app", killed_pids=(11,))
+    plan = plan_decision_kill(_snapshot(), d)
+    assert _pids(plan.targets) == [11] and plan.spared == ()
 
 
 def test_decision_that_kills_nothing_is_an_error():
