@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from oomtui.act import AuditLog, HostActor, KnobWrite, default_audit_path, plan_process_kill
+from oomtui.act import AuditLog, HostActor, KillPlan, KnobWrite, Target, default_audit_path, plan_process_kill
 from oomtui.collect import collect_snapshot
-from oomtui.collect.layout import detect_layout
+from oomtui.collect.layout import CgroupLayout, detect_layout
 from tests.support.hog import spawn_hog
 
 
@@ -114,3 +114,31 @@ def test_a_knob_write_whose_audit_line_cannot_be_written_is_not_done(memcg, tmp_
     assert (result.ok, result.detail) == (False, (
         f"audit log {audit} not written: File too large; every action must be audited, so it was not done"))
     assert Path(f"/proc/{hog.pid}/oom_score_adj").read_text().strip() == "0"
+
+
+NO_MEMCG = CgroupLayout("none", None, None, None)  # nothing can be signalled or written through it
+
+
+def _intent_length(tmp_path: Path, act) -> int:
+    """How long the intent line of this action is: the same action, audited to a scratch file first."""
+    scratch = tmp_path / "scratch.jsonl"
+    act(HostActor(scratch, NO_MEMCG))
+    return len(scratch.read_text().splitlines(keepends=True)[0])
+
+
+@pytest.mark.parametrize("action", ["kill", "knob"])
+def test_a_result_line_cut_short_is_told_with_the_result(tmp_path, file_size_limit, action):
+    """The action was done (here: failed harmlessly), so the report says so, and that its audit is incomplete."""
+    plan = KillPlan("kill cgroup /app (1 process)", signal.SIGKILL,
+                    (Target(5_000_000, 200.0, "java", "/app", 1 << 20, 0),), ("/app",))
+    write = KnobWrite("sysctl", "an unknown kind of write", 1)
+    act = (lambda actor: actor.kill(plan).summary) if action == "kill" else (
+        lambda actor: actor.apply([write])[0].detail)
+    room = _intent_length(tmp_path, act) + 5  # the intent line fits whatever its float's digits; the result does not
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text("")
+    file_size_limit(room)
+    said = act(HostActor(audit, NO_MEMCG))
+    done = "1 failed" if action == "kill" else "unknown kind of write 'sysctl'"
+    assert re.fullmatch(f"{re.escape(done)}; audit log {re.escape(str(audit))}: only \\d+ of \\d+ bytes written", said)
+    assert json.loads(audit.read_text().splitlines()[0])["phase"] == "intent"
