@@ -440,3 +440,17 @@ def test_each_outcome_says_what_was_sent_and_whether_it_exited(memcg, hogs):
                 True, "SIGKILL", True),
     ]
 
+
+
+def test_a_thread_id_is_refused_as_not_a_process(hogs):
+    """A thread's id is in /proc too, but signalling it would hit its whole process: pidfd_open says EINVAL."""
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, threading, time; t = threading.Thread(target=time.sleep, args=(600,), daemon=True); t.start();"
+        " print(t.native_id, flush=True); sys.stdin.read()")], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    hogs.append(Hog("threaded", child))
+    assert child.stdout is not None
+    tid = int(child.stdout.readline())
+    # No start time either, so even a kernel that opened a pidfd for it would refuse before any signal.
+    assert kill_targets([Target(tid, None, "worker", "/", 0, 0)], signal.SIGKILL, protected_pids()) == [
+        Outcome(tid, "worker", False, f"failed: {tid} is not a process id (a thread id?)", None, "failed")]
+    assert child.poll() is None
