@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from oomtui.act import HostActor, plan_cgroup_kill, protected_pids
+from oomtui.act import HostActor, Outcome, plan_cgroup_kill, protected_pids
 from oomtui.act.procfs import facts
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
@@ -165,9 +165,12 @@ def test_planned_members_that_died_or_moved_out_before_the_kill_are_reported_and
     gone.kill()
     elsewhere.add_pid(moved.pid)
     report = HostActor(audit, detect_layout()).kill(plan)
-    by_pid = {o.pid: (o.status, o.detail) for o in report.outcomes}
-    assert by_pid[gone.pid] == ("gone", "no such process (already gone)")
-    assert by_pid[moved.pid] == ("changed", "left the cgroup before the kill; not signalled")
-    assert by_pid[stays.pid][0] == "killed"
+    by_pid = {o.pid: o for o in report.outcomes}
+    start = {t.pid: t.start_time for t in plan.targets}
+    assert by_pid[gone.pid] == Outcome(gone.pid, "gone", False, "no such process (already gone)", start[gone.pid],
+                                       "gone")
+    assert by_pid[moved.pid] == Outcome(moved.pid, "moved", False, "left the cgroup before the kill; not signalled",
+                                        start[moved.pid], "changed")
+    assert by_pid[stays.pid].status == "killed"
     time.sleep(0.2)
     assert moved.alive() and elsewhere.pids() == [moved.pid]
