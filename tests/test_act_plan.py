@@ -115,7 +115,10 @@ def test_decision_with_a_victim_process():
     d = Decision("kernel", "/", None, "largest", victim_pid=10, victim_pid_cgroup="/app", killed_pids=(10,))
     plan = plan_decision_kill(_snapshot(), d)
     assert plan.title == "carry out kernel's decision: kill process 10 (java)"
-    assert _pids(plan.targets) == [10]
+    assert _pids(plan.targets) == [10] and plan.signal == signal.SIGKILL
+    term = plan_decision_kill(_snapshot(), d, signal.SIGTERM)
+    assert term.title == "carry out kernel's decision: send SIGTERM to process 10 (java)"
+    assert term.signal == signal.SIGTERM
 
 
 def test_decision_with_a_group_kill_spares_minus_1000_but_not_the_victim():
@@ -159,7 +162,11 @@ def test_knob_writes_leave_out_edits_equal_to_the_host():
         ("oom_score_adj", None, 10, None, 500),
     ]
     assert writes[2].start_time == 200.0
-    assert writes[2].description == "set oom_score_adj of process 10 (java) from 0 to 500"
+    assert [w.description for w in writes] == [
+        "mark cgroup /app interdependent (memory.oom.group 1)",
+        "set xattr user.oomd_prefer='1' on cgroup /app",
+        "set oom_score_adj of process 10 (java) from 0 to 500",
+    ]
 
 
 def test_knob_writes_on_v1_still_ask_for_oom_group_so_the_user_hears_why_not():
@@ -169,15 +176,16 @@ def test_knob_writes_on_v1_still_ask_for_oom_group_so_the_user_hears_why_not():
     assert [(w.kind, w.cgroup, w.value) for w in writes] == [("oom_group", "/app", True)]
 
 
-def test_knob_writes_skip_cgroups_gone_since_the_snapshot_and_follow_the_hosts_oom_group():
+def test_knob_writes_skip_cgroups_gone_since_the_snapshot_and_say_what_they_change():
     snap = _snapshot()
     snap = Snapshot(host=snap.host, processes=snap.processes, taken_at=snap.taken_at, cgroups=tuple(
         Cgroup(c.path, oom_group=True, xattrs=c.xattrs) if c.path == "/other" else c for c in snap.cgroups))
     writes = plan_knob_writes(snap, WhatIf(cgroups={
         "/gone": CgroupEdit(interdependent=True),
         "/other": CgroupEdit(interdependent=False),
-        "/app": CgroupEdit(interdependent=False),
+        "/app": CgroupEdit(interdependent=False, xattrs={"user.oomd_avoid": None}),
     }))
-    assert [(w.cgroup, w.value, w.description) for w in writes] == [
-        ("/other", False, "mark cgroup /other independent (memory.oom.group 0)"),
+    assert [(w.kind, w.cgroup, w.name, w.value, w.description) for w in writes] == [
+        ("oom_group", "/other", None, False, "mark cgroup /other independent (memory.oom.group 0)"),
+        ("xattr", "/app", "user.oomd_avoid", None, "remove xattr user.oomd_avoid from cgroup /app"),
     ]
