@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 
 from oomtui.act import KnobResult, KnobWrite
 from oomtui.act.plan import KillPlan, Target
-from oomtui.act.remote import RemoteActor
+from oomtui.act.remote import RemoteActor, _run
 from oomtui.act.results import Outcome
 from oomtui.collect.remote import Ssh
 
@@ -118,3 +119,11 @@ def test_knob_writes_are_not_offered_remotely():
     w = KnobWrite("oom_score_adj", "set 500", 500, pid=10, start_time=200.5)
     assert RemoteActor(SSH, run=Remote()).apply([w]) == [
         KnobResult(w, False, "not written: oomtui --remote only kills on db1")]
+
+
+def test_ssh_runs_in_its_own_session_reading_nothing_and_its_bytes_are_decoded():
+    """ssh must not read our terminal or get our terminal's signals; undecodable output is replaced, not fatal."""
+    done = _run([sys.executable, "-c", (
+        "import os, sys; sys.stdout.buffer.write(b'\\xff'); sys.stderr.write('err');"
+        " print(os.getsid(0) == os.getpid(), repr(sys.stdin.read()))")])
+    assert (done.stdout, done.stderr, done.returncode) == ("\ufffdTrue ''\n", "err", 0)
