@@ -237,6 +237,23 @@ def test_oom_group_that_cannot_be_written_says_why(tmp_path):
         "or the kernel is older than 4.19)"))
 
 
+@pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr to make a file unwritable even for root")
+def test_oom_group_without_permission_says_who_may_write_it(tmp_path):
+    """An immutable file refuses root too (EPERM), as a cgroup not delegated to the user refuses a user."""
+    knob = tmp_path / "app" / "memory.oom.group"
+    knob.parent.mkdir()
+    knob.write_text("0\n")
+    if subprocess.run(["chattr", "+i", str(knob)], capture_output=True).returncode != 0:
+        pytest.skip(f"the filesystem of {tmp_path} has no immutable flag")
+    try:
+        result = apply_write(KnobWrite("oom_group", "on", True, cgroup="/app"), _v2(tmp_path))
+    finally:
+        subprocess.run(["chattr", "-i", str(knob)], check=True)
+    assert (result.ok, result.detail) == (
+        False, "no permission to write memory.oom.group of /app (needs root or a delegated cgroup)")
+    assert knob.read_text() == "0\n"
+
+
 def test_xattrs_without_memory_cgroups_or_on_a_removed_cgroup_say_why(tmp_path):
     none = apply_write(KnobWrite("xattr", "x", "1", cgroup="/app", name="user.oomd_avoid"), _v2(None))
     assert (none.ok, none.detail) == (False, "no memory cgroups are mounted on this host")
