@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import resource
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,18 +67,20 @@ def test_lines_from_concurrent_writers_stay_whole(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o600
 
 
-@pytest.fixture
-def file_size_limit():
-    """Cap the size of files this process writes, as a full disk would (EFBIG instead of a SIGXFSZ death)."""
+@contextlib.contextmanager
+def file_size_limit(n: int) -> Iterator[None]:
+    """Files this process writes stop at n bytes, as on a full disk (EFBIG instead of a SIGXFSZ death).
+
+    Only around the action: pytest's own report, written to a file, must not meet the limit.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-    def cap(n: int) -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (n, hard))
-
-    yield cap
-    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-    signal.signal(signal.SIGXFSZ, old)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (n, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old)
 
 
 @pytest.mark.parametrize(("room", "problem"), [
@@ -84,15 +88,15 @@ def file_size_limit():
     (10, r": only 10 of \d+ bytes written"),
 ])
 def test_an_audit_line_that_cannot_be_written_whole_means_nothing_is_killed(
-        memcg, tmp_path, hogs, file_size_limit, room, problem):
+        memcg, tmp_path, hogs, room, problem):
     audit = tmp_path / "state" / "audit.jsonl"
     victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
     hogs.append(victim)
     plan = plan_process_kill(collect_snapshot(), victim.pid)
     audit.parent.mkdir()
     audit.write_text("x" * 100)
-    file_size_limit(100 + room)
-    report = HostActor(audit, detect_layout()).kill(plan)
+    with file_size_limit(100 + room):
+        report = HostActor(audit, detect_layout()).kill(plan)
     expected = f"audit log {re.escape(str(audit))}{problem}; every action must be audited, so nothing was done"
     assert re.fullmatch(expected, report.summary)
     assert [(o.pid, o.ok, o.status, o.detail) for o in report.outcomes] == [
@@ -101,7 +105,7 @@ def test_an_audit_line_that_cannot_be_written_whole_means_nothing_is_killed(
     assert victim.alive()
 
 
-def test_a_knob_write_whose_audit_line_cannot_be_written_is_not_done(memcg, tmp_path, hogs, file_size_limit):
+def test_a_knob_write_whose_audit_line_cannot_be_written_is_not_done(memcg, tmp_path, hogs):
     hog = spawn_hog("knobbed", 0, cgroup_dir=memcg.dir)
     hogs.append(hog)
     p = collect_snapshot().process(hog.pid)
@@ -109,8 +113,8 @@ def test_a_knob_write_whose_audit_line_cannot_be_written_is_not_done(memcg, tmp_
     write = KnobWrite("oom_score_adj", "set 500", 500, pid=hog.pid, start_time=p.start_time)
     audit = tmp_path / "audit.jsonl"
     audit.write_text("")
-    file_size_limit(0)
-    [result] = HostActor(audit, detect_layout()).apply([write])
+    with file_size_limit(0):
+        [result] = HostActor(audit, detect_layout()).apply([write])
     assert (result.ok, result.detail) == (False, (
         f"audit log {audit} not written: File too large; every action must be audited, so it was not done"))
     assert Path(f"/proc/{hog.pid}/oom_score_adj").read_text().strip() == "0"
@@ -127,7 +131,7 @@ def _intent_length(tmp_path: Path, act) -> int:
 
 
 @pytest.mark.parametrize("action", ["kill", "knob"])
-def test_a_result_line_cut_short_is_told_with_the_result(tmp_path, file_size_limit, action):
+def test_a_result_line_cut_short_is_told_with_the_result(tmp_path, action):
     """The action was done (here: failed harmlessly), so the report says so, and that its audit is incomplete."""
     plan = KillPlan("kill cgroup /app (1 process)", signal.SIGKILL,
                     (Target(5_000_000, 200.0, "java", "/app", 1 << 20, 0),), ("/app",))
@@ -137,8 +141,8 @@ def test_a_result_line_cut_short_is_told_with_the_result(tmp_path, file_size_lim
     room = _intent_length(tmp_path, act) + 5  # the intent line fits whatever its float's digits; the result does not
     audit = tmp_path / "audit.jsonl"
     audit.write_text("")
-    file_size_limit(room)
-    said = act(HostActor(audit, NO_MEMCG))
+    with file_size_limit(room):
+        said = act(HostActor(audit, NO_MEMCG))
     done = "1 failed" if action == "kill" else "unknown kind of write 'sysctl'"
     assert re.fullmatch(f"{re.escape(done)}; audit log {re.escape(str(audit))}: only \\d+ of \\d+ bytes written", said)
     assert json.loads(audit.read_text().splitlines()[0])["phase"] == "intent"
