@@ -189,3 +189,22 @@ def test_knob_writes_skip_cgroups_gone_since_the_snapshot_and_say_what_they_chan
         ("oom_group", "/other", None, False, "mark cgroup /other independent (memory.oom.group 0)"),
         ("xattr", "/app", "user.oomd_avoid", None, "remove xattr user.oomd_avoid from cgroup /app"),
     ]
+
+
+def _seen(pid: int, comm: str, cgroup: str, mib: int, adj: int, start: float) -> dict:
+    return {"pid": pid, "start_time": start, "comm": comm, "cgroup": cgroup, "footprint": mib * MIB,
+            "oom_score_adj": adj, "cmdline": []}
+
+
+def test_the_plan_as_audited_and_printed_by_dry_run_names_every_process_and_why():
+    plan = plan_cgroup_kill(_snapshot(), "/app", signal.SIGTERM, protected_pids=frozenset({13}))
+    assert plan.to_json() == {
+        "title": "send SIGTERM to cgroup /app (2 processes)",
+        "signal": "SIGTERM",
+        "targets": [_seen(10, "java", "/app", 500, 0, 200.0), _seen(12, "nginx", "/app/web", 50, 300, 202.0)],
+        "cgroups": ["/app"],
+        "spared": [{**_seen(11, "sshd-keep", "/app", 5, -1000, 201.0),
+                    "reason": "spared: oom_score_adj -1000 (the kernel spares it in a group kill too)"}],
+        "refused": [{**_seen(13, "bash", "/app/web", 3, 0, 203.0),
+                     "reason": "refused: oomtui itself or its parent chain (the shell and terminal it runs in)"}],
+    }
