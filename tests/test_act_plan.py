@@ -176,7 +176,7 @@ def test_knob_writes_on_v1_still_ask_for_oom_group_so_the_user_hears_why_not():
     assert [(w.kind, w.cgroup, w.value) for w in writes] == [("oom_group", "/app", True)]
 
 
-def test_knob_writes_skip_cgroups_gone_since_the_snapshot_and_say_what_they_change():
+def test_knob_writes_skip_what_is_gone_or_unchanged_and_say_what_they_change():
     snap = _snapshot()
     snap = Snapshot(host=snap.host, processes=snap.processes, taken_at=snap.taken_at, cgroups=tuple(
         Cgroup(c.path, oom_group=True, xattrs=c.xattrs) if c.path == "/other" else c for c in snap.cgroups))
@@ -184,10 +184,11 @@ def test_knob_writes_skip_cgroups_gone_since_the_snapshot_and_say_what_they_chan
         "/gone": CgroupEdit(interdependent=True),
         "/other": CgroupEdit(interdependent=False),
         "/app": CgroupEdit(interdependent=False, xattrs={"user.oomd_avoid": None}),
-    }))
+    }, processes={12: ProcessEdit(oom_score_adj=300), 999: ProcessEdit(1), 13: ProcessEdit(oom_score_adj=100)}))
     assert [(w.kind, w.cgroup, w.name, w.value, w.description) for w in writes] == [
         ("oom_group", "/other", None, False, "mark cgroup /other independent (memory.oom.group 0)"),
         ("xattr", "/app", "user.oomd_avoid", None, "remove xattr user.oomd_avoid from cgroup /app"),
+        ("oom_score_adj", None, None, 100, "set oom_score_adj of process 13 (bash) from 0 to 100"),
     ]
 
 
