@@ -209,3 +209,9 @@ def test_the_plan_as_audited_and_printed_by_dry_run_names_every_process_and_why(
         "refused": [{**_seen(13, "bash", "/app/web", 3, 0, 203.0),
                      "reason": "refused: oomtui itself or its parent chain (the shell and terminal it runs in)"}],
     }
+
+
+def test_a_target_keeps_the_command_line_the_confirmation_shows():
+    p = Process(30, "java", "/app", ppid=1, start_time=1.0, cmdline=("java", "-jar", "cart.jar"))
+    assert Target.of(p).cmdline == ("java", "-jar", "cart.jar")
+    assert Target.of(p).to_json()["cmdline"] == ["java", "-jar", "cart.jar"]
