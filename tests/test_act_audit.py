@@ -1,12 +1,24 @@
-"""Where the audit log goes, and that each action is one whole JSON line."""
+"""Where the audit log goes, that each action is one whole JSON line, and that nothing unaudited is done."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import resource
+import signal
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from oomtui.act import AuditLog, default_audit_path
+import pytest
+
+from oomtui.act import AuditLog, HostActor, KillPlan, KnobWrite, Target, default_audit_path, plan_process_kill
+from oomtui.collect import collect_snapshot
+from oomtui.collect.layout import CgroupLayout, detect_layout
+from tests.support.hog import spawn_hog
 
 
 def test_root_logs_to_var_log():
@@ -19,6 +31,18 @@ def test_users_log_to_their_state_directory():
     assert default_audit_path(euid=1000, env={"HOME": "/h"}) == Path("/h/.local/state/oomtui/audit.jsonl")
     assert default_audit_path(euid=1000, env={"XDG_STATE_HOME": "", "HOME": "/h"}) == Path(
         "/h/.local/state/oomtui/audit.jsonl")
+
+
+def test_without_arguments_it_asks_the_process_and_its_environment(monkeypatch, tmp_path):
+    assert os.geteuid() == 0  # the tests run as root here
+    assert default_audit_path() == Path("/var/log/oomtui/audit.jsonl")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert default_audit_path(euid=1000) == tmp_path / "oomtui" / "audit.jsonl"
+
+
+def test_without_home_the_users_home_directory_is_used():
+    home = os.path.expanduser("~")
+    assert default_audit_path(euid=1000, env={}) == Path(home, ".local", "state", "oomtui", "audit.jsonl")
 
 
 def test_lines_from_concurrent_writers_stay_whole(tmp_path):
@@ -41,3 +65,84 @@ def test_lines_from_concurrent_writers_stay_whole(tmp_path):
     assert all(e["result"]["comm"] == "evil\x1b[2J\u202e" for e in entries)
     assert "\x1b" not in path.read_text()  # escapes are JSON-escaped, so `cat` on the log is safe
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@contextlib.contextmanager
+def file_size_limit(n: int) -> Iterator[None]:
+    """Files this process writes stop at n bytes, as on a full disk (EFBIG instead of a SIGXFSZ death).
+
+    Only around the action: pytest's own report, written to a file, must not meet the limit.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (n, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old)
+
+
+@pytest.mark.parametrize(("room", "problem"), [
+    (0, " not written: File too large"),
+    (10, r": only 10 of \d+ bytes written"),
+])
+def test_an_audit_line_that_cannot_be_written_whole_means_nothing_is_killed(
+        memcg, tmp_path, hogs, room, problem):
+    audit = tmp_path / "state" / "audit.jsonl"
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    plan = plan_process_kill(collect_snapshot(), victim.pid)
+    audit.parent.mkdir()
+    audit.write_text("x" * 100)
+    with file_size_limit(100 + room):
+        report = HostActor(audit, detect_layout()).kill(plan)
+    expected = f"audit log {re.escape(str(audit))}{problem}; every action must be audited, so nothing was done"
+    assert re.fullmatch(expected, report.summary)
+    assert [(o.pid, o.ok, o.status, o.detail) for o in report.outcomes] == [
+        (victim.pid, False, "failed", report.summary)]
+    time.sleep(0.2)
+    assert victim.alive()
+
+
+def test_a_knob_write_whose_audit_line_cannot_be_written_is_not_done(memcg, tmp_path, hogs):
+    hog = spawn_hog("knobbed", 0, cgroup_dir=memcg.dir)
+    hogs.append(hog)
+    p = collect_snapshot().process(hog.pid)
+    assert p is not None
+    write = KnobWrite("oom_score_adj", "set 500", 500, pid=hog.pid, start_time=p.start_time)
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text("")
+    with file_size_limit(0):
+        [result] = HostActor(audit, detect_layout()).apply([write])
+    assert (result.ok, result.detail) == (False, (
+        f"audit log {audit} not written: File too large; every action must be audited, so it was not done"))
+    assert Path(f"/proc/{hog.pid}/oom_score_adj").read_text().strip() == "0"
+
+
+NO_MEMCG = CgroupLayout("none", None, None, None)  # nothing can be signalled or written through it
+
+
+def _intent_length(tmp_path: Path, act) -> int:
+    """How long the intent line of this action is: the same action, audited to a scratch file first."""
+    scratch = tmp_path / "scratch.jsonl"
+    act(HostActor(scratch, NO_MEMCG))
+    return len(scratch.read_text().splitlines(keepends=True)[0])
+
+
+@pytest.mark.parametrize("action", ["kill", "knob"])
+def test_a_result_line_cut_short_is_told_with_the_result(tmp_path, action):
+    """The action was done (here: failed harmlessly), so the report says so, and that its audit is incomplete."""
+    plan = KillPlan("kill cgroup /app (1 process)", signal.SIGKILL,
+                    (Target(5_000_000, 200.0, "java", "/app", 1 << 20, 0),), ("/app",))
+    write = KnobWrite("sysctl", "an unknown kind of write", 1)
+    act = (lambda actor: actor.kill(plan).summary) if action == "kill" else (
+        lambda actor: actor.apply([write])[0].detail)
+    room = _intent_length(tmp_path, act) + 5  # the intent line fits whatever its float's digits; the result does not
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text("")
+    with file_size_limit(room):
+        said = act(HostActor(audit, NO_MEMCG))
+    done = "1 failed" if action == "kill" else "unknown kind of write 'sysctl'"
+    assert re.fullmatch(f"{re.escape(done)}; audit log {re.escape(str(audit))}: only \\d+ of \\d+ bytes written", said)
+    assert json.loads(audit.read_text().splitlines()[0])["phase"] == "intent"

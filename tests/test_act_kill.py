@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -18,18 +19,20 @@ from oomtui.act import (
     AuditLogError,
     HostActor,
     KillPlan,
+    Outcome,
     Target,
     plan_cgroup_kill,
     plan_process_kill,
     protected_pids,
 )
-from oomtui.act.kill import when
+from oomtui.act.kill import Hierarchy, errno_words, kill_targets, when
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
 from tests.support.cgroups import v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid
+from tests.test_kill_cli import _stubborn
 
 _FORKER = r"""
 import os, signal, sys, time
@@ -307,6 +310,7 @@ def test_start_times_match_to_the_tick_allowing_a_whole_second_shift_of_btime():
     start = facts(os.getpid()).start_time
     assert all(same_start(start, start + d) for d in (0.0, 0.004, -0.004, 1.0, -1.0, 1.004))
     assert not any(same_start(start, start + d) for d in (0.01, -0.01, 1.01, 0.99, 0.05, 0.5, 2.0, -2.0))
+    assert not same_start(0.0, 0.005)  # exactly half a tick apart is not "less than half a tick"
 
 
 def test_a_zombie_is_reported_as_already_exited(memcg, actor, hogs):
@@ -335,3 +339,118 @@ def test_a_recycled_pid_is_never_signalled(memcg, actor, hogs):
     assert f"now belongs to a process started at {when(facts(newcomer.pid).start_time)} (newcomer)" in o.detail
     time.sleep(0.2)
     assert newcomer.alive()
+
+
+def test_cgroup_paths_are_found_under_the_hierarchy_whatever_their_first_letter():
+    h = Hierarchy(Path("/sys/fs/cgroup/memory"), v2=False)
+    assert h.dir("/Xorg.slice/app") == Path("/sys/fs/cgroup/memory/Xorg.slice/app")
+    assert h.dir("/") == Path("/sys/fs/cgroup/memory")
+
+
+def test_a_member_planned_without_a_start_time_still_dies_with_its_cgroup(memcg, actor, hogs):
+    """A snapshot may lack a start time (unreadable stat): the cgroup kill takes the process all the same."""
+    victim = memcg.child("victim")
+    member = spawn_hog("member", 0, cgroup_dir=victim.dir)
+    hogs.append(member)
+    plan = KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL,
+                    (Target(member.pid, None, "member", victim.path, 0, 0),), (victim.path,))
+    report = actor.kill(plan)
+    assert _exit_code(member.popen) == -signal.SIGKILL and victim.pids() == []
+    assert any(o.pid == member.pid and o.status == "killed" for o in report.outcomes)
+    assert report.cgroups_empty
+
+
+def test_start_times_are_shown_in_local_time_to_the_hundredth(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert when(1_700_000_000.25) == "2023-11-14 22:13:20.25"
+        assert when(1_700_000_009.07) == "2023-11-14 22:13:29.07"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (OSError(errno.ESRCH, "No such process"), ("gone", "no such process (already gone)")),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory"), ("gone", "no such process (already gone)")),
+    (OSError(errno.EPERM, "Operation not permitted"), ("denied", "no permission (needs root or the same user)")),
+    (OSError(errno.EACCES, "Permission denied"), ("denied", "no permission (needs root or the same user)")),
+    (OSError(errno.EIO, "Input/output error"), ("failed", "failed: Input/output error")),
+    (OSError("no errno"), ("failed", "failed: no errno")),
+])
+def test_each_failure_to_signal_is_put_in_words(error, said):
+    assert errno_words(error) == said
+
+
+def test_a_cgroup_kill_without_memory_cgroups_fails_in_words_and_is_audited(audit):
+    """Nothing can be signalled through a hierarchy that is not there; processes outside the cgroup are not touched."""
+    t = Target(5_000_000, 200.0, "java", "/app", 1 << 20, 0)  # above the kernel's PID_MAX_LIMIT: never a real process
+    plan = KillPlan("kill cgroup /app (1 process)", signal.SIGKILL, (t,), ("/app",))
+    report = HostActor(audit, CgroupLayout("none", None, None, None)).kill(plan)
+    assert report.outcomes == (
+        Outcome(t.pid, "java", False, "failed: no memory cgroups are mounted", 200.0, "failed"),)
+    assert report.summary == "1 failed" and report.method == "" and report.cgroups_empty is None
+    [entry] = _audit(audit)
+    assert entry["result"] == {"summary": "1 failed", "method": "", "cgroups_empty": None,
+                               "outcomes": [o.to_json() for o in report.outcomes]}
+    assert entry["action"] == "kill" and entry["asked"] == plan.to_json()
+
+
+def test_a_name_with_parentheses_and_undecodable_bytes_does_not_confuse_the_identity_check(hogs):
+    """/proc/PID/stat puts the name in parentheses; a name holding ") (" must not shift the fields after it."""
+    name = b"x) (y \xff"
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys; open('/proc/self/comm', 'wb').write(bytes.fromhex(sys.argv[1]));"
+        " print('ready', flush=True); sys.stdin.read()"), name.hex()], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    hogs.append(Hog("named", child))
+    assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+    f = facts(child.pid)
+    assert (f.comm, f.ppid, f.kernel_thread, f.exited) == ("x) (y \ufffd", os.getpid(), False, False)
+    assert f.state in ("R", "S")  # running or asleep on its stdin: the state field, not a piece of the name
+    seen = collect_snapshot().process(child.pid)
+    assert seen is not None and seen.start_time is not None and same_start(seen.start_time, f.start_time)
+
+
+def test_oomtui_and_every_ancestor_up_to_init_are_protected():
+    protected = protected_pids()
+    assert {os.getpid(), os.getppid(), 1} <= protected
+    pid = os.getppid()
+    while pid != 1:
+        pid = facts(pid).ppid
+        assert pid in protected
+
+
+def test_each_outcome_says_what_was_sent_and_whether_it_exited(memcg, hogs):
+    polite = spawn_hog("polite", 0, cgroup_dir=memcg.dir)
+    stubborn = _stubborn(memcg.dir)
+    hogs += [polite, stubborn]
+    seen = {h.pid: facts(h.pid) for h in (polite, stubborn)}
+    snap = collect_snapshot()
+    targets = [Target.of(p) for h in (polite, stubborn) if (p := snap.process(h.pid)) is not None]
+    assert kill_targets(targets, signal.SIGTERM, protected_pids()) == [
+        Outcome(polite.pid, "polite", True, "sent SIGTERM; it exited", seen[polite.pid].start_time, "killed",
+                True, "SIGTERM", True),
+        Outcome(stubborn.pid, seen[stubborn.pid].comm, False,
+                "sent SIGTERM; still running after 2 s (it is slow to stop, or handles or ignores the signal)",
+                seen[stubborn.pid].start_time, "survived", True, "SIGTERM", False),
+    ]
+    assert kill_targets(targets[1:], signal.SIGKILL, protected_pids()) == [
+        Outcome(stubborn.pid, seen[stubborn.pid].comm, True, "killed", seen[stubborn.pid].start_time, "killed",
+                True, "SIGKILL", True),
+    ]
+
+
+
+def test_a_thread_id_is_refused_as_not_a_process(hogs):
+    """A thread's id is in /proc too, but signalling it would hit its whole process: pidfd_open says EINVAL."""
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys, threading, time; t = threading.Thread(target=time.sleep, args=(600,), daemon=True); t.start();"
+        " print(t.native_id, flush=True); sys.stdin.read()")], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    hogs.append(Hog("threaded", child))
+    assert child.stdout is not None
+    tid = int(child.stdout.readline())
+    # No start time either, so even a kernel that opened a pidfd for it would refuse before any signal.
+    assert kill_targets([Target(tid, None, "worker", "/", 0, 0)], signal.SIGKILL, protected_pids()) == [
+        Outcome(tid, "worker", False, f"failed: {tid} is not a process id (a thread id?)", None, "failed")]
+    assert child.poll() is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from oomtui.act import HostActor, KnobWrite, plan_knob_writes
-from oomtui.act.knobs import NO_OOM_GROUP_V1
+from oomtui.act.knobs import NO_OOM_GROUP_V1, apply_write, xattr_error_words
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import CgroupEdit, ProcessEdit, WhatIf
@@ -155,3 +156,112 @@ def test_a_recycled_pid_gets_no_write(memcg, actor, hogs):
     [result] = actor.apply([write])
     assert not result.ok and result.detail.startswith(f"identity changed: pid {victim.pid} now belongs to")
     assert _adj(newcomer.pid) == 0
+
+
+@pytest.mark.parametrize(("err", "name", "words"), [
+    (errno.EPERM, "trusted.oomd_prefer", "not allowed: trusted.* xattrs need CAP_SYS_ADMIN"),
+    (errno.EACCES, "trusted.oomd_prefer", "not allowed: trusted.* xattrs need CAP_SYS_ADMIN"),
+    (errno.EPERM, "user.oomd_avoid", "no permission (needs root or the owner of the cgroup)"),
+    (errno.EACCES, "user.oomd_avoid", "no permission (needs root or the owner of the cgroup)"),
+    (errno.EOPNOTSUPP, "user.oomd_avoid",
+     "this kernel does not allow user.* xattrs on cgroups (needs Linux 5.7 or later)"),
+    (errno.EOPNOTSUPP, "trusted.oomd_prefer", "this filesystem does not support trusted.* xattrs"),
+    (errno.ENOENT, "user.oomd_avoid", "the cgroup no longer exists"),
+    (errno.EIO, "user.oomd_avoid", "failed: Input/output error"),
+])
+def test_each_xattr_refusal_says_what_is_missing(err, name, words):
+    assert xattr_error_words(OSError(err, os.strerror(err)), name) == words
+
+
+def test_an_xattr_error_without_an_errno_shows_its_message():
+    assert xattr_error_words(OSError("setxattr went wrong"), "user.oomd_avoid") == "failed: setxattr went wrong"
+
+
+def _v2(root: Path | None) -> CgroupLayout:
+    return CgroupLayout("v2", root, root, None)
+
+
+@pytest.mark.parametrize("value", [1001, -1001, True, "500", 2.5])
+def test_an_oom_score_adj_out_of_range_is_refused_before_any_process_is_looked_at(value):
+    result = apply_write(KnobWrite("oom_score_adj", "x", value, pid=1, start_time=1.0), _v2(None))
+    assert (result.ok, result.detail) == (False, f"oom_score_adj must be an integer from -1000 to 1000, not {value!r}")
+
+
+def test_an_oom_score_adj_write_without_a_start_time_is_refused():
+    result = apply_write(KnobWrite("oom_score_adj", "x", 500, pid=1), _v2(None))
+    assert (result.ok, result.detail) == (False, "identity unknown: the snapshot has no start time for it, refusing")
+
+
+def test_an_oom_score_adj_write_to_a_process_that_exited_says_it_is_gone():
+    proc = subprocess.Popen(["true"])
+    proc.wait()  # reaped: its pid names nothing now
+    result = apply_write(KnobWrite("oom_score_adj", "x", 500, pid=proc.pid, start_time=1.0), _v2(None))
+    assert (result.ok, result.detail) == (False, f"process {proc.pid} is gone")
+
+
+def test_the_extremes_of_oom_score_adj_are_written(hog, actor):
+    assert actor.apply([_adj_write(hog, 1000)])[0].ok
+    assert _adj(hog.pid) == 1000
+
+
+def test_an_unknown_kind_of_write_is_refused_by_name():
+    result = apply_write(KnobWrite("sysctl", "x", 1), _v2(None))
+    assert (result.ok, result.detail) == (False, "unknown kind of write 'sysctl'")
+
+
+def test_oom_group_off_on_v2_writes_a_zero(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "memory.oom.group").write_text("1\n")
+    result = apply_write(KnobWrite("oom_group", "off", False, cgroup="/app"), _v2(tmp_path))
+    assert (result.ok, result.detail) == (True, "memory.oom.group of /app is now 0")
+    assert (tmp_path / "app" / "memory.oom.group").read_text() == "0"
+
+
+@pytest.mark.parametrize(("layout", "words"), [
+    (CgroupLayout("v1", Path("/nonexistent"), None, None), NO_OOM_GROUP_V1),
+    (CgroupLayout("hybrid", Path("/nonexistent"), Path("/nonexistent"), None), NO_OOM_GROUP_V1),
+    (_v2(None), "no memory cgroups are mounted on this host"),
+])
+def test_oom_group_where_there_is_none_says_why(layout, words):
+    result = apply_write(KnobWrite("oom_group", "on", True, cgroup="/app"), layout)
+    assert (result.ok, result.detail) == (False, words)
+
+
+def test_oom_group_that_cannot_be_written_says_why(tmp_path):
+    (tmp_path / "app" / "memory.oom.group").mkdir(parents=True)  # not a file: the write fails
+    (tmp_path / "bare").mkdir()
+    odd, missing = (apply_write(KnobWrite("oom_group", "on", True, cgroup=c), _v2(tmp_path)) for c in ("/app", "/bare"))
+    assert (odd.ok, odd.detail) == (False, "failed: Is a directory")
+    assert (missing.ok, missing.detail) == (False, (
+        "cgroup /bare has no memory.oom.group (the memory controller is not enabled there, "
+        "or the kernel is older than 4.19)"))
+
+
+@pytest.mark.skipif(shutil.which("chattr") is None, reason="needs chattr to make a file unwritable even for root")
+def test_oom_group_without_permission_says_who_may_write_it(tmp_path):
+    """An immutable file refuses root too (EPERM), as a cgroup not delegated to the user refuses a user."""
+    knob = tmp_path / "app" / "memory.oom.group"
+    knob.parent.mkdir()
+    knob.write_text("0\n")
+    if subprocess.run(["chattr", "+i", str(knob)], capture_output=True).returncode != 0:
+        pytest.skip(f"the filesystem of {tmp_path} has no immutable flag")
+    try:
+        result = apply_write(KnobWrite("oom_group", "on", True, cgroup="/app"), _v2(tmp_path))
+    finally:
+        subprocess.run(["chattr", "-i", str(knob)], check=True)
+    assert (result.ok, result.detail) == (
+        False, "no permission to write memory.oom.group of /app (needs root or a delegated cgroup)")
+    assert knob.read_text() == "0\n"
+
+
+def test_xattrs_without_memory_cgroups_or_on_a_removed_cgroup_say_why(tmp_path):
+    none = apply_write(KnobWrite("xattr", "x", "1", cgroup="/app", name="user.oomd_avoid"), _v2(None))
+    assert (none.ok, none.detail) == (False, "no memory cgroups are mounted on this host")
+    gone = apply_write(KnobWrite("xattr", "x", "1", cgroup="/gone", name="user.oomd_avoid"), _v2(tmp_path))
+    assert (gone.ok, gone.detail) == (False, "the cgroup no longer exists")
+
+
+def test_removing_an_xattr_that_is_not_set_is_done_already(memcg):
+    layout = detect_layout()
+    result = apply_write(KnobWrite("xattr", "x", None, cgroup=memcg.path, name="user.oomd_omit"), layout)
+    assert (result.ok, result.detail) == (True, f"user.oomd_omit was not set on {memcg.path}")

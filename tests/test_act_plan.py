@@ -97,19 +97,28 @@ def test_cgroup_kill_takes_the_subtree_and_spares_minus_1000():
 
 
 def test_unknown_pid_and_cgroup_and_the_root_are_errors():
-    with pytest.raises(PlanError, match="no process 999"):
+    with pytest.raises(PlanError, match=r"^no process 999 \(it is not running, or has exited since the sample\)$"):
         plan_process_kill(_snapshot(), 999)
-    with pytest.raises(PlanError, match="no cgroup /nope"):
+    with pytest.raises(PlanError, match=r"^no cgroup /nope \(it does not exist, or was removed since the sample\)$"):
         plan_cgroup_kill(_snapshot(), "/nope")
-    with pytest.raises(PlanError, match="root cgroup"):
+    with pytest.raises(PlanError, match=r"^refusing to kill the root cgroup: that is every process on the host$"):
         plan_cgroup_kill(_snapshot(), "/")
+
+
+def test_a_cgroup_of_one_process_says_process():
+    assert plan_cgroup_kill(_snapshot(), "/other").title == "kill cgroup /other (1 process)"
+    term = plan_cgroup_kill(_snapshot(), "/other", signal.SIGTERM)
+    assert (term.title, term.signal) == ("send SIGTERM to cgroup /other (1 process)", signal.SIGTERM)
 
 
 def test_decision_with_a_victim_process():
     d = Decision("kernel", "/", None, "largest", victim_pid=10, victim_pid_cgroup="/app", killed_pids=(10,))
     plan = plan_decision_kill(_snapshot(), d)
     assert plan.title == "carry out kernel's decision: kill process 10 (java)"
-    assert _pids(plan.targets) == [10]
+    assert _pids(plan.targets) == [10] and plan.signal == signal.SIGKILL
+    term = plan_decision_kill(_snapshot(), d, signal.SIGTERM)
+    assert term.title == "carry out kernel's decision: send SIGTERM to process 10 (java)"
+    assert term.signal == signal.SIGTERM
 
 
 def test_decision_with_a_group_kill_spares_minus_1000_but_not_the_victim():
@@ -120,6 +129,13 @@ def test_decision_with_a_group_kill_spares_minus_1000_but_not_the_victim():
     assert _pids(plan.targets) == [12, 10, 13]
     assert _pids(plan.spared) == [11]
     assert plan.cgroups == ("/app",)
+
+
+def test_a_decision_naming_a_minus_1000_victim_kills_it_as_named():
+    """The victim a policy names is its pick, as a process chosen by hand: only group members are spared."""
+    d = Decision("earlyoom", "/", None, "largest", victim_pid=11, victim_pid_cgroup="/app", killed_pids=(11,))
+    plan = plan_decision_kill(_snapshot(), d)
+    assert _pids(plan.targets) == [11] and plan.spared == ()
 
 
 def test_decision_that_kills_nothing_is_an_error():
@@ -146,7 +162,11 @@ def test_knob_writes_leave_out_edits_equal_to_the_host():
         ("oom_score_adj", None, 10, None, 500),
     ]
     assert writes[2].start_time == 200.0
-    assert writes[2].description == "set oom_score_adj of process 10 (java) from 0 to 500"
+    assert [w.description for w in writes] == [
+        "mark cgroup /app interdependent (memory.oom.group 1)",
+        "set xattr user.oomd_prefer='1' on cgroup /app",
+        "set oom_score_adj of process 10 (java) from 0 to 500",
+    ]
 
 
 def test_knob_writes_on_v1_still_ask_for_oom_group_so_the_user_hears_why_not():
@@ -154,3 +174,44 @@ def test_knob_writes_on_v1_still_ask_for_oom_group_so_the_user_hears_why_not():
         "/app": CgroupEdit(interdependent=True), "/other": CgroupEdit(interdependent=False),
     }))
     assert [(w.kind, w.cgroup, w.value) for w in writes] == [("oom_group", "/app", True)]
+
+
+def test_knob_writes_skip_what_is_gone_or_unchanged_and_say_what_they_change():
+    snap = _snapshot()
+    snap = Snapshot(host=snap.host, processes=snap.processes, taken_at=snap.taken_at, cgroups=tuple(
+        Cgroup(c.path, oom_group=True, xattrs=c.xattrs) if c.path == "/other" else c for c in snap.cgroups))
+    writes = plan_knob_writes(snap, WhatIf(cgroups={
+        "/gone": CgroupEdit(interdependent=True),
+        "/other": CgroupEdit(interdependent=False),
+        "/app": CgroupEdit(interdependent=False, xattrs={"user.oomd_avoid": None}),
+    }, processes={12: ProcessEdit(oom_score_adj=300), 999: ProcessEdit(1), 13: ProcessEdit(oom_score_adj=100)}))
+    assert [(w.kind, w.cgroup, w.name, w.value, w.description) for w in writes] == [
+        ("oom_group", "/other", None, False, "mark cgroup /other independent (memory.oom.group 0)"),
+        ("xattr", "/app", "user.oomd_avoid", None, "remove xattr user.oomd_avoid from cgroup /app"),
+        ("oom_score_adj", None, None, 100, "set oom_score_adj of process 13 (bash) from 0 to 100"),
+    ]
+
+
+def _seen(pid: int, comm: str, cgroup: str, mib: int, adj: int, start: float) -> dict:
+    return {"pid": pid, "start_time": start, "comm": comm, "cgroup": cgroup, "footprint": mib * MIB,
+            "oom_score_adj": adj, "cmdline": []}
+
+
+def test_the_plan_as_audited_and_printed_by_dry_run_names_every_process_and_why():
+    plan = plan_cgroup_kill(_snapshot(), "/app", signal.SIGTERM, protected_pids=frozenset({13}))
+    assert plan.to_json() == {
+        "title": "send SIGTERM to cgroup /app (2 processes)",
+        "signal": "SIGTERM",
+        "targets": [_seen(10, "java", "/app", 500, 0, 200.0), _seen(12, "nginx", "/app/web", 50, 300, 202.0)],
+        "cgroups": ["/app"],
+        "spared": [{**_seen(11, "sshd-keep", "/app", 5, -1000, 201.0),
+                    "reason": "spared: oom_score_adj -1000 (the kernel spares it in a group kill too)"}],
+        "refused": [{**_seen(13, "bash", "/app/web", 3, 0, 203.0),
+                     "reason": "refused: oomtui itself or its parent chain (the shell and terminal it runs in)"}],
+    }
+
+
+def test_a_target_keeps_the_command_line_the_confirmation_shows():
+    p = Process(30, "java", "/app", ppid=1, start_time=1.0, cmdline=("java", "-jar", "cart.jar"))
+    assert Target.of(p).cmdline == ("java", "-jar", "cart.jar")
+    assert Target.of(p).to_json()["cmdline"] == ["java", "-jar", "cart.jar"]

@@ -1,10 +1,10 @@
-"""The one-line summary a person reads after a kill."""
+"""The one-line summary a person reads after a kill, and each outcome and write as the audit log keeps them."""
 
 from __future__ import annotations
 
 import signal
 
-from oomtui.act import KillPlan, Outcome
+from oomtui.act import KillPlan, KnobWrite, Outcome
 from oomtui.act.results import summarize
 
 KILL = KillPlan("kill cgroup /a (3 processes)", signal.SIGKILL)
@@ -37,3 +37,16 @@ def test_sigterm_says_sent():
     plan = KillPlan("send SIGTERM to process 1 (x)", signal.SIGTERM)
     assert summarize(plan, [_o("killed")]) == "1 of 1 process sent SIGTERM"
     assert summarize(plan, []) == "nothing done: no processes to signal"
+
+
+def test_an_outcome_as_audited_and_printed_by_kill_json():
+    o = Outcome(12, "nginx", False, "sent SIGTERM; still running", 202.0, "survived", True, "SIGTERM", False)
+    assert o.to_json() == {"pid": 12, "comm": "nginx", "start_time": 202.0, "ok": False, "status": "survived",
+                           "planned": True, "sent": "SIGTERM", "exited": False, "detail": "sent SIGTERM; still running"}
+
+
+def test_a_knob_write_as_audited():
+    w = KnobWrite("xattr", "set xattr user.oomd_avoid='1' on cgroup /app", "1", cgroup="/app", name="user.oomd_avoid")
+    assert w.to_json() == {"kind": "xattr", "pid": None, "start_time": None, "cgroup": "/app",
+                           "name": "user.oomd_avoid", "value": "1",
+                           "description": "set xattr user.oomd_avoid='1' on cgroup /app"}

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from oomtui.act import HostActor, plan_cgroup_kill, protected_pids
+from oomtui.act import HostActor, Outcome, plan_cgroup_kill, plan_process_kill, protected_pids
 from oomtui.act.procfs import facts
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
@@ -165,9 +165,25 @@ def test_planned_members_that_died_or_moved_out_before_the_kill_are_reported_and
     gone.kill()
     elsewhere.add_pid(moved.pid)
     report = HostActor(audit, detect_layout()).kill(plan)
-    by_pid = {o.pid: (o.status, o.detail) for o in report.outcomes}
-    assert by_pid[gone.pid] == ("gone", "no such process (already gone)")
-    assert by_pid[moved.pid] == ("changed", "left the cgroup before the kill; not signalled")
-    assert by_pid[stays.pid][0] == "killed"
+    by_pid = {o.pid: o for o in report.outcomes}
+    start = {t.pid: t.start_time for t in plan.targets}
+    assert by_pid[gone.pid] == Outcome(gone.pid, "gone", False, "no such process (already gone)", start[gone.pid],
+                                       "gone")
+    assert by_pid[moved.pid] == Outcome(moved.pid, "moved", False, "left the cgroup before the kill; not signalled",
+                                        start[moved.pid], "changed")
+    assert by_pid[stays.pid].status == "killed"
     time.sleep(0.2)
     assert moved.alive() and elsewhere.pids() == [moved.pid]
+
+
+def test_a_process_whose_stat_cannot_be_read_is_not_signalled(memcg, audit, hogs, tmp_path):
+    """No identity, no signal: a stat that does not parse fails in words and the process lives."""
+    member = spawn_hog("member", 0, cgroup_dir=memcg.dir)
+    hogs.append(member)
+    plan = plan_process_kill(collect_snapshot(), member.pid)
+    with shown_as(member.pid, "stat", f"{member.pid} (member) S\n", tmp_path):
+        report = HostActor(audit, detect_layout()).kill(plan)
+    assert [(o.pid, o.ok, o.status, o.detail) for o in report.outcomes] == [
+        (member.pid, False, "failed", "failed: /proc/PID/stat could not be read")]
+    time.sleep(0.2)
+    assert member.alive()

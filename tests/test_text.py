@@ -52,6 +52,11 @@ def test_an_escape_is_never_cut_in_half():
     assert printable("\x1b" * 100, limit=10) == r"\x1b\x1b" + ELLIPSIS
 
 
+def test_a_cut_fills_the_room_to_the_last_character():
+    # 4 letters fill the 4 characters left beside the ellipsis; the escape would not fit
+    assert printable("abcd\x1b", limit=5) == "abcd" + ELLIPSIS
+
+
 def test_escaped_result_within_limit_is_whole():
     assert printable("a\x1b", limit=5) == r"a\x1b"
 
@@ -59,7 +64,7 @@ def test_escaped_result_within_limit_is_whole():
 def test_limit_one_and_invalid_limits():
     assert printable("long name", limit=1) == ELLIPSIS
     assert printable("x", limit=1) == "x"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^limit must be at least 1$"):
         printable("x", limit=0)
 
 
@@ -79,3 +84,14 @@ def test_printable_middle_keeps_both_ends_and_never_cuts_an_escape():
     escaped = printable_middle("a" * 40 + "\x1b[2J" + "tail", 20)
     assert escaped.endswith("\\x1b[2Jtail") and "\x1b" not in escaped and len(escaped) <= 20
     assert "\\x" not in printable_middle("\x1b" * 30, 11).replace("\\x1b", "")  # whole escapes only
+
+
+def test_printable_middle_gives_a_third_of_the_room_to_the_start():
+    from oomtui.text import printable_middle
+
+    # 7 characters beside the ellipsis: 7 // 3 = 2 for the start, 5 for the end
+    assert printable_middle("abcdefghij", 8) == "ab" + ELLIPSIS + "fghij"
+    assert printable_middle("abcde", 5) == "abcde"  # exactly the limit: nothing cut
+    assert printable_middle("abc", 2) == ELLIPSIS + "c"  # the smallest limit keeps the last character
+    with pytest.raises(ValueError, match=r"^limit must be at least 2$"):
+        printable_middle("abc", 1)

@@ -114,7 +114,7 @@ def _inspect(pid: int, protected: Collection[int], check: Check) -> _Attempt:
     try:
         pidfd = os.pidfd_open(pid)
     except OSError as e:
-        if e.errno == errno.EINVAL:
+        if e.errno in (errno.EINVAL, errno.ENOENT):  # a thread, not its process's leader: older kernels say EINVAL
             return _Attempt(pid, "failed", f"failed: {pid} is not a process id (a thread id?)")
         return _Attempt(pid, *errno_words(e))
     attempt = _Attempt(pid, "ready", "", pidfd=pidfd)

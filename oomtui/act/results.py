@@ -55,9 +55,6 @@ class KnobResult:
     ok: bool
     detail: str
 
-    def to_json(self) -> dict:
-        return {**self.write.to_json(), "ok": self.ok, "detail": self.detail}
-
 
 class Actor(Protocol):
     def kill(self, plan: KillPlan) -> KillReport: ...
