@@ -11,7 +11,7 @@ import pytest
 
 from oomtui.model import Trend
 from oomtui.policies import oomd
-from oomtui.policies.base import OptionError
+from oomtui.policies.base import OptionError, OptionSpec
 from tests.support.daemon_snapshots import KiB, cgroup, host, pressure, process, snapshot
 
 SPECS = {s.name: s for s in oomd.POLICIES}
@@ -116,6 +116,13 @@ def test_several_patterns_form_one_peer_group():
     """KillsBigCgroupMultiCgroup."""
     snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
     assert killed(SIZE, snap, cgroup="one_big/*,sibling/*") == {888}
+
+
+def test_patterns_ignore_empty_and_dot_components_and_empty_entries():
+    """"/a//*" is "a/*" and "./b/./*" is "b/*", as paths under the cgroup root; ",," separates nothing."""
+    snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
+    assert killed(SIZE, snap, cgroup="/one_big//*,,./sibling/./*") == {888}
+    assert killed(SIZE, snap, cgroup=" one_big/* , ") == {123, 456}
 
 
 def test_recursive_descends_into_the_winner():
@@ -329,3 +336,92 @@ def test_recursive_backtracks_past_empty_leaves_and_preferences_act_only_among_s
 @pytest.mark.parametrize("policy", sorted(SPECS))
 def test_every_plugin_has_recursive(policy):
     assert any(o.name == "recursive" for o in SPECS[policy].options)
+
+
+# -- what a decision says: victim, reason, ranking, notes ------------------------------
+
+MiB = 1 << 20
+PICKS = "oomd kills when its ruleset's detectors fire; this is whom the plugin picks then"
+
+
+def test_a_size_kill_names_the_victim_its_figures_and_every_peer_in_order():
+    """60 of 100 MiB is over half of the peers' total: cgroup1 dies whole, in the size phase."""
+    snap = tree(one_big(usage(60 * MiB), usage(30 * MiB, 15 * MiB, xattrs=AVOID), usage(10 * MiB)))
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "one_big/*"})
+    assert (d.policy, d.domain, d.triggered) == (SIZE, "/", None)
+    assert (d.victim_cgroup, d.killed_pids, d.freed_bytes) == ("/one_big/cgroup1", (123, 456), 60 * MiB)
+    assert d.reason == (
+        "oomd kill_by_memory_size_or_growth kills /one_big/cgroup1 (normal, size: memory.current 60.0 MiB, "
+        f"effective 60.0 MiB, growth 1.00); {PICKS}; 2 processes, 60.0 MiB freed"
+    )
+    assert d.uncertain is None
+    # normal before avoid whatever the size; each entry's score is its effective usage
+    assert [(c.cgroup, c.score, c.pid) for c in d.ranking] == [
+        ("/one_big/cgroup1", 60.0 * MiB, None), ("/one_big/cgroup3", 10.0 * MiB, None),
+        ("/one_big/cgroup2", 30.0 * MiB, None),
+    ]
+    avoided = d.ranking[2]
+    assert avoided.why == "avoid, plain size: memory.current 30.0 MiB, effective 30.0 MiB, growth 2.00"
+    assert avoided.parts["preference"] == "avoid" and avoided.parts["phase"] == "plain size"
+    assert d.ranking[0].parts["preference"] == "normal" and d.ranking[0].parts["memory_current"] == 60 * MiB
+
+
+def test_a_single_key_plugin_scores_each_peer_by_its_key():
+    snap = tree(one_big(swap(20 * MiB), swap(60 * MiB, xattrs=PREFER), swap(40 * MiB)), SWAP_PIDS)
+    d = SPECS[SWAP].run(snap, "/", {"cgroup": "one_big/*"})
+    assert d.reason == (f"oomd kill_by_swap_usage kills /one_big/cgroup2 (prefer, swap 60.0 MiB); {PICKS}; "
+                        "1 process, 0 B freed")
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/one_big/cgroup2", 60.0 * MiB, "prefer, swap 60.0 MiB"),
+        ("/one_big/cgroup3", 40.0 * MiB, "normal, swap 40.0 MiB"),
+        ("/one_big/cgroup1", 20.0 * MiB, "normal, swap 20.0 MiB"),
+    ]
+    assert d.ranking[0].parts == {"preference": "prefer", "swap_current": 60 * MiB, "key": 60 * MiB, "threshold": 1}
+
+
+def test_a_recursive_kill_says_the_way_down():
+    data = {"A": usage(60 * MiB), "A/X": usage(40 * MiB), "A/X/leaf": usage(40 * MiB), "A/Z": usage(20 * MiB),
+            "B": usage(20 * MiB)}
+    snap = tree(data, {"A/X/leaf": (1,), "A/Z": (2,), "B": (3,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "A,B", "recursive": "true"})
+    assert d.reason.startswith("oomd kill_by_memory_size_or_growth kills /A/X/leaf via /A → /A/X (normal, size: ")
+    assert d.killed_pids == (1,)
+    assert [c.cgroup for c in d.ranking] == ["/A/X/leaf"]  # the ranking shown is the last level's
+
+
+def test_no_matching_cgroup_kills_nothing_and_says_so():
+    snap = tree(one_big(usage(60), usage(20), usage(20)))
+    d = SPECS[PRESSURE].run(snap, "/", {"cgroup": "nothing/*"})
+    assert d.kills_nothing and (d.policy, d.domain, d.triggered) == (PRESSURE, "/", None)
+    assert d.reason == "oomd kill_by_pressure: no cgroup matches the cgroup pattern"
+    assert d.ranking == () and d.uncertain is None
+
+
+def test_when_no_cgroup_qualifies_or_all_are_empty_nothing_dies_and_the_reason_differs():
+    none_swaps = SPECS[SWAP].run(tree(one_big({}, {}, {}), SWAP_PIDS), "/one_big", {})
+    assert none_swaps.kills_nothing and none_swaps.domain == "/one_big"
+    assert none_swaps.reason == f"oomd kill_by_swap_usage: no cgroup qualifies ({PICKS})"
+    empty = tree(one_big(usage(60, stat={"anon": 0}), usage(30, populated=False), usage(20, stat={"anon": 0})))
+    d = SPECS[SIZE].run(empty, "/", {"cgroup": "one_big/*"})
+    assert d.kills_nothing and d.triggered is None
+    assert d.reason == f"oomd kill_by_memory_size_or_growth: all kill candidate cgroups are empty ({PICKS})"
+    assert [c.cgroup for c in d.ranking] == ["/one_big/cgroup1", "/one_big/cgroup2", "/one_big/cgroup3"]
+    assert d.ranking[0].why.startswith("normal, size: ")
+
+
+def test_a_tie_with_the_victim_is_named():
+    d = SPECS[SIZE].run(tree(one_big(usage(30), usage(30), usage(10))), "/", {"cgroup": "one_big/*"})
+    assert d.victim_cgroup == "/one_big/cgroup1"
+    assert d.uncertain == "std::sort is unstable: /one_big/cgroup2 ties with /one_big/cgroup1; oomd may pick either"
+
+
+def test_a_plugin_is_offered_as_oomd_names_it_with_the_common_options_first():
+    """The policy list shows the plugin's name; oomd acts when a ruleset fires and never reads oom_score_adj."""
+    extra = OptionSpec("resource", str, "memory", "memory or io")
+    spec = oomd._plugin("oomd-x", "kill_by_pressure", "highest pressure", oomd.rank_pressure, (extra,))
+    assert (spec.name, spec.title, spec.summary) == ("oomd-x", "oomd kill_by_pressure", "highest pressure")
+    assert (spec.acts_when, spec.reads_oom_score_adj) == ("by ruleset", False)
+    assert [o.name for o in spec.options] == ["cgroup", "recursive", "resource"]
+    d = spec.run(tree(one_big(press(60, 60), press(50, 70), press(80, 80))), "/", {"cgroup": "one_big/*"})
+    assert d.policy == "oomd-x" and d.victim_cgroup == "/one_big/cgroup3"
+    assert d.reason.startswith("oomd kill_by_pressure kills /one_big/cgroup3 (normal, full pressure avg10 80, ")

@@ -37,7 +37,7 @@ def parse_patterns(raw: str) -> tuple[tuple[str, ...], ...]:
         part = part.strip()
         if not part:
             continue
-        out.append(tuple(c for c in part.strip("/").split("/") if c not in ("", ".")))
+        out.append(tuple(c for c in part.split("/") if c not in ("", ".")))
     return tuple(out)
 
 
@@ -316,7 +316,7 @@ def decide(name: str, label: str, rank: Ranker, snapshot: Snapshot, domain: str,
         return kill_nothing(name, domain, None, [], f"{label}: no cgroup matches the cgroup pattern", notes)
     choice = choose(snapshot, peers, rank, opts, notes)
     ranking = [
-        Candidate(cgroup=r.path, score=float(r.key[0]) if len(r.key) == 1 else float(r.key[-1]),
+        Candidate(cgroup=r.path, score=float(r.key[-1]),  # the plugin's own figure, after its phases
                   why=f"{PREF_NAMES[r.pref]}, {r.why}", parts={"preference": PREF_NAMES[r.pref], **r.parts})
         for r in choice.ranking
     ]
