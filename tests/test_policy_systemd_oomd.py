@@ -178,3 +178,17 @@ def test_whatif_preference_reaches_the_policy():
     [before] = evaluate(snap, "/", ["systemd-oomd-swap"])
     [after] = evaluate(snap.replace(whatif=edits), "/", ["systemd-oomd-swap"])
     assert (before.victim_cgroup, after.victim_cgroup) == ("/big.slice", "/small.slice")
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "Y", "TRUE", "t", "On"])
+def test_every_spelling_parse_boolean_takes_as_true_sets_the_preference(value):
+    assert SWAP.run(preferred({"user.oomd_avoid": value}, 0), "/", {}).victim_cgroup == "/small.slice"
+    omitted = SWAP.run(preferred({"user.oomd_omit": value}, 0), "/", {})
+    assert [c.cgroup for c in omitted.ranking] == ["/small.slice"]
+
+
+@pytest.mark.parametrize("value", ["0", "off", "", " 1", "1\n", "2", "yess"])
+def test_anything_else_leaves_the_preference_unset(value):
+    """systemd parses the xattr as written: a space or newline makes it invalid, which counts as unset."""
+    d = SWAP.run(preferred({"user.oomd_avoid": value, "user.oomd_omit": value}, 0), "/", {})
+    assert d.victim_cgroup == "/big.slice" and d.ranking[0].parts["preference"] == "none"
