@@ -425,3 +425,112 @@ def test_a_plugin_is_offered_as_oomd_names_it_with_the_common_options_first():
     d = spec.run(tree(one_big(press(60, 60), press(50, 70), press(80, 80))), "/", {"cgroup": "one_big/*"})
     assert d.policy == "oomd-x" and d.victim_cgroup == "/one_big/cgroup3"
     assert d.reason.startswith("oomd kill_by_pressure kills /one_big/cgroup3 (normal, full pressure avg10 80, ")
+
+
+# -- each plugin's figures, worked by hand ----------------------------------------------------------------------
+
+
+def size_peers(**c_fields):
+    """s (memory.low 10 MiB) over a (100 MiB, was 50, low 20), b (300 MiB, steady) and c (60 MiB, first seen)."""
+    data = {"s": {"current": 460 * MiB, "memory_low": 10 * MiB},
+            "s/a": usage(100 * MiB, 50 * MiB, memory_low=20 * MiB), "s/b": usage(300 * MiB),
+            "s/c": {"current": 60 * MiB, **c_fields}}
+    return tree(data, {"s/a": (1,), "s/b": (2,), "s/c": (3,)})
+
+
+def test_size_or_growth_figures_protection_threshold_and_floor():
+    """s's 10 MiB of protection goes to a, the only child asking for any (20 MiB), so a's effective usage is 90 MiB.
+    Half of 460 MiB is 230 MiB: b is over it. The top 20 % of three is one cgroup: the growth floor is b's 300 MiB."""
+    d = SPECS[SIZE].run(size_peers(), "/", {"cgroup": "s/*"})
+    assert d.victim_cgroup == "/s/b"
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/s/b", 300.0 * MiB, "normal, size: memory.current 300.0 MiB, effective 300.0 MiB, growth 1.00"),
+        ("/s/a", 90.0 * MiB, "normal, plain size: memory.current 100.0 MiB, effective 90.0 MiB, growth 2.00"),
+        ("/s/c", 60.0 * MiB, "normal, plain size: memory.current 60.0 MiB, effective 60.0 MiB, growth unknown"),
+    ]
+    assert dict(d.ranking[1].parts) == {
+        "preference": "normal", "phase": "plain size", "memory_current": 100 * MiB, "protection": 10 * MiB,
+        "effective_usage": 90 * MiB, "growth": 2.0, "size_threshold": 230 * MiB, "growth_floor": 300 * MiB}
+    assert d.uncertain == ("growth unknown for 1 cgroup(s) (no earlier sample): ranked without it; "
+                           "a growing cgroup could be picked instead")
+
+
+def test_growth_among_the_top_half_beats_plain_size():
+    """With nobody over 70 % and the floor at the second of three (90 MiB), a grows 2x from exactly the floor."""
+    d = SPECS[SIZE].run(size_peers(avg=0), "/", {"cgroup": "s/*", "size_threshold": "70",
+                                                 "growing_size_percentile": "50"})
+    assert d.victim_cgroup == "/s/a"
+    assert d.ranking[0].why == "normal, growth: memory.current 100.0 MiB, effective 90.0 MiB, growth 2.00"
+    assert d.ranking[0].parts["growth_floor"] == 90 * MiB
+    # an average of 0 reads as growth 0, not unknown
+    assert d.ranking[2].why == "normal, plain size: memory.current 60.0 MiB, effective 60.0 MiB, growth 0.00"
+    assert d.uncertain is None
+
+
+@pytest.mark.parametrize(("a", "c", "victim"), [(50, 20, {123, 456}), (49, 21, {789})])
+def test_exactly_the_size_threshold_is_over_it_and_exactly_the_growth_ratio_grows(a, c, victim):
+    """Of 100, a has 50 (the threshold) or 49 (below it); b grows by exactly 1.25 and is in the top 100 %."""
+    snap = tree(one_big(usage(a, 45), usage(30, 24), usage(c)))
+    assert killed(SIZE, snap, cgroup="one_big/*", growing_size_percentile=0) == victim
+
+
+def test_swap_figures_with_the_protection_bias():
+    """SwapTotal/MemTotal = 1/4: cgroup1 swaps 1900 with 1500 protected, so 1900 - 375 = 1525 is its excess."""
+    d = SPECS[SWAP].run(biased((1900, 1500), (2000, 2000)), "/", {"cgroup": "*", "biased_swap_kill": "1"})
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/cgroup1", 1525.0, "normal, swap 1.9 KiB, excess 1.5 KiB"),
+        ("/cgroup2", 1500.0, "normal, swap 2.0 KiB, excess 1.5 KiB"),
+    ]
+    assert dict(d.ranking[0].parts) == {"preference": "normal", "swap_current": 1900, "key": 1525, "threshold": 1}
+
+
+def test_a_swap_threshold_in_percent_is_of_swaptotal_and_strict():
+    """20 % of 100 KiB is 20480 bytes: a cgroup swapping exactly that is not over it."""
+    kw = {"mem_total": 1000 * KiB, "swap_total": 100 * KiB, "swap_free": 0}
+    snap = tree(one_big(swap(20480), swap(20481), swap(100)), SWAP_PIDS, **kw)
+    d = SPECS[SWAP].run(snap, "/", {"cgroup": "one_big/*", "threshold": "20%"})
+    assert [c.cgroup for c in d.ranking] == ["/one_big/cgroup2"]
+    assert d.ranking[0].parts["threshold"] == 20480
+    sized = SPECS[SWAP].run(snap, "/", {"cgroup": "one_big/*", "threshold": "0.02"})  # MiB: 20971 bytes
+    assert sized.kills_nothing and sized.ranking == ()
+
+
+def test_no_swap_figures_at_all_is_a_note():
+    d = SPECS[SWAP].run(tree(one_big({}, {}, {}), SWAP_PIDS), "/", {"cgroup": "one_big/*"})
+    assert d.uncertain == "no swap figures for these cgroups (cgroup v1 or not read): none counts as swapping"
+    zero = SPECS[SWAP].run(tree(one_big(swap(0), {}, {}), SWAP_PIDS), "/", {"cgroup": "one_big/*"})
+    assert zero.uncertain is None
+
+
+def test_pressure_key_truncates_the_half_sum_and_unknown_pressure_is_left_out():
+    d = SPECS[PRESSURE].run(tree(one_big(press(33.5, 10.3), press(21.9, 21.9), {})), "/", {"cgroup": "one_big/*"})
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/one_big/cgroup1", 21.0, "normal, full pressure avg10 33.5, avg60 10.3"),
+        ("/one_big/cgroup2", 21.0, "normal, full pressure avg10 21.9, avg60 21.9"),
+    ]
+    assert dict(d.ranking[0].parts) == {"preference": "normal", "avg10": 33.5, "avg60": 10.3, "key": 21}
+    assert d.uncertain == ("memory.pressure unknown for 1 cgroup(s) (cgroup v1 or not read); "
+                           "std::sort is unstable: /one_big/cgroup2 ties with /one_big/cgroup1; oomd may pick either")
+    assert d.victim_cgroup == "/one_big/cgroup1"
+
+
+def test_io_pressure_ranks_nothing():
+    d = SPECS[PRESSURE].run(tree(one_big(press(60, 60), press(50, 70), press(80, 80))), "/",
+                            {"cgroup": "one_big/*", "resource": "io"})
+    assert d.ranking == () and d.uncertain == "snapshots do not record io.pressure; nothing to rank by"
+    assert d.reason == f"oomd kill_by_pressure: no cgroup qualifies ({PICKS})"
+
+
+def test_pgscan_figures_and_notes():
+    d = SPECS[PGSCAN].run(tree(one_big(scanned(1000, 990), scanned(500, None), scanned(7, 7))), "/",
+                          {"cgroup": "one_big/*"})
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/one_big/cgroup2", 500.0, "normal, pgscan 500 in total (delta unknown)"),
+        ("/one_big/cgroup1", 10.0, "normal, pgscan +10 since the last sample"),
+    ]
+    assert dict(d.ranking[1].parts) == {"preference": "normal", "pgscan": 1000, "delta": 10}
+    assert d.ranking[0].parts["delta"] is None
+    assert d.uncertain == ("pgscan delta unknown for 1 cgroup(s) (no earlier sample; oomd itself waits a tick): "
+                           "ranked by total pgscan instead")
+    v1 = SPECS[PGSCAN].run(tree(one_big({}, {}, {})), "/", {"cgroup": "one_big/*"})
+    assert v1.uncertain == "memory.stat has no pgscan here (cgroup v1 or not read)"
