@@ -81,6 +81,18 @@ def test_the_walk_is_in_pid_order_whatever_order_the_snapshot_lists():
     assert [c.pid for c in NOHANG.run(snap, "/", {}).ranking] == [20, 30, 25]
     edited = whatif.apply(snapshot([], procs, adj_edits={25: 100}))
     assert NOHANG.run(edited, "/", {}).victim_pid == 25
+    # out of order in one place only: 25 comes before 30 in /proc
+    procs = [process(20, "first", rss=MiB, oom_score=600), process(30, "late", rss=MiB, oom_score=700),
+             process(25, "mid", rss=MiB, oom_score=700)]
+    assert EARLYOOM.run(snapshot([], procs), "/", {}).victim_pid == 25
+    assert NOHANG.run(snapshot([], procs), "/", {}).victim_pid == 25
+
+
+def test_a_cgroup_killers_ranking_shows_twenty_entries_at_most():
+    cgroups = [cgroup("/", owner_uid=0)] + [cgroup(f"/s{i:02}.slice", MiB, swap=(i + 1) * MiB, owner_uid=0)
+                                            for i in range(25)]
+    d = SWAP.run(snapshot(cgroups, [process(1, "a", "/s24.slice")], host_=host(swap_total=GiB, swap_free=0)), "/", {})
+    assert len(d.ranking) == 20 and d.ranking[0].cgroup == "/s24.slice" and d.ranking[-1].cgroup == "/s05.slice"
 
 
 def test_a_cgroup_kill_frees_memory_current_and_swap_or_else_the_processes_footprint():

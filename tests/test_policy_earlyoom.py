@@ -316,3 +316,52 @@ def test_the_trigger_terms_and_kills_at_half_the_minimum(available, anon, swap, 
     assert d.triggered is triggered
     assert f"({state})" in d.reason
     assert d.uncertain == note
+
+
+@pytest.mark.parametrize(("raw", "rules"), [("1.7", "earlyoom 1.7"), (" V1.7.0 ", "earlyoom 1.7"), ("1.8", "earlyoom"),
+                                            ("current", "earlyoom"), ("Latest", "earlyoom"), ("master", "earlyoom"),
+                                            ("", "earlyoom")])
+def test_versions_as_written_select_the_rules(raw, rules):
+    assert EARLYOOM.run(LIVE, "/", {"version": raw}).reason.startswith(f"{rules} picks pid 12839 ")
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("1", 'expected a version such as "1.7", "1.8" or "current"'),
+    ("one.seven", 'expected a version such as "1.7", "1.8" or "current"'),
+    ("1.6", "only earlyoom 1.7 and later are emulated"),
+    ("0.12", "only earlyoom 1.7 and later are emulated"),
+])
+def test_versions_before_1_7_or_unreadable_are_refused(raw, message):
+    with pytest.raises(OptionError) as refused:
+        EARLYOOM.run(LIVE, "/", {"version": raw})
+    assert str(refused.value) == f"earlyoom.version={raw!r}: {message}"
+
+
+def test_a_comm_matching_both_prefer_and_avoid_nets_zero_and_shows_both():
+    d = EARLYOOM.run(LIVE, "/", {"prefer": "^hog_", "avoid": "_adj$"})
+    adj = next(c for c in d.ranking if c.pid == 12839)
+    assert adj.score == 1202 and adj.why.endswith("'hog_adj': oom_score 1202 (--prefer) (--avoid), VmRSS 113 MiB")
+    assert d.victim_pid == 12839
+
+
+def test_a_total_rss_stands_in_where_its_parts_were_not_read():
+    procs = [process(10, "parts", rss=200 * MiB, oom_score=700),
+             process(11, "total", rss=None, rss_file=None, rss_shmem=None, rss_total=300 * MiB, oom_score=700)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert d.victim_pid == 11 and d.ranking[0].parts["rss_kib"] == 300 * 1024
+
+
+def test_at_most_three_scores_within_a_point_are_named():
+    procs = [process(10, "v", rss=5 * MiB, oom_score=701), *(process(11 + i, f"n{i}", rss=MiB, oom_score=700 + (i == 2))
+                                                              for i in range(4))]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert d.victim_pid == 10
+    assert d.uncertain == ("oom_score is rounded and moves with memory use; pid 11 (oom_score 700), "
+                           "pid 12 (oom_score 700), pid 13 (oom_score 701) within a point")
+
+
+def test_pid_2_and_pid_1_are_skipped_by_the_current_rules_only_pid_1_by_1_7():
+    procs = [process(1, "init", rss=MiB, oom_score=900), process(2, "app", rss=MiB, oom_score=800),
+             process(3, "other", rss=MiB, oom_score=700)]
+    assert EARLYOOM.run(snapshot([], procs), "/", {}).victim_pid == 3
+    assert EARLYOOM.run(snapshot([], procs), "/", {"version": "1.7"}).victim_pid == 2
