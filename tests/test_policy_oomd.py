@@ -399,11 +399,11 @@ def test_no_matching_cgroup_kills_nothing_and_says_so():
 
 def test_when_no_cgroup_qualifies_or_all_are_empty_nothing_dies_and_the_reason_differs():
     none_swaps = SPECS[SWAP].run(tree(one_big({}, {}, {}), SWAP_PIDS), "/one_big", {})
-    assert none_swaps.kills_nothing and none_swaps.domain == "/one_big"
+    assert none_swaps.kills_nothing and (none_swaps.policy, none_swaps.domain) == (SWAP, "/one_big")
     assert none_swaps.reason == f"oomd kill_by_swap_usage: no cgroup qualifies ({PICKS})"
     empty = tree(one_big(usage(60, stat={"anon": 0}), usage(30, populated=False), usage(20, stat={"anon": 0})))
     d = SPECS[SIZE].run(empty, "/", {"cgroup": "one_big/*"})
-    assert d.kills_nothing and d.triggered is None
+    assert d.kills_nothing and (d.policy, d.triggered) == (SIZE, None)
     assert d.reason == f"oomd kill_by_memory_size_or_growth: all kill candidate cgroups are empty ({PICKS})"
     assert [c.cgroup for c in d.ranking] == ["/one_big/cgroup1", "/one_big/cgroup2", "/one_big/cgroup3"]
     assert d.ranking[0].why.startswith("normal, size: ")
