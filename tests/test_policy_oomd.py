@@ -534,3 +534,15 @@ def test_pgscan_figures_and_notes():
                            "ranked by total pgscan instead")
     v1 = SPECS[PGSCAN].run(tree(one_big({}, {}, {})), "/", {"cgroup": "one_big/*"})
     assert v1.uncertain == "memory.stat has no pgscan here (cgroup v1 or not read)"
+
+
+@pytest.mark.parametrize(("xattr", "pref"), [("trusted.oomd_prefer", "prefer"), ("user.oomd_prefer", "prefer"),
+                                             ("trusted.oomd_avoid", "avoid"), ("user.oomd_avoid", "avoid"),
+                                             ("user.oomd_ooms", "normal")])
+def test_each_preference_xattr_counts_by_its_presence(xattr, pref):
+    """oomd reads both namespaces; the value does not matter, even an empty one."""
+    snap = tree(one_big(usage(60), usage(20, xattrs={xattr: ""}), usage(10)))
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "one_big/*"})
+    assert next(c for c in d.ranking if c.cgroup == "/one_big/cgroup2").parts["preference"] == pref
+    assert d.victim_cgroup == ("/one_big/cgroup2" if pref == "prefer" else "/one_big/cgroup1")
+    assert d.ranking[-1].cgroup == ("/one_big/cgroup2" if pref == "avoid" else "/one_big/cgroup3")
