@@ -546,3 +546,19 @@ def test_each_preference_xattr_counts_by_its_presence(xattr, pref):
     assert next(c for c in d.ranking if c.cgroup == "/one_big/cgroup2").parts["preference"] == pref
     assert d.victim_cgroup == ("/one_big/cgroup2" if pref == "prefer" else "/one_big/cgroup1")
     assert d.ranking[-1].cgroup == ("/one_big/cgroup2" if pref == "avoid" else "/one_big/cgroup3")
+
+
+def test_the_root_pattern_with_recursive_descends_from_the_root():
+    """oomd's docs: "/" is the root; with recursive=true the pattern is written without the trailing '*'."""
+    data = {"X": usage(60), "X/leaf": usage(60), "B": usage(20)}
+    snap = tree(data, {"X/leaf": (1,), "B": (2,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "/", "recursive": "true"})
+    assert d.victim_cgroup == "/X/leaf"
+    assert "kills /X/leaf via / → /X (" in d.reason
+    assert SPECS[SIZE].run(snap, "/", {"cgroup": "X/*"}).victim_cgroup == "/X/leaf"
+
+
+def test_patterns_match_only_within_the_domain():
+    snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
+    assert SPECS[SIZE].run(snap, "/one_big", {"cgroup": "*/*"}).victim_cgroup == "/one_big/cgroup1"
+    assert SPECS[SIZE].run(snap, "/sibling", {"cgroup": "*/*"}).victim_cgroup == "/sibling/cgroup1"

@@ -405,3 +405,16 @@ def test_a_leaf_that_never_scanned_and_holds_no_memory_is_not_a_victim():
 def test_a_duration_with_an_unknown_unit_is_refused():
     with pytest.raises(OptionError):
         PRESSURE.run(pressured(70), "/", {"mem_pressure_duration": "30X"})
+
+
+@pytest.mark.parametrize("root_owner", [0, None])
+def test_swap_kills_take_the_root_as_owned_by_root_whatever_the_snapshot_says(root_owner):
+    """The prefix of a swap kill is the root cgroup, uid 0 by definition: uid 1's avoid is ignored."""
+    cgroups = [cgroup("/", owner_uid=root_owner),
+               cgroup("/big.slice", 10, swap=900, xattrs={"user.oomd_avoid": "1"}, owner_uid=1),
+               cgroup("/small.slice", 10, swap=100, owner_uid=0)]
+    snap = snapshot(cgroups, [process(1, "big", "/big.slice"), process(2, "small", "/small.slice")],
+                    host_=host(swap_total=1000, swap_free=0))
+    d = SWAP.run(snap, "/", {})
+    assert d.victim_cgroup == "/big.slice"
+    assert d.uncertain == "/big.slice is owned by uid 1: its user.oomd_avoid is ignored"
