@@ -130,3 +130,24 @@ def test_an_empty_regex_is_no_regex():
     procs = [process(10, "a", rss=MiB, oom_score=700), process(11, "b", rss=MiB, oom_score=600)]
     d = EARLYOOM.run(snapshot([], procs), "/", {"prefer": "", "avoid": "", "ignore": ""})
     assert d.victim_pid == 10 and d.ranking[0].parts["prefer"] is False
+
+
+def test_a_whatif_on_a_process_that_has_gone_changes_nothing():
+    procs = [process(10, "a", rss=MiB, oom_score=700), process(11, "b", rss=MiB, oom_score=600)]
+    snap = whatif.apply(snapshot([], procs, adj_edits={5: 900, 99: 900}))
+    for policy in (EARLYOOM, NOHANG):
+        d = policy.run(snap, "/", {})
+        assert d.victim_pid == 10 and d.uncertain is None, policy.name
+
+
+def test_five_pids_are_named_in_full():
+    procs = [process(10 + i, f"p{i}", rss=(i + 1) * 200 * MiB, oom_score=None) for i in range(5)]
+    d = NOHANG.run(snapshot([], procs), "/", {})
+    assert d.uncertain == ("oom_score of pid 10, 11, 12, 13, 14 computed from the kernel formula "
+                           "(what-if edits or unread oom_score); the real value may differ by a point")
+
+
+@pytest.mark.parametrize(("rss", "freed"), [(1024, "1.0 KiB"), (MiB, "1.0 MiB"), (GiB, "1.0 GiB")])
+def test_a_size_of_exactly_one_unit_is_shown_in_that_unit(rss, freed):
+    d = EARLYOOM.run(snapshot([], [process(10, "a", rss=rss, oom_score=900)]), "/", {})
+    assert d.reason.endswith(f"; {freed} freed")
