@@ -562,3 +562,10 @@ def test_patterns_match_only_within_the_domain():
     snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
     assert SPECS[SIZE].run(snap, "/one_big", {"cgroup": "*/*"}).victim_cgroup == "/one_big/cgroup1"
     assert SPECS[SIZE].run(snap, "/sibling", {"cgroup": "*/*"}).victim_cgroup == "/sibling/cgroup1"
+
+
+def test_an_unread_memory_current_counts_as_zero_with_no_protection():
+    snap = tree({"s/a": usage(100 * MiB), "s/b": {"memory_low": 10 * MiB}}, {"s/a": (1,), "s/b": (2,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*"})
+    b = next(c for c in d.ranking if c.cgroup == "/s/b")
+    assert (b.parts["memory_current"], b.parts["protection"], b.parts["effective_usage"]) == (0, 0, 0)
