@@ -365,3 +365,9 @@ def test_pid_2_and_pid_1_are_skipped_by_the_current_rules_only_pid_1_by_1_7():
              process(3, "other", rss=MiB, oom_score=700)]
     assert EARLYOOM.run(snapshot([], procs), "/", {}).victim_pid == 3
     assert EARLYOOM.run(snapshot([], procs), "/", {"version": "1.7"}).victim_pid == 2
+
+
+def test_a_bad_regex_names_the_option():
+    with pytest.raises(OptionError) as refused:
+        EARLYOOM.run(LIVE, "/", {"avoid": "["})
+    assert str(refused.value).startswith("earlyoom.avoid='[': bad regular expression: ")

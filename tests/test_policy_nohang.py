@@ -201,3 +201,15 @@ def test_kernel_threads_and_unknown_scores_are_never_weighed():
     d = NOHANG.run(snapshot([], procs, host_=host(mem_total=None, mem_available=None)), "/", {})
     assert d.victim_pid == 21 and [c.pid for c in d.ranking] == [21]
     assert d.uncertain == "oom_score of pid 20 unknown (not read, no MemTotal); they were left out"
+
+
+def test_a_bad_regex_names_the_option_the_line_and_the_regex():
+    with pytest.raises(OptionError) as refused:
+        NOHANG.run(SNAP, "/", {"badness_adj": "NAME 2 /// ("})
+    assert str(refused.value).startswith("nohang.badness_adj='NAME 2 /// (': bad regular expression '(': ")
+
+
+def test_an_oom_score_of_one_is_weighed():
+    """nohang's fast search looks at every oom_score >= 1."""
+    d = NOHANG.run(snapshot([], [process(50, "idle", rss=MiB, oom_score=1), process(51, "zero", oom_score=0)]), "/", {})
+    assert d.victim_pid == 50 and [c.pid for c in d.ranking] == [50]
