@@ -250,6 +250,7 @@ def test_a_domain_other_than_the_root_is_not_what_earlyoom_watches():
     assert d.reason.endswith(f"({NOT_ACTING}); it watches the whole host, not /user.slice; 113.0 MiB freed")
     nothing = EARLYOOM.run(snapshot([], []), "/user.slice", {})
     assert nothing.kills_nothing and nothing.ranking == ()
+    assert (nothing.policy, nothing.domain, nothing.triggered) == ("earlyoom", "/user.slice", False)
     assert nothing.reason == ("earlyoom finds no process to kill (mem avail 100.00% (min 10%), swap free 0.00% "
                               "(min 10%): not acting); it watches the whole host, not /user.slice")
 

@@ -126,10 +126,10 @@ def test_every_matching_line_and_the_positive_adj_discount_are_listed():
 
 def test_a_non_positive_line_applies_whatever_the_adj_and_a_positive_one_needs_adj_at_least_zero():
     procs = [process(10, "neg", rss=MiB, oom_score=500, oom_score_adj=-5), process(11, "zero", rss=MiB, oom_score=500)]
-    d = NOHANG.run(snapshot([], procs), "/", {"badness_adj": "NAME 0 /// ^neg$;; NAME 10 /// e"})
+    d = NOHANG.run(snapshot([], procs), "/", {"badness_adj": "NAME 0 /// ^neg$;; NAME 1 /// e"})
     assert {c.pid: c.why for c in d.ranking} == {
         10: "'neg': oom_score 500, +0 (NAME +0 /// ^neg$) = badness 500",
-        11: "'zero': oom_score 500, +10 (NAME +10 /// e) = badness 510",
+        11: "'zero': oom_score 500, +1 (NAME +1 /// e) = badness 501",
     }
     # a positive oom_score_adj of 1 discounts nothing (1 * 2 // 3), of 0 nothing at all
     d = NOHANG.run(snapshot([], [process(12, "one", rss=MiB, oom_score=500, oom_score_adj=1), procs[1]]), "/",
@@ -163,8 +163,9 @@ def test_soft_and_hard_thresholds_are_at_most_both_percentages(available, swap_f
     assert f"{says});" in d.reason
 
 
-def test_unknown_figures_leave_the_trigger_unknown():
-    d = NOHANG.run(snapshot([], PROCS, host_=host(swap_total=None, swap_free=None)), "/", {})
+@pytest.mark.parametrize("unknown", ["mem_total", "mem_available", "swap_total", "swap_free"])
+def test_unknown_figures_leave_the_trigger_unknown(unknown):
+    d = NOHANG.run(snapshot([], PROCS, host_=host(**{"swap_total": GiB, "swap_free": 0, unknown: None})), "/", {})
     assert d.triggered is None and "(memory or swap figures unknown)" in d.reason
 
 
@@ -172,7 +173,7 @@ def test_min_badness_is_the_lowest_badness_that_acts():
     only = snapshot([], [process(50, "tiny", rss=MiB, oom_score=5)])
     assert NOHANG.run(only, "/", {"min_badness": "5"}).victim_pid == 50
     d = NOHANG.run(only, "/x", {"min_badness": "6"})
-    assert d.kills_nothing and d.triggered is False
+    assert d.kills_nothing and (d.policy, d.domain, d.triggered) == ("nohang", "/x", False)
     assert d.reason == ("nohang finds no process with badness >= 6 (MemAvailable 8.0 GiB, SwapFree 0 B: above the "
                         "soft threshold); it watches the whole host, not /x")
     assert [c.pid for c in d.ranking] == [50]
