@@ -569,3 +569,10 @@ def test_an_unread_memory_current_counts_as_zero_with_no_protection():
     d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*"})
     b = next(c for c in d.ranking if c.cgroup == "/s/b")
     assert (b.parts["memory_current"], b.parts["protection"], b.parts["effective_usage"]) == (0, 0, 0)
+
+
+def test_a_tie_note_names_three_of_the_equals():
+    data = {f"t/c{i}": usage(10) for i in range(5)}
+    d = SPECS[SIZE].run(tree(data, {f"t/c{i}": (i + 1,) for i in range(5)}), "/", {"cgroup": "t/*"})
+    assert d.victim_cgroup == "/t/c0"
+    assert d.uncertain == "std::sort is unstable: /t/c1, /t/c2, /t/c3 ties with /t/c0; oomd may pick either"

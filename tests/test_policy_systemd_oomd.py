@@ -418,3 +418,11 @@ def test_swap_kills_take_the_root_as_owned_by_root_whatever_the_snapshot_says(ro
     d = SWAP.run(snap, "/", {})
     assert d.victim_cgroup == "/big.slice"
     assert d.uncertain == "/big.slice is owned by uid 1: its user.oomd_avoid is ignored"
+
+
+def test_a_tie_note_names_three_of_the_equals():
+    cgroups = [cgroup("/", owner_uid=0)] + [cgroup(f"/t{i}.slice", 10, swap=600, owner_uid=0) for i in range(5)]
+    procs = [process(i + 1, f"p{i}", f"/t{i}.slice") for i in range(5)]
+    d = SWAP.run(snapshot(cgroups, procs, host_=host(swap_total=1000, swap_free=0)), "/", {})
+    assert d.victim_cgroup == "/t0.slice"
+    assert d.uncertain == "qsort leaves ties unordered: /t1.slice, /t2.slice, /t3.slice ties with /t0.slice"
