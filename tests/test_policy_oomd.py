@@ -123,6 +123,7 @@ def test_patterns_ignore_empty_and_dot_components_and_empty_entries():
     snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
     assert killed(SIZE, snap, cgroup="/one_big//*,,./sibling/./*") == {888}
     assert killed(SIZE, snap, cgroup=" one_big/* , ") == {123, 456}
+    assert killed(SIZE, snap, cgroup="/one_big/*") == {123, 456}
 
 
 def test_recursive_descends_into_the_winner():
