@@ -303,6 +303,8 @@ HALF = GiB // 2
      "mem avail 5.00% (min 10%), swap free 12.50% (min 20%): SIGTERM", ESTIMATED),
     (GiB + 2 * MiB, 9 * GiB, None, {}, False,
      "mem avail 10.02% (min 10%), swap free 0.00% (min 10%): not acting", ESTIMATED),
+    (1472 * MiB, 11328 * MiB, None, {}, False,
+     "mem avail 11.50% (min 10%), swap free 0.00% (min 10%): not acting", None),  # more than a point from -m
     (2 * GiB, 9 * GiB, None, {}, False, "mem avail 18.18% (min 10%), swap free 0.00% (min 10%): not acting", None),
     (2 * GiB, 9 * GiB, None, {"mem_min_percent": "20"}, True,
      "mem avail 18.18% (min 20%), swap free 0.00% (min 10%): SIGTERM", ESTIMATED),
@@ -372,3 +374,9 @@ def test_a_bad_regex_names_the_option():
     with pytest.raises(OptionError) as refused:
         EARLYOOM.run(LIVE, "/", {"avoid": "["})
     assert str(refused.value).startswith("earlyoom.avoid='[': bad regular expression: ")
+
+
+def test_with_sort_by_rss_any_positive_rss_compares_by_rss():
+    """1 KiB is a positive RSS: the 100 MiB process keeps the place against it despite the lower oom_score."""
+    procs = [process(10, "big", rss=100 * MiB, oom_score=500), process(11, "tiny", rss=KiB, oom_score=900)]
+    assert EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"}).victim_pid == 10

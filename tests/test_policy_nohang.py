@@ -99,6 +99,8 @@ def test_the_reason_and_ranking_show_each_badness_term():
     assert (d.policy, d.domain, d.triggered) == ("nohang", "/", False)
     assert d.reason == f"nohang picks pid 430 'tracker' with badness 1000 ({CALM}); 50.0 MiB freed"
     assert (d.victim_pid, d.victim_pid_cgroup, d.killed_pids) == (430, "/user.slice/tracker.service", (430,))
+    assert [c.cgroup for c in d.ranking] == ["/user.slice/tracker.service", "/user.slice/app.scope",
+                                             "/user.slice/app.scope", "/system.slice/display.service"]
     assert d.uncertain is None
     assert [(c.pid, c.score, c.why) for c in d.ranking] == [
         (430, 1000, "'tracker': oom_score 1000 = badness 1000"),
