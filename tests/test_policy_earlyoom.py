@@ -209,6 +209,7 @@ def test_the_reason_names_the_victim_as_earlyoom_logs_it_and_the_trigger_state()
         (12836, 672, "held the place (step 9 of the fold): 'hog_small': oom_score 672, VmRSS 213 MiB"),
         (407, 666, "held the place (step 8 of the fold): 'daemon7': oom_score 666, VmRSS 12 MiB"),
     ]
+    assert {c.cgroup for c in d.ranking} == {"/"}
     assert d.ranking[0].parts == {"oom_score": 1202, "oom_score_source": "read", "score": 1202, "rss_kib": 113 * 1024,
                                   "prefer": False, "avoid": False, "oom_score_adj": 800}
     assert (d.victim_pid, d.victim_pid_cgroup, d.freed_bytes) == (12839, "/", 113 * MiB)
@@ -272,6 +273,11 @@ def test_scores_within_a_point_of_the_victims_are_named():
     assert d.uncertain == ("oom_score is rounded and moves with memory use; pid 11 (oom_score 701), "
                            "pid 14 (oom_score 701) within a point")
     assert EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"}).uncertain is None
+    # four within a point before the victim in pid order: still three named
+    procs = [*(process(10 + i, f"n{i}", rss=MiB, oom_score=700) for i in range(4)),
+             process(14, "v", rss=MiB, oom_score=701)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert d.victim_pid == 14 and d.uncertain.count("(oom_score 700)") == 3
 
 
 def test_processes_without_a_score_or_rss_are_left_out_and_counted():
@@ -303,6 +309,8 @@ HALF = GiB // 2
      "mem avail 5.00% (min 10%), swap free 12.50% (min 20%): SIGTERM", ESTIMATED),
     (GiB + 2 * MiB, 9 * GiB, None, {}, False,
      "mem avail 10.02% (min 10%), swap free 0.00% (min 10%): not acting", ESTIMATED),
+    (704 * MiB, 5696 * MiB, None, {}, False,
+     "mem avail 11.00% (min 10%), swap free 0.00% (min 10%): not acting", None),  # a point away is not near
     (1472 * MiB, 11328 * MiB, None, {}, False,
      "mem avail 11.50% (min 10%), swap free 0.00% (min 10%): not acting", None),  # more than a point from -m
     (2 * GiB, 9 * GiB, None, {}, False, "mem avail 18.18% (min 10%), swap free 0.00% (min 10%): not acting", None),
@@ -380,3 +388,10 @@ def test_with_sort_by_rss_any_positive_rss_compares_by_rss():
     """1 KiB is a positive RSS: the 100 MiB process keeps the place against it despite the lower oom_score."""
     procs = [process(10, "big", rss=100 * MiB, oom_score=500), process(11, "tiny", rss=KiB, oom_score=900)]
     assert EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"}).victim_pid == 10
+
+
+def test_with_sort_by_rss_equal_rss_ranks_by_oom_score():
+    procs = [process(10, "a", rss=100 * MiB, oom_score=500), process(11, "b", rss=100 * MiB, oom_score=600),
+             process(12, "c", rss=100 * MiB, oom_score=550)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"})
+    assert [c.pid for c in d.ranking] == [11, 12, 10]
