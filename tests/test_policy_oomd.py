@@ -566,7 +566,8 @@ def test_patterns_match_only_within_the_domain():
 
 
 def test_an_unread_memory_current_counts_as_zero_with_no_protection():
-    snap = tree({"s/a": usage(100 * MiB), "s/b": {"memory_low": 10 * MiB}}, {"s/a": (1,), "s/b": (2,)})
+    snap = tree({"s": {"memory_low": 10 * MiB}, "s/a": usage(100 * MiB), "s/b": {"memory_low": 10 * MiB}},
+                {"s/a": (1,), "s/b": (2,)})
     d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*"})
     b = next(c for c in d.ranking if c.cgroup == "/s/b")
     assert (b.parts["memory_current"], b.parts["protection"], b.parts["effective_usage"]) == (0, 0, 0)
