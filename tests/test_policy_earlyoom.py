@@ -144,7 +144,9 @@ def test_trigger_differs_between_1_7_and_current():
     # 1 GiB available of 16 GiB (6 %) is low for 1.7; against available + 4 GiB anon (20 %) it is not.
     procs = [process(10, "app", rss=4 * GiB, oom_score=900)]
     snap = snapshot([], procs, host_=host(mem_total=16 * GiB, mem_available=GiB))
-    assert EARLYOOM.run(snap, "/", {"version": "1.7"}).triggered is True
+    old = EARLYOOM.run(snap, "/", {"version": "1.7"})
+    assert old.triggered is True and "(mem avail 6.25% (min 10%), swap free 0.00% (min 10%): SIGTERM)" in old.reason
+    assert old.uncertain is None  # 1.7 reads MemTotal: nothing estimated
     assert EARLYOOM.run(snap, "/", {}).triggered is False
     calm = snapshot([], procs, host_=host(mem_total=16 * GiB, mem_available=12 * GiB))
     assert EARLYOOM.run(calm, "/", {"version": "1.7"}).triggered is False
@@ -186,3 +188,210 @@ def test_sort_by_rss_ranking_agrees_with_every_pairwise_comparison_whatever_the_
         assert comms[d.victim_pid] == "zombie_hi"
         assert "pid-order fold" not in d.reason  # with a consistent order, the fold ends at its first
 
+
+
+# -- what a decision says: the victim in earlyoom's words, each entry's part in the fold, the trigger ----------
+
+NOT_ACTING = "mem avail 90.31% (min 10%), swap free 0.00% (min 10%): not acting"  # 23 GiB of 23 GiB + 2528 MiB anon
+
+
+def test_the_reason_names_the_victim_as_earlyoom_logs_it_and_the_trigger_state():
+    d = EARLYOOM.run(LIVE, "/", {})
+    assert (d.policy, d.domain, d.triggered) == ("earlyoom", "/", False)
+    assert d.reason == (f"earlyoom picks pid 12839 'hog_adj': oom_score 1202, VmRSS 113 MiB ({NOT_ACTING}); "
+                        "113.0 MiB freed")
+    assert d.uncertain is None
+    assert [(c.pid, c.score, c.why) for c in d.ranking[:6]] == [
+        (12839, 1202, "victim: 'hog_adj': oom_score 1202, VmRSS 113 MiB"),
+        (12838, 700, "held the place (step 11 of the fold): 'hog_big': oom_score 700, VmRSS 1213 MiB"),
+        (12837, 683, "held the place (step 10 of the fold): 'hog_mid': oom_score 683, VmRSS 613 MiB"),
+        (15738, 674, "'hog_user': oom_score 674, VmRSS 308 MiB"),
+        (12836, 672, "held the place (step 9 of the fold): 'hog_small': oom_score 672, VmRSS 213 MiB"),
+        (407, 666, "held the place (step 8 of the fold): 'daemon7': oom_score 666, VmRSS 12 MiB"),
+    ]
+    assert {c.cgroup for c in d.ranking} == {"/"}
+    assert d.ranking[0].parts == {"oom_score": 1202, "oom_score_source": "read", "score": 1202, "rss_kib": 113 * 1024,
+                                  "prefer": False, "avoid": False, "oom_score_adj": 800}
+    assert (d.victim_pid, d.victim_pid_cgroup, d.freed_bytes) == (12839, "/", 113 * MiB)
+
+
+def test_1_7_measures_available_memory_against_memtotal():
+    d = EARLYOOM.run(LIVE, "/", {"version": "1.7"})
+    assert d.reason == ("earlyoom 1.7 picks pid 12839 'hog_adj': oom_score 1202, VmRSS 113 MiB "
+                        "(mem avail 95.83% (min 10%), swap free 0.00% (min 10%): not acting); 113.0 MiB freed")
+
+
+def test_prefer_and_avoid_show_in_the_key_they_change():
+    d = EARLYOOM.run(LIVE, "/", {"prefer": "^hog_small$", "avoid": "^hog_adj$"})
+    assert d.victim_pid == 12836
+    assert d.ranking[0].why == "victim: 'hog_small': oom_score 972 (--prefer), VmRSS 213 MiB"
+    adj = next(c for c in d.ranking if c.pid == 12839)
+    assert adj.score == 902 and adj.why.endswith("'hog_adj': oom_score 902 (--avoid), VmRSS 113 MiB")
+    assert adj.parts["avoid"] is True and adj.parts["prefer"] is False
+    by_rss = EARLYOOM.run(LIVE, "/", {"sort_by_rss": "true", "prefer": "^hog_small$"})
+    assert by_rss.ranking[0].why == "victim: 'hog_small': oom_score 672, VmRSS 3285 MiB (--prefer)"
+    assert by_rss.ranking[0].score == 213 * 1024 + 3 * 1024 * 1024
+
+
+def test_a_fold_that_ends_away_from_the_pairwise_first_says_so():
+    d = EARLYOOM.run(LIVE, "/", {"sort_by_rss": "true", "avoid": "^hog_big$"})
+    assert d.reason == (
+        "earlyoom picks pid 15738 'hog_user': oom_score 674, VmRSS 308 MiB "
+        f"({NOT_ACTING}); the pairwise ranking puts pid 12838 first, but the pid-order fold "
+        "(12837 → 12838 → 12839 → 15738) ends here; 308.0 MiB freed"
+    )
+    assert [c.pid for c in d.ranking[:3]] == [15738, 12838, 12837]
+    assert d.ranking[1].why == ("held the place (step 11 of the fold): "
+                                "'hog_big': oom_score 700, VmRSS -1859 MiB (--avoid)")
+
+
+def test_a_domain_other_than_the_root_is_not_what_earlyoom_watches():
+    d = EARLYOOM.run(LIVE, "/user.slice", {})
+    assert d.victim_pid == 12839 and d.domain == "/user.slice"
+    assert d.reason.endswith(f"({NOT_ACTING}); it watches the whole host, not /user.slice; 113.0 MiB freed")
+    nothing = EARLYOOM.run(snapshot([], []), "/user.slice", {})
+    assert nothing.kills_nothing and nothing.ranking == ()
+    assert (nothing.policy, nothing.domain, nothing.triggered) == ("earlyoom", "/user.slice", False)
+    assert nothing.reason == ("earlyoom finds no process to kill (mem avail 100.00% (min 10%), swap free 0.00% "
+                              "(min 10%): not acting); it watches the whole host, not /user.slice")
+
+
+def test_1_7_names_every_option_it_lacks():
+    d = EARLYOOM.run(LIVE, "/", {"version": "1.7", "sort_by_rss": "1", "ignore": "x", "ignore_root_user": "yes"})
+    assert (d.policy, d.domain, d.triggered, d.ranking) == ("earlyoom", "/", None, ())
+    assert d.reason == ("earlyoom 1.7 has no --ignore, --ignore-root-user, --sort-by-rss: "
+                        "it would exit with 'unrecognized option'")
+    assert EARLYOOM.run(LIVE, "/", {"version": "1.8", "ignore_root_user": "yes"}).victim_pid == 15738
+
+
+def test_scores_within_a_point_of_the_victims_are_named():
+    procs = [process(10, "a", rss=MiB, oom_score=700), process(11, "b", rss=2 * MiB, oom_score=701),
+             process(12, "c", rss=3 * MiB, oom_score=702), process(13, "d", rss=MiB, oom_score=699),
+             process(14, "e", rss=MiB, oom_score=701)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert d.victim_pid == 12
+    assert d.uncertain == ("oom_score is rounded and moves with memory use; pid 11 (oom_score 701), "
+                           "pid 14 (oom_score 701) within a point")
+    assert EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"}).uncertain is None
+    # four within a point before the victim in pid order: still three named
+    procs = [*(process(10 + i, f"n{i}", rss=MiB, oom_score=700) for i in range(4)),
+             process(14, "v", rss=MiB, oom_score=701)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert d.victim_pid == 14 and d.uncertain.count("(oom_score 700)") == 3
+
+
+def test_processes_without_a_score_or_rss_are_left_out_and_counted():
+    procs = [process(10, "a", rss=MiB, oom_score=700), process(11, "norss", rss=None, oom_score=900),
+             process(12, "noscore", rss=GiB, oom_score=None)]
+    no_total = host(mem_total=None, mem_available=None)
+    d = EARLYOOM.run(snapshot([], procs, host_=no_total), "/", {})
+    assert d.victim_pid == 10 and d.triggered is None
+    assert "(memory or swap figures unknown, so whether it acts now is unknown)" in d.reason
+    assert d.uncertain == ("oom_score of pid 12 unknown (not read, no MemTotal); they were left out; "
+                           "2 processes without oom_score or RSS left out")
+
+
+# Trigger: since 1.8 "mem avail" is MemAvailable / (MemAvailable + AnonPages), AnonPages here the RssAnon sum.
+ESTIMATED = "AnonPages estimated as the sum of the processes' RssAnon"
+
+
+HALF = GiB // 2
+
+
+@pytest.mark.parametrize(("available", "anon", "swap", "options", "triggered", "state", "note"), [
+    (GiB, 9 * GiB, None, {}, True, "mem avail 10.00% (min 10%), swap free 0.00% (min 10%): SIGTERM", ESTIMATED),
+    (HALF, 9 * GiB + HALF, None, {}, True, "mem avail 5.00% (min 10%), swap free 0.00% (min 10%): SIGKILL", ESTIMATED),
+    (HALF, 9 * GiB + HALF, 4 * GiB, {}, False,
+     "mem avail 5.00% (min 10%), swap free 50.00% (min 10%): not acting", None),
+    (HALF, 9 * GiB + HALF, GiB, {"swap_min_percent": "25"}, True,
+     "mem avail 5.00% (min 10%), swap free 12.50% (min 25%): SIGKILL", ESTIMATED),
+    (HALF, 9 * GiB + HALF, GiB, {"swap_min_percent": "20"}, True,
+     "mem avail 5.00% (min 10%), swap free 12.50% (min 20%): SIGTERM", ESTIMATED),
+    (GiB + 2 * MiB, 9 * GiB, None, {}, False,
+     "mem avail 10.02% (min 10%), swap free 0.00% (min 10%): not acting", ESTIMATED),
+    (704 * MiB, 5696 * MiB, None, {}, False,
+     "mem avail 11.00% (min 10%), swap free 0.00% (min 10%): not acting", None),  # a point away is not near
+    (1472 * MiB, 11328 * MiB, None, {}, False,
+     "mem avail 11.50% (min 10%), swap free 0.00% (min 10%): not acting", None),  # more than a point from -m
+    (2 * GiB, 9 * GiB, None, {}, False, "mem avail 18.18% (min 10%), swap free 0.00% (min 10%): not acting", None),
+    (2 * GiB, 9 * GiB, None, {"mem_min_percent": "20"}, True,
+     "mem avail 18.18% (min 20%), swap free 0.00% (min 10%): SIGTERM", ESTIMATED),
+])
+def test_the_trigger_terms_and_kills_at_half_the_minimum(available, anon, swap, options, triggered, state, note):
+    """swap is free swap of 8 GiB (None: no swap, which counts as 0 % free); near -m the AnonPages estimate
+    could tip the balance, so it is noted."""
+    swap_total, swap_free = (0, 0) if swap is None else (8 * GiB, swap)
+    snap = snapshot([], [process(10, "hog", rss=anon, oom_score=900)],
+                    host_=host(mem_total=16 * GiB, mem_available=available, swap_total=swap_total, swap_free=swap_free))
+    d = EARLYOOM.run(snap, "/", options)
+    assert d.triggered is triggered
+    assert f"({state})" in d.reason
+    assert d.uncertain == note
+
+
+@pytest.mark.parametrize(("raw", "rules"), [("1.7", "earlyoom 1.7"), (" V1.7.0 ", "earlyoom 1.7"), ("1.8", "earlyoom"),
+                                            ("current", "earlyoom"), ("Latest", "earlyoom"), ("master", "earlyoom"),
+                                            ("", "earlyoom")])
+def test_versions_as_written_select_the_rules(raw, rules):
+    assert EARLYOOM.run(LIVE, "/", {"version": raw}).reason.startswith(f"{rules} picks pid 12839 ")
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("1", 'expected a version such as "1.7", "1.8" or "current"'),
+    ("one.seven", 'expected a version such as "1.7", "1.8" or "current"'),
+    ("1.6", "only earlyoom 1.7 and later are emulated"),
+    ("0.12", "only earlyoom 1.7 and later are emulated"),
+])
+def test_versions_before_1_7_or_unreadable_are_refused(raw, message):
+    with pytest.raises(OptionError) as refused:
+        EARLYOOM.run(LIVE, "/", {"version": raw})
+    assert str(refused.value) == f"earlyoom.version={raw!r}: {message}"
+
+
+def test_a_comm_matching_both_prefer_and_avoid_nets_zero_and_shows_both():
+    d = EARLYOOM.run(LIVE, "/", {"prefer": "^hog_", "avoid": "_adj$"})
+    adj = next(c for c in d.ranking if c.pid == 12839)
+    assert adj.score == 1202 and adj.why.endswith("'hog_adj': oom_score 1202 (--prefer) (--avoid), VmRSS 113 MiB")
+    assert d.victim_pid == 12839
+
+
+def test_a_total_rss_stands_in_where_its_parts_were_not_read():
+    procs = [process(10, "parts", rss=200 * MiB, oom_score=700),
+             process(11, "total", rss=None, rss_file=None, rss_shmem=None, rss_total=300 * MiB, oom_score=700)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert d.victim_pid == 11 and d.ranking[0].parts["rss_kib"] == 300 * 1024
+
+
+def test_at_most_three_scores_within_a_point_are_named():
+    procs = [process(10, "v", rss=5 * MiB, oom_score=701), *(process(11 + i, f"n{i}", rss=MiB, oom_score=700 + (i == 2))
+                                                              for i in range(4))]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert d.victim_pid == 10
+    assert d.uncertain == ("oom_score is rounded and moves with memory use; pid 11 (oom_score 700), "
+                           "pid 12 (oom_score 700), pid 13 (oom_score 701) within a point")
+
+
+def test_pid_2_and_pid_1_are_skipped_by_the_current_rules_only_pid_1_by_1_7():
+    procs = [process(1, "init", rss=MiB, oom_score=900), process(2, "app", rss=MiB, oom_score=800),
+             process(3, "other", rss=MiB, oom_score=700)]
+    assert EARLYOOM.run(snapshot([], procs), "/", {}).victim_pid == 3
+    assert EARLYOOM.run(snapshot([], procs), "/", {"version": "1.7"}).victim_pid == 2
+
+
+def test_a_bad_regex_names_the_option():
+    with pytest.raises(OptionError) as refused:
+        EARLYOOM.run(LIVE, "/", {"avoid": "["})
+    assert str(refused.value).startswith("earlyoom.avoid='[': bad regular expression: ")
+
+
+def test_with_sort_by_rss_any_positive_rss_compares_by_rss():
+    """1 KiB is a positive RSS: the 100 MiB process keeps the place against it despite the lower oom_score."""
+    procs = [process(10, "big", rss=100 * MiB, oom_score=500), process(11, "tiny", rss=KiB, oom_score=900)]
+    assert EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"}).victim_pid == 10
+
+
+def test_with_sort_by_rss_equal_rss_ranks_by_oom_score():
+    procs = [process(10, "a", rss=100 * MiB, oom_score=500), process(11, "b", rss=100 * MiB, oom_score=600),
+             process(12, "c", rss=100 * MiB, oom_score=550)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"})
+    assert [c.pid for c in d.ranking] == [11, 12, 10]

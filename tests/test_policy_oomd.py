@@ -11,7 +11,7 @@ import pytest
 
 from oomtui.model import Trend
 from oomtui.policies import oomd
-from oomtui.policies.base import OptionError
+from oomtui.policies.base import OptionError, OptionSpec
 from tests.support.daemon_snapshots import KiB, cgroup, host, pressure, process, snapshot
 
 SPECS = {s.name: s for s in oomd.POLICIES}
@@ -116,6 +116,14 @@ def test_several_patterns_form_one_peer_group():
     """KillsBigCgroupMultiCgroup."""
     snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
     assert killed(SIZE, snap, cgroup="one_big/*,sibling/*") == {888}
+
+
+def test_patterns_ignore_empty_and_dot_components_and_empty_entries():
+    """"/a//*" is "a/*" and "./b/./*" is "b/*", as paths under the cgroup root; ",," separates nothing."""
+    snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
+    assert killed(SIZE, snap, cgroup="/one_big//*,,./sibling/./*") == {888}
+    assert killed(SIZE, snap, cgroup=" one_big/* , ") == {123, 456}
+    assert killed(SIZE, snap, cgroup="/one_big/*") == {123, 456}
 
 
 def test_recursive_descends_into_the_winner():
@@ -329,3 +337,244 @@ def test_recursive_backtracks_past_empty_leaves_and_preferences_act_only_among_s
 @pytest.mark.parametrize("policy", sorted(SPECS))
 def test_every_plugin_has_recursive(policy):
     assert any(o.name == "recursive" for o in SPECS[policy].options)
+
+
+# -- what a decision says: victim, reason, ranking, notes ------------------------------
+
+MiB = 1 << 20
+PICKS = "oomd kills when its ruleset's detectors fire; this is whom the plugin picks then"
+
+
+def test_a_size_kill_names_the_victim_its_figures_and_every_peer_in_order():
+    """60 of 100 MiB is over half of the peers' total: cgroup1 dies whole, in the size phase."""
+    snap = tree(one_big(usage(60 * MiB), usage(30 * MiB, 15 * MiB, xattrs=AVOID), usage(10 * MiB)))
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "one_big/*"})
+    assert (d.policy, d.domain, d.triggered) == (SIZE, "/", None)
+    assert (d.victim_cgroup, d.killed_pids, d.freed_bytes) == ("/one_big/cgroup1", (123, 456), 60 * MiB)
+    assert d.reason == (
+        "oomd kill_by_memory_size_or_growth kills /one_big/cgroup1 (normal, size: memory.current 60.0 MiB, "
+        f"effective 60.0 MiB, growth 1.00); {PICKS}; 2 processes, 60.0 MiB freed"
+    )
+    assert d.uncertain is None
+    # normal before avoid whatever the size; each entry's score is its effective usage
+    assert [(c.cgroup, c.score, c.pid) for c in d.ranking] == [
+        ("/one_big/cgroup1", 60.0 * MiB, None), ("/one_big/cgroup3", 10.0 * MiB, None),
+        ("/one_big/cgroup2", 30.0 * MiB, None),
+    ]
+    avoided = d.ranking[2]
+    assert avoided.why == "avoid, plain size: memory.current 30.0 MiB, effective 30.0 MiB, growth 2.00"
+    assert avoided.parts["preference"] == "avoid" and avoided.parts["phase"] == "plain size"
+    assert d.ranking[0].parts["preference"] == "normal" and d.ranking[0].parts["memory_current"] == 60 * MiB
+
+
+def test_a_single_key_plugin_scores_each_peer_by_its_key():
+    snap = tree(one_big(swap(20 * MiB), swap(60 * MiB, xattrs=PREFER), swap(40 * MiB)), SWAP_PIDS)
+    d = SPECS[SWAP].run(snap, "/", {"cgroup": "one_big/*"})
+    assert d.reason == (f"oomd kill_by_swap_usage kills /one_big/cgroup2 (prefer, swap 60.0 MiB); {PICKS}; "
+                        "1 process, 0 B freed")
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/one_big/cgroup2", 60.0 * MiB, "prefer, swap 60.0 MiB"),
+        ("/one_big/cgroup3", 40.0 * MiB, "normal, swap 40.0 MiB"),
+        ("/one_big/cgroup1", 20.0 * MiB, "normal, swap 20.0 MiB"),
+    ]
+    assert d.ranking[0].parts == {"preference": "prefer", "swap_current": 60 * MiB, "key": 60 * MiB, "threshold": 1}
+
+
+def test_a_recursive_kill_says_the_way_down():
+    data = {"A": usage(60 * MiB), "A/X": usage(40 * MiB), "A/X/leaf": usage(40 * MiB), "A/Z": usage(20 * MiB),
+            "B": usage(20 * MiB)}
+    snap = tree(data, {"A/X/leaf": (1,), "A/Z": (2,), "B": (3,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "A,B", "recursive": "true"})
+    assert d.reason.startswith("oomd kill_by_memory_size_or_growth kills /A/X/leaf via /A → /A/X (normal, size: ")
+    assert d.killed_pids == (1,)
+    assert [c.cgroup for c in d.ranking] == ["/A/X/leaf"]  # the ranking shown is the last level's
+
+
+def test_no_matching_cgroup_kills_nothing_and_says_so():
+    snap = tree(one_big(usage(60), usage(20), usage(20)))
+    d = SPECS[PRESSURE].run(snap, "/", {"cgroup": "nothing/*"})
+    assert d.kills_nothing and (d.policy, d.domain, d.triggered) == (PRESSURE, "/", None)
+    assert d.reason == "oomd kill_by_pressure: no cgroup matches the cgroup pattern"
+    assert d.ranking == () and d.uncertain is None
+
+
+def test_when_no_cgroup_qualifies_or_all_are_empty_nothing_dies_and_the_reason_differs():
+    none_swaps = SPECS[SWAP].run(tree(one_big({}, {}, {}), SWAP_PIDS), "/one_big", {})
+    assert none_swaps.kills_nothing and (none_swaps.policy, none_swaps.domain) == (SWAP, "/one_big")
+    assert none_swaps.reason == f"oomd kill_by_swap_usage: no cgroup qualifies ({PICKS})"
+    empty = tree(one_big(usage(60, stat={"anon": 0}), usage(30, populated=False), usage(20, stat={"anon": 0})))
+    d = SPECS[SIZE].run(empty, "/", {"cgroup": "one_big/*"})
+    assert d.kills_nothing and (d.policy, d.triggered) == (SIZE, None)
+    assert d.reason == f"oomd kill_by_memory_size_or_growth: all kill candidate cgroups are empty ({PICKS})"
+    assert [c.cgroup for c in d.ranking] == ["/one_big/cgroup1", "/one_big/cgroup2", "/one_big/cgroup3"]
+    assert d.ranking[0].why.startswith("normal, size: ")
+
+
+def test_a_tie_with_the_victim_is_named():
+    d = SPECS[SIZE].run(tree(one_big(usage(30), usage(30), usage(10))), "/", {"cgroup": "one_big/*"})
+    assert d.victim_cgroup == "/one_big/cgroup1"
+    assert d.uncertain == "std::sort is unstable: /one_big/cgroup2 ties with /one_big/cgroup1; oomd may pick either"
+
+
+def test_a_plugin_is_offered_as_oomd_names_it_with_the_common_options_first():
+    """The policy list shows the plugin's name; oomd acts when a ruleset fires and never reads oom_score_adj."""
+    extra = OptionSpec("resource", str, "memory", "memory or io")
+    spec = oomd._plugin("oomd-x", "kill_by_pressure", "highest pressure", oomd.rank_pressure, (extra,))
+    assert (spec.name, spec.title, spec.summary) == ("oomd-x", "oomd kill_by_pressure", "highest pressure")
+    assert (spec.acts_when, spec.reads_oom_score_adj) == ("by ruleset", False)
+    assert [o.name for o in spec.options] == ["cgroup", "recursive", "resource"]
+    d = spec.run(tree(one_big(press(60, 60), press(50, 70), press(80, 80))), "/", {"cgroup": "one_big/*"})
+    assert d.policy == "oomd-x" and d.victim_cgroup == "/one_big/cgroup3"
+    assert d.reason.startswith("oomd kill_by_pressure kills /one_big/cgroup3 (normal, full pressure avg10 80, ")
+
+
+# -- each plugin's figures, worked by hand ----------------------------------------------------------------------
+
+
+def size_peers(**c_fields):
+    """s (memory.low 10 MiB) over a (100 MiB, was 50, low 20), b (300 MiB, steady) and c (60 MiB, first seen)."""
+    data = {"s": {"current": 460 * MiB, "memory_low": 10 * MiB},
+            "s/a": usage(100 * MiB, 50 * MiB, memory_low=20 * MiB), "s/b": usage(300 * MiB),
+            "s/c": {"current": 60 * MiB, **c_fields}}
+    return tree(data, {"s/a": (1,), "s/b": (2,), "s/c": (3,)})
+
+
+def test_size_or_growth_figures_protection_threshold_and_floor():
+    """s's 10 MiB of protection goes to a, the only child asking for any (20 MiB), so a's effective usage is 90 MiB.
+    Half of 460 MiB is 230 MiB: b is over it. The top 20 % of three is one cgroup: the growth floor is b's 300 MiB."""
+    d = SPECS[SIZE].run(size_peers(), "/", {"cgroup": "s/*"})
+    assert d.victim_cgroup == "/s/b"
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/s/b", 300.0 * MiB, "normal, size: memory.current 300.0 MiB, effective 300.0 MiB, growth 1.00"),
+        ("/s/a", 90.0 * MiB, "normal, plain size: memory.current 100.0 MiB, effective 90.0 MiB, growth 2.00"),
+        ("/s/c", 60.0 * MiB, "normal, plain size: memory.current 60.0 MiB, effective 60.0 MiB, growth unknown"),
+    ]
+    assert dict(d.ranking[1].parts) == {
+        "preference": "normal", "phase": "plain size", "memory_current": 100 * MiB, "protection": 10 * MiB,
+        "effective_usage": 90 * MiB, "growth": 2.0, "size_threshold": 230 * MiB, "growth_floor": 300 * MiB}
+    assert d.uncertain == ("growth unknown for 1 cgroup(s) (no earlier sample): ranked without it; "
+                           "a growing cgroup could be picked instead")
+
+
+def test_growth_among_the_top_half_beats_plain_size():
+    """With nobody over 70 % and the floor at the second of three (90 MiB), a grows 2x from exactly the floor."""
+    d = SPECS[SIZE].run(size_peers(avg=0), "/", {"cgroup": "s/*", "size_threshold": "70",
+                                                 "growing_size_percentile": "50"})
+    assert d.victim_cgroup == "/s/a"
+    assert d.ranking[0].why == "normal, growth: memory.current 100.0 MiB, effective 90.0 MiB, growth 2.00"
+    assert d.ranking[0].parts["growth_floor"] == 90 * MiB
+    # an average of 0 reads as growth 0, not unknown
+    assert d.ranking[2].why == "normal, plain size: memory.current 60.0 MiB, effective 60.0 MiB, growth 0.00"
+    assert d.uncertain is None
+
+
+@pytest.mark.parametrize(("a", "c", "victim"), [(50, 20, {123, 456}), (49, 21, {789})])
+def test_exactly_the_size_threshold_is_over_it_and_exactly_the_growth_ratio_grows(a, c, victim):
+    """Of 100, a has 50 (the threshold) or 49 (below it); b grows by exactly 1.25 and is in the top 100 %."""
+    snap = tree(one_big(usage(a, 45), usage(30, 24), usage(c)))
+    assert killed(SIZE, snap, cgroup="one_big/*", growing_size_percentile=0) == victim
+
+
+def test_swap_figures_with_the_protection_bias():
+    """SwapTotal/MemTotal = 1/4: cgroup1 swaps 1900 with 1500 protected, so 1900 - 375 = 1525 is its excess."""
+    d = SPECS[SWAP].run(biased((1900, 1500), (2000, 2000)), "/", {"cgroup": "*", "biased_swap_kill": "1"})
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/cgroup1", 1525.0, "normal, swap 1.9 KiB, excess 1.5 KiB"),
+        ("/cgroup2", 1500.0, "normal, swap 2.0 KiB, excess 1.5 KiB"),
+    ]
+    assert dict(d.ranking[0].parts) == {"preference": "normal", "swap_current": 1900, "key": 1525, "threshold": 1}
+
+
+def test_a_swap_threshold_in_percent_is_of_swaptotal_and_strict():
+    """20 % of 100 KiB is 20480 bytes: a cgroup swapping exactly that is not over it."""
+    kw = {"mem_total": 1000 * KiB, "swap_total": 100 * KiB, "swap_free": 0}
+    snap = tree(one_big(swap(20480), swap(20481), swap(100)), SWAP_PIDS, **kw)
+    d = SPECS[SWAP].run(snap, "/", {"cgroup": "one_big/*", "threshold": "20%"})
+    assert [c.cgroup for c in d.ranking] == ["/one_big/cgroup2"]
+    assert d.ranking[0].parts["threshold"] == 20480
+    sized = SPECS[SWAP].run(snap, "/", {"cgroup": "one_big/*", "threshold": "0.02"})  # MiB: 20971 bytes
+    assert sized.kills_nothing and sized.ranking == ()
+
+
+def test_no_swap_figures_at_all_is_a_note():
+    d = SPECS[SWAP].run(tree(one_big({}, {}, {}), SWAP_PIDS), "/", {"cgroup": "one_big/*"})
+    assert d.uncertain == "no swap figures for these cgroups (cgroup v1 or not read): none counts as swapping"
+    zero = SPECS[SWAP].run(tree(one_big(swap(0), {}, {}), SWAP_PIDS), "/", {"cgroup": "one_big/*"})
+    assert zero.uncertain is None
+
+
+def test_pressure_key_truncates_the_half_sum_and_unknown_pressure_is_left_out():
+    d = SPECS[PRESSURE].run(tree(one_big(press(33.5, 10.3), press(21.9, 21.9), {})), "/", {"cgroup": "one_big/*"})
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/one_big/cgroup1", 21.0, "normal, full pressure avg10 33.5, avg60 10.3"),
+        ("/one_big/cgroup2", 21.0, "normal, full pressure avg10 21.9, avg60 21.9"),
+    ]
+    assert dict(d.ranking[0].parts) == {"preference": "normal", "avg10": 33.5, "avg60": 10.3, "key": 21}
+    assert d.uncertain == ("memory.pressure unknown for 1 cgroup(s) (cgroup v1 or not read); "
+                           "std::sort is unstable: /one_big/cgroup2 ties with /one_big/cgroup1; oomd may pick either")
+    assert d.victim_cgroup == "/one_big/cgroup1"
+
+
+def test_io_pressure_ranks_nothing():
+    d = SPECS[PRESSURE].run(tree(one_big(press(60, 60), press(50, 70), press(80, 80))), "/",
+                            {"cgroup": "one_big/*", "resource": "io"})
+    assert d.ranking == () and d.uncertain == "snapshots do not record io.pressure; nothing to rank by"
+    assert d.reason == f"oomd kill_by_pressure: no cgroup qualifies ({PICKS})"
+
+
+def test_pgscan_figures_and_notes():
+    d = SPECS[PGSCAN].run(tree(one_big(scanned(1000, 990), scanned(500, None), scanned(7, 7))), "/",
+                          {"cgroup": "one_big/*"})
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [
+        ("/one_big/cgroup2", 500.0, "normal, pgscan 500 in total (delta unknown)"),
+        ("/one_big/cgroup1", 10.0, "normal, pgscan +10 since the last sample"),
+    ]
+    assert dict(d.ranking[1].parts) == {"preference": "normal", "pgscan": 1000, "delta": 10}
+    assert d.ranking[0].parts["delta"] is None
+    assert d.uncertain == ("pgscan delta unknown for 1 cgroup(s) (no earlier sample; oomd itself waits a tick): "
+                           "ranked by total pgscan instead")
+    v1 = SPECS[PGSCAN].run(tree(one_big({}, {}, {})), "/", {"cgroup": "one_big/*"})
+    assert v1.uncertain == "memory.stat has no pgscan here (cgroup v1 or not read)"
+
+
+@pytest.mark.parametrize(("xattr", "pref"), [("trusted.oomd_prefer", "prefer"), ("user.oomd_prefer", "prefer"),
+                                             ("trusted.oomd_avoid", "avoid"), ("user.oomd_avoid", "avoid"),
+                                             ("user.oomd_ooms", "normal")])
+def test_each_preference_xattr_counts_by_its_presence(xattr, pref):
+    """oomd reads both namespaces; the value does not matter, even an empty one."""
+    snap = tree(one_big(usage(60), usage(20, xattrs={xattr: ""}), usage(10)))
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "one_big/*"})
+    assert next(c for c in d.ranking if c.cgroup == "/one_big/cgroup2").parts["preference"] == pref
+    assert d.victim_cgroup == ("/one_big/cgroup2" if pref == "prefer" else "/one_big/cgroup1")
+    assert d.ranking[-1].cgroup == ("/one_big/cgroup2" if pref == "avoid" else "/one_big/cgroup3")
+
+
+def test_the_root_pattern_with_recursive_descends_from_the_root():
+    """oomd's docs: "/" is the root; with recursive=true the pattern is written without the trailing '*'."""
+    data = {"X": usage(60), "X/leaf": usage(60), "B": usage(20)}
+    snap = tree(data, {"X/leaf": (1,), "B": (2,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "/", "recursive": "true"})
+    assert d.victim_cgroup == "/X/leaf"
+    assert "kills /X/leaf via / → /X (" in d.reason
+    assert SPECS[SIZE].run(snap, "/", {"cgroup": "X/*"}).victim_cgroup == "/X/leaf"
+
+
+def test_patterns_match_only_within_the_domain():
+    snap = tree(one_big(usage(60), usage(20), usage(20), sibling=usage(100)))
+    assert SPECS[SIZE].run(snap, "/one_big", {"cgroup": "*/*"}).victim_cgroup == "/one_big/cgroup1"
+    assert SPECS[SIZE].run(snap, "/sibling", {"cgroup": "*/*"}).victim_cgroup == "/sibling/cgroup1"
+
+
+def test_an_unread_memory_current_counts_as_zero_with_no_protection():
+    snap = tree({"s": {"memory_low": 10 * MiB}, "s/a": usage(100 * MiB), "s/b": {"memory_low": 10 * MiB}},
+                {"s/a": (1,), "s/b": (2,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*"})
+    b = next(c for c in d.ranking if c.cgroup == "/s/b")
+    assert (b.parts["memory_current"], b.parts["protection"], b.parts["effective_usage"]) == (0, 0, 0)
+
+
+def test_a_tie_note_names_three_of_the_equals():
+    data = {f"t/c{i}": usage(10) for i in range(5)}
+    d = SPECS[SIZE].run(tree(data, {f"t/c{i}": (i + 1,) for i in range(5)}), "/", {"cgroup": "t/*"})
+    assert d.victim_cgroup == "/t/c0"
+    assert d.uncertain == "std::sort is unstable: /t/c1, /t/c2, /t/c3 ties with /t/c0; oomd may pick either"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import operator
 import re
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
@@ -204,14 +203,12 @@ def parse_regex(raw: str) -> re.Pattern[str] | None:
         raise ValueError(f"bad regular expression: {e}") from None
 
 
-def parse_int_min(minimum: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        v = int(raw.strip())
-        if v < minimum:
-            raise ValueError(f"expected an integer >= {minimum}")
-        return v
-
-    return parse
+def parse_int_min(minimum: int, raw: str) -> int:
+    """An integer option with a floor; an option binds the floor with functools.partial."""
+    v = int(raw.strip())
+    if v < minimum:
+        raise ValueError(f"expected an integer >= {minimum}")
+    return v
 
 
 def parse_paths(raw: str) -> tuple[str, ...]:

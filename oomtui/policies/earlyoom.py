@@ -123,7 +123,7 @@ class Walk:
     readings: Readings
     keys: list[Key]  # of the processes is_larger compares, in pid order
     noted: dict[int, str]  # pid -> source of the compared-for scores that were not read as-is
-    skipped: dict[str, int]
+    unreadable: int  # processes left out for want of an oom_score or an RSS
     anon: int  # every process's RssAnon summed: the walk reads it anyway, for the AnonPages estimate
 
 
@@ -141,7 +141,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     scores, sources = found.scores, found.sources
     keys: list[Key] = []
     noted: dict[int, str] = {}
-    unreadable = ignored = root = anon_total = 0
+    unreadable = anon_total = 0
     for i, p in enumerate(found.processes):
         if anon := p.rss_anon:
             anon_total += anon
@@ -152,7 +152,6 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
         if old and not rss:  # 1.7 tells kernel threads by their zero RSS
             continue
         if skip_root and p.uid == 0:
-            root += 1
             continue
         if sources and i in sources:
             noted[p.pid] = sources[i]
@@ -163,7 +162,6 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
         rss_kib = rss // 1024
         if prefer or avoid or ignore:
             if ignore and ignore.search(p.comm):
-                ignored += 1
                 continue
             is_prefer, is_avoid = _tags(p, prefer, avoid)
             delta = is_prefer - is_avoid
@@ -172,7 +170,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
             else:
                 score += delta * SCORE_PREFER
         keys.append((score, rss_kib, -i))
-    return Walk(found, keys, noted, {"unreadable": unreadable, "ignored": ignored, "root": root}, anon_total)
+    return Walk(found, keys, noted, unreadable, anon_total)
 
 
 def _tags(p: Process, prefer: re.Pattern[str] | None, avoid: re.Pattern[str] | None) -> tuple[bool, bool]:
@@ -275,8 +273,8 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
     ranking = [_candidate(entries[k], sort_by_rss, _role(entries[k], k == victim_key, held)) for k in shown]
 
     notes = [n for n in (score_note(walk.noted, snapshot), trigger_note) if n]
-    if walk.skipped["unreadable"]:
-        notes.append(f"{count(walk.skipped['unreadable'])} without oom_score or RSS left out")
+    if walk.unreadable:
+        notes.append(f"{count(walk.unreadable)} without oom_score or RSS left out")
     scope = "" if domain == ROOT else f"; it watches the whole host, not {domain}"
     if victim_key is None:
         reason = f"{label} finds no process to kill ({state}){scope}"

@@ -13,6 +13,7 @@ import heapq
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
@@ -176,7 +177,7 @@ POLICIES = (
                        "lines 'NAME 200 /// ^Xorg$' (or CMDLINE, UID, CGROUP_V1, CGROUP_V2), ';;' between"),
             OptionSpec("ignore_positive_oom_score_adj", parse_bool, False,
                        "subtract 2/3 of a positive oom_score_adj from the badness"),
-            OptionSpec("min_badness", parse_int_min(0), 1, "act only on a victim with at least this badness"),
+            OptionSpec("min_badness", partial(parse_int_min, 0), 1, "act only on a victim with at least this badness"),
             OptionSpec("soft_threshold_min_mem", parse_percent, 5.0, "SIGTERM when MemAvailable is at most this %"),
             OptionSpec("soft_threshold_min_swap", parse_percent, 10.0, "and SwapFree is at most this % of SwapTotal"),
             OptionSpec("hard_threshold_min_mem", parse_percent, 2.0, "SIGKILL when MemAvailable is at most this %"),

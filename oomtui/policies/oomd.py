@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any
 
 from oomtui.model import ROOT, Cgroup, Snapshot, is_within
@@ -36,7 +37,7 @@ def parse_patterns(raw: str) -> tuple[tuple[str, ...], ...]:
         part = part.strip()
         if not part:
             continue
-        out.append(tuple(c for c in part.strip("/").split("/") if c not in ("", ".")))
+        out.append(tuple(c for c in part.split("/") if c not in ("", ".")))
     return tuple(out)
 
 
@@ -307,28 +308,26 @@ def _tie_note(ranking: list[Ranked], victim: str) -> str | None:
     return f"std::sort is unstable: {', '.join(ties[:3])} ties with {victim}; oomd may pick either"
 
 
-def run(name: str, label: str, rank: Ranker) -> Callable[[Snapshot, str, Mapping[str, Any]], Decision]:
-    def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision:
-        notes: list[str] = []
-        peers = matched(snapshot, domain, opts["cgroup"])
-        if not peers:
-            return kill_nothing(name, domain, None, [], f"{label}: no cgroup matches the cgroup pattern", notes)
-        choice = choose(snapshot, peers, rank, opts, notes)
-        ranking = [
-            Candidate(cgroup=r.path, score=float(r.key[0]) if len(r.key) == 1 else float(r.key[-1]),
-                      why=f"{PREF_NAMES[r.pref]}, {r.why}", parts={"preference": PREF_NAMES[r.pref], **r.parts})
-            for r in choice.ranking
-        ]
-        if choice.victim is None:
-            why = "all kill candidate cgroups are empty" if choice.ranking else "no cgroup qualifies"
-            return kill_nothing(name, domain, None, ranking, f"{label}: {why} ({TRIGGER})", notes)
-        notes.append(_tie_note(choice.ranking, choice.victim) or "")
-        via = f" via {' → '.join(choice.descent)}" if choice.descent else ""
-        best = next(r for r in choice.ranking if r.path == choice.victim)
-        reason = f"{label} kills {choice.victim}{via} ({PREF_NAMES[best.pref]}, {best.why}); {TRIGGER}"
-        return kill_cgroup(snapshot, name, domain, None, choice.victim, ranking, reason, notes)
-
-    return decide
+def decide(name: str, label: str, rank: Ranker, snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision:
+    """One plugin's decision; each PolicySpec binds name, label and rank with functools.partial."""
+    notes: list[str] = []
+    peers = matched(snapshot, domain, opts["cgroup"])
+    if not peers:
+        return kill_nothing(name, domain, None, [], f"{label}: no cgroup matches the cgroup pattern", notes)
+    choice = choose(snapshot, peers, rank, opts, notes)
+    ranking = [
+        Candidate(cgroup=r.path, score=float(r.key[-1]),  # the plugin's own figure, after its phases
+                  why=f"{PREF_NAMES[r.pref]}, {r.why}", parts={"preference": PREF_NAMES[r.pref], **r.parts})
+        for r in choice.ranking
+    ]
+    if choice.victim is None:
+        why = "all kill candidate cgroups are empty" if choice.ranking else "no cgroup qualifies"
+        return kill_nothing(name, domain, None, ranking, f"{label}: {why} ({TRIGGER})", notes)
+    notes.append(_tie_note(choice.ranking, choice.victim) or "")
+    via = f" via {' → '.join(choice.descent)}" if choice.descent else ""
+    best = next(r for r in choice.ranking if r.path == choice.victim)
+    reason = f"{label} kills {choice.victim}{via} ({PREF_NAMES[best.pref]}, {best.why}); {TRIGGER}"
+    return kill_cgroup(snapshot, name, domain, None, choice.victim, ranking, reason, notes)
 
 
 COMMON = (
@@ -338,7 +337,7 @@ COMMON = (
 
 def _plugin(name: str, plugin: str, summary: str, rank: Ranker, options: tuple[OptionSpec, ...] = ()) -> PolicySpec:
     label = f"oomd {plugin}"
-    return PolicySpec(name=name, title=label, summary=summary, decide=run(name, label, rank),
+    return PolicySpec(name=name, title=label, summary=summary, decide=partial(decide, name, label, rank),
                       options=(*COMMON, *options), acts_when="by ruleset",
                       reads_oom_score_adj=False)
 

@@ -20,8 +20,7 @@ from oomtui.policies.daemon_common import fmt_bytes, is_populated, kill_cgroup, 
 
 SWAP_MIN_PERCENT = 5  # THRESHOLD_SWAP_USED_PERCENT: a swap victim must use more than this of SwapTotal
 RECLAIM_WINDOW = 30.0  # RECLAIM_DURATION_USEC: reclaim must have happened this recently
-TRUE = ("1", "yes", "y", "true", "t", "on")  # parse_boolean()
-FALSE = ("0", "no", "n", "false", "f", "off")
+TRUE = ("1", "yes", "y", "true", "t", "on")  # parse_boolean(), case-insensitive; anything else is unset
 COLLECTOR_PRESSURE_LIMIT = 60.0  # the limit trend.pressure_full_avg10_above_since is kept against
 
 
@@ -47,11 +46,9 @@ def candidates(snapshot: Snapshot, monitored: str) -> list[str]:
     return out
 
 
-def _flag(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    v = value.strip().lower()
-    return True if v in TRUE else False if v in FALSE else None
+def _flag(value: str | None) -> bool:
+    """cg_get_xattr_bool: the value as written (no trimming), so " 1" is as unset as "0"."""
+    return value is not None and value.lower() in TRUE
 
 
 @dataclass(frozen=True, slots=True)
