@@ -133,6 +133,16 @@ def test_a_changed_start_time_refuses_and_signals_nothing(memcg, actor, audit, h
     assert _audit(audit)[0]["result"]["outcomes"][0]["status"] == "changed"
 
 
+def test_a_target_without_a_start_time_is_refused_as_unknown(memcg, hogs):
+    victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
+    hogs.append(victim)
+    [o] = kill_targets([Target(victim.pid, None, "victim", "/", 0, 0)], signal.SIGKILL, ())
+    assert (o.ok, o.status, o.detail) == (
+        False, "changed", "identity unknown: the snapshot has no start time for it, refusing")
+    time.sleep(0.3)
+    assert victim.alive()
+
+
 def test_a_process_that_is_already_gone_is_reported_so(memcg, actor):
     victim = spawn_hog("victim", 0, cgroup_dir=memcg.dir)
     plan = plan_process_kill(collect_snapshot(), victim.pid)

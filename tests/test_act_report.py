@@ -33,6 +33,10 @@ def test_newcomers_killed_with_the_cgroup_are_counted_apart():
     assert summarize(KILL, outcomes) == "2 of 2 processes killed, and 1 more that joined the cgroup during the kill"
 
 
+def test_a_newcomer_killed_alone_is_not_joined_to_nothing():
+    assert summarize(KILL, [_o("killed", planned=False)]) == "1 more that joined the cgroup during the kill"
+
+
 def test_sigterm_says_sent():
     plan = KillPlan("send SIGTERM to process 1 (x)", signal.SIGTERM)
     assert summarize(plan, [_o("killed")]) == "1 of 1 process sent SIGTERM"
