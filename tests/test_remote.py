@@ -142,7 +142,7 @@ def test_the_tui_shows_the_remote_host_and_kills_there_through_the_dialog(remote
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_oomtui_remote_in_a_real_terminal(remote, sleeper):
     term = Terminal(f"{oomtui_command()} --remote {remote.alias} --ssh-option=-F{remote.client_config} "
-                    "--read-only --interval 1")
+                    "--read-only --interval 1", also=(remote.pid,))
     try:
         shown = term.wait_for(f"remote {remote.alias}")
         assert "read-only" in shown and "Verdicts — domain /" in shown

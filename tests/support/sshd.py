@@ -36,6 +36,7 @@ class Sshd:
     alias: str
     client_config: Path
     port: int
+    pid: int  # the sshd: the remote side of a session runs among its descendants
 
     @property
     def ssh_options(self) -> list[str]:
@@ -70,7 +71,7 @@ def sshd(tmp: Path) -> Iterator[Sshd]:
     )
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation directory
     log = tmp / "sshd.log"
-    with running([SSHD, "-D", "-e", "-f", str(tmp / "sshd_config")], log):
+    with running([SSHD, "-D", "-e", "-f", str(tmp / "sshd_config")], log) as server:
         wait_until(lambda: subprocess.run(["ssh", "-F", str(config), "-o", "BatchMode=yes", ALIAS, "true"],
                                           capture_output=True, timeout=10).returncode == 0, 15, "sshd", log)
-        yield Sshd(ALIAS, config, port)
+        yield Sshd(ALIAS, config, port, server.pid)

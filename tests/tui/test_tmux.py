@@ -27,8 +27,10 @@ HARD_CAP = 600.0  # seconds: only a hung app gets here
 class Terminal:
     """One tmux server of our own (its own socket), so nothing else on the machine is touched."""
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, also: tuple[int, ...] = ()) -> None:
+        """`also`: pids whose descendants work for the app outside the pane (a remote side's sshd)."""
         self.socket = f"oomtui-test-{uuid.uuid4().hex[:8]}"
+        self.also = also
         self.ticks = 0
         self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "160", "-y", "48", command)
         # Without a client attached, tmux may fall back to 80x24: pin the size.
@@ -106,9 +108,11 @@ class Terminal:
         if len(out) != 2:
             return []
         server, pane = (int(x) for x in out)
-        with contextlib.suppress(psutil.Error):
-            return [server, pane, *(c.pid for c in psutil.Process(pane).children(recursive=True))]
-        return [server]
+        found = [server]
+        for root in (pane, *self.also):
+            with contextlib.suppress(psutil.Error):
+                found += [root, *(c.pid for c in psutil.Process(root).children(recursive=True))]
+        return found
 
     def alive(self) -> bool:
         return self.tmux("has-session", "-t", "t").returncode == 0
