@@ -68,25 +68,35 @@ class ParsingCollector:
 
 
 class FullCollections:
-    """CPU time of each full pass of the cycle collector, in whichever thread ran it."""
+    """CPU time of each full pass of the cycle collector, in whichever thread ran it, from `watch` on
+    (after the first paint: the passes of starting up are not those of a refresh); the young
+    generations' passes are summed."""
 
     def __init__(self) -> None:
         self.ms: list[float] = []
+        self.young = [0, 0.0]  # passes, ms
         self.started = 0.0
+
+    def watch(self) -> None:
         gc.callbacks.append(self.observe)
 
     def observe(self, phase: str, info: dict) -> None:
-        if info["generation"] != 2:
-            return
         if phase == "start":
             self.started = time.thread_time()
+            return
+        ms = (time.thread_time() - self.started) * 1000
+        if info["generation"] == 2:
+            self.ms.append(ms)
         else:
-            self.ms.append((time.thread_time() - self.started) * 1000)
+            self.young[0] += 1
+            self.young[1] += ms
 
     def words(self) -> str:
+        young = f"; young passes: {self.young[0]}, {self.young[1]:.0f} ms CPU"
         if not self.ms:
-            return "full collections: none"
-        return f"full collections: {len(self.ms)}, {sum(self.ms):.0f} ms CPU in all, the worst {max(self.ms):.0f} ms"
+            return "full collections: none" + young
+        return (f"full collections: {len(self.ms)}, {sum(self.ms):.0f} ms CPU in all, the worst {max(self.ms):.0f} ms"
+                + young)
 
 
 def load() -> str:
@@ -98,17 +108,20 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def idle(app: OomApp, seconds: float, size: tuple[int, int]) -> tuple[float, float]:
+async def idle(app: OomApp, seconds: float, size: tuple[int, int],
+               collections: FullCollections) -> tuple[float, float]:
     """CPU and wall seconds of the process left alone while it refreshes."""
     async with app.run_test(size=size) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
+        collections.watch()
         cpu0, wall0 = time.process_time(), time.monotonic()
         await asyncio.sleep(seconds)
         return time.process_time() - cpu0, time.monotonic() - wall0
 
 
-async def measure(app: OomApp, seconds: float, size: tuple[int, int]) -> tuple[list[float], list[float], float, float]:
+async def measure(app: OomApp, seconds: float, size: tuple[int, int],
+                  collections: FullCollections) -> tuple[list[float], list[float], float, float]:
     """Wall latencies and the UI thread's CPU time per key (ms), then the process's CPU and wall seconds."""
     latencies: list[float] = []
     ui_cpu: list[float] = []
@@ -118,6 +131,7 @@ async def measure(app: OomApp, seconds: float, size: tuple[int, int]) -> tuple[l
         tree = app.main.memory_tree
         tree.focus()
         await pilot.pause()
+        collections.watch()
         cpu0, wall0 = time.process_time(), time.monotonic()
         direction = 1
         while time.monotonic() - wall0 < seconds:
@@ -159,9 +173,9 @@ def main() -> int:
     sample_cpu = time.process_time() - t
     print(f"one sample costs {1000 * sample_cpu:.0f} ms CPU to make (the collector's stand-in)")
     app = OomApp(LiveFeed(collector, collector.collect()), None, interval=args.interval)
-    collections = FullCollections()  # from here on: the app's run
+    collections = FullCollections()
     if args.idle:
-        cpu, wall = asyncio.run(idle(app, args.seconds, size))  # type: ignore[arg-type]
+        cpu, wall = asyncio.run(idle(app, args.seconds, size, collections))  # type: ignore[arg-type]
         n = collector.calls - 2
         print(f"idle: {100 * cpu / wall:.1f} % of one core over {wall:.0f} s, {n} refreshes "
               f"(of which making the samples: {100 * sample_cpu * n / wall:.1f} %)")
@@ -171,7 +185,7 @@ def main() -> int:
         print(collections.words())
         print(load())
         return 0
-    latencies, ui_cpu, cpu, wall = asyncio.run(measure(app, args.seconds, size))  # type: ignore[arg-type]
+    latencies, ui_cpu, cpu, wall = asyncio.run(measure(app, args.seconds, size, collections))  # type: ignore[arg-type]
     p99 = percentile(latencies, 99)
     print(f"{len(latencies)} keys over {wall:.0f} s, {collector.calls - 2} refreshes")
     print(f"key to screen: p50 {statistics.median(latencies):.1f} ms, p90 {percentile(latencies, 90):.1f} ms, "

@@ -6,12 +6,11 @@ raises becomes a Decision saying so instead of an exception.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 
 from oomtui import whatif
 from oomtui.errors import UsageError
+from oomtui.gchold import collector_held
 from oomtui.model import ROOT, Snapshot
 from oomtui.policies import registry
 from oomtui.policies.base import Decision, OptionError, PolicySpec
@@ -79,29 +78,10 @@ def evaluate(
     resolved = {s.name: s.resolve_options(options.get(s.name, {})) for s in specs}
     view = whatif.apply(snapshot)
     decisions = []
-    with _collector_held():
+    with collector_held():  # their garbage set off passes walking every snapshot held (bench_policies.py)
         for spec in specs:
             try:
                 decisions.append(spec.decide(view, domain, resolved[spec.name]))
             except Exception as e:  # one broken policy must not take the others down
                 decisions.append(_failed(spec.name, domain, e))
     return decisions
-
-
-@contextmanager
-def _collector_held() -> Iterator[None]:
-    """Keep the cyclic garbage collector from running while the policies do.
-
-    On a 10,000-process host they make tens of thousands of short-lived
-    objects, which set off collections that walk every process of every
-    snapshot held: a sixth of the time, now and then a pause longer than
-    all the policies (bench/bench_policies.py). Reference counting still
-    frees their garbage at once; what survives is collected afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

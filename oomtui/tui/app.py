@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -93,6 +93,11 @@ class OomApp(App[int]):
 
     def get_default_screen(self) -> Screen:
         return self.main
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):  # the user is here: no whole-heap collection just now
+            self.main.pacer.touch()
+        await super().on_event(event)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

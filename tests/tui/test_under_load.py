@@ -28,33 +28,73 @@ def test_a_parcel_gives_its_value_once() -> None:
         parcel.take()
 
 
-def test_the_pacer_freezes_what_is_alive_and_sweeps_now_and_then() -> None:
-    now = [0.0]
-    pacer = Pacer(sweep=60.0, clock=lambda: now[0])
+def test_a_sample_is_made_with_the_collector_held_and_frozen_unwalked() -> None:
+    """No pass of the cycle collector walks a sample being made, nor the one made."""
+    pacer = Pacer()
+    passes: list[int] = []
+
+    def observe(phase: str, info: dict) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
     try:
-        pacer.settle()
+        with pacer.sampling():
+            gc.callbacks.append(observe)
+            assert not gc.isenabled()
+            made = [[i] for i in range(20_000)]  # far past every threshold
+        gc.callbacks.remove(observe)
+        assert passes == [] and gc.isenabled()
+        assert gc.is_tracked(made) and not any(o is made for o in gc.get_objects())  # frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_the_pacer_sweeps_the_whole_heap_now_and_then_but_not_while_keys_come() -> None:
+    now = [0.0]
+    pacer = Pacer(sweep=60.0, clock=lambda: now[0], quiet=3.0, latest=600.0)
+    try:
+        with pacer.sampling():
+            pass
         assert gc.get_freeze_count() > 0 and pacer.sweeps == 0
         now[0] = 59.0
-        pacer.settle()
+        with pacer.sampling():
+            pass
         assert pacer.sweeps == 0
         now[0] = 61.0
-        pacer.settle()
+        pacer.touch()  # a key: the sweep waits
+        with pacer.sampling():
+            pass
+        assert pacer.sweeps == 0
+        now[0] = 64.0
+        with pacer.sampling():
+            pass
         assert pacer.sweeps == 1 and gc.get_freeze_count() > 0
+        for t in (100.0, 300.0, 663.0, 665.0):  # endless typing: swept anyway, `latest` after the last
+            now[0] = t
+            pacer.touch()
+            with pacer.sampling():
+                pass
+            assert pacer.sweeps == (1 if t < 664.0 else 2)
         pacer.close()
         assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
 
 
-def test_what_the_screen_retires_is_let_go_at_the_next_settle() -> None:
+def test_what_the_screen_retires_is_let_go_by_a_worker() -> None:
     pacer = Pacer()
-    sample = ["a sample"]
+    sample, evaluation = ["a sample"], ["an evaluation"]
     alone = sys.getrefcount(sample)
     try:
         pacer.retire(sample, None)
-        assert sys.getrefcount(sample) == alone + 1  # kept until a worker settles
-        pacer.settle()
+        assert sys.getrefcount(sample) == alone + 1  # kept until a worker lets go
+        with pacer.sampling():
+            pass
         assert sys.getrefcount(sample) == alone
+        pacer.retire(evaluation)
+        pacer.let_go()
+        assert sys.getrefcount(evaluation) == alone
     finally:
         gc.unfreeze()
 

@@ -223,16 +223,18 @@ class MainScreen(Screen):
     def tick(self) -> None:
         """Timer: start a sample unless paused, a dialog is open (nothing moves under it), or the last
         one is still being made: a host too busy to sample every interval gets fewer samples, not
-        more threads collecting at once."""
-        if not self.paused and self.app.screen is self and not self.collecting.locked():
+        more threads collecting at once. A sample counts from the moment it is asked for: on a loaded
+        host its thread may not have started by the next tick, and a second one would cancel it."""
+        if self.paused or self.app.screen is not self:
+            return
+        if not any(w.group == "collect" and not w.is_finished for w in self.app.workers):
             self.collect()
 
     @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
     def collect(self) -> None:
         feed = self.feed
-        with self.collecting:  # a refresh asked for meanwhile (r, a kill) waits for the sample under way
+        with self.collecting, self.pacer.sampling():  # a refresh asked for meanwhile (r, a kill) waits
             sample = feed.fetch()
-            self.pacer.settle()
         self.post_message(SampleFetched(sample, feed))
 
     @guarded
@@ -326,7 +328,7 @@ class MainScreen(Screen):
     def evaluate(self, generation: int,
                  parcel: Parcel[tuple[Snapshot, WhatIf, str, evaluation.Evaluation | None]]) -> None:
         result = evaluation.run(*parcel.take())
-        self.pacer.settle(freeze=False)
+        self.pacer.let_go()
         self.post_message(Evaluated(generation, result))
 
     @guarded
