@@ -68,7 +68,7 @@ async def census(app: OomApp) -> tuple[int, int]:
     await asyncio.sleep(1)
     await app.workers.wait_for_complete()
     gc.collect()
-    counts = len(gc.get_objects()), sys.getallocatedblocks()
+    counts = len(gc.get_objects()) + gc.get_freeze_count(), sys.getallocatedblocks()  # frozen ones too
     screen.paused = False
     return counts
 

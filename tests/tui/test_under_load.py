@@ -10,13 +10,15 @@ import sys
 import threading
 
 import pytest
+from textual.strip import Strip
 
 from oomtui.model import Snapshot
+from oomtui.synthetic import large_host
 from oomtui.tui.feeds import LiveFeed
 from oomtui.tui.gcpace import Pacer, Parcel
 from oomtui.tui.killers import KillWatch
 from tests.tui.fixtures import small_host
-from tests.tui.helpers import ObservedApp, main, run, settle
+from tests.tui.helpers import ObservedApp, main, press, run, settle, snapshot_app
 
 MARK = 1_000_000_000.0
 
@@ -180,3 +182,32 @@ def test_a_tick_during_a_slow_sample_starts_no_second_one() -> None:
 
     run(app, scenario)
     assert collector.most == 1
+
+
+def _strips_alive() -> int:
+    return sum(1 for o in gc.get_objects() if isinstance(o, Strip))
+
+
+def test_scrolling_through_every_row_keeps_the_labels_of_a_few_screens_only() -> None:
+    host = large_host(1000, cgroups=20)
+    app = snapshot_app(host)
+    counts: list[int] = []
+
+    async def scenario(pilot) -> None:
+        screen = main(pilot)
+        tree = screen.memory_tree
+        tree.opened.update(c.path for c in host.cgroups)
+        screen._paint_tree()
+        await settle(pilot)
+        assert len(tree.lines) > 900
+        for _ in range(3):
+            await press(pilot, "pagedown")
+        counts.append(_strips_alive())
+        while tree.cursor < len(tree.lines) - 1:
+            await press(pilot, "pagedown")
+        counts.append(_strips_alive())
+
+    run(app, scenario)
+    # About 1,000 rows went by, 45 a screen, each drawn as two Strips (ours and Textual's cropped copy):
+    # what stays is bounded by the window of three screens and a screen more, not by the rows passed.
+    assert counts[1] - counts[0] < 2 * 4 * 45, counts

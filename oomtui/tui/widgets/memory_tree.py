@@ -29,6 +29,7 @@ from oomtui.tui.palette import Palette
 from oomtui.tui.tree_model import CgroupKey, Line, NodeKey, TreeModel, cgroup_key, flatten
 
 Cached = tuple[tuple[object, ...], Strip]
+KEPT_SCREENS = 1  # labels kept for this many screens of rows above and below the one shown
 
 
 class MemoryTree(ScrollView, can_focus=True):
@@ -83,8 +84,8 @@ class MemoryTree(ScrollView, can_focus=True):
         old_lines = self.lines
         self.model = model
         self._reflatten()
-        self._cache = {k: v for k, v in self._cache.items() if k in self.index}
         self._reseat(old_lines)
+        self._prune()
         self.refresh()
 
     def select_key(self, key: NodeKey) -> bool:
@@ -208,7 +209,17 @@ class MemoryTree(ScrollView, can_focus=True):
             text.stylize(self.get_component_rich_style("memory-tree--cursor"))
         strip = self._strip(text, width, base)
         self._cache[line.key] = (stamp, strip)
+        if len(self._cache) > (2 * KEPT_SCREENS + 2) * self._rows_shown():  # the window and a screen more
+            self._prune()
         return strip
+
+    def _prune(self) -> None:
+        """Keep the labels of the rows on screen and `KEPT_SCREENS` screens either side: each is a few KB
+        of Strips, and scrolling through 10,000 rows kept them all, for the sweeps to walk."""
+        rows = self._rows_shown()
+        top = self.scroll_offset.y
+        near = {line.key for line in self.lines[max(0, top - KEPT_SCREENS * rows):top + (KEPT_SCREENS + 1) * rows]}
+        self._cache = {k: v for k, v in self._cache.items() if k in near}
 
     def _strip(self, text: Text, width: int, base: Style) -> Strip:
         segments = list(text.render(self.app.console, end=""))
