@@ -15,10 +15,10 @@ from textual.strip import Strip
 from oomtui.model import Snapshot
 from oomtui.synthetic import large_host
 from oomtui.tui.feeds import LiveFeed
-from oomtui.tui.gcpace import Pacer, Parcel
+from oomtui.tui.gcpace import SWEEP_SECONDS, Pacer, Parcel
 from oomtui.tui.killers import KillWatch
 from tests.tui.fixtures import small_host
-from tests.tui.helpers import ObservedApp, main, press, run, settle, snapshot_app
+from tests.tui.helpers import ObservedApp, live_app, main, press, run, settle, snapshot_app
 
 MARK = 1_000_000_000.0
 
@@ -211,3 +211,17 @@ def test_scrolling_through_every_row_keeps_the_labels_of_a_few_screens_only() ->
     # About 1,000 rows went by, 45 a screen, each drawn as two Strips (ours and Textual's cropped copy):
     # what stays is bounded by the window of three screens and a screen more, not by the rows passed.
     assert counts[1] - counts[0] < 2 * 4 * 45, counts
+
+
+def test_a_key_puts_the_whole_heap_sweep_off() -> None:
+    """A sweep holds the GIL for a quarter of a second at 10,000 processes: not while the user types."""
+    app = live_app()
+
+    async def scenario(pilot) -> None:
+        pacer = main(pilot).pacer
+        pacer.swept -= SWEEP_SECONDS
+        assert pacer.sweep_due()
+        await press(pilot, "down")
+        assert not pacer.sweep_due()
+
+    run(app, scenario)
