@@ -185,6 +185,7 @@ def test_a_tick_during_a_slow_sample_starts_no_second_one() -> None:
 
 
 def _strips_alive() -> int:
+    gc.collect()  # what is garbage (here or left by an earlier test) is not kept
     return sum(1 for o in gc.get_objects() if isinstance(o, Strip))
 
 
@@ -209,8 +210,8 @@ def test_scrolling_through_every_row_keeps_the_labels_of_a_few_screens_only() ->
 
     run(app, scenario)
     # About 1,000 rows went by, 45 a screen, each drawn as two Strips (ours and Textual's cropped copy):
-    # what stays is bounded by the window of three screens and a screen more, not by the rows passed.
-    assert counts[1] - counts[0] < 2 * 4 * 45, counts
+    # kept, the window of three screens and a screen more (about 360), not every row passed (about 2,000).
+    assert counts[1] - counts[0] < 800, counts
 
 
 def test_a_key_puts_the_whole_heap_sweep_off() -> None:
