@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show another host's live state, read over ssh (oomtui must be on its PATH)")
     parser.add_argument("--ssh-option", action="append", default=[], metavar="OPT",
                         help="with --remote: Name=value passes -o Name=value to ssh; -X... passes as is (repeatable)")
+    parser.add_argument("--journal", metavar="DIR",
+                        help="follow the journal in DIR for userspace killers' kills (journalctl --directory), "
+                        "e.g. one copied from another host, instead of this host's journal")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     import oomtui.commands as pkg
 

@@ -6,11 +6,16 @@ Directory layout (everything a reader needs is in the names and the index):
                                             "interval": s, "keep": s, "max_bytes": n}
     DIR/samples/20261125T224112.123456Z.json.gz  one snapshot per sample (UTC time in the name)
     DIR/events/20261125T224530.004321Z.log       a kernel OOM report as /dev/kmsg gave it
-                                               (dmesg-style lines; `oomtui import-oom` reads it)
+                                               (dmesg-style lines; `oomtui import-oom` reads it),
+                                               or a userspace killer's kill line
     DIR/events/index.jsonl                one JSON line per event: time (when the kernel
                                           printed the report), report, sample (the last
                                           sample written before the OOM, or null),
-                                          kind, domain, victim_pid, victim_comm, and
+                                          killer ("kernel", "earlyoom", "nohang",
+                                          "systemd-oomd", "oomd"; absent in older
+                                          recordings: the kernel), kind, domain,
+                                          victim_pid, victim_comm, victim_cgroup (a
+                                          daemon's cgroup kill), and
                                           verdict: what oomtui predicted for that domain on
                                           that sample, and whether the kill matched it
                                           (`oomtui.verdict.Verdict.to_json`)
@@ -19,7 +24,10 @@ Directory layout (everything a reader needs is in the names and the index):
 
 Samples are taken every `interval` seconds and at once when memory
 pressure rises (a PSI trigger, "some" 150 ms stalled within 1 s, or
-300 ms within 2 s where the recorder lacks CAP_SYS_RESOURCE). Old
+300 ms within 2 s where the recorder lacks CAP_SYS_RESOURCE). The
+userspace killers' kills come from their lines on /dev/kmsg and in the
+journal (`oomlog.journal`, journalctl as a child process), each kill
+once however many of the two carried it. Old
 samples go when they are older than `keep`; while samples, reports and
 index together take more than `max_bytes`, samples go oldest first —
 except a sample an event points at, which stays as long as its event —
@@ -51,7 +59,8 @@ from oomtui import oomlog, snapshot
 from oomtui.collect.pressure import PressureTrigger
 from oomtui.errors import UserError
 from oomtui.model import Snapshot
-from oomtui.oomlog.follow import kills_in
+from oomtui.oomlog.follow import KillEvent, KillParser, Once, kills_in
+from oomtui.oomlog.journal import JournalKillFollower, JournalSource
 from oomtui.safefile import (
     UnsafePathError,
     open_append_at,
@@ -151,6 +160,7 @@ class Event:
     victim_pid: int | None
     victim_comm: str | None
     verdict: dict | None = None  # Verdict.to_json() of the kill, where one was judged
+    killer: str = "kernel"  # who killed: the report is then its kill line, not a kernel report
 
 
 class Recording:
@@ -199,6 +209,7 @@ class Recording:
                     kind=d.get("kind"), domain=d.get("domain"),
                     victim_pid=d.get("victim_pid"), victim_comm=d.get("victim_comm"),
                     verdict=d["verdict"] if isinstance(d.get("verdict"), dict) else None,
+                    killer=d["killer"] if isinstance(d.get("killer"), str) else "kernel",
                 ))
             except (ValueError, KeyError, TypeError):
                 continue  # a torn last line after a crash
@@ -245,12 +256,14 @@ class Recorder:
         collect: Callable[[], Snapshot] | None = None,
         kmsg_path: str = "/dev/kmsg",
         psi_path: str = "/proc/pressure/memory",
+        journal: JournalSource | None = None,
         note: Callable[[str], None] = lambda msg: print(f"oomtui record: {printable(msg, None)}", file=sys.stderr),
     ) -> None:
         self.dir = Path(directory)
         self.interval, self.keep, self.max_bytes = interval, keep, max_bytes
         self.note = note
-        self.kmsg_path, self.psi_path = kmsg_path, psi_path
+        self.kmsg_path, self.psi_path, self.journal = kmsg_path, psi_path, journal
+        self.once = Once()  # a userspace kill on kmsg and in the journal is one event
         if collect is None:
             from oomtui.collect import Collector
 
@@ -372,6 +385,18 @@ class Recorder:
             self.note(f"no verdict on this OOM: {type(e).__name__}: {e}")
         if verdict is not None:
             entry["verdict"] = verdict.to_json()
+        if not self._write_event(name, text, entry, "an OOM report"):
+            return
+        kind, domain, pid, comm = (info.kind, info.domain, info.victim_pid, info.victim_comm) if info else (
+            None, None, None, None)
+        self.events.append(Event(started, self.dir / EVENTS / name, sample, kind, domain, pid, comm,
+                                 verdict.to_json() if verdict is not None else None))
+        said = f"; {verdict.summary()}" if verdict is not None else ""
+        self.note(f"OOM report captured: {name} (victim {entry.get('victim_pid')}){said}")
+        self.prune(time.time())
+
+    def _write_event(self, name: str, text: str, entry: dict[str, object], what: str) -> bool:
+        """The event's file, then its index line; False (and said) where either could not be written."""
         events = self._fds[EVENTS]
         try:
             write_atomic_at(events, name, text.encode(), shown=str(self.dir / EVENTS / name))
@@ -381,14 +406,39 @@ class Recorder:
             finally:
                 os.close(fd)
         except OSError as e:
-            self.note(f"cannot store an OOM report: {e.strerror or e}")
+            self.note(f"cannot store {what}: {e.strerror or e}")
+            return False
+        return True
+
+    def store_kill(self, event: KillEvent) -> None:
+        """A userspace killer's kill (its line on kmsg or in the journal), judged like a kernel kill
+        against the last sample finished before it, its line kept as the event's report."""
+        before = [s for s in self.samples if self.finished.get(s.path, s.time) <= event.time]
+        sample = before[-1].path if before else None
+        name = f"{stamp_name(event.time)}.log"
+        if any(e.report.name == name for e in self.events):  # two kills in one microsecond: keep both
+            name = f"{stamp_name(event.time)}.{event.killer}.{len(self.events)}.log"
+        snap = self.recent.get(sample) if sample is not None else None
+        try:
+            if snap is None and sample is not None:
+                snap = snapshot.load(sample)
+            verdict: Verdict | None = verdict_for(event, snap)
+        except Exception as e:  # a verdict must never cost the event itself
+            verdict = None
+            self.note(f"no verdict on this kill: {type(e).__name__}: {e}")
+        entry: dict[str, object] = {
+            "time": event.time, "report": f"{EVENTS}/{name}", "sample": f"{SAMPLES}/{sample.name}" if sample else None,
+            "killer": event.killer, "kind": None, "domain": None, "victim_pid": event.pid,
+            "victim_comm": event.comm, "victim_cgroup": event.cgroup,
+        }
+        if verdict is not None:
+            entry["verdict"] = verdict.to_json()
+        if not self._write_event(name, event.line + "\n", entry, f"{event.killer}'s kill"):
             return
-        kind, domain, pid, comm = (info.kind, info.domain, info.victim_pid, info.victim_comm) if info else (
-            None, None, None, None)
-        self.events.append(Event(started, self.dir / EVENTS / name, sample, kind, domain, pid, comm,
-                                 verdict.to_json() if verdict is not None else None))
+        self.events.append(Event(event.time, self.dir / EVENTS / name, sample, None, None, event.pid, event.comm,
+                                 verdict.to_json() if verdict is not None else None, event.killer))
         said = f"; {verdict.summary()}" if verdict is not None else ""
-        self.note(f"OOM report captured: {name} (victim {entry.get('victim_pid')}){said}")
+        self.note(f"kill captured: {name}: {event.describe()}{said}")
         self.prune(time.time())
 
     def judge(self, text: str, sample: Path | None) -> Verdict | None:
@@ -480,6 +530,21 @@ class Recorder:
             self.note(f"no pressure-triggered samples (no PSI trigger): {self.psi_path}: {e.strerror or e}")
         return kmsg, psi
 
+    def _open_journal(self, poller: select.poll) -> JournalKillFollower | None:
+        if self.journal is None:
+            return None
+        try:
+            journal = JournalKillFollower(self.journal)
+        except UserError as e:
+            self.note(f"userspace killers' kills in the journal not captured: {e}")
+            return None
+        poller.register(journal.fileno(), select.POLLIN)
+        return journal
+
+    def _userspace_kills(self, events: list[KillEvent]) -> None:
+        for event in self.once.new([e for e in events if e.killer != "kernel"]):
+            self.store_kill(event)
+
     def run(self, duration: float | None = None) -> int:
         """Record until SIGTERM/SIGINT (or for `duration` seconds); returns the exit code.
 
@@ -495,6 +560,8 @@ class Recorder:
         poller = select.poll()
         poller.register(wake_r, select.POLLIN)
         kmsg, psi = self._open_sources(poller)
+        journal = self._open_journal(poller)
+        kmsg_kills = KillParser()  # the userspace killers' lines on kmsg (the kernel's go whole to `catcher`)
         catcher = ReportCatcher()
         end = None if duration is None else time.monotonic() + duration
         next_due = time.monotonic()
@@ -529,6 +596,15 @@ class Recorder:
                             printed = wall_time(line) or time.time()
                             for text, began in catcher.feed(line, time.monotonic(), printed):
                                 self.store_event(text, began)
+                            self._userspace_kills(kmsg_kills.feed(line, printed))
+                    elif journal is not None and fd == journal.fileno():
+                        try:
+                            self._userspace_kills(journal.poll())
+                        except UserError as e:
+                            self.note(str(e))
+                            poller.unregister(fd)
+                            journal.close()
+                            journal = None
                     elif psi is not None and fd == psi.fileno():
                         if flags & select.POLLERR:
                             self.note("the PSI trigger went away; no more pressure-triggered samples")
@@ -540,7 +616,7 @@ class Recorder:
         finally:
             if catcher.pending:
                 self.store_event(*catcher.flush())
-            for source in (kmsg, psi):
+            for source in (kmsg, psi, journal):
                 if source is not None:
                     source.close()
             for sig, handler in old_handlers.items():

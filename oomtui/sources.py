@@ -35,7 +35,8 @@ def _looks_like_json(raw: bytes) -> bool:
 
 def _open_recording(path: Path) -> Opened:
     rec = Recording(path)
-    if not rec.samples and not rec.events:
+    reports = [i for i, e in enumerate(rec.events) if e.killer == "kernel"]  # a userspace kill has no report
+    if not rec.samples and not reports:
         raise UserError(f"{path}: the recording has no samples yet")
     warnings: list[str] = []
     if rec.events:
@@ -43,7 +44,7 @@ def _open_recording(path: Path) -> Opened:
     if rec.samples:
         first = rec.load_sample(len(rec.samples) - 1)
     else:
-        first = rec.load_event(len(rec.events) - 1)
+        first = rec.load_event(reports[-1])
         warnings.append("no samples kept; showing the last OOM report")
     return Opened("recording", first, rec, tuple(warnings))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from oomtui.errors import UsageError
+from oomtui.oomlog.journal import JournalSource
 from oomtui.record import Recorder, parse_duration, parse_size
 
 
@@ -19,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--interval", default="5", metavar="SECONDS", help="time between samples (default 5)")
     p.add_argument("--keep", default="6h", metavar="DURATION", help="drop samples older than this (default 6h)")
     p.add_argument("--max-size", default="1G", metavar="SIZE", help="keep the samples under this size (default 1G)")
+    p.add_argument("--journal", metavar="DIR", help="follow the journal in DIR for userspace killers' kills "
+                   "(journalctl --directory) instead of this host's journal")
     p.set_defaults(func=run)
 
 
@@ -29,4 +32,5 @@ def run(args: argparse.Namespace) -> int:
         max_bytes = parse_size(args.max_size)
     except ValueError as e:
         raise UsageError(f"oomtui record: {e}") from None
-    return Recorder(args.directory, interval=interval, keep=keep, max_bytes=max_bytes).run()
+    return Recorder(args.directory, interval=interval, keep=keep, max_bytes=max_bytes,
+                    journal=JournalSource(args.journal)).run()

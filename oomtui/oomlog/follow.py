@@ -14,14 +14,22 @@ itself; journald forwards its lines where their level passes
 `MaxLevelKMsg=`. Its `sending SIGTERM to process PID uid UID "NAME": …`
 followed by `process [PID] exited after …` is a kill (its dry run's
 `dryrun, not actually sending any signal` and a failed kill are not).
-nohang's and the kubelet's kills are not read. `KillFollower` needs read access to
-/dev/kmsg (root, or `kernel.dmesg_restrict=0`).
+nohang prints to stdout (the journal) one line at a time: its victim
+(`PID: N, Name: NAME, badness: B`, then `PID: N, name: NAME, state: …`),
+`Sending SIGTERM to the victim` (or SIGKILL), and, a kill,
+`The victim died in …` or `The victim became a zombie in …`; a victim
+that does not respond, a failed signal or a command run instead are not
+kills. `oomlog.journal` reads these lines from the journal; the kubelet's
+evictions are not read. `KillFollower` needs read access to /dev/kmsg
+(root, or `kernel.dmesg_restrict=0`). `Once` drops a kill seen a second
+time, from the other source.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +50,14 @@ _EARLYOOM_SENDING = re.compile(_TAG + r'sending SIG(?:TERM|KILL) to process (?P<
 _EARLYOOM_EXITED = re.compile(_TAG + r"process (?:-?\d+ )?exited after ")
 _EARLYOOM_NO_KILL = re.compile(
     _TAG + r"(?:dryrun, not actually sending any signal|process -?\d+ did not exit|kill failed: )")
+# nohang (hakavlad/nohang src/nohang, 0.2.0 and 1d49838): each line of its multi-line messages is an entry.
+_NOHANG = r"(?:^|\bnohang(?:\[\d+\])?: )\s*"
+_NOHANG_VICTIM = re.compile(
+    _NOHANG + r"PID: +(?P<pid>\d+), (?:[Nn]ame: (?P<a>.*), badness: -?\d+$|name: (?P<b>.*?), state: )")
+_NOHANG_SENDING = re.compile(_NOHANG + r"Sending SIG(?:TERM|KILL) to the victim$")
+_NOHANG_DIED = re.compile(_NOHANG + r"The victim (?:died|became a zombie) in ")
+_NOHANG_NO_KILL = re.compile(
+    _NOHANG + r"(?:The victim doesn't respond|Cannot send a signal|Selected process died|Executing the command: )")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +65,7 @@ class KillEvent:
     """One kill a log line reports: the kernel's process kill, or a daemon's cgroup kill."""
 
     time: float  # epoch seconds the line was printed
-    killer: str  # "kernel", "oomd", "systemd-oomd" or "earlyoom"
+    killer: str  # "kernel", "oomd", "systemd-oomd", "earlyoom" or "nohang"
     kind: str | None  # kernel: "global" or "memcg"
     domain: str | None  # kernel: the cgroup whose limit was hit, "/" for a global OOM; None where not printed
     pid: int | None
@@ -83,6 +99,7 @@ class KillParser:
         self.group = False
         self.chosen: int | None = None
         self.earlyoom: tuple[int, str] | None = None  # the victim earlyoom is signalling
+        self.nohang: tuple[int, str, bool] | None = None  # nohang's victim, and whether it was signalled
 
     def feed(self, line: str, at: float) -> list[KillEvent]:
         text = line.split("] ", 1)[1] if line.startswith("[") and "] " in line else line
@@ -105,7 +122,7 @@ class KillParser:
             return [KillEvent(at, "oomd", None, None, None, None, _path(m.group("path")), False, text)]
         if m := _SYSTEMD_OOMD.search(text):
             return [KillEvent(at, "systemd-oomd", None, None, None, None, _path(m.group("path")), False, text)]
-        return self._earlyoom(text, at)
+        return self._earlyoom(text, at) or self._nohang(text, at)
 
     def _earlyoom(self, text: str, at: float) -> list[KillEvent]:
         """earlyoom names its victim before signalling it: a kill is that line once the process has exited."""
@@ -116,6 +133,19 @@ class KillParser:
         elif self.earlyoom is not None and _EARLYOOM_EXITED.search(text):
             (pid, comm), self.earlyoom = self.earlyoom, None
             return [KillEvent(at, "earlyoom", None, None, pid, comm, None, False, text)]
+        return []
+
+    def _nohang(self, text: str, at: float) -> list[KillEvent]:
+        """nohang names its victim, signals it, then says whether it died: a kill once it did."""
+        if m := _NOHANG_VICTIM.search(text):
+            self.nohang = (int(m.group("pid")), m.group("a") if m.group("a") is not None else m.group("b"), False)
+        elif self.nohang is not None and _NOHANG_SENDING.search(text):
+            self.nohang = (*self.nohang[:2], True)
+        elif _NOHANG_NO_KILL.search(text):
+            self.nohang = None
+        elif self.nohang is not None and _NOHANG_DIED.search(text):
+            (pid, comm, sent), self.nohang = self.nohang, None
+            return [KillEvent(at, "nohang", None, None, pid, comm, None, False, text)] if sent else []
         return []
 
     def _kernel_kill(self, m: re.Match[str], text: str, at: float) -> KillEvent:
@@ -143,6 +173,28 @@ def kills_in(text: str) -> list[KillEvent]:
     for line in unwrap(text):
         out += parser.feed(line.text, wall_time(line.raw.lstrip()) or now)
     return out
+
+
+class Once:
+    """Each kill once: journald may forward a userspace killer's line to kmsg as well, so the same
+    kill (killer, pid, cgroup) arriving again within WINDOW seconds is dropped."""
+
+    WINDOW = 10.0
+    KEEP = 1000  # kills remembered; far more than arrive within WINDOW
+
+    def __init__(self) -> None:
+        self.seen: deque[tuple[tuple[str, int | None, str | None], float]] = deque(maxlen=self.KEEP)
+
+    def first(self, event: KillEvent) -> bool:
+        """Whether this is the first sight of `event` (then it is remembered)."""
+        key = (event.killer, event.pid, event.cgroup)
+        if any(k == key and abs(t - event.time) < self.WINDOW for k, t in self.seen):
+            return False
+        self.seen.append((key, event.time))
+        return True
+
+    def new(self, events: list[KillEvent]) -> list[KillEvent]:
+        return [e for e in events if self.first(e)]
 
 
 class KillFollower:

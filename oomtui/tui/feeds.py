@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from oomtui.errors import UserError
 from oomtui.model import Snapshot
 from oomtui.record import Recording
 
@@ -74,9 +75,17 @@ class RecordingFeed(Feed):
         super().__init__(first, name, warnings)
 
     def load_event(self, i: int) -> Snapshot:
-        """Event `i` on the sample taken just before it, or on its report alone."""
-        report = self.recording.load_event(i)
+        """Event `i` on the sample taken just before it, or on its report alone; a userspace
+        killer's kill (its report is its log line) on the sample before it, or the nearest one."""
         before = self.recording.event_sample(i)
+        if self.recording.events[i].killer != "kernel":
+            if before is not None:
+                return before
+            near = self.recording.sample_at(self.recording.events[i].time)
+            if near is None and not self.recording.samples:
+                raise UserError("no sample recorded around this kill")
+            return self.recording.load_sample(near or 0)
+        report = self.recording.load_event(i)
         if before is None or report.oom_event is None:
             return report
         return before.replace(oom_event=report.oom_event)
@@ -90,7 +99,7 @@ class RecordingFeed(Feed):
         if kind == "sample":
             return f"recording {self.name}, sample {i + 1} of {len(self.recording.samples)}"
         event = self.recording.events[i]
-        victim = f", the kernel killed pid {event.victim_pid}" if event.victim_pid is not None else ""
+        victim = f", {event.killer} killed pid {event.victim_pid}" if event.victim_pid is not None else ""
         sample = " (report only)" if event.sample is None else ""
         return f"recording {self.name}, OOM event {i + 1} of {len(self.recording.events)}{victim}{sample}"
 

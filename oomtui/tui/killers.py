@@ -14,7 +14,8 @@ from rich.text import Text
 from oomtui.errors import UserError
 from oomtui.inforce import Standing
 from oomtui.model import Process, Snapshot
-from oomtui.oomlog.follow import KillEvent, KillFollower
+from oomtui.oomlog.follow import KillEvent, KillFollower, Once
+from oomtui.oomlog.journal import JournalKillFollower, JournalSource
 from oomtui.text import printable
 from oomtui.tui.palette import Palette
 from oomtui.verdict import COMM_LEN, Scoreboard, Verdict
@@ -58,30 +59,45 @@ def verdict_words(v: Verdict) -> str:
 
 
 class KillWatch:
-    """The live TUI's view of real kills: the kmsg follower, the samples a kill is judged
-    against, every verdict this session and its scoreboard.
+    """The live TUI's view of real kills: the kmsg and journal followers, the samples a kill
+    is judged against, every verdict this session and its scoreboard.
 
-    `poll` never blocks (the follower reads /dev/kmsg non-blocking); judging a kill
-    evaluates every policy, so the screen runs `verdict_for` in a thread worker.
+    `poll` never blocks (the followers read /dev/kmsg and journalctl's pipe non-blocking);
+    a kill both show is counted once. Judging a kill evaluates every policy, so the screen
+    runs `verdict_for` in a thread worker.
     """
 
     KEEP = 3  # samples kept to find the one taken just before a kill
     LIST_MAX = 1000  # verdicts kept for the list; the scoreboard counts them all
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, journal: JournalSource | None = None) -> None:
         self.follower: KillFollower | None = None
         self.problem: str | None = None  # why kills cannot be followed, in one line
+        self.journal: JournalKillFollower | None = None
+        self.journal_problem: str | None = None  # why the journal is not followed, in one line
+        self.journal_source = journal
+        self.once = Once()
         self.samples: deque[Snapshot] = deque(maxlen=self.KEEP)
         self.verdicts: deque[Verdict] = deque(maxlen=self.LIST_MAX)
         self.scoreboard = Scoreboard()
         # Killed processes as last sampled, by (pid, start time), oldest first, with the kill's time.
         self.ghosts: dict[tuple[int, float | None], tuple[Process, float]] = {}
+        if journal is not None:
+            try:
+                self.journal = JournalKillFollower(journal)
+            except UserError as e:
+                self.journal_problem = str(e)
         if path is None:
             return
         try:
             self.follower = KillFollower(path)
         except UserError as e:
             self.problem = str(e)
+
+    @property
+    def following(self) -> bool:
+        """Whether any source of kills is still followed."""
+        return self.follower is not None or self.journal is not None
 
     def add_sample(self, sample: Snapshot) -> None:
         self.samples.append(sample)
@@ -94,14 +110,23 @@ class KillWatch:
         return earlier[-1] if earlier else (self.samples[0] if self.samples else None)
 
     def poll(self) -> list[KillEvent]:
-        if self.follower is None:
-            return []
-        try:
-            return self.follower.poll()
-        except UserError as e:
-            self.problem = str(e)
-            self.close()
-            return []
+        """The kills since the last poll from kmsg, then the journal; each kill once."""
+        events: list[KillEvent] = []
+        if self.follower is not None:
+            try:
+                events += self.follower.poll()
+            except UserError as e:
+                self.problem = str(e)
+                self.follower.close()
+                self.follower = None
+        if self.journal is not None:
+            try:
+                events += self.journal.poll()
+            except UserError as e:
+                self.journal_problem = str(e)
+                self.journal.close()
+                self.journal = None
+        return self.once.new(events)
 
     def add(self, verdict: Verdict) -> None:
         self.verdicts.append(verdict)
@@ -136,19 +161,28 @@ class KillWatch:
         return tuple(p for p, _ in self.ghosts.values())
 
     def status(self) -> str:
+        words = []
         if self.problem is not None:
-            return "OOM kills not followed: " + printable(self.problem, limit=120)
-        if self.follower is None:
-            return ""
-        n = len(self.scoreboard.verdicts)
-        if not n:
-            return "kills: none yet"
-        return f"kills: {n}, {self.scoreboard.count(True)} as predicted"
+            words.append("OOM kills not followed: " + printable(self.problem, limit=120))
+        elif self.following:
+            n = len(self.scoreboard.verdicts)
+            words.append(f"kills: {n}, {self.scoreboard.count(True)} as predicted" if n else "kills: none yet")
+        if self.journal_problem is not None:
+            words.append(printable(self.journal_problem, limit=120))
+        return " · ".join(words)
+
+    def heading(self) -> str:
+        """The head of the kill list: why a source is not followed, what is, and the scoreboard."""
+        followed = [self.follower.path] if self.follower is not None else []
+        if self.journal is not None and self.journal_source is not None:
+            followed.append(self.journal_source.describe())
+        why = "".join(printable(p, 300) + "\n" for p in (self.problem, self.journal_problem) if p)
+        what = f"Following {printable(' and '.join(followed), 300)}: " if followed else ""
+        return why + what + self.scoreboard.summary()
 
     def list_text(self, pal: Palette) -> Text:
         t = Text()
-        t.append(("Following /dev/kmsg: " if self.follower is not None else printable(self.problem or "", 300) + "\n")
-                 + self.scoreboard.summary() + "\n\n", style=pal.heading)
+        t.append(self.heading() + "\n\n", style=pal.heading)
         for v in reversed(self.verdicts):
             stamp = time.strftime("%H:%M:%S", time.localtime(v.event.time))
             style = {True: "", False: pal.critical, None: pal.dim}[v.matched]
@@ -157,6 +191,7 @@ class KillWatch:
         return t
 
     def close(self) -> None:
-        if self.follower is not None:
-            self.follower.close()
-            self.follower = None
+        for follower in (self.follower, self.journal):
+            if follower is not None:
+                follower.close()
+        self.follower = self.journal = None

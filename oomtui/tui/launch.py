@@ -13,6 +13,7 @@ import os
 from oomtui.act.results import Actor
 from oomtui.collect.remote import RemoteError
 from oomtui.errors import UsageError, UserError
+from oomtui.oomlog.journal import JournalSource
 from oomtui.snapshot import SnapshotError
 from oomtui.tui.feeds import Feed, LiveFeed
 from oomtui.tui.remote_feed import RemoteFeed
@@ -85,8 +86,9 @@ def launch(args: argparse.Namespace) -> int:
         protected = protected_pids()
     from oomtui.tui.app import OomApp
 
+    here = live and remote is None  # a remote host: not our kmsg, not our journal
     app = OomApp(feed, actor, interval=args.interval, read_only=args.read_only, protected=protected,
-                 kmsg="/dev/kmsg" if live and remote is None else None)  # a remote host: not our kmsg
+                 kmsg="/dev/kmsg" if here else None, journal=JournalSource(args.journal) if here else None)
     try:
         app.run()
     finally:

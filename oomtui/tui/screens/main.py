@@ -42,6 +42,7 @@ from oomtui.act import (
 from oomtui.errors import UserError
 from oomtui.model import ROOT, Snapshot, WhatIf
 from oomtui.oomlog.follow import KillEvent
+from oomtui.oomlog.journal import JournalSource
 from oomtui.policies.registry import policies
 from oomtui.snapshot import SnapshotError, save
 from oomtui.text import printable
@@ -105,10 +106,12 @@ class MainScreen(Screen):
 
     def __init__(self, feed: Feed, actor: Actor | None, *, interval: float = 2.0, read_only: bool = False,
                  protected: frozenset[int] = frozenset(), clock: Callable[[], float] = time.monotonic,
-                 glyphs: Glyphs = UNICODE, grace: float = GRACE_SECONDS, kmsg: str | None = None) -> None:
+                 glyphs: Glyphs = UNICODE, grace: float = GRACE_SECONDS, kmsg: str | None = None,
+                 journal: JournalSource | None = None) -> None:
         super().__init__()
-        # Real kills as they happen: `kmsg` (the live host's /dev/kmsg) is polled by `kill_timer`.
-        self.kills = killers.KillWatch(kmsg if feed.live else None)
+        # Real kills as they happen: `kmsg` (the live host's /dev/kmsg) and the journal (journalctl's
+        # output) are polled by `kill_timer`.
+        self.kills = killers.KillWatch(kmsg if feed.live else None, journal if feed.live else None)
         self.kill_timer: Timer | None = None
         self.feed = feed
         self.actor = actor
@@ -200,12 +203,13 @@ class MainScreen(Screen):
         if self.feed.live:
             self.refresh_timer = self.set_interval(self.interval, self.tick, name="refresh")
             self.kills.add_sample(self.sample)
-        if self.kills.follower is not None:
+        if self.kills.following:
             self.kill_timer = self.set_interval(KILL_POLL_SECONDS, self.poll_kills, name="kills")
         self.memory_tree.focus()
 
     def on_unmount(self) -> None:
         self.pacer.close()
+        self.kills.close()  # journalctl is our child: it stops with the screen
 
     def _take_theme(self) -> None:
         self.palette = Palette.from_theme(self.app.theme_variables)
@@ -282,7 +286,7 @@ class MainScreen(Screen):
         """Timer: the kills printed since the last poll (a non-blocking read), each judged off the UI thread."""
         for event in self.kills.poll():
             self.judge_kill(Parcel((event, self.kills.before(event))))
-        if self.kills.follower is None and self.kill_timer is not None:  # the follower stopped: say so
+        if not self.kills.following and self.kill_timer is not None:  # the followers stopped: say so
             self.kill_timer.stop()
             self._paint_status()
 
@@ -435,7 +439,7 @@ class MainScreen(Screen):
             t.append(" · filter ")
             t.append(printable(self.needle, limit=40), style="bold")
         if words := self.kills.status():
-            t.append(f" · {words}", style=pal.warning if self.kills.problem else "")
+            t.append(f" · {words}", style=pal.warning if self.kills.problem or self.kills.journal_problem else "")
         t.append(f" · sort {self.sort}")
         t.append(f" · {printable(snap.host.hostname or 'unknown host', limit=40)} · {describe.when(snap.taken_at)}")
         return t
