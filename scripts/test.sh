@@ -5,8 +5,9 @@
 # end-to-end terminal test, podman with runc and a static busybox (the
 # real-container test builds its image from it: no registry is needed), and
 # the engines the fleet tests drive (prometheus for promtool and the server,
-# prometheus-node-exporter, openssh-server), where the machine lacks them and
-# we are root.
+# prometheus-node-exporter, openssh-server), and systemd-journal-remote (the
+# journal tests write a real journal file with it), where the machine lacks
+# them and we are root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -30,5 +31,8 @@ command -v tmux >/dev/null || apt_install tmux
 # About 23 s with apt-get update on a fresh machine.
 { command -v promtool && command -v prometheus-node-exporter && [ -x /usr/sbin/sshd ]; } >/dev/null 2>&1 ||
   apt_install prometheus prometheus-node-exporter openssh-server
+# The journal tests write a real journal file (no journald runs where systemd is not PID 1).
+{ command -v journalctl && { command -v systemd-journal-remote || [ -x /lib/systemd/systemd-journal-remote ]; }; } \
+  >/dev/null 2>&1 || apt_install systemd-journal-remote
 .venv/bin/mypy --no-error-summary oomtui  # zero errors is part of the gate
 exec .venv/bin/python -m pytest "$@"
