@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -161,6 +163,23 @@ def test_without_a_journal_one_line_says_so(tmp_path: Path) -> None:
     assert system is None or system.startswith("journal not followed: no journal here")
     assert command(JournalSource(str(tmp_path)), "journalctl")[:3] == ["journalctl", f"--directory={tmp_path}",
                                                                       "--follow"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to drop it")
+def test_unreadable_journal_files_are_said_in_one_line() -> None:
+    """As an unprivileged user, beside a journal only root may read (as /var/log/journal/ID/system.journal)."""
+    with tempfile.TemporaryDirectory() as top:  # pytest's own tmp_path is root's alone: nobody could look in
+        os.chmod(top, 0o755)
+        (Path(top) / "m").mkdir(mode=0o755)
+        (Path(top) / "m" / "system.journal").write_bytes(b"")
+        os.chmod(Path(top) / "m" / "system.journal", 0o600)
+        script = ("import sys; from oomtui.oomlog.journal import why_not, JournalSource; "
+                  "print(why_not(JournalSource(sys.argv[1]), 'journalctl'))")
+        shown = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                                "-c", script, top], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               capture_output=True, text=True, timeout=60)
+    assert shown.stdout == ("journal not followed: its files are not readable (run as root, or in the "
+                            "systemd-journal group)\n"), shown.stderr
 
 
 # -- a real journal --------------------------------------------------------------------------------

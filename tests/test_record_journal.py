@@ -8,6 +8,7 @@ forwards them, to /dev/kmsg: the recording must hold the kill once.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -67,8 +68,8 @@ def test_a_journal_kill_is_recorded_once_with_its_verdict(tmp_path: Path, hogs) 
         finally:
             os.close(fd)
         wait_for(lambda: Recording(directory).events, 10, "the kill in the index")
-        seen = time.time()
-        assert seen - written < 2.0, f"recorded {seen - written:.2f} s after the journal entry was written"
+        stored = (directory / "events" / "index.jsonl").stat().st_mtime
+        assert stored - written < 2.0, f"recorded {stored - written:.2f} s after the journal entry was written"
         time.sleep(1.5)
         events = Recording(directory).events
         assert [(e.killer, e.victim_pid, e.victim_comm) for e in events] == [("earlyoom", victim.pid, "rj-victim")]
@@ -102,3 +103,26 @@ def test_record_without_journalctl_says_so_in_one_line(tmp_path: Path) -> None:
     assert "oomtui record: userspace killers' kills in the journal not captured: journal not followed: " \
            "no journalctl on this host\n" in err
     assert "Traceback" not in err
+
+
+def test_userspace_kills_in_a_recording_open_on_a_sample(tmp_path: Path) -> None:
+    """Kills with no sample before them, two in one microsecond: each its own event, each opens on a sample."""
+    from oomtui.oomlog.follow import KillEvent
+    from tests.test_record import recorder
+
+    r = recorder(tmp_path)
+    t = r.collect().taken_at - 10  # before any sample
+    first = KillEvent(t, "nohang", None, None, 101, "p1", None, False, "nohang[9]: The victim died in 0.05s")
+    r.store_kill(first)
+    r.store_kill(KillEvent(t, "systemd-oomd", None, None, None, None, "/a.scope", False, "systemd-oomd: Killed /a"))
+    r.take_sample("interval")
+    r.close()
+    rec = Recording(r.dir)
+    assert [(e.killer, e.sample, e.victim_pid) for e in rec.events] == [("nohang", None, 101),
+                                                                         ("systemd-oomd", None, None)]
+    assert len({e.report for e in rec.events}) == 2
+    assert rec.events[0].report.read_text() == "nohang[9]: The victim died in 0.05s\n"
+    assert json.loads((r.dir / "events" / "index.jsonl").read_text().splitlines()[1])["victim_cgroup"] == "/a.scope"
+    feed = RecordingFeed(rec, "rec")
+    assert feed.first.taken_at == rec.samples[0].time and "nohang killed pid 101" in feed.describe()
+    assert r.notes[0].startswith("kill captured: ") and "nohang killed pid 101 (p1)" in r.notes[0]

@@ -57,36 +57,40 @@ class JournalSource:
         return "the journal" if self.directory is None else f"the journal in {printable(self.directory, 120)}"
 
 
-def _has_journal_files(directory: str, depth: int = 1) -> bool:
-    """Whether `directory` (or a subdirectory, as /var/log/journal/MACHINE-ID) holds a journal file."""
+def _journal_files(directory: str, depth: int = 1) -> tuple[bool, bool]:
+    """Whether `directory` (or a subdirectory, as /var/log/journal/MACHINE-ID) holds a journal file,
+    and whether one of them is readable by us."""
+    found = readable = False
     try:
         with os.scandir(directory) as entries:
             for n, entry in enumerate(entries):
-                if n >= _SCAN_MAX:
-                    return False
+                if n >= _SCAN_MAX or readable:
+                    break
                 if entry.name.endswith((".journal", ".journal~")) and entry.is_file(follow_symlinks=False):
-                    return True
-                if depth and entry.is_dir(follow_symlinks=False) and _has_journal_files(entry.path, depth - 1):
-                    return True
+                    found, readable = True, os.access(entry.path, os.R_OK)
+                elif depth and entry.is_dir(follow_symlinks=False):
+                    below = _journal_files(entry.path, depth - 1)
+                    found, readable = found or below[0], below[1]
     except OSError:
-        return False
-    return False
+        pass
+    return found, readable
 
 
 def why_not(source: JournalSource, journalctl: str | None) -> str | None:
     """Why the journal cannot be followed, in one line; None when it can."""
     if journalctl is None:
         return "journal not followed: no journalctl on this host"
-    if source.directory is not None:
-        shown = printable(source.directory, 120)
-        if not os.path.isdir(source.directory):
-            return f"journal not followed: {shown} is not a directory"
-        if not _has_journal_files(source.directory):
-            return f"journal not followed: no journal files in {shown}"
+    if source.directory is not None and not os.path.isdir(source.directory):
+        return f"journal not followed: {printable(source.directory, 120)} is not a directory"
+    places = (source.directory,) if source.directory is not None else SYSTEM_JOURNALS
+    seen = [_journal_files(d) for d in places]
+    if any(readable for _, readable in seen):
         return None
-    if not any(_has_journal_files(d) for d in SYSTEM_JOURNALS):
-        return f"journal not followed: no journal here (no journal files in {' or '.join(SYSTEM_JOURNALS)})"
-    return None
+    if any(found for found, _ in seen):
+        return "journal not followed: its files are not readable (run as root, or in the systemd-journal group)"
+    if source.directory is not None:
+        return f"journal not followed: no journal files in {printable(source.directory, 120)}"
+    return f"journal not followed: no journal here (no journal files in {' or '.join(SYSTEM_JOURNALS)})"
 
 
 def command(source: JournalSource, journalctl: str) -> list[str]:
