@@ -30,7 +30,9 @@ from oomtui.oomlog.journal import (
     entry_lines,
     why_not,
 )
+from tests.support.earlyoom import why_no_earlyoom
 from tests.support.journal import JournalWriter, entry, why_no_journal
+from tests.test_follow_userspace import _earlyoom_in_its_own_pid_namespace
 
 ROOT = Path(__file__).parent.parent
 # Real-shaped kill lines: earlyoom master (kill.c 5c3e3ea), systemd-oomd (oomd-manager.c), nohang 0.2.0 and
@@ -160,7 +162,7 @@ def test_without_a_journal_one_line_says_so(tmp_path: Path) -> None:
     (tmp_path / "m" / "system.journal").write_bytes(b"")
     assert why_not(JournalSource(str(tmp_path)), "/usr/bin/journalctl") is None
     system = why_not(JournalSource(), "/usr/bin/journalctl")
-    assert system is None or system.startswith("journal not followed: no journal here")
+    assert system in (None, "journal not followed: no journal files in /run/log/journal or /var/log/journal")
     assert command(JournalSource(str(tmp_path)), "journalctl")[:3] == ["journalctl", f"--directory={tmp_path}",
                                                                       "--follow"]
 
@@ -270,3 +272,20 @@ def test_journalctl_stopping_is_said_in_one_line(tmp_path: Path) -> None:
         follower.poll()
     assert str(e.value).startswith("journal no longer followed: journalctl stopped:") and "\n" not in str(e.value)
     follower.close()
+
+
+@needs_journal
+@pytest.mark.kernel
+@pytest.mark.skipif(why_no_earlyoom() is not None, reason=why_no_earlyoom() or "")
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="no unshare (util-linux) to give earlyoom its own PIDs")
+def test_the_real_earlyoom_s_lines_through_a_real_journal(tmp_path: Path) -> None:
+    """Debian's earlyoom kills its only visible process (a hog in its own PID namespace, pid 2 there); its
+    stderr lines, stored as the journal stores them, come out of journalctl as that one kill."""
+    lines = _earlyoom_in_its_own_pid_namespace(["-m", "99,1", "-s", "100,100"], "exited after")
+    with JournalWriter(tmp_path) as journal, JournalKillFollower(JournalSource(str(tmp_path))) as follower:
+        time.sleep(0.3)
+        written = journal.write(*(entry(line, "earlyoom", 812) for line in lines))
+        got = wait_for_kills(follower, 1)
+        assert [(e.killer, e.pid, e.comm) for e, _ in got] == [("earlyoom", 2, "eo-victim")], lines
+        assert got[0][1] - written < 2.0
+        assert wait_for_kills(follower, 1, timeout=1.0) == []

@@ -90,7 +90,7 @@ def why_not(source: JournalSource, journalctl: str | None) -> str | None:
         return "journal not followed: its files are not readable (run as root, or in the systemd-journal group)"
     if source.directory is not None:
         return f"journal not followed: no journal files in {printable(source.directory, 120)}"
-    return f"journal not followed: no journal here (no journal files in {' or '.join(SYSTEM_JOURNALS)})"
+    return f"journal not followed: no journal files in {' or '.join(SYSTEM_JOURNALS)}"
 
 
 def command(source: JournalSource, journalctl: str) -> list[str]:
