@@ -59,7 +59,7 @@ from oomtui import oomlog, snapshot
 from oomtui.collect.pressure import PressureTrigger
 from oomtui.errors import UserError
 from oomtui.model import Snapshot
-from oomtui.oomlog.follow import KillEvent, KillParser, Once, kills_in
+from oomtui.oomlog.follow import KillEvent, KillParser, Once, UserspaceCap, kills_in
 from oomtui.oomlog.journal import JournalKillFollower, JournalSource
 from oomtui.safefile import (
     UnsafePathError,
@@ -264,6 +264,7 @@ class Recorder:
         self.note = note
         self.kmsg_path, self.psi_path, self.journal = kmsg_path, psi_path, journal
         self.once = Once()  # a userspace kill on kmsg and in the journal is one event
+        self.cap = UserspaceCap()  # and forged ones cannot flood the recording
         if collect is None:
             from oomtui.collect import Collector
 
@@ -542,8 +543,11 @@ class Recorder:
         return journal
 
     def _userspace_kills(self, events: list[KillEvent]) -> None:
-        for event in self.once.new([e for e in events if e.killer != "kernel"]):
+        dropped = self.cap.dropped
+        for event in self.cap.allow(self.once.new([e for e in events if e.killer != "kernel"])):
             self.store_kill(event)
+        if self.cap.dropped // 100 > dropped // 100 or (self.cap.dropped and not dropped):
+            self.note(self.cap.words())
 
     def run(self, duration: float | None = None) -> int:
         """Record until SIGTERM/SIGINT (or for `duration` seconds); returns the exit code.

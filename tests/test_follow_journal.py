@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from oomtui.errors import UserError
-from oomtui.oomlog.follow import KillEvent, KillParser, Once
+from oomtui.oomlog.follow import KillEvent, KillParser, Once, UserspaceCap
 from oomtui.oomlog.journal import (
     BoundedLines,
     JournalKillFollower,
@@ -289,3 +289,41 @@ def test_the_real_earlyoom_s_lines_through_a_real_journal(tmp_path: Path) -> Non
         assert [(e.killer, e.pid, e.comm) for e, _ in got] == [("earlyoom", 2, "eo-victim")], lines
         assert got[0][1] - written < 2.0
         assert wait_for_kills(follower, 1, timeout=1.0) == []
+
+
+def test_forged_userspace_kills_are_capped_and_counted() -> None:
+    now = [0.0]
+    cap = UserspaceCap(clock=lambda: now[0])
+    kill = [KillEvent(1.0, "earlyoom", None, None, pid, "x", None, False, "") for pid in range(30)]
+    kernel = KillEvent(1.0, "kernel", "global", "/", 99, "k", None, False, "")
+    assert cap.allow([*kill[:25], kernel]) == [*kill[:20], kernel], "the kernel's kills are never capped"
+    assert cap.dropped == 5 and cap.words() == "5 userspace kill line(s) ignored: more than 20 in 10 s (forged?)"
+    now[0] = 9.9
+    assert cap.allow(kill[25:26]) == []
+    now[0] = 10.0
+    assert cap.allow(kill[26:]) == kill[26:], "the next period lets kills through again"
+
+
+@needs_journal
+def test_a_flood_of_forged_kill_lines_in_a_real_journal_is_capped(tmp_path: Path) -> None:
+    from oomtui.tui.killers import KillWatch
+
+    watch = KillWatch(None, JournalSource(str(tmp_path / "j")))
+    assert watch.journal is None and watch.status() == f"journal not followed: {tmp_path / 'j'} is not a directory"
+    (tmp_path / "j").mkdir()
+    with JournalWriter(tmp_path / "j") as journal:
+        watch = KillWatch(None, JournalSource(str(tmp_path / "j")))
+        try:
+            time.sleep(0.3)
+            journal.write(*(entry(m, "earlyoom", 812) for pid in range(1000, 1100)
+                            for m in fill(EARLYOOM, pid=pid, comm="forged")))
+            passed: list[KillEvent] = []
+            deadline = time.monotonic() + 10
+            while watch.cap.dropped < 80 and time.monotonic() < deadline:
+                passed += watch.poll()
+                time.sleep(0.05)
+            assert [e.pid for e in passed] == list(range(1000, 1020))
+            assert watch.status() == "kills: none yet · 80 userspace kill line(s) ignored: more than 20 in 10 s " \
+                                     "(forged?)"
+        finally:
+            watch.close()

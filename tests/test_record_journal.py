@@ -126,3 +126,18 @@ def test_userspace_kills_in_a_recording_open_on_a_sample(tmp_path: Path) -> None
     feed = RecordingFeed(rec, "rec")
     assert feed.first.taken_at == rec.samples[0].time and "nohang killed pid 101" in feed.describe()
     assert r.notes[0].startswith("kill captured: ") and "nohang killed pid 101 (p1)" in r.notes[0]
+
+
+def test_a_flood_of_forged_kills_is_not_recorded_beyond_the_cap(tmp_path: Path) -> None:
+    from oomtui.oomlog.follow import KillEvent, UserspaceCap
+    from tests.test_record import recorder
+
+    r = recorder(tmp_path)
+    r.take_sample("interval")
+    t = r.samples[-1].time + 1
+    r._userspace_kills([KillEvent(t, "earlyoom", None, None, pid, "forged", None, False, "x") for pid in range(25)])
+    r._userspace_kills([KillEvent(t, "earlyoom", None, None, 99, "forged", None, False, "x")])
+    r.close()
+    assert len(Recording(r.dir).events) == UserspaceCap.LIMIT
+    assert [n for n in r.notes if "ignored" in n] == [
+        "5 userspace kill line(s) ignored: more than 20 in 10 s (forged?)"], "said once, not for each line"

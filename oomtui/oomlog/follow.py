@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,6 +196,47 @@ class Once:
 
     def new(self, events: list[KillEvent]) -> list[KillEvent]:
         return [e for e in events if self.first(e)]
+
+
+class UserspaceCap:
+    """At most LIMIT userspace killers' kills in any PERIOD seconds go on; the rest are only counted.
+
+    Anyone may log under a killer's name, and each kill costs a verdict (every
+    policy evaluated) and, when recording, a file: a flood of forged kill lines
+    must not take the CPU or the disk. Real killers act far more slowly (earlyoom
+    and nohang wait for each victim to die, systemd-oomd waits after each kill).
+    The kernel's kills are not capped: only root writes them.
+    """
+
+    LIMIT = 20
+    PERIOD = 10.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.passed: deque[float] = deque()
+        self.dropped = 0
+
+    def allow(self, events: list[KillEvent]) -> list[KillEvent]:
+        now = self.clock()
+        while self.passed and now - self.passed[0] >= self.PERIOD:
+            self.passed.popleft()
+        out: list[KillEvent] = []
+        for e in events:
+            if e.killer == "kernel":
+                out.append(e)
+            elif len(self.passed) < self.LIMIT:
+                self.passed.append(now)
+                out.append(e)
+            else:
+                self.dropped += 1
+        return out
+
+    def words(self) -> str:
+        """What was dropped, for the status line and the notes; "" when nothing was."""
+        if not self.dropped:
+            return ""
+        return (f"{self.dropped} userspace kill line(s) ignored: more than {self.LIMIT} "
+                f"in {self.PERIOD:g} s (forged?)")
 
 
 class KillFollower:

@@ -14,7 +14,7 @@ from rich.text import Text
 from oomtui.errors import UserError
 from oomtui.inforce import Standing
 from oomtui.model import Process, Snapshot
-from oomtui.oomlog.follow import KillEvent, KillFollower, Once
+from oomtui.oomlog.follow import KillEvent, KillFollower, Once, UserspaceCap
 from oomtui.oomlog.journal import JournalKillFollower, JournalSource
 from oomtui.text import printable
 from oomtui.tui.palette import Palette
@@ -77,6 +77,7 @@ class KillWatch:
         self.journal_problem: str | None = None  # why the journal is not followed, in one line
         self.journal_source = journal
         self.once = Once()
+        self.cap = UserspaceCap()
         self.samples: deque[Snapshot] = deque(maxlen=self.KEEP)
         self.verdicts: deque[Verdict] = deque(maxlen=self.LIST_MAX)
         self.scoreboard = Scoreboard()
@@ -126,7 +127,7 @@ class KillWatch:
                 self.journal_problem = str(e)
                 self.journal.close()
                 self.journal = None
-        return self.once.new(events)
+        return self.cap.allow(self.once.new(events))
 
     def add(self, verdict: Verdict) -> None:
         self.verdicts.append(verdict)
@@ -169,6 +170,8 @@ class KillWatch:
             words.append(f"kills: {n}, {self.scoreboard.count(True)} as predicted" if n else "kills: none yet")
         if self.journal_problem is not None:
             words.append(printable(self.journal_problem, limit=120))
+        if self.cap.dropped:
+            words.append(self.cap.words())
         return " · ".join(words)
 
     def heading(self) -> str:
@@ -176,7 +179,7 @@ class KillWatch:
         followed = [self.follower.path] if self.follower is not None else []
         if self.journal is not None and self.journal_source is not None:
             followed.append(self.journal_source.describe())
-        why = "".join(printable(p, 300) + "\n" for p in (self.problem, self.journal_problem) if p)
+        why = "".join(printable(p, 300) + "\n" for p in (self.problem, self.journal_problem, self.cap.words()) if p)
         what = f"Following {printable(' and '.join(followed), 300)}: " if followed else ""
         return why + what + self.scoreboard.summary()
 
