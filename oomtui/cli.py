@@ -63,6 +63,9 @@ def _run(argv: list[str] | None) -> int:
             raise UsageError("oomtui: --remote shows a live host; it does not go with --snapshot or --demo")
         if args.ssh_option and not args.remote:
             raise UsageError("oomtui: --ssh-option goes with --remote")
+        if args.journal and (args.remote or args.snapshot or args.demo):
+            raise UsageError("oomtui: --journal follows kills beside this host's live view; "
+                             "it does not go with --remote, --snapshot or --demo")
         from oomtui.tui.launch import launch
 
         return launch(args)

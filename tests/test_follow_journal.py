@@ -327,3 +327,13 @@ def test_a_flood_of_forged_kill_lines_in_a_real_journal_is_capped(tmp_path: Path
                                      "(forged?)"
         finally:
             watch.close()
+
+
+@pytest.mark.parametrize("argv", [["--journal", "/j", "--demo"], ["--journal", "/j", "--remote", "h"],
+                                  ["--journal", "/j", "--snapshot", "x.json"]])
+def test_journal_goes_with_the_live_view_only(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from oomtui.cli import main as cli_main
+
+    assert cli_main(argv) == 2
+    assert capsys.readouterr().err == ("oomtui: --journal follows kills beside this host's live view; it does not go "
+                                       "with --remote, --snapshot or --demo\n")
