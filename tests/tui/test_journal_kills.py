@@ -55,16 +55,19 @@ def test_a_journal_kill_shows_at_once_and_once(tmp_path, hogs) -> None:
     def victim_row(pilot) -> str:
         return next((line for line in screen_lines(pilot.app) if f"─ {victim.pid} jr-victim" in line), "")
 
+    def ours(pilot) -> list:
+        """The kills of our processes: other tests on this host may cause kernel OOM kills meanwhile."""
+        return [v for v in main(pilot).kills.verdicts if v.event.pid in (victim.pid, other.pid)]
+
     async def wait_for_kills(pilot, n: int, timeout: float) -> None:
-        screen = main(pilot)
         deadline = time.monotonic() + timeout
-        while len(screen.kills.verdicts) < n and time.monotonic() < deadline:
+        while len(ours(pilot)) < n and time.monotonic() < deadline:
             await pilot.pause(0.05)
 
     async def scenario(pilot):
         screen = main(pilot)
         assert screen.kills.journal is not None and screen.kills.journal_problem is None
-        assert screen.kills.status() == "kills: none yet"
+        assert screen.kills.status().startswith("kills: ")
         await select_process(pilot, victim.pid)  # its row on screen
         await pilot.pause(0.5)  # journalctl has reached the journal's end
         line = SENDING.format(pid=victim.pid, comm="jr-victim")
@@ -75,18 +78,18 @@ def test_a_journal_kill_shows_at_once_and_once(tmp_path, hogs) -> None:
         written = journal.write(entry(line, "earlyoom", 812))
         to_kmsg(line)
         await wait_for_kills(pilot, 1, 10)
-        assert screen.kills.verdicts, "no kill shown within 10 s"
+        assert ours(pilot), "no kill shown within 10 s"
         shown = time.time()
         assert shown - written < 2.0, f"shown {shown - written:.2f} s after the journal entry was written"
-        v = screen.kills.verdicts[0]
+        v = ours(pilot)[0]
         assert (v.event.killer, v.event.pid, v.event.comm) == ("earlyoom", victim.pid, "jr-victim")
         banner = f"OOM kill earlyoom killed pid {victim.pid} (jr-victim): "
         assert any(n.startswith(banner) for n in notifications(pilot)), notifications(pilot)
-        assert re.match(r"kills: 1, [01] as predicted", screen.kills.status())
+        assert re.match(rf"kills: {len(screen.kills.verdicts)}, \d+ as predicted", screen.kills.status())
         await pilot.pause()
         assert re.search(r"\bK\b", victim_row(pilot).split(str(victim.pid))[0]), "\n".join(screen_lines(pilot.app))
         await wait_for_kills(pilot, 2, 1.5)
-        assert len(screen.kills.verdicts) == 1, "the copy on /dev/kmsg counted again"
+        assert len(ours(pilot)) == 1, "the copy on /dev/kmsg counted again"
 
         # nohang's kill of a process whose name (as nohang printed it) is markup and an escape:
         lines = ["Process with highest badness (found in 3ms):", f"  PID: {other.pid}, Name: {HOSTILE}, badness: 9",
@@ -94,13 +97,13 @@ def test_a_journal_kill_shows_at_once_and_once(tmp_path, hogs) -> None:
         other.kill()
         journal.write(*(entry(m, "nohang", 77) for m in lines))
         await wait_for_kills(pilot, 2, 10)
-        assert [v.event.comm for v in screen.kills.verdicts] == ["jr-victim", HOSTILE]
+        assert [v.event.comm for v in ours(pilot)] == ["jr-victim", HOSTILE]
         said = f"OOM kill nohang killed pid {other.pid} ([/bold]\\x1b[31m): "
         assert any(n.startswith(said) for n in notifications(pilot)), notifications(pilot)
         await press(pilot, "l")
         assert isinstance(pilot.app.screen, KillsScreen)
         listed = str(pilot.app.screen.text)
-        assert f"Following /dev/kmsg and the journal in {tmp_path}: 2 kills:" in listed, listed
+        assert f"Following /dev/kmsg and the journal in {tmp_path}: " in listed, listed
         assert f"earlyoom killed pid {victim.pid} (jr-victim)" in listed
         assert f"nohang killed pid {other.pid} ([/bold]\\x1b[31m)" in listed and "\x1b" not in listed
         await press(pilot, "escape")
