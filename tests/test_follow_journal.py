@@ -31,7 +31,7 @@ from oomtui.oomlog.journal import (
     why_not,
 )
 from tests.support.earlyoom import why_no_earlyoom
-from tests.support.journal import JournalWriter, entry, why_no_journal
+from tests.support.journal import MARKER_PID, JournalWriter, entry, marker, why_no_journal
 from tests.test_follow_userspace import _earlyoom_in_its_own_pid_namespace
 
 ROOT = Path(__file__).parent.parent
@@ -196,10 +196,22 @@ def wait_for_kills(follower: JournalKillFollower, n: int, timeout: float = 10.0)
     return got
 
 
+def reach_the_end(journal: JournalWriter, follower: JournalKillFollower) -> None:
+    """Until journalctl follows (it starts at the journal's end): its parser holds the marker."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        journal.write(marker())
+        time.sleep(0.1)
+        assert follower.poll() == []
+        if (follower.parser.earlyoom or (0, ""))[0] == MARKER_PID:
+            return
+    raise AssertionError("journalctl never reached the journal's end")
+
+
 @needs_journal
 def test_every_killer_in_a_real_journal_at_once_and_once(tmp_path: Path) -> None:
     with JournalWriter(tmp_path) as journal, JournalKillFollower(JournalSource(str(tmp_path))) as follower:
-        time.sleep(0.3)  # journalctl is at the end of the journal
+        reach_the_end(journal, follower)
         written = journal.write(*(entry(m, "earlyoom", 812) for m in fill(EARLYOOM, pid=4242, comm="eo-victim")))
         got = wait_for_kills(follower, 1)
         assert [(e.killer, e.pid, e.comm) for e, _ in got] == [("earlyoom", 4242, "eo-victim")]
@@ -217,7 +229,7 @@ def test_every_killer_in_a_real_journal_at_once_and_once(tmp_path: Path) -> None
 def test_hostile_messages_are_bounded_and_kept_literal(tmp_path: Path) -> None:
     hostile = "[/bold]\x1b[31m[red]x"
     with JournalWriter(tmp_path) as journal, JournalKillFollower(JournalSource(str(tmp_path))) as follower:
-        time.sleep(0.3)
+        reach_the_end(journal, follower)
         journal.write(entry('sending SIGTERM to process 5 uid 0 "' + "z" * (1 << 20) + '": oom_score 1',
                             "earlyoom", 812),  # 1 MB: journalctl hands it over as null
                       entry("x" * (1 << 20), "earlyoom", 812), entry(b"\xff\xfe" * 3000, "nohang", 9),
@@ -283,7 +295,7 @@ def test_the_real_earlyoom_s_lines_through_a_real_journal(tmp_path: Path) -> Non
     stderr lines, stored as the journal stores them, come out of journalctl as that one kill."""
     lines = _earlyoom_in_its_own_pid_namespace(["-m", "99,1", "-s", "100,100"], "exited after")
     with JournalWriter(tmp_path) as journal, JournalKillFollower(JournalSource(str(tmp_path))) as follower:
-        time.sleep(0.3)
+        reach_the_end(journal, follower)
         written = journal.write(*(entry(line, "earlyoom", 812) for line in lines))
         got = wait_for_kills(follower, 1)
         assert [(e.killer, e.pid, e.comm) for e, _ in got] == [("earlyoom", 2, "eo-victim")], lines
@@ -314,7 +326,8 @@ def test_a_flood_of_forged_kill_lines_in_a_real_journal_is_capped(tmp_path: Path
     with JournalWriter(tmp_path / "j") as journal:
         watch = KillWatch(None, JournalSource(str(tmp_path / "j")))
         try:
-            time.sleep(0.3)
+            assert watch.journal is not None
+            reach_the_end(journal, watch.journal)
             journal.write(*(entry(m, "earlyoom", 812) for pid in range(1000, 1100)
                             for m in fill(EARLYOOM, pid=pid, comm="forged")))
             passed: list[KillEvent] = []

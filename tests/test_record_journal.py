@@ -21,7 +21,7 @@ import pytest
 from oomtui.record import Recording
 from oomtui.tui.feeds import RecordingFeed
 from tests.support.hog import spawn_hog
-from tests.support.journal import JournalWriter, entry, why_no_journal
+from tests.support.journal import MARKER_PID, JournalWriter, entry, marker_kill, why_no_journal
 from tests.test_record_real import wait_for
 
 ROOT = Path(__file__).parent.parent
@@ -36,7 +36,7 @@ def record(directory: Path, *options: str, env: dict[str, str] | None = None) ->
 
 def ours(directory: Path) -> list:
     """The recording's userspace kills: other tests on this host may cause kernel OOM kills meanwhile."""
-    return [e for e in Recording(directory).events if e.killer != "kernel"]
+    return [e for e in Recording(directory).events if e.killer != "kernel" and (e.victim_pid or 0) < MARKER_PID]
 
 
 def children(pid: int) -> list[int]:
@@ -61,6 +61,16 @@ def test_a_journal_kill_is_recorded_once_with_its_verdict(tmp_path: Path, hogs) 
                  "two samples")
         journalctl = [c for c in children(recorder.pid) if Path(f"/proc/{c}/comm").read_text().strip() == "journalctl"]
         assert len(journalctl) == 1, "record runs one journalctl"
+        n = 0  # until journalctl follows (it starts at the journal's end): a marker kill recorded
+
+        def marked() -> bool:
+            nonlocal n
+            n += 1
+            if n % 10 == 1:  # one a second: a few, far below the cap on userspace kills
+                journal.write(marker_kill(n))
+            return any(e.victim_pid and e.victim_pid > MARKER_PID for e in Recording(directory).events)
+
+        wait_for(marked, 30, "journalctl following")
         lines = [f'sending SIGTERM to process {victim.pid} uid 0 "rj-victim": oom_score 1202, VmRSS 8 MiB',
                  f"process {victim.pid} exited after 0.105 seconds"]
         journal.write(entry(lines[0], "earlyoom", 812))

@@ -99,3 +99,20 @@ class JournalWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+MARKER_PID = 5_000_000  # above any pid_max (4194304): no process has it
+
+
+def marker() -> bytes:
+    """earlyoom naming a victim no process can be, without killing it: once a follower's parser holds
+    it, journalctl has reached the journal's end (it starts there, so earlier entries are not seen)."""
+    return entry(f'sending SIGTERM to process {MARKER_PID} uid 0 "marker": oom_score 1, VmRSS 1 MiB', "earlyoom", 1)
+
+
+def marker_kill(n: int) -> bytes:
+    """A whole earlyoom kill of the n-th pid above any pid_max, for followers whose state cannot be seen."""
+    pid = MARKER_PID + n
+    return b"".join(entry(m, "earlyoom", 1) for m in (
+        f'sending SIGTERM to process {pid} uid 0 "marker": oom_score 1, VmRSS 1 MiB',
+        f"process {pid} exited after 0.1 seconds"))

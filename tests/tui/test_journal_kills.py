@@ -21,7 +21,7 @@ from oomtui.oomlog.journal import JournalSource
 from oomtui.tui.feeds import LiveFeed
 from oomtui.tui.screens.kills import KillsScreen
 from tests.support.hog import spawn_hog
-from tests.support.journal import JournalWriter, entry, why_no_journal
+from tests.support.journal import MARKER_PID, JournalWriter, entry, marker, why_no_journal
 from tests.tui.helpers import ObservedApp, main, notifications, press, run, select_process
 from tests.tui.screen_text import screen_lines
 
@@ -69,7 +69,10 @@ def test_a_journal_kill_shows_at_once_and_once(tmp_path, hogs) -> None:
         assert screen.kills.journal is not None and screen.kills.journal_problem is None
         assert screen.kills.status().startswith("kills: ")
         await select_process(pilot, victim.pid)  # its row on screen
-        await pilot.pause(0.5)  # journalctl has reached the journal's end
+        deadline = time.monotonic() + 30  # until journalctl follows (it starts at the end): the marker seen
+        while (screen.kills.journal.parser.earlyoom or (0,))[0] != MARKER_PID and time.monotonic() < deadline:
+            journal.write(marker())
+            await pilot.pause(0.2)
         line = SENDING.format(pid=victim.pid, comm="jr-victim")
         journal.write(entry(line, "earlyoom", 812))
         to_kmsg(line)
