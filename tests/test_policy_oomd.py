@@ -578,3 +578,23 @@ def test_a_tie_note_names_three_of_the_equals():
     d = SPECS[SIZE].run(tree(data, {f"t/c{i}": (i + 1,) for i in range(5)}), "/", {"cgroup": "t/*"})
     assert d.victim_cgroup == "/t/c0"
     assert d.uncertain == "std::sort is unstable: /t/c1, /t/c2, /t/c3 ties with /t/c0; oomd may pick either"
+
+
+def test_a_child_gets_at_most_the_protection_it_asks_for_however_much_its_parent_has():
+    """s protects 200 MiB but its children ask for 20 MiB in all: a keeps its 20 MiB (the share is capped at 1)."""
+    data = {"s": {"current": 460 * MiB, "memory_min": 200 * MiB},
+            "s/a": usage(100 * MiB, memory_low=20 * MiB), "s/b": usage(300 * MiB), "s/c": usage(60 * MiB)}
+    d = SPECS[SIZE].run(tree(data, {"s/a": (1,), "s/b": (2,), "s/c": (3,)}), "/", {"cgroup": "s/*"})
+    a = next(c for c in d.ranking if c.cgroup == "/s/a")
+    assert (a.parts["protection"], a.parts["effective_usage"]) == (20 * MiB, 80 * MiB)
+    assert a.why == "normal, plain size: memory.current 100.0 MiB, effective 80.0 MiB, growth 1.00"
+
+
+def test_the_growth_top_rounds_up_so_67_percent_of_three_takes_all_three():
+    """100 - 33 = 67 % of three cgroups is 2.01, rounded up to all three: the floor is c's 60 MiB, so c, growing 3x,
+    beats a's 2x. Nobody is over 70 % of 460 MiB (322 MiB)."""
+    d = SPECS[SIZE].run(size_peers(avg=20 * MiB), "/", {"cgroup": "s/*", "size_threshold": "70",
+                                                       "growing_size_percentile": "33"})
+    assert d.victim_cgroup == "/s/c"
+    assert [(c.cgroup, c.parts["phase"], c.parts["growth_floor"]) for c in d.ranking] == [
+        ("/s/c", "growth", 60 * MiB), ("/s/a", "growth", 60 * MiB), ("/s/b", "plain size", 60 * MiB)]

@@ -148,13 +148,16 @@ def _current(snapshot: Snapshot, path: str) -> int:
 def rank_size_or_growth(
     snapshot: Snapshot, peers: list[str], opts: Mapping[str, Any], notes: list[str],
 ) -> list[Ranked]:
-    """kill_by_memory_size_or_growth: size over a share of the peers, then growth among the largest, then size."""
+    """kill_by_memory_size_or_growth: size over a share of the peers, then growth among the largest, then size.
+
+    `peers` is never empty (decide() and the recursive descent rank only a non-empty group).
+    """
     protection = Protection(snapshot)
     effective = {p: _current(snapshot, p) - protection(p) for p in peers}
     threshold = int(sum(_current(snapshot, p) for p in peers) * (opts["size_threshold"] / 100))
     by_size = sorted(effective.values(), reverse=True)
     nth = math.ceil(len(peers) * (100 - opts["growing_size_percentile"]) / 100) - 1
-    floor = by_size[nth] if peers else 0
+    floor = by_size[nth]
     ratio = opts["min_growth_ratio"]
     out, unknown = [], []
     for p in peers:
