@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from oomtui.model import Trend
+from oomtui.model import Pressure, PressureLine, Trend
 from oomtui.policies import oomd
 from oomtui.policies.base import OptionError, OptionSpec
 from tests.support.daemon_snapshots import KiB, cgroup, host, pressure, process, snapshot
@@ -149,6 +149,35 @@ def test_integer_min_growth_ratio_quirk():
     assert killed(SIZE, snap, cgroup="s/*", growing_size_percentile=20, min_growth_ratio="1.25") == {1}
 
 
+def test_with_an_integer_ratio_of_1_a_steady_cgroup_grows_and_beats_a_larger_shrinking_one():
+    """min_growth_ratio=1 (what "1.25" reads as): a's growth 1.00 qualifies; b halves, so it is only plain size."""
+    snap = tree({"s/a": usage(100, 100), "s/b": usage(300, 600)}, {"s/a": (1,), "s/b": (2,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*", "size_threshold": "90", "growing_size_percentile": "0",
+                                    "min_growth_ratio": "1"})
+    assert d.victim_cgroup == "/s/a"
+    assert [(c.cgroup, c.parts["phase"], c.parts["growth"]) for c in d.ranking] == [
+        ("/s/a", "growth", 1.0), ("/s/b", "plain size", 0.5)]
+
+
+def test_an_average_of_one_byte_is_an_average():
+    """a grew from 1 byte to 30: growth 30, the fastest of the top 100 %, where no cgroup is over 90 %."""
+    snap = tree({"s/a": usage(30, 1), "s/b": usage(60), "s/c": usage(20)}, {"s/a": (1,), "s/b": (2,), "s/c": (3,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*", "size_threshold": "90", "growing_size_percentile": "0"})
+    assert d.victim_cgroup == "/s/a"
+    assert d.ranking[0].why == "normal, growth: memory.current 30 B, effective 30 B, growth 30.00"
+
+
+def test_the_size_phase_beats_the_rest_however_little_is_unprotected():
+    """a uses 800 of 900 MiB (over half): with 1 byte unprotected it still beats b's 100 MiB. Fully protected, its
+    size key is 0, as oomd's, and b's plain size wins."""
+    for protected, left, victim in ((800 * MiB - 1, 1, "/b"), (800 * MiB, 0, "/c")):
+        snap = tree({"b": usage(800 * MiB, memory_min=protected), "c": usage(100 * MiB)}, {"b": (1,), "c": (2,)})
+        d = SPECS[SIZE].run(snap, "/", {"cgroup": "*"})
+        assert d.victim_cgroup == victim
+        b = next(c for c in d.ranking if c.cgroup == "/b")
+        assert (b.parts["phase"], b.parts["effective_usage"]) == ("size", left)
+
+
 def test_growth_without_history_is_unknown_and_ranked_without_it():
     snap = tree({"s/a": {"current": 40}, "s/b": {"current": 45}}, {"s/a": (1,), "s/b": (2,)})
     d = SPECS[SIZE].run(snap, "/", {"cgroup": "s/*", "size_threshold": "90"})
@@ -220,8 +249,12 @@ def test_biased_swap_kill():
 
 
 def test_biased_swap_kill_without_excess_still_kills_one():
-    got = killed(SWAP, biased((350, 1500), (350, 2000), (1000, 6000)), cgroup="*", biased_swap_kill=1)
-    assert len(got) == 1
+    """A quarter of each protection (375, 500, 1500) exceeds every swap: each excess is 0, a three-way tie."""
+    d = SPECS[SWAP].run(biased((350, 1500), (350, 2000), (1000, 6000)), "/", {"cgroup": "*", "biased_swap_kill": "1"})
+    assert d.victim_cgroup == "/cgroup1" and d.killed_pids == (101,)
+    assert [(c.score, c.why) for c in d.ranking] == [
+        (0.0, "normal, swap 350 B, excess 0 B"), (0.0, "normal, swap 350 B, excess 0 B"),
+        (0.0, "normal, swap 1000 B, excess 0 B")]
 
 
 def test_biased_swap_kill_never_kills_a_cgroup_without_swap():
@@ -515,6 +548,17 @@ def test_pressure_key_truncates_the_half_sum_and_unknown_pressure_is_left_out():
     assert d.victim_cgroup == "/one_big/cgroup1"
 
 
+def test_a_pressure_line_missing_either_average_is_unknown_wherever_it_comes():
+    """A file's writer kept only avg10 for cgroup1 and only avg60 for cgroup2: both are left out, cgroup3 is ranked."""
+    def half(avg10, avg60):
+        return {"pressure": Pressure(some=None, full=PressureLine(avg10=avg10, avg60=avg60, avg300=None, total=None))}
+    d = SPECS[PRESSURE].run(tree(one_big(half(90.0, None), half(None, 90.0), press(4.0, 2.0))), "/",
+                            {"cgroup": "one_big/*"})
+    assert [(c.cgroup, c.score) for c in d.ranking] == [("/one_big/cgroup3", 3.0)]
+    assert d.victim_cgroup == "/one_big/cgroup3"
+    assert d.uncertain == "memory.pressure unknown for 2 cgroup(s) (cgroup v1 or not read)"
+
+
 def test_io_pressure_ranks_nothing():
     d = SPECS[PRESSURE].run(tree(one_big(press(60, 60), press(50, 70), press(80, 80))), "/",
                             {"cgroup": "one_big/*", "resource": "io"})
@@ -598,3 +642,15 @@ def test_the_growth_top_rounds_up_so_67_percent_of_three_takes_all_three():
     assert d.victim_cgroup == "/s/c"
     assert [(c.cgroup, c.parts["phase"], c.parts["growth_floor"]) for c in d.ranking] == [
         ("/s/c", "growth", 60 * MiB), ("/s/a", "growth", 60 * MiB), ("/s/b", "plain size", 60 * MiB)]
+
+
+def test_a_percentage_of_an_unknown_swaptotal_is_0_bytes():
+    snap = tree({"a": {"current": 100, "swap": 2 * MiB}}, {"a": (1,)}, swap_total=None, swap_free=None)
+    d = SPECS[SWAP].run(snap, "/", {"cgroup": "*", "threshold": "100%"})
+    assert d.victim_cgroup == "/a" and d.ranking[0].parts["threshold"] == 0
+
+
+def test_a_cgroup_without_a_swap_figure_is_not_swapping_even_over_a_threshold_of_0():
+    snap = tree({"a": {"current": 100, "swap": 5}, "b": {"current": 100}}, {"a": (1,), "b": (2,)})
+    d = SPECS[SWAP].run(snap, "/", {"cgroup": "*", "threshold": "0"})
+    assert [(c.cgroup, c.parts["threshold"]) for c in d.ranking] == [("/a", 0)]

@@ -222,6 +222,7 @@ def test_a_swap_kill_passes_over_an_empty_leaf_and_stops_at_five_percent():
     # 5 % of 10 GiB is 512 MiB: small.service at exactly that is not "more than" it
     d = SWAP.run(swapping({"populated": False}, small_swap=512 * MiB), "/", {})
     assert d.kills_nothing and d.triggered is True
+    assert (d.policy, d.domain) == ("systemd-oomd-swap", "/")
     assert d.reason == f"systemd-oomd: no populated candidate uses more than 5% of swap ({LOW_SWAP_STATE})"
 
 
@@ -245,6 +246,16 @@ def test_the_swap_limit_is_read_in_permyriad_like_systemds_parse_permyriad():
     assert SWAP.run(at_floor, "/", {"swap_used_limit": "33.33"}).triggered is False
 
 
+@pytest.mark.parametrize(("mem_available", "swap_free", "triggered"), [(999, 999, True), (1000, 999, False),
+                                                                   (999, 1000, False)])
+def test_the_swap_floors_are_whole_bytes_as_systemds_integer_arithmetic_makes_them(mem_available, swap_free, triggered):
+    """10 % of 10001 bytes is 1000.1, truncated to 1000: 1000 bytes left is not below it."""
+    snap = swapping(mem_total=10001, mem_available=mem_available, swap_total=10001, swap_free=swap_free)
+    d = SWAP.run(snap, "/", {})
+    assert d.triggered is triggered
+    assert f"(MemAvailable {mem_available} B vs 1000 B, SwapFree {swap_free} B vs 1000 B)" in d.reason
+
+
 def test_without_swap_or_figures_the_swap_trigger_says_why():
     no_swap = SWAP.run(swapping(swap_total=0, swap_free=0), "/", {})
     assert no_swap.triggered is False and "(no swap: ManagedOOMSwap never acts)" in no_swap.reason
@@ -255,10 +266,12 @@ def test_without_swap_or_figures_the_swap_trigger_says_why():
 def test_swap_figures_missing_everywhere_is_a_note_and_every_candidate_counts_as_zero():
     cgroups = [cgroup("/", owner_uid=0), cgroup("/a.slice", 10, owner_uid=0), cgroup("/b.slice", 20, owner_uid=0)]
     snap = snapshot(cgroups, [process(1, "a", "/a.slice")], host_=host(swap_total=1000, swap_free=0))
-    d = SWAP.run(snap, "/", {"monitored": "/, /gone.slice"})
+    d = SWAP.run(snap, "/", {"monitored": "/, /gone.slice, /lost.slice"})
     assert d.kills_nothing
-    assert d.uncertain == ("monitored cgroup(s) not in this snapshot: /gone.slice; "
+    assert d.uncertain == ("monitored cgroup(s) not in this snapshot: /gone.slice, /lost.slice; "
                            "no memory.swap.current here (cgroup v1 or not read): every candidate counts as 0")
+    assert [(c.cgroup, c.score, c.why) for c in d.ranking] == [("/a.slice", 0.0, "none, swap 0 B"),
+                                                                ("/b.slice", 0.0, "none, swap 0 B")]
 
 
 @pytest.mark.parametrize("value", ["1", "yes", "Y", "TRUE", "t", "On"])

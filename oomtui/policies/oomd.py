@@ -159,14 +159,14 @@ def rank_size_or_growth(
     nth = math.ceil(len(peers) * (100 - opts["growing_size_percentile"]) / 100) - 1
     floor = by_size[nth]
     ratio = opts["min_growth_ratio"]
-    out, unknown = [], []
+    out, unknown = [], 0
     for p in peers:
         c = snapshot.cgroup(p)
         current, eff = _current(snapshot, p), effective[p]
         avg = c.trend.memory_current_avg if c and c.trend else None
         growth = None if avg is None else (current / avg if avg > 0 else 0.0)
         if growth is None:
-            unknown.append(p)
+            unknown += 1
         size_ok = current >= threshold
         growth_ok = growth is not None and growth >= ratio and eff >= floor
         phase = "size" if size_ok else "growth" if growth_ok else "plain size"
@@ -179,7 +179,7 @@ def rank_size_or_growth(
              "growth": growth, "size_threshold": threshold, "growth_floor": floor},
         ))
     if unknown:
-        notes.append(f"growth unknown for {len(unknown)} cgroup(s) (no earlier sample): ranked without it; "
+        notes.append(f"growth unknown for {unknown} cgroup(s) (no earlier sample): ranked without it; "
                      "a growing cgroup could be picked instead")
     return out
 
