@@ -557,6 +557,9 @@ def test_a_pressure_line_missing_either_average_is_unknown_wherever_it_comes():
     assert [(c.cgroup, c.score) for c in d.ranking] == [("/one_big/cgroup3", 3.0)]
     assert d.victim_cgroup == "/one_big/cgroup3"
     assert d.uncertain == "memory.pressure unknown for 2 cgroup(s) (cgroup v1 or not read)"
+    known = SPECS[PRESSURE].run(tree(one_big(press(4.0, 2.0), press(1.0, 1.0), press(0.0, 0.0))), "/",
+                                {"cgroup": "one_big/*"})
+    assert [c.score for c in known.ranking] == [3.0, 1.0, 0.0] and known.uncertain is None
 
 
 def test_io_pressure_ranks_nothing():
@@ -579,6 +582,10 @@ def test_pgscan_figures_and_notes():
                            "ranked by total pgscan instead")
     v1 = SPECS[PGSCAN].run(tree(one_big({}, {}, {})), "/", {"cgroup": "one_big/*"})
     assert v1.uncertain == "memory.stat has no pgscan here (cgroup v1 or not read)"
+    # a peer without pgscan is passed over, not the end of the ranking
+    partly = SPECS[PGSCAN].run(tree(one_big({}, scanned(50, 20), {})), "/", {"cgroup": "one_big/*"})
+    assert [(c.cgroup, c.score) for c in partly.ranking] == [("/one_big/cgroup2", 30.0)]
+    assert partly.victim_cgroup == "/one_big/cgroup2" and partly.uncertain is None
 
 
 @pytest.mark.parametrize(("xattr", "pref"), [("trusted.oomd_prefer", "prefer"), ("user.oomd_prefer", "prefer"),

@@ -383,6 +383,14 @@ def test_pressure_at_the_limit_is_not_above_it():
     assert "(/herp.slice full avg10 60% (limit 60% for 30 s)); " in d.reason
 
 
+def test_a_monitored_cgroup_missing_from_the_snapshot_has_unknown_pressure():
+    d = PRESSURE.run(sort_snapshot(), "/", {"monitored": "/gone.slice"})
+    assert d.triggered is None and d.kills_nothing
+    assert d.reason == ("systemd-oomd: no populated candidate below /gone.slice with memory or reclaim "
+                        "(memory pressure of /gone.slice unknown)")
+    assert d.uncertain == "monitored cgroup(s) not in this snapshot: /gone.slice"
+
+
 def test_pressure_unknown_is_said_and_the_root_reads_the_hosts_psi():
     d = PRESSURE.run(pressured(70, since=900.0).replace(taken_at=None), "/", {"monitored": "/herp.slice"})
     assert d.triggered is None and "how long unknown" in d.reason
