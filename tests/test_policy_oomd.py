@@ -577,11 +577,17 @@ def test_pgscan_figures_and_notes():
         ("/one_big/cgroup1", 10.0, "normal, pgscan +10 since the last sample"),
     ]
     assert dict(d.ranking[1].parts) == {"preference": "normal", "pgscan": 1000, "delta": 10}
-    assert d.ranking[0].parts["delta"] is None
+    assert dict(d.ranking[0].parts) == {"preference": "normal", "pgscan": 500, "delta": None}
     assert d.uncertain == ("pgscan delta unknown for 1 cgroup(s) (no earlier sample; oomd itself waits a tick): "
                            "ranked by total pgscan instead")
     v1 = SPECS[PGSCAN].run(tree(one_big({}, {}, {})), "/", {"cgroup": "one_big/*"})
     assert v1.uncertain == "memory.stat has no pgscan here (cgroup v1 or not read)"
+    # one page scanned since the last sample is a scan; two without an earlier sample are counted
+    d = SPECS[PGSCAN].run(tree(one_big(scanned(8, 7), scanned(5, None), scanned(6, None))), "/",
+                          {"cgroup": "one_big/*"})
+    assert [(c.cgroup, c.score) for c in d.ranking] == [("/one_big/cgroup3", 6.0), ("/one_big/cgroup2", 5.0),
+                                                        ("/one_big/cgroup1", 1.0)]
+    assert d.uncertain.startswith("pgscan delta unknown for 2 cgroup(s) ")
     # a peer without pgscan is passed over, not the end of the ranking
     partly = SPECS[PGSCAN].run(tree(one_big({}, scanned(50, 20), {})), "/", {"cgroup": "one_big/*"})
     assert [(c.cgroup, c.score) for c in partly.ranking] == [("/one_big/cgroup2", 30.0)]

@@ -52,6 +52,7 @@ def test_pressure_order_by_pgscan_rate_then_memory():
     """A pgscan below last time means the cgroup was recreated: its rate counts from 0 (derp.scope, zupa.slice)."""
     d = PRESSURE.run(sort_snapshot(), "/", {})
     assert order(d) == ["/herp.slice", "/sheep.service", "/zupa.slice", "/derp.scope", "/boop.slice", "/avoid.slice"]
+    assert [c.parts["pgscan_rate"] for c in d.ranking] == [33, 32, 2, 1, 0, U64_MAX]
 
 
 def test_pressure_candidates_are_below_the_monitored_cgroup():
