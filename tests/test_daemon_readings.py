@@ -71,6 +71,18 @@ def test_only_the_edited_process_is_recomputed():
     assert "oom_score of pid 11 computed" in d.uncertain
 
 
+def test_without_memtotal_an_edited_score_is_unknown_not_the_stale_one_read():
+    """pid 11's adj was raised to 1000: its oom_score as read (600) no longer holds, and nothing can recompute it."""
+    procs = [process(10, "a", rss=MiB, oom_score=700), process(11, "b", rss=MiB, oom_score=600)]
+    no_total = host(mem_total=None, mem_available=None)
+    snap = whatif.apply(snapshot([], procs, host_=no_total, adj_edits={11: 1000}))
+    for policy in (EARLYOOM, NOHANG):
+        d = policy.run(snap, "/", {})
+        assert d.victim_pid == 10 and [c.pid for c in d.ranking] == [10], policy.name
+        assert d.uncertain.startswith("oom_score of pid 11 unknown (no MemTotal to compute it from); "
+                                      "they were left out")
+
+
 def test_the_walk_is_in_pid_order_whatever_order_the_snapshot_lists():
     """Equal scores: earlyoom keeps the first it saw, nohang's stable sort the first listed; /proc lists by pid."""
     procs = [process(30, "late", rss=MiB, oom_score=700), process(20, "early", rss=MiB, oom_score=700),

@@ -287,7 +287,7 @@ def test_processes_without_a_score_or_rss_are_left_out_and_counted():
     d = EARLYOOM.run(snapshot([], procs, host_=no_total), "/", {})
     assert d.victim_pid == 10 and d.triggered is None
     assert "(memory or swap figures unknown, so whether it acts now is unknown)" in d.reason
-    assert d.uncertain == ("oom_score of pid 12 unknown (not read, no MemTotal); they were left out; "
+    assert d.uncertain == ("oom_score of pid 12 unknown (no MemTotal to compute it from); they were left out; "
                            "2 processes without oom_score or RSS left out")
 
 

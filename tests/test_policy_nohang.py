@@ -203,7 +203,7 @@ def test_kernel_threads_and_unknown_scores_are_never_weighed():
              process(21, "app", rss=MiB, oom_score=10)]
     d = NOHANG.run(snapshot([], procs, host_=host(mem_total=None, mem_available=None)), "/", {})
     assert d.victim_pid == 21 and [c.pid for c in d.ranking] == [21]
-    assert d.uncertain == "oom_score of pid 20 unknown (not read, no MemTotal); they were left out"
+    assert d.uncertain == "oom_score of pid 20 unknown (no MemTotal to compute it from); they were left out"
 
 
 def test_a_bad_regex_names_the_option_the_line_and_the_regex():

@@ -100,8 +100,10 @@ def _read(snapshot: Snapshot) -> Readings:
                 i += 1
     redo = sorted(set(redo))
     sources: dict[int, str] = {}
-    if redo and snapshot.host.mem_total is None:
-        sources = {i: "unknown" for i in redo if scores[i] is None}
+    if redo and snapshot.host.mem_total is None:  # an edited score as read is stale: unknown too
+        for i in redo:
+            scores[i] = None
+            sources[i] = "unknown"
     elif redo:
         compute = _OomScorer(snapshot).score
         for i in redo:
@@ -138,7 +140,7 @@ def score_note(sources: dict[int, str], snapshot: Snapshot) -> str | None:
         parts.append(f"oom_score of {_pids(computed)} computed from the kernel formula ({why}); "
                      "the real value may differ by a point")
     if unknown:
-        parts.append(f"oom_score of {_pids(unknown)} unknown (not read, no MemTotal); they were left out")
+        parts.append(f"oom_score of {_pids(unknown)} unknown (no MemTotal to compute it from); they were left out")
     return "; ".join(parts) or None
 
 
