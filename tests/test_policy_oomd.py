@@ -135,6 +135,16 @@ def test_recursive_descends_into_the_winner():
     assert "kills /A/X via /A " in d.reason
 
 
+def test_a_note_from_a_level_below_is_kept():
+    """A's children were never sampled before: their growth is unknown, which the descent into them says."""
+    snap = tree({"A": usage(60), "A/X": {"current": 40}, "A/Z": {"current": 20}, "B": usage(20)},
+                {"A/X": (1,), "A/Z": (2,), "B": (3,)})
+    d = SPECS[SIZE].run(snap, "/", {"cgroup": "A,B", "recursive": "true"})
+    assert d.victim_cgroup == "/A/X"
+    assert d.uncertain == ("growth unknown for 2 cgroup(s) (no earlier sample): ranked without it; "
+                           "a growing cgroup could be picked instead")
+
+
 def test_recursive_stops_at_an_oom_group():
     data = {"A": usage(60, oom_group=True), "A/Z": usage(20), "A/X": usage(40), "B": usage(20)}
     snap = tree(data, {"A/X": (1,), "A/Z": (2,), "B": (3,)})

@@ -340,8 +340,8 @@ def test_an_unknown_monitored_owner_honours_the_preference_with_a_note():
 
 def test_a_pressure_kill_names_the_monitored_cgroup_the_rate_and_the_pressure():
     d = PRESSURE.run(pressured(70, since=900.0), "/", {"monitored": "/herp.slice"})
-    assert (d.policy, d.triggered, d.victim_cgroup, d.killed_pids) == (
-        "systemd-oomd-pressure", True, "/herp.slice/a.service", (1,))
+    assert (d.policy, d.domain, d.triggered, d.victim_cgroup, d.killed_pids) == (
+        "systemd-oomd-pressure", "/", True, "/herp.slice/a.service", (1,))
     assert d.reason == ("systemd-oomd (pressure on /herp.slice) kills /herp.slice/a.service with pgscan rate unknown, "
                         "memory.current 60 B (/herp.slice full avg10 70% (limit 60% for 30 s)); 1 process, 60 B freed")
     assert d.uncertain == "pgscan rate unknown for 2 candidate(s) (no earlier sample): ranked by memory.current"
@@ -422,6 +422,10 @@ def test_a_leaf_that_never_scanned_and_holds_no_memory_is_not_a_victim():
     assert only_idle.reason.startswith("systemd-oomd: no populated candidate below / with memory or reclaim (")
     fresh = PRESSURE.run(snapshot([cgroups[0], cgroups[2]], [procs[1]]), "/", {})
     assert fresh.victim_cgroup == "/fresh.slice"
+    # a pgscan of 0 is no reclaim either
+    zero = PRESSURE.run(snapshot([cgroups[0], cgroup("/zero.slice", 0, stat={"pgscan": 0})],
+                                 [process(4, "zero", "/zero.slice")]), "/", {})
+    assert zero.kills_nothing
 
 
 def test_a_duration_with_an_unknown_unit_is_refused():
