@@ -388,6 +388,10 @@ def test_with_sort_by_rss_any_positive_rss_compares_by_rss():
     """1 KiB is a positive RSS: the 100 MiB process keeps the place against it despite the lower oom_score."""
     procs = [process(10, "big", rss=100 * MiB, oom_score=500), process(11, "tiny", rss=KiB, oom_score=900)]
     assert EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"}).victim_pid == 10
+    # and the other way round: the 100 MiB process takes the place from the 1 KiB one
+    procs = [process(10, "tiny", rss=KiB, oom_score=900), process(11, "big", rss=100 * MiB, oom_score=500)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"})
+    assert d.victim_pid == 11 and [c.pid for c in d.ranking] == [11, 10]
 
 
 def test_with_sort_by_rss_equal_rss_ranks_by_oom_score():

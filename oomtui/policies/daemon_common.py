@@ -35,9 +35,9 @@ class Score:
 
 
 def _c_div(a: int, b: int) -> int:
-    """C's integer division: truncates toward zero (the kernel's `long` arithmetic)."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
+    """C's integer division by a positive b (a page total, 3): truncates toward zero, as the kernel's `long` does."""
+    q = abs(a) // b
+    return -q if a < 0 else q
 
 
 class _OomScorer:
