@@ -167,6 +167,9 @@ def test_1_7_never_picks_a_negative_badness():
     snap = snapshot([], procs)
     assert EARLYOOM.run(snap, "/", {"version": "1.7", "avoid": "."}).kills_nothing
     assert EARLYOOM.run(snap, "/", {"avoid": "."}).victim_pid == 11
+    # a badness of 0 equals the zeroed victim's, and a larger RSS then takes the place
+    zero = snapshot([], [process(10, "a", rss=MiB, oom_score=0), process(11, "b", rss=2 * MiB, oom_score=0)])
+    assert EARLYOOM.run(zero, "/", {"version": "1.7"}).victim_pid == 11
 
 
 # Worked by hand with --sort-by-rss: RSS decides only between two positive RSS; a zombie main thread
@@ -230,6 +233,7 @@ def test_prefer_and_avoid_show_in_the_key_they_change():
     assert adj.parts["avoid"] is True and adj.parts["prefer"] is False
     by_rss = EARLYOOM.run(LIVE, "/", {"sort_by_rss": "true", "prefer": "^hog_small$"})
     assert by_rss.ranking[0].why == "victim: 'hog_small': oom_score 672, VmRSS 3285 MiB (--prefer)"
+    assert by_rss.reason.startswith("earlyoom picks pid 12836 'hog_small': oom_score 672, VmRSS 3285 MiB (--prefer) (")
     assert by_rss.ranking[0].score == 213 * 1024 + 3 * 1024 * 1024
 
 
@@ -360,6 +364,11 @@ def test_a_total_rss_stands_in_where_its_parts_were_not_read():
              process(11, "total", rss=None, rss_file=None, rss_shmem=None, rss_total=300 * MiB, oom_score=700)]
     d = EARLYOOM.run(snapshot([], procs), "/", {})
     assert d.victim_pid == 11 and d.ranking[0].parts["rss_kib"] == 300 * 1024
+    # the parts, shared memory included, make the RSS when all three were read; the total only stands in for them
+    procs = [process(10, "parts", rss=200 * MiB, rss_file=50 * MiB, rss_shmem=100 * MiB, oom_score=700),
+             process(11, "total", rss=100 * MiB, rss_file=None, rss_total=300 * MiB, oom_score=700)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert [(c.pid, c.parts["rss_kib"]) for c in d.ranking] == [(10, 350 * 1024), (11, 300 * 1024)]
 
 
 def test_at_most_three_scores_within_a_point_are_named():
