@@ -54,6 +54,17 @@ def _start_rewriter(cgroup_dir: Path) -> subprocess.Popen:
     return p
 
 
+def _open_below(prefix: str) -> set[str]:
+    """What this process's open fds point at, of the paths starting with `prefix`."""
+    out = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            out.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue
+    return {path for path in out if path.startswith(prefix)}
+
+
 def test_changes_between_samples_show_in_the_next(memcg):
     other = memcg.child("other")
     p = _start_rewriter(memcg.dir)
@@ -111,13 +122,7 @@ def test_a_known_process_keeps_its_oom_score_adj_open_until_it_exits(memcg):
     hog = spawn_hog("oomtui-held", 1, cgroup_dir=memcg.dir)
 
     def held() -> set[str]:
-        out = set()
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                out.add(os.readlink(f"/proc/self/fd/{fd}"))
-            except OSError:
-                continue
-        return {path for path in out if path.startswith(f"/proc/{hog.pid}/")}
+        return _open_below(f"/proc/{hog.pid}/")
 
     c = Collector()
     try:
@@ -164,3 +169,35 @@ def test_reads_only_status_and_adj_for_an_idle_known_process(memcg):
         assert second == first
     finally:
         hog.kill()
+
+
+def test_cgroup_directories_kept_open_follow_removal_and_remaking(memcg):
+    """Each cgroup's directory stays open between samples and its files are read through it: one removed and made
+    again under the same path is read through a new fd (its new limit shows, its trend starts afresh), a removed
+    one's fd is closed at the next sample, and closing the collector closes the rest."""
+
+    def held() -> set[str]:
+        return _open_below(str(memcg.dir))
+
+    again = memcg.child("again")
+    again.set_limit(64 * MiB)
+    c = Collector()
+    try:
+        c.collect()
+        first = c.collect().cgroup(again.path)
+        assert first is not None and first.memory_max == 64 * MiB and first.trend is not None
+        assert held() == {str(memcg.dir), str(again.dir)}
+
+        again.dir.rmdir()
+        again = memcg.child("again")
+        again.set_limit(32 * MiB)
+        remade = c.collect().cgroup(again.path)
+        assert remade is not None and remade.memory_max == 32 * MiB and remade.trend is None
+        assert held() == {str(memcg.dir), str(again.dir)}  # and no "(deleted)" one left
+
+        again.dir.rmdir()
+        assert c.collect().cgroup(again.path) is None
+        assert held() == {str(memcg.dir)}
+    finally:
+        c.close()
+    assert held() == set()

@@ -93,8 +93,9 @@ class Collector:
 
 
     def close(self) -> None:
-        """Close the /proc files kept open between samples (dropping the collector closes them too)."""
+        """Close the /proc files and cgroup directories kept open between samples (dropping the collector does too)."""
         self._procs.close()
+        self._cgroups.close()
 
 
 def collect_snapshot(**kw: object) -> Snapshot:

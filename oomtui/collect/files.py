@@ -8,7 +8,8 @@ objects cost more than the read itself at 20,000 files a sample.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import resource
+from collections.abc import Callable, MutableMapping
 
 Reader = Callable[[str], bytes]
 """Returns a file's bytes or raises OSError; tests hand in their own to fake failures."""
@@ -17,8 +18,9 @@ CHUNK = 1 << 16  # more than any /proc or cgroup file this reads, so one read ge
 FLAGS = os.O_RDONLY | os.O_CLOEXEC
 
 
-def read_file(path: str) -> bytes:
-    fd = os.open(path, FLAGS)
+def read_file(path: str, dir_fd: int | None = None) -> bytes:
+    """`path` relative to the directory open as `dir_fd`, if given: a walk of one name, not the whole path."""
+    fd = os.open(path, FLAGS, dir_fd=dir_fd)
     try:
         data = os.read(fd, CHUNK)
         if len(data) < CHUNK:
@@ -38,3 +40,48 @@ def read_or_none(read: Reader, path: str) -> bytes | None:
         return read(path)
     except OSError:
         return None
+
+
+# Files the readers keep open between samples, as (inode, fd) pairs: how many
+# all of them hold together stays within the open-files limit (raised to its
+# hard limit) less a reserve for the rest of the program.
+RESERVED_FDS = 1024  # left to the rest of the program (sockets, the TUI, kill's pidfds)
+_KEPT = [0]  # files kept open by every reader of this process
+_LIMIT: list[int] = []  # how many they may keep, worked out once
+
+
+def kept(inode: int, fd: int) -> tuple[int, int]:
+    """Count `fd` as kept open (the caller checked room() first)."""
+    _KEPT[0] += 1
+    return inode, fd
+
+
+def release(held: tuple[int, int]) -> None:
+    os.close(held[1])
+    _KEPT[0] -= 1
+
+
+def close_all(held: MutableMapping) -> None:
+    """Release every (inode, fd) value of `held`, emptying it."""
+    while held:
+        release(held.popitem()[1])
+
+
+def room() -> int:
+    """How many more files the readers may keep open, together."""
+    if not _LIMIT:
+        _LIMIT.append(_fd_limit())
+    return _LIMIT[0] - _KEPT[0]
+
+
+def _fd_limit() -> int:
+    """The open-files limit less the reserve, the soft limit first raised to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        want = hard if hard != resource.RLIM_INFINITY else 1 << 20
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+        except (OSError, ValueError):
+            pass
+    return max(0, soft - RESERVED_FDS)

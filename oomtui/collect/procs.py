@@ -47,13 +47,12 @@ format requires, falls back to the kernel's default 0 when unreadable.
 from __future__ import annotations
 
 import os
-import resource
 import weakref
 from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 from oomtui.collect import parse
-from oomtui.collect.files import CHUNK, FLAGS, Reader, read_file, read_or_none
+from oomtui.collect.files import CHUNK, FLAGS, Reader, close_all, kept, read_file, read_or_none, release, room
 from oomtui.collect.host import boot_time
 from oomtui.collect.layout import CgroupLayout
 from oomtui.collect.score import FORMULA_SINCE, oom_score
@@ -61,7 +60,6 @@ from oomtui.model import ROOT, Process, parent_of
 
 _GONE = (FileNotFoundError, ProcessLookupError)
 _NO_STATUS = (None,) * 6
-RESERVED_FDS = 1024  # left to the rest of the program (sockets, the TUI, kill's pidfds)
 
 
 class _Gone(Exception):
@@ -102,11 +100,11 @@ class ProcessReader:
         self._open: dict[int, tuple[int, int]] = {}
         live = read is read_file and os.path.realpath(proc) == "/proc"
         self._keeps = live
-        weakref.finalize(self, _close_all, self._open)
+        weakref.finalize(self, close_all, self._open)
 
     def close(self) -> None:
         """Close the files kept open; the next sample reads by path (and opens them again)."""
-        _close_all(self._open)
+        close_all(self._open)
 
     def read_all(
         self, members: Mapping[int, str], cgroups: Collection[str], mem_total: int | None, swap_total: int | None,
@@ -165,22 +163,21 @@ class ProcessReader:
                 continue
         self._known = kept
         for pid in [pid for pid, (inode, _) in held.items() if (k := kept.get(pid)) is None or k.inode != inode]:
-            _release(held.pop(pid))
+            release(held.pop(pid))
         return [k.process for k in kept.values()]
 
     def _hold(self, pid: int, inode: int, base: str) -> tuple[int, int] | None:
         """Open a known process's oom_score_adj to keep, where the limit leaves room."""
         old = self._open.pop(pid, None)
         if old is not None:
-            _release(old)
-        if not self._keeps or _room() <= 0:
+            release(old)
+        if not self._keeps or room() <= 0:
             return None
         try:
             fd = os.open(base + "oom_score_adj", FLAGS)
         except OSError:
             return None
-        self._open[pid] = held = (inode, fd)
-        _KEPT[0] += 1
+        self._open[pid] = held = kept(inode, fd)
         return held
 
     def _get(self, path: str) -> bytes | None:
@@ -273,37 +270,3 @@ class ProcessReader:
             return ROOT
         path = parse.proc_cgroup(self._get(base + "cgroup"), v1_memory=self.mode != "v2")
         return ROOT if path is None else nearest(path, cgroups)
-
-
-_KEPT = [0]  # files kept open by every ProcessReader of this process
-_LIMIT: list[int] = []  # how many they may keep, worked out once
-
-
-def _release(held: tuple[int, int]) -> None:
-    os.close(held[1])
-    _KEPT[0] -= 1
-
-
-def _close_all(held: dict[int, tuple[int, int]]) -> None:
-    while held:
-        _release(held.popitem()[1])
-
-
-def _room() -> int:
-    """How many more files the readers may keep open, together."""
-    if not _LIMIT:
-        _LIMIT.append(_fd_limit())
-    return _LIMIT[0] - _KEPT[0]
-
-
-def _fd_limit() -> int:
-    """The open-files limit less the reserve, the soft limit first raised to the hard one."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or hard > soft:
-        want = hard if hard != resource.RLIM_INFINITY else 1 << 20
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-            soft = want
-        except (OSError, ValueError):
-            pass
-    return max(0, soft - RESERVED_FDS)
