@@ -134,6 +134,13 @@ def test_zero_pages_ram_is_unknown_memory_not_negative():
     assert "the report shows 0 pages RAM and 97082 reserved: the memory total is unknown" in result.warnings
 
 
+def test_zero_pages_ram_without_a_reserved_line_names_none_reserved():
+    lines = [x.replace("4115400 pages RAM", "0 pages RAM") for x in V61 if "pages reserved" not in x]
+    result = parse_report("\n".join(lines))
+    assert result.snapshot.host.mem_total is None
+    assert "the report shows 0 pages RAM and 0 reserved: the memory total is unknown" in result.warnings
+
+
 def test_nr_pmds_column_of_4_8_to_4_14():
     report = [
         "[  100.000001] sed invoked oom-killer: gfp_mask=0x24201ca(GFP_HIGHUSER_MOVABLE|__GFP_COLD), nodemask=0, "
