@@ -274,6 +274,7 @@ REFUSED: list[tuple[tuple, object, str]] = [
     (("cgroups", 2, "workload", "kind"), "vm",
      'cgroups[2].workload.kind: expected one of k8s-pod, k8s-container, container, unit, got "vm"'),
     (("cgroups", 2, "workload", "kind"), GONE, "cgroups[2].workload.kind: required field is missing"),
+    (("cgroups", 2, "workload", "kind"), 1, "cgroups[2].workload.kind: expected string, got integer"),
     (("cgroups", 2, "workload", "name"), GONE, "cgroups[2].workload.name: required field is missing"),
     (("cgroups", 2, "workload", "name"), 5, "cgroups[2].workload.name: expected string, got integer"),
     (("cgroups", 2, "workload", "qos"), "Gold",
