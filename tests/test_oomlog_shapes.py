@@ -299,6 +299,12 @@ def test_a_size_of_4_pib_is_the_most_a_row_may_show(pages, kept):
     assert (980 in {p.pid for p in result.snapshot.processes}) is kept
 
 
+@pytest.mark.parametrize(("pages", "kept"), [(1 << 40, True), ((1 << 40) + 1, False)])
+def test_4_pib_of_ram_is_the_most_a_report_may_show(pages, kept):
+    result = parse_report("\n".join(x.replace("4115400 pages RAM", f"{pages} pages RAM") for x in V61))
+    assert result.snapshot.host.mem_total == ((pages - 97082) * PAGE if kept else None)
+
+
 def test_rows_past_the_limit_are_counted_not_read(monkeypatch):
     from oomtui.oomlog import parse
 
