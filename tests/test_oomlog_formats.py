@@ -205,6 +205,10 @@ def test_rhel6_kill_line_and_memory_limit_reached():
 
 def test_oom_kill_allocating_task_and_panic_on_oom_are_read_from_the_report():
     text = load("v61_global_dmesg.txt")
+    plain = parse_report(text).snapshot.host.sysctl
+    assert (plain.oom_kill_allocating_task, plain.panic_on_oom) == (None, None)  # not shown: unknown, not set
+    memcg = parse_report(load("v618_memcg_v1_kmsg.txt")).snapshot.host.sysctl  # "Memory cgroup out of memory: …"
+    assert memcg.oom_kill_allocating_task is None
     s = parse_report(text.replace("Out of memory: Killed", "Out of memory (oom_kill_allocating_task): Killed")).snapshot
     assert s.host.sysctl.oom_kill_allocating_task == 1
     rep = replay(s)

@@ -134,6 +134,13 @@ def test_zero_pages_ram_is_unknown_memory_not_negative():
     assert "the report shows 0 pages RAM and 97082 reserved: the memory total is unknown" in result.warnings
 
 
+def test_zero_pages_ram_without_a_reserved_line_names_none_reserved():
+    lines = [x.replace("4115400 pages RAM", "0 pages RAM") for x in V61 if "pages reserved" not in x]
+    result = parse_report("\n".join(lines))
+    assert result.snapshot.host.mem_total is None
+    assert "the report shows 0 pages RAM and 0 reserved: the memory total is unknown" in result.warnings
+
+
 def test_nr_pmds_column_of_4_8_to_4_14():
     report = [
         "[  100.000001] sed invoked oom-killer: gfp_mask=0x24201ca(GFP_HIGHUSER_MOVABLE|__GFP_COLD), nodemask=0, "
@@ -290,6 +297,12 @@ def test_a_uid_from_2_31_up_printed_negative_is_the_unsigned_uid():
 def test_a_size_of_4_pib_is_the_most_a_row_may_show(pages, kept):
     result = parse_report("\n".join(x.replace("    52000   700000", f" {pages}   700000") for x in V61))
     assert (980 in {p.pid for p in result.snapshot.processes}) is kept
+
+
+@pytest.mark.parametrize(("pages", "kept"), [(1 << 40, True), ((1 << 40) + 1, False)])
+def test_4_pib_of_ram_is_the_most_a_report_may_show(pages, kept):
+    result = parse_report("\n".join(x.replace("4115400 pages RAM", f"{pages} pages RAM") for x in V61))
+    assert result.snapshot.host.mem_total == ((pages - 97082) * PAGE if kept else None)
 
 
 def test_rows_past_the_limit_are_counted_not_read(monkeypatch):

@@ -274,6 +274,7 @@ REFUSED: list[tuple[tuple, object, str]] = [
     (("cgroups", 2, "workload", "kind"), "vm",
      'cgroups[2].workload.kind: expected one of k8s-pod, k8s-container, container, unit, got "vm"'),
     (("cgroups", 2, "workload", "kind"), GONE, "cgroups[2].workload.kind: required field is missing"),
+    (("cgroups", 2, "workload", "kind"), 1, "cgroups[2].workload.kind: expected string, got integer"),
     (("cgroups", 2, "workload", "name"), GONE, "cgroups[2].workload.name: required field is missing"),
     (("cgroups", 2, "workload", "name"), 5, "cgroups[2].workload.name: expected string, got integer"),
     (("cgroups", 2, "workload", "qos"), "Gold",
@@ -332,6 +333,8 @@ REFUSED: list[tuple[tuple, object, str]] = [
     (("whatif", "processes"), {"-1": {}}, '$.whatif.processes["-1"]: expected a pid as a string of digits'),
     (("whatif", "processes"), {"²": {}}, '$.whatif.processes["\\u00b2"]: expected a pid as a string of digits'),
     (("whatif", "processes"), {"٣": {}}, '$.whatif.processes["\\u0663"]: expected a pid as a string of digits'),
+    # the typed decoding's pattern ^[0-9]+$ lets a final newline through: the field-by-field check names it
+    (("whatif", "processes"), {"4242\n": {}}, '$.whatif.processes["4242\\n"]: expected a pid as a string of digits'),
     (("whatif", "processes", "4242"), 5, '$.whatif.processes["4242"]: expected object, got integer'),
     (("whatif", "processes", "4242", "oom_score_adj"), 2000,
      '$.whatif.processes["4242"].oom_score_adj: expected an integer from -1000 to 1000, got 2000'),

@@ -147,12 +147,20 @@ def _items(value: Any) -> int:
     return 2 if isinstance(value, str) else 1
 
 
-def test_values_and_strings_are_counted_exactly_and_the_limit_is_inclusive(monkeypatch):
-    raw = json.dumps(minimal(), separators=(",", ":")).encode()
-    monkeypatch.setattr(snapshot, "MAX_JSON_ITEMS", _items(minimal()))
-    assert loads(raw, "x").processes[0].pid == 1
-    monkeypatch.setattr(snapshot, "MAX_JSON_ITEMS", _items(minimal()) - 1)
-    with pytest.raises(SnapshotError, match=f"^x: more than {_items(minimal()) - 1} JSON values and strings"):
+def _quoted() -> dict[str, Any]:
+    """A comm holding one `"`: the file then has an odd number of quotes, one string counted once."""
+    data = minimal()
+    data["processes"][0]["comm"] = 'say "hi'
+    return data
+
+
+@pytest.mark.parametrize("data", [minimal(), _quoted()], ids=["plain", "escaped-quote"])
+def test_values_and_strings_are_counted_exactly_and_the_limit_is_inclusive(data, monkeypatch):
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    monkeypatch.setattr(snapshot, "MAX_JSON_ITEMS", _items(data))
+    assert loads(raw, "x").processes[0].comm == data["processes"][0].get("comm", "")
+    monkeypatch.setattr(snapshot, "MAX_JSON_ITEMS", _items(data) - 1)
+    with pytest.raises(SnapshotError, match=f"^x: more than {_items(data) - 1} JSON values and strings"):
         loads(raw, "x")
 
 
