@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,16 +22,18 @@ from oomtui.act import (
     KillPlan,
     Outcome,
     Target,
+    kill,
     plan_cgroup_kill,
     plan_process_kill,
     protected_pids,
 )
-from oomtui.act.kill import Hierarchy, errno_words, kill_targets, when
+from oomtui.act.kill import Hierarchy, errno_words, kill_cgroups, kill_targets, when
+from oomtui.act.plan import REFUSED_SELF, SPARED_ADJ
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
-from tests.support.cgroups import v2_test_cgroup
+from tests.support.cgroups import v1_frozen, v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid
 from tests.test_kill_cli import _stubborn
 
@@ -464,3 +467,56 @@ def test_a_thread_id_is_refused_as_not_a_process(hogs):
     assert kill_targets([Target(tid, None, "worker", "/", 0, 0)], signal.SIGKILL, protected_pids()) == [
         Outcome(tid, "worker", False, f"failed: {tid} is not a process id (a thread id?)", None, "failed")]
     assert child.poll() is None
+
+
+def _v1_hierarchy() -> Hierarchy:
+    layout = detect_layout()
+    assert layout.memory_root is not None
+    return Hierarchy(Path(layout.memory_root), v2=False)
+
+
+def _target(hog: Hog, cgroup: str) -> Target:
+    f = facts(hog.pid)
+    return Target(hog.pid, f.start_time, f.comm, cgroup, 0, 0)
+
+
+def _summary(outcomes: list[Outcome]) -> list[tuple]:
+    return sorted((o.pid, o.comm, o.ok, o.status, o.planned, o.sent, o.exited, o.detail) for o in outcomes)
+
+
+def test_a_group_kill_reports_each_process_once_and_what_joined_after_the_snapshot(memcg, hogs):
+    """Spared and refused members were reported by the plan; newcomers are told apart, even one left alone."""
+    victim = memcg.child("victim")
+    keeper, guard, member = (spawn_hog(name, 0, cgroup_dir=victim.dir) for name in ("keeper", "guard", "member"))
+    hogs += [keeper, guard, member]
+    keep, guarded, target = (_target(h, victim.path) for h in (keeper, guard, member))
+    plan = KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL, (target,), (victim.path,),
+                    ((keep, SPARED_ADJ),), ((guarded, REFUSED_SELF),))
+    late, shell = (spawn_hog(name, 0, cgroup_dir=victim.dir) for name in ("late", "shell"))
+    hogs += [late, shell]
+    # "shell" stands for oomtui's own session moving into the cgroup after the snapshot: refused, unplanned.
+    outcomes, method, empty = kill_cgroups(plan, _v1_hierarchy(), {guard.pid, shell.pid})
+    assert _summary(outcomes) == sorted([
+        (member.pid, "member", True, "killed", True, "SIGKILL", True, "killed"),
+        (late.pid, "late", True, "killed", False, "SIGKILL", True, "killed (joined the cgroup after the snapshot)"),
+        (shell.pid, "?", False, "refused", False, None, None, f"{REFUSED_SELF} (joined the cgroup after the snapshot)"),
+    ])
+    assert (method, empty) == ("signalled one by one; the cgroup was empty afterwards", True)
+    assert sorted(victim.pids()) == sorted([keeper.pid, guard.pid, shell.pid])
+
+
+def test_a_member_that_cannot_die_is_reported_stuck_once_the_deadline_passes(memcg, hogs, monkeypatch):
+    """A frozen process takes SIGKILL only when thawed: the kill gives up after its deadline and says so."""
+    monkeypatch.setattr(kill, "GROUP_DEADLINE", 0.5)
+    victim = memcg.child("victim")
+    stuck = spawn_hog("stuck", 0, cgroup_dir=victim.dir)
+    hogs.append(stuck)
+    plan = KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL, (_target(stuck, victim.path),), (victim.path,))
+    with ThreadPoolExecutor(1) as pool, v1_frozen(stuck.pid):  # thawed first, so a kill that never gives up ends
+        outcomes, method, empty = pool.submit(kill_cgroups, plan, _v1_hierarchy(), protected_pids()).result(30)
+        assert victim.pids() == [stuck.pid]
+    assert _summary(outcomes) == [(stuck.pid, "stuck", True, "killed", True, "SIGKILL", False,
+                                   "sent SIGKILL, but it had not exited after 0.5 s (stuck in the kernel?)")]
+    assert (method, empty) == ("signalled one by one; 1 process still in the cgroup afterwards", False)
+    assert _exit_code(stuck.popen) == -signal.SIGKILL  # thawed, it dies of the signal it was sent
+

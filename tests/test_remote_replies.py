@@ -82,6 +82,24 @@ def test_a_cgroup_kill_is_one_remote_kill_and_lone_processes_one_each():
     assert report.summary == "on db1: SIGTERM sent to 3 of 4 processes"
 
 
+def test_a_plan_of_several_cgroups_reports_the_outcomes_of_each():
+    """One remote kill per cgroup: what each says it killed is all reported, none replaced by the next."""
+    batch = Target(30, 300.0, "batch", "/batch", 1 << 20, 0)
+    remote = Remote(
+        _json({"pid": 10, "comm": "java", "ok": True, "detail": "killed", "status": "killed"}),
+        _json({"pid": 30, "comm": "batch", "ok": False, "detail": "already gone", "status": "gone"}),
+    )
+    plan = KillPlan("kill /app and /batch", signal.SIGKILL, (JAVA, batch), ("/app", "/batch"))
+    report = RemoteActor(SSH, run=remote).kill(plan)
+    assert [argv[-1] for argv in remote.argvs] == [
+        "oomtui kill --cgroup=/app --signal KILL --yes --json",
+        "oomtui kill --cgroup=/batch --signal KILL --yes --json",
+    ]
+    assert [(o.pid, o.comm, o.ok, o.detail) for o in report.outcomes] == [
+        (10, "java", True, "on db1: killed"), (30, "batch", False, "on db1: already gone")]
+    assert report.summary == "on db1: SIGKILL sent to 1 of 2 processes"
+
+
 def test_hostile_words_from_the_remote_are_shown_escaped_and_cut():
     remote = Remote(_json({"pid": "10", "comm": "evil\x1b[2J" + "x" * 100, "ok": "true", "detail": "\u202e" * 300,
                            "status": "killed\x07" + "s" * 30, "sent": "SIG\x1bKILL"}))
