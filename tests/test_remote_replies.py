@@ -8,6 +8,7 @@ through its `run` parameter, and read what the user would be shown.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -141,7 +142,17 @@ def test_knob_writes_are_not_offered_remotely():
 
 def test_ssh_runs_in_its_own_session_reading_nothing_and_its_bytes_are_decoded():
     """ssh must not read our terminal or get our terminal's signals; undecodable output is replaced, not fatal."""
-    done = _run([sys.executable, "-c", (
-        "import os, sys; sys.stdout.buffer.write(b'\\xff'); sys.stderr.write('err');"
-        " print(os.getsid(0) == os.getpid(), repr(sys.stdin.read()))")])
+    typed, keys = os.pipe()  # our standard input holds keys the user typed: ssh must not take them
+    os.write(keys, b"y\n")
+    os.close(keys)
+    saved = os.dup(0)
+    os.dup2(typed, 0)
+    try:
+        done = _run([sys.executable, "-c", (
+            "import os, sys; sys.stdout.buffer.write(b'\\xff'); sys.stderr.write('err');"
+            " print(os.getsid(0) == os.getpid(), repr(sys.stdin.read()))")])
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(typed)
     assert (done.stdout, done.stderr, done.returncode) == ("\ufffdTrue ''\n", "err", 0)
