@@ -13,7 +13,10 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from oomtui.act import KnobResult, KnobWrite
+from oomtui.act import remote as remote_module
 from oomtui.act.plan import KillPlan, Target
 from oomtui.act.remote import RemoteActor, _run
 from oomtui.act.results import Outcome
@@ -156,3 +159,10 @@ def test_ssh_runs_in_its_own_session_reading_nothing_and_its_bytes_are_decoded()
         os.close(saved)
         os.close(typed)
     assert (done.stdout, done.stderr, done.returncode) == ("\ufffdTrue ''\n", "err", 0)
+
+
+def test_a_remote_that_never_answers_is_given_up_after_the_timeout(monkeypatch):
+    """A hung ssh must not hang the kill dialog: after TIMEOUT it is stopped and the kill reported failed."""
+    monkeypatch.setattr(remote_module, "TIMEOUT", 0.3)
+    with pytest.raises(subprocess.TimeoutExpired):
+        _run([sys.executable, "-c", "import time; time.sleep(5)"])
