@@ -27,7 +27,7 @@ from oomtui.act import (
     plan_process_kill,
     protected_pids,
 )
-from oomtui.act.kill import Hierarchy, errno_words, kill_cgroups, kill_targets, when
+from oomtui.act.kill import GONE, Hierarchy, cgroup_of, errno_words, kill_cgroups, kill_targets, members, when
 from oomtui.act.plan import REFUSED_SELF, SPARED_ADJ
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
@@ -519,4 +519,60 @@ def test_a_member_that_cannot_die_is_reported_stuck_once_the_deadline_passes(mem
                                    "sent SIGKILL, but it had not exited after 0.5 s (stuck in the kernel?)")]
     assert (method, empty) == ("signalled one by one; 1 process still in the cgroup afterwards", False)
     assert _exit_code(stuck.popen) == -signal.SIGKILL  # thawed, it dies of the signal it was sent
+
+
+@pytest.mark.parametrize(("lines", "v2", "path"), [
+    ("5:cpu,memory:/shop/cart:7\n0::/other\n", False, "/shop/cart:7"),  # co-mounted controllers, ':' in a name
+    ("5:cpu,memory:/shop/cart:7\n0::/other:x\n", True, "/other:x"),
+    ("3:name=memory:/fake\n0::/x\n", False, None),
+])
+def test_the_cgroup_a_member_is_in_now_is_read_from_its_hierarchys_line(tmp_path, lines, v2, path):
+    """The re-check that a member is still inside the killed cgroup reads /proc/PID/cgroup (here a copy)."""
+    (tmp_path / "cgroup").write_text(lines)
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert cgroup_of(fd, v2) == path
+    finally:
+        os.close(fd)
+
+
+def test_members_are_listed_parents_first_once_each_skipping_cgroups_that_vanished(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a").mkdir()  # removed mid-walk: its files are gone
+    (tmp_path / "cgroup.procs").write_text("30\n10\n")
+    (tmp_path / "b" / "cgroup.procs").write_text("50\n30\n")
+    assert members([tmp_path, tmp_path / "gone"]) == [30, 10, 50]
+
+
+def test_more_targets_than_pidfds_held_at_once_are_all_killed_and_reported(memcg):
+    shell = _sleepers(memcg.dir, kill.CHUNK + 20)
+    try:
+        pids = [pid for pid in memcg.pids() if pid != shell.pid]
+        targets = [Target(pid, facts(pid).start_time, "sleep", memcg.path, 0, 0) for pid in pids]
+        outcomes = kill_targets(targets, signal.SIGKILL, protected_pids())
+        assert sorted((o.pid, o.status) for o in outcomes) == sorted((pid, "killed") for pid in pids)
+    finally:
+        shell.kill()
+        shell.wait()
+
+
+def test_a_v2_cgroup_removed_since_the_snapshot_reports_its_members_gone(v2cg, audit):
+    layout, path, _ = v2cg
+    gone = f"{path}/removed"
+    t = Target(5_000_000, 200.0, "java", gone, 1 << 20, 0)  # above the kernel's PID_MAX_LIMIT: never a real process
+    report = HostActor(audit, layout).kill(KillPlan(f"kill cgroup {gone}", signal.SIGKILL, (t,), (gone,)))
+    assert report.outcomes == (Outcome(t.pid, "java", False, GONE, 200.0, "gone"),)
+    assert (report.summary, report.cgroups_empty) == ("1 already gone", True)
+
+
+def test_a_v2_cgroup_its_owner_froze_is_killed_and_left_frozen(v2cg, audit, hogs):
+    """oomtui thaws only what it froze: a freeze someone else made (systemctl freeze, a checkpoint) stays."""
+    layout, path, d = v2cg
+    member = spawn_hog("member", 0, cgroup_dir=d)
+    hogs.append(member)
+    (d / "cgroup.freeze").write_text("1")
+    report = HostActor(audit, layout).kill(plan_cgroup_kill(_v2_snapshot(path, d), path))
+    assert [(o.pid, o.status) for o in report.outcomes] == [(member.pid, "killed")]
+    assert _exit_code(member.popen) == -signal.SIGKILL
+    assert (d / "cgroup.freeze").read_text().strip() == "1"
 
