@@ -576,3 +576,45 @@ def test_a_v2_cgroup_its_owner_froze_is_killed_and_left_frozen(v2cg, audit, hogs
     assert _exit_code(member.popen) == -signal.SIGKILL
     assert (d / "cgroup.freeze").read_text().strip() == "1"
 
+
+def _newcomer_with_pid(pid: int, cgroup_dir: Path) -> int:
+    """A process that gets `pid` again (through ns_last_pid) and joins the cgroup as a sleeper."""
+    last = Path("/proc/sys/kernel/ns_last_pid")
+    if not os.access(last, os.W_OK):
+        pytest.skip("needs a writable /proc/sys/kernel/ns_last_pid to reuse a pid on purpose")
+    for _ in range(100):
+        last.write_text(str(pid - 1))
+        child = os.fork()
+        if child == 0:
+            if os.getpid() == pid:
+                os.write(os.open(cgroup_dir / "cgroup.procs", os.O_WRONLY), str(pid).encode())
+                os.execvp("sleep", ["sleep", "60"])
+            os._exit(0)
+        if child == pid:
+            return child
+        os.waitpid(child, 0)
+    pytest.skip(f"other processes kept taking pid {pid}; could not reuse it")
+
+
+def test_a_pid_recycled_into_the_cgroup_during_the_kill_is_told_apart_from_the_member_that_had_it(memcg, hogs):
+    """The member killed first is reported once; the newcomer that got its pid is killed too, as a newcomer."""
+    victim = memcg.child("victim")
+    first, stuck = (spawn_hog(name, 0, cgroup_dir=victim.dir) for name in ("first", "stuck"))
+    hogs += [first, stuck]
+    plan = KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL,
+                    (_target(first, victim.path), _target(stuck, victim.path)), (victim.path,))
+    with ThreadPoolExecutor(1) as pool:
+        with v1_frozen(stuck.pid):  # keeps the kill's passes going until the newcomer is in
+            running = pool.submit(kill_cgroups, plan, _v1_hierarchy(), protected_pids())
+            assert _exit_code(first.popen) == -signal.SIGKILL  # reaped: its pid is free
+            newcomer = _newcomer_with_pid(first.pid, victim.dir)
+            _, status = os.waitpid(newcomer, 0)
+            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        outcomes, method, empty = running.result(30)
+    assert _summary(outcomes) == sorted([
+        (first.pid, "first", True, "killed", True, "SIGKILL", True, "killed"),
+        (first.pid, "sleep", True, "killed", False, "SIGKILL", True, "killed (joined the cgroup after the snapshot)"),
+        (stuck.pid, "stuck", True, "killed", True, "SIGKILL", True, "killed"),
+    ])
+    assert (method, empty) == ("signalled one by one; the cgroup was empty afterwards", True)
+
