@@ -494,6 +494,7 @@ def test_a_group_kill_reports_each_process_once_and_what_joined_after_the_snapsh
                     ((keep, SPARED_ADJ),), ((guarded, REFUSED_SELF),))
     late, shell = (spawn_hog(name, 0, cgroup_dir=victim.dir) for name in ("late", "shell"))
     hogs += [late, shell]
+    late_start = facts(late.pid).start_time
     # "shell" stands for oomtui's own session moving into the cgroup after the snapshot: refused, unplanned.
     outcomes, method, empty = kill_cgroups(plan, _v1_hierarchy(), {guard.pid, shell.pid})
     assert _summary(outcomes) == sorted([
@@ -503,6 +504,8 @@ def test_a_group_kill_reports_each_process_once_and_what_joined_after_the_snapsh
     ])
     assert (method, empty) == ("signalled one by one; the cgroup was empty afterwards", True)
     assert sorted(victim.pids()) == sorted([keeper.pid, guard.pid, shell.pid])
+    [seen] = [o.start_time for o in outcomes if o.pid == late.pid]
+    assert seen is not None and same_start(late_start, seen)  # the newcomer's own start, read at the kill
 
 
 def test_a_member_that_cannot_die_is_reported_stuck_once_the_deadline_passes(memcg, hogs, monkeypatch):
@@ -611,6 +614,8 @@ def test_a_pid_recycled_into_the_cgroup_during_the_kill_is_told_apart_from_the_m
             _, status = os.waitpid(newcomer, 0)
             assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         outcomes, method, empty = running.result(30)
+    [reused] = [o.start_time for o in outcomes if not o.planned]
+    assert reused is not None and not same_start(plan.targets[0].start_time or 0.0, reused)
     assert _summary(outcomes) == sorted([
         (first.pid, "first", True, "killed", True, "SIGKILL", True, "killed"),
         (first.pid, "sleep", True, "killed", False, "SIGKILL", True, "killed (joined the cgroup after the snapshot)"),
