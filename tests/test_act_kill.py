@@ -623,3 +623,22 @@ def test_a_pid_recycled_into_the_cgroup_during_the_kill_is_told_apart_from_the_m
     ])
     assert (method, empty) == ("signalled one by one; the cgroup was empty afterwards", True)
 
+
+def test_a_process_whose_main_thread_exited_while_others_run_is_killed_not_taken_for_a_zombie(memcg, hogs):
+    """/proc/PID/stat says Z of the leader, yet the process lives on in its other threads."""
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import ctypes, os, sys, threading, time; open(sys.argv[1], 'w').write(str(os.getpid()));"
+        " threading.Thread(target=time.sleep, args=(600,)).start(); print('ready', flush=True);"
+        " ctypes.CDLL(None).pthread_exit(None)"), str(memcg.dir / "cgroup.procs")], stdout=subprocess.PIPE)
+    hogs.append(Hog("leaderless", child))
+    assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+    for _ in range(200):
+        if facts(child.pid).state == "Z":
+            break
+        time.sleep(0.01)
+    f = facts(child.pid)
+    assert f.state == "Z" and not f.exited
+    [o] = kill_targets([Target(child.pid, f.start_time, f.comm, memcg.path, 0, 0)], signal.SIGKILL, protected_pids())
+    assert (o.ok, o.status, o.detail) == (True, "killed", "killed")
+    assert _exit_code(child) == -signal.SIGKILL
+
