@@ -146,3 +146,33 @@ def test_a_result_line_cut_short_is_told_with_the_result(tmp_path, action):
     done = "1 failed" if action == "kill" else "unknown kind of write 'sysctl'"
     assert re.fullmatch(f"{re.escape(done)}; audit log {re.escape(str(audit))}: only \\d+ of \\d+ bytes written", said)
     assert json.loads(audit.read_text().splitlines()[0])["phase"] == "intent"
+
+
+def test_fields_come_in_the_documented_order_so_merged_logs_sort_by_time(tmp_path):
+    """Each line starts with its time: `sort` over several sessions' logs puts their lines in time order."""
+    earlier, later = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    with AuditLog(earlier).opened() as log:
+        assert log.record("knob", {"pid": 7}, {"ok": True}) is None
+    with AuditLog(later).opened() as log:
+        assert log.record("kill", {"title": "kill 7"}, {"summary": "1 of 1 process killed"}) is None
+    lines = sorted(later.read_text().splitlines() + earlier.read_text().splitlines())
+    assert [json.loads(line)["action"] for line in lines] == ["knob", "kill"]
+    assert list(json.loads(lines[0])) == ["time", "uid", "euid", "pid", "action", "phase", "asked", "result"]
+
+
+def test_each_line_is_on_disk_before_the_action_goes_on(tmp_path, monkeypatch):
+    """The log is fsynced after each whole line (the intent before acting), not left in the page cache."""
+    audit = tmp_path / "audit.jsonl"
+    synced: list[int] = []
+    fsync = os.fsync
+
+    def watched(fd: int) -> None:
+        if os.path.samestat(os.fstat(fd), audit.stat()):
+            synced.append(os.fstat(fd).st_size)
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", watched)
+    [result] = HostActor(audit, NO_MEMCG).apply([KnobWrite("sysctl", "an unknown kind of write", 1)])
+    assert result.detail == "unknown kind of write 'sysctl'"
+    intent, done = audit.read_text().splitlines(keepends=True)
+    assert synced == [len(intent), len(intent) + len(done)]

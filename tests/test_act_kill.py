@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,16 +22,18 @@ from oomtui.act import (
     KillPlan,
     Outcome,
     Target,
+    kill,
     plan_cgroup_kill,
     plan_process_kill,
     protected_pids,
 )
-from oomtui.act.kill import Hierarchy, errno_words, kill_targets, when
+from oomtui.act.kill import GONE, Hierarchy, cgroup_of, errno_words, kill_cgroups, kill_targets, members, when
+from oomtui.act.plan import REFUSED_SELF, SPARED_ADJ
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
-from tests.support.cgroups import v2_test_cgroup
+from tests.support.cgroups import v1_frozen, v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid
 from tests.test_kill_cli import _stubborn
 
@@ -464,3 +467,178 @@ def test_a_thread_id_is_refused_as_not_a_process(hogs):
     assert kill_targets([Target(tid, None, "worker", "/", 0, 0)], signal.SIGKILL, protected_pids()) == [
         Outcome(tid, "worker", False, f"failed: {tid} is not a process id (a thread id?)", None, "failed")]
     assert child.poll() is None
+
+
+def _v1_hierarchy() -> Hierarchy:
+    layout = detect_layout()
+    assert layout.memory_root is not None
+    return Hierarchy(Path(layout.memory_root), v2=False)
+
+
+def _target(hog: Hog, cgroup: str) -> Target:
+    f = facts(hog.pid)
+    return Target(hog.pid, f.start_time, f.comm, cgroup, 0, 0)
+
+
+def _summary(outcomes: list[Outcome]) -> list[tuple]:
+    return sorted((o.pid, o.comm, o.ok, o.status, o.planned, o.sent, o.exited, o.detail) for o in outcomes)
+
+
+def test_a_group_kill_reports_each_process_once_and_what_joined_after_the_snapshot(memcg, hogs):
+    """Spared and refused members were reported by the plan; newcomers are told apart, even one left alone."""
+    victim = memcg.child("victim")
+    keeper, guard, member = (spawn_hog(name, 0, cgroup_dir=victim.dir) for name in ("keeper", "guard", "member"))
+    hogs += [keeper, guard, member]
+    keep, guarded, target = (_target(h, victim.path) for h in (keeper, guard, member))
+    plan = KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL, (target,), (victim.path,),
+                    ((keep, SPARED_ADJ),), ((guarded, REFUSED_SELF),))
+    late, shell = (spawn_hog(name, 0, cgroup_dir=victim.dir) for name in ("late", "shell"))
+    hogs += [late, shell]
+    late_start = facts(late.pid).start_time
+    # "shell" stands for oomtui's own session moving into the cgroup after the snapshot: refused, unplanned.
+    outcomes, method, empty = kill_cgroups(plan, _v1_hierarchy(), {guard.pid, shell.pid})
+    assert _summary(outcomes) == sorted([
+        (member.pid, "member", True, "killed", True, "SIGKILL", True, "killed"),
+        (late.pid, "late", True, "killed", False, "SIGKILL", True, "killed (joined the cgroup after the snapshot)"),
+        (shell.pid, "?", False, "refused", False, None, None, f"{REFUSED_SELF} (joined the cgroup after the snapshot)"),
+    ])
+    assert (method, empty) == ("signalled one by one; the cgroup was empty afterwards", True)
+    assert sorted(victim.pids()) == sorted([keeper.pid, guard.pid, shell.pid])
+    [seen] = [o.start_time for o in outcomes if o.pid == late.pid]
+    assert seen is not None and same_start(late_start, seen)  # the newcomer's own start, read at the kill
+
+
+def test_a_member_that_cannot_die_is_reported_stuck_once_the_deadline_passes(memcg, hogs, monkeypatch):
+    """A frozen process takes SIGKILL only when thawed: the kill gives up after its deadline and says so."""
+    monkeypatch.setattr(kill, "GROUP_DEADLINE", 0.5)
+    victim = memcg.child("victim")
+    stuck = spawn_hog("stuck", 0, cgroup_dir=victim.dir)
+    hogs.append(stuck)
+    plan = KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL, (_target(stuck, victim.path),), (victim.path,))
+    with ThreadPoolExecutor(1) as pool, v1_frozen(stuck.pid):  # thawed first, so a kill that never gives up ends
+        outcomes, method, empty = pool.submit(kill_cgroups, plan, _v1_hierarchy(), protected_pids()).result(30)
+        assert victim.pids() == [stuck.pid]
+    assert _summary(outcomes) == [(stuck.pid, "stuck", True, "killed", True, "SIGKILL", False,
+                                   "sent SIGKILL, but it had not exited after 0.5 s (stuck in the kernel?)")]
+    assert (method, empty) == ("signalled one by one; 1 process still in the cgroup afterwards", False)
+    assert _exit_code(stuck.popen) == -signal.SIGKILL  # thawed, it dies of the signal it was sent
+
+
+@pytest.mark.parametrize(("lines", "v2", "path"), [
+    ("5:cpu,memory:/shop/cart:7\n0::/other\n", False, "/shop/cart:7"),  # co-mounted controllers, ':' in a name
+    ("5:cpu,memory:/shop/cart:7\n0::/other:x\n", True, "/other:x"),
+    ("3:name=memory:/fake\n0::/x\n", False, None),
+])
+def test_the_cgroup_a_member_is_in_now_is_read_from_its_hierarchys_line(tmp_path, lines, v2, path):
+    """The re-check that a member is still inside the killed cgroup reads /proc/PID/cgroup (here a copy)."""
+    (tmp_path / "cgroup").write_text(lines)
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert cgroup_of(fd, v2) == path
+    finally:
+        os.close(fd)
+
+
+def test_members_are_listed_parents_first_once_each_skipping_cgroups_that_vanished(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a").mkdir()  # removed mid-walk: its files are gone
+    (tmp_path / "cgroup.procs").write_text("30\n10\n")
+    (tmp_path / "b" / "cgroup.procs").write_text("50\n30\n")
+    assert members([tmp_path, tmp_path / "gone"]) == [30, 10, 50]
+
+
+def test_more_targets_than_pidfds_held_at_once_are_all_killed_and_reported(memcg):
+    shell = _sleepers(memcg.dir, kill.CHUNK + 20)
+    try:
+        pids = [pid for pid in memcg.pids() if pid != shell.pid]
+        targets = [Target(pid, facts(pid).start_time, "sleep", memcg.path, 0, 0) for pid in pids]
+        outcomes = kill_targets(targets, signal.SIGKILL, protected_pids())
+        assert sorted((o.pid, o.status) for o in outcomes) == sorted((pid, "killed") for pid in pids)
+    finally:
+        shell.kill()
+        shell.wait()
+
+
+def test_a_v2_cgroup_removed_since_the_snapshot_reports_its_members_gone(v2cg, audit):
+    layout, path, _ = v2cg
+    gone = f"{path}/removed"
+    t = Target(5_000_000, 200.0, "java", gone, 1 << 20, 0)  # above the kernel's PID_MAX_LIMIT: never a real process
+    report = HostActor(audit, layout).kill(KillPlan(f"kill cgroup {gone}", signal.SIGKILL, (t,), (gone,)))
+    assert report.outcomes == (Outcome(t.pid, "java", False, GONE, 200.0, "gone"),)
+    assert (report.summary, report.cgroups_empty) == ("1 already gone", True)
+
+
+def test_a_v2_cgroup_its_owner_froze_is_killed_and_left_frozen(v2cg, audit, hogs):
+    """oomtui thaws only what it froze: a freeze someone else made (systemctl freeze, a checkpoint) stays."""
+    layout, path, d = v2cg
+    member = spawn_hog("member", 0, cgroup_dir=d)
+    hogs.append(member)
+    (d / "cgroup.freeze").write_text("1")
+    report = HostActor(audit, layout).kill(plan_cgroup_kill(_v2_snapshot(path, d), path))
+    assert [(o.pid, o.status) for o in report.outcomes] == [(member.pid, "killed")]
+    assert _exit_code(member.popen) == -signal.SIGKILL
+    assert (d / "cgroup.freeze").read_text().strip() == "1"
+
+
+def _newcomer_with_pid(pid: int, cgroup_dir: Path) -> int:
+    """A process that gets `pid` again (through ns_last_pid) and joins the cgroup as a sleeper."""
+    last = Path("/proc/sys/kernel/ns_last_pid")
+    if not os.access(last, os.W_OK):
+        pytest.skip("needs a writable /proc/sys/kernel/ns_last_pid to reuse a pid on purpose")
+    for _ in range(100):
+        last.write_text(str(pid - 1))
+        child = os.fork()
+        if child == 0:
+            if os.getpid() == pid:
+                os.write(os.open(cgroup_dir / "cgroup.procs", os.O_WRONLY), str(pid).encode())
+                os.execvp("sleep", ["sleep", "60"])
+            os._exit(0)
+        if child == pid:
+            return child
+        os.waitpid(child, 0)
+    pytest.skip(f"other processes kept taking pid {pid}; could not reuse it")
+
+
+def test_a_pid_recycled_into_the_cgroup_during_the_kill_is_told_apart_from_the_member_that_had_it(memcg, hogs):
+    """The member killed first is reported once; the newcomer that got its pid is killed too, as a newcomer."""
+    victim = memcg.child("victim")
+    first, stuck = (spawn_hog(name, 0, cgroup_dir=victim.dir) for name in ("first", "stuck"))
+    hogs += [first, stuck]
+    plan = KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL,
+                    (_target(first, victim.path), _target(stuck, victim.path)), (victim.path,))
+    with ThreadPoolExecutor(1) as pool:
+        with v1_frozen(stuck.pid):  # keeps the kill's passes going until the newcomer is in
+            running = pool.submit(kill_cgroups, plan, _v1_hierarchy(), protected_pids())
+            assert _exit_code(first.popen) == -signal.SIGKILL  # reaped: its pid is free
+            newcomer = _newcomer_with_pid(first.pid, victim.dir)
+            _, status = os.waitpid(newcomer, 0)
+            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        outcomes, method, empty = running.result(30)
+    [reused] = [o.start_time for o in outcomes if not o.planned]
+    assert reused is not None and not same_start(plan.targets[0].start_time or 0.0, reused)
+    assert _summary(outcomes) == sorted([
+        (first.pid, "first", True, "killed", True, "SIGKILL", True, "killed"),
+        (first.pid, "sleep", True, "killed", False, "SIGKILL", True, "killed (joined the cgroup after the snapshot)"),
+        (stuck.pid, "stuck", True, "killed", True, "SIGKILL", True, "killed"),
+    ])
+    assert (method, empty) == ("signalled one by one; the cgroup was empty afterwards", True)
+
+
+def test_a_process_whose_main_thread_exited_while_others_run_is_killed_not_taken_for_a_zombie(memcg, hogs):
+    """/proc/PID/stat says Z of the leader, yet the process lives on in its other threads."""
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import ctypes, os, sys, threading, time; open(sys.argv[1], 'w').write(str(os.getpid()));"
+        " threading.Thread(target=time.sleep, args=(600,)).start(); print('ready', flush=True);"
+        " ctypes.CDLL(None).pthread_exit(None)"), str(memcg.dir / "cgroup.procs")], stdout=subprocess.PIPE)
+    hogs.append(Hog("leaderless", child))
+    assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+    for _ in range(200):
+        if facts(child.pid).state == "Z":
+            break
+        time.sleep(0.01)
+    f = facts(child.pid)
+    assert f.state == "Z" and not f.exited
+    [o] = kill_targets([Target(child.pid, f.start_time, f.comm, memcg.path, 0, 0)], signal.SIGKILL, protected_pids())
+    assert (o.ok, o.status, o.detail) == (True, "killed", "killed")
+    assert _exit_code(child) == -signal.SIGKILL
+

@@ -79,6 +79,33 @@ def test_lowering_below_what_the_process_may_lower_to_names_the_missing_capabili
     assert [e["result"]["ok"] for e in _results(audit)] == [True, True, False]
 
 
+def _written_as_nobody(write: KnobWrite) -> str:
+    """What oomtui run by an ordinary user (here: a forked child turned nobody) says of the write."""
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(w, apply_write(write, CgroupLayout("none", None, None, None)).detail.encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as said:
+        detail = said.read().decode()
+    os.waitpid(child, 0)
+    return detail
+
+
+@pytest.mark.parametrize("value", [500, 0, -100])
+def test_another_users_process_is_refused_for_permission_whichever_way_the_value_goes(hog, value):
+    """Its file is not ours to open: CAP_SYS_RESOURCE would not help, so lowering is not blamed."""
+    assert _written_as_nobody(_adj_write(hog, value)) == "no permission (needs root or the same user)"
+    assert _adj(hog.pid) == 0
+
+
 def test_a_changed_identity_writes_nothing(hog, actor):
     [result] = actor.apply([_adj_write(hog, 700, start_shift=-30)])
     assert not result.ok and result.detail.startswith(f"identity changed: pid {hog.pid} now belongs to")

@@ -8,11 +8,15 @@ through its `run` parameter, and read what the user would be shown.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 
+import pytest
+
 from oomtui.act import KnobResult, KnobWrite
+from oomtui.act import remote as remote_module
 from oomtui.act.plan import KillPlan, Target
 from oomtui.act.remote import RemoteActor, _run
 from oomtui.act.results import Outcome
@@ -82,6 +86,24 @@ def test_a_cgroup_kill_is_one_remote_kill_and_lone_processes_one_each():
     assert report.summary == "on db1: SIGTERM sent to 3 of 4 processes"
 
 
+def test_a_plan_of_several_cgroups_reports_the_outcomes_of_each():
+    """One remote kill per cgroup: what each says it killed is all reported, none replaced by the next."""
+    batch = Target(30, 300.0, "batch", "/batch", 1 << 20, 0)
+    remote = Remote(
+        _json({"pid": 10, "comm": "java", "ok": True, "detail": "killed", "status": "killed"}),
+        _json({"pid": 30, "comm": "batch", "ok": False, "detail": "already gone", "status": "gone"}),
+    )
+    plan = KillPlan("kill /app and /batch", signal.SIGKILL, (JAVA, batch), ("/app", "/batch"))
+    report = RemoteActor(SSH, run=remote).kill(plan)
+    assert [argv[-1] for argv in remote.argvs] == [
+        "oomtui kill --cgroup=/app --signal KILL --yes --json",
+        "oomtui kill --cgroup=/batch --signal KILL --yes --json",
+    ]
+    assert [(o.pid, o.comm, o.ok, o.detail) for o in report.outcomes] == [
+        (10, "java", True, "on db1: killed"), (30, "batch", False, "on db1: already gone")]
+    assert report.summary == "on db1: SIGKILL sent to 1 of 2 processes"
+
+
 def test_hostile_words_from_the_remote_are_shown_escaped_and_cut():
     remote = Remote(_json({"pid": "10", "comm": "evil\x1b[2J" + "x" * 100, "ok": "true", "detail": "\u202e" * 300,
                            "status": "killed\x07" + "s" * 30, "sent": "SIG\x1bKILL"}))
@@ -123,7 +145,24 @@ def test_knob_writes_are_not_offered_remotely():
 
 def test_ssh_runs_in_its_own_session_reading_nothing_and_its_bytes_are_decoded():
     """ssh must not read our terminal or get our terminal's signals; undecodable output is replaced, not fatal."""
-    done = _run([sys.executable, "-c", (
-        "import os, sys; sys.stdout.buffer.write(b'\\xff'); sys.stderr.write('err');"
-        " print(os.getsid(0) == os.getpid(), repr(sys.stdin.read()))")])
+    typed, keys = os.pipe()  # our standard input holds keys the user typed: ssh must not take them
+    os.write(keys, b"y\n")
+    os.close(keys)
+    saved = os.dup(0)
+    os.dup2(typed, 0)
+    try:
+        done = _run([sys.executable, "-c", (
+            "import os, sys; sys.stdout.buffer.write(b'\\xff'); sys.stderr.write('err');"
+            " print(os.getsid(0) == os.getpid(), repr(sys.stdin.read()))")])
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(typed)
     assert (done.stdout, done.stderr, done.returncode) == ("\ufffdTrue ''\n", "err", 0)
+
+
+def test_a_remote_that_never_answers_is_given_up_after_the_timeout(monkeypatch):
+    """A hung ssh must not hang the kill dialog: after TIMEOUT it is stopped and the kill reported failed."""
+    monkeypatch.setattr(remote_module, "TIMEOUT", 0.3)
+    with pytest.raises(subprocess.TimeoutExpired):
+        _run([sys.executable, "-c", "import time; time.sleep(5)"])

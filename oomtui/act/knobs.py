@@ -42,16 +42,13 @@ def _write_adj(w: KnobWrite) -> tuple[bool, str]:
                 return False, (f"identity changed: pid {w.pid} now belongs to a process started at "
                                f"{when(f.start_time)} ({f.comm}); refusing")
             current = int(read_at(d, "oom_score_adj").split()[0])
+            fd = os.open("oom_score_adj", os.O_WRONLY | os.O_CLOEXEC, dir_fd=d)
             try:
-                fd = os.open("oom_score_adj", os.O_WRONLY | os.O_CLOEXEC, dir_fd=d)
-                try:
-                    os.write(fd, str(value).encode())
-                finally:
-                    os.close(fd)
-            except PermissionError:
-                if value < current:
-                    return False, lowering_denied_words(value)
-                raise
+                os.write(fd, str(value).encode())
+            except PermissionError:  # the file is open to us: only the kernel's check on lowering refuses now
+                return False, lowering_denied_words(value)
+            finally:
+                os.close(fd)
     except OSError as e:
         return False, errno_words(e)[1]
     return True, f"oom_score_adj of {w.pid} ({f.comm}) is now {value} (was {current})"

@@ -24,10 +24,12 @@ class ProcFacts:
     start_time: float  # epoch seconds, as the collector computes it
     kernel_thread: bool
     state: str = "R"  # Z: exited, waiting for its parent to reap it
+    threads: int = 1
 
     @property
     def exited(self) -> bool:
-        return self.state in ("Z", "X", "x")
+        """A leader that exited while its other threads run shows Z too, but its process lives: it counts them."""
+        return self.state in ("Z", "X", "x") and self.threads <= 1
 
 
 def clock_tick() -> float:
@@ -72,6 +74,7 @@ def facts_at(dir_fd: int, pid: int) -> ProcFacts:
         start_time=boot_time() + int(fields[19]) * clock_tick(),
         kernel_thread=bool(int(fields[6]) & PF_KTHREAD),
         state=fields[0],
+        threads=int(fields[17]),
     )
 
 

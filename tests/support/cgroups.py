@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 
 @dataclass(frozen=True)
 class MemcgHome:
@@ -170,4 +172,43 @@ def v2_test_cgroup(root: Path, prefix: str = "oomtui-test") -> Iterator[tuple[st
     finally:
         with contextlib.suppress(OSError):
             (d / "cgroup.kill").write_text("1")
+        rmdir_patiently(d)
+
+
+@contextlib.contextmanager
+def v1_frozen(pid: int) -> Iterator[None]:
+    """Hold a process frozen in a v1 freezer cgroup below our own: even SIGKILL waits until it is thawed.
+
+    Skips where there is no v1 freezer; thaws, moves the process back and removes the cgroup afterwards.
+    """
+    mount = own = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            rfields = right.split()
+            if len(rfields) > 2 and rfields[0] == "cgroup" and "freezer" in rfields[2].split(","):
+                mount = Path(left.split()[4])
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if "freezer" in ctrls.split(","):
+                own = path
+    if mount is None or own is None or os.geteuid() != 0:
+        pytest.skip("needs root and a cgroup v1 freezer")
+    parent = mount / own.lstrip("/")
+    d = parent / f"oomtui-test-{uuid.uuid4().hex[:8]}"
+    d.mkdir()
+    try:
+        (d / "cgroup.procs").write_text(str(pid))
+        (d / "freezer.state").write_text("FROZEN")
+        for _ in range(500):
+            if (d / "freezer.state").read_text().strip() == "FROZEN":
+                break
+            time.sleep(0.01)
+        yield
+    finally:
+        (d / "freezer.state").write_text("THAWED")
+        for left in (d / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):
+                (parent / "cgroup.procs").write_text(left)
         rmdir_patiently(d)
