@@ -77,6 +77,21 @@ def test_candidates_exclude_kernel_threads_init_unkillable_and_memoryless():
     assert d.victim_pid == 6 and d.killed_pids == (6,)
 
 
+@pytest.mark.parametrize("pgtables", [2048, 1])
+def test_a_process_under_one_page_still_has_an_mm_and_its_adj_counts(pgtables):
+    # The kernel skips only tasks without an mm: 2 KiB of page tables (a ppc64 fragment, say), or even one byte,
+    # is 0 pages, and adj 1000 alone gives 1000 × 65 = 65000 points, far above 40 MiB (10240 pages). Nothing at
+    # all: no mm.
+    tiny = Process(pid=8, comm="tiny", cgroup="/d", oom_score_adj=1000, rss_anon=0, rss_file=0, rss_shmem=0,
+                   swap=0, pgtables=pgtables)
+    gone = Process(pid=9, comm="gone", cgroup="/d", oom_score_adj=1000, rss_anon=0, rss_file=0, rss_shmem=0,
+                   swap=0, pgtables=0)
+    assert badness(tiny, LIMIT // PAGE, PAGE, (6, 6)) == 65000 and badness(gone, LIMIT // PAGE, PAGE, (6, 6)) is None
+    d = decide(snap(proc(10, "/d", 40), tiny, gone), "/d", {})
+    assert d.victim_pid == 8 and [(c.pid, c.score) for c in d.ranking] == [(8, 65000), (10, 10240)]
+    assert d.ranking[0].why == "rss 0 + swap 0 + pgtables 0 + adj 1000×65 = 65000 pages"
+
+
 def test_each_byte_figure_becomes_pages_before_the_sum():
     # 3.5 pages anon + 0.5 page file + 2 pages of page tables + 1 page swap: the kernel's counters give 3+0+2+1.
     p = Process(pid=9, comm="x", cgroup="/d", rss_anon=3 * PAGE + 2048, rss_file=2048, rss_shmem=0,
@@ -88,6 +103,25 @@ def test_each_byte_figure_becomes_pages_before_the_sum():
 def test_a_kernel_log_total_without_its_split_still_counts():
     p = Process(pid=9, comm="x", cgroup="/d", rss_total=10 * PAGE, swap=None, pgtables=PAGE)
     assert badness(p, 65536, PAGE, (6, 6)) == 11
+
+
+def test_a_partly_known_split_counts_what_is_known():
+    # No total and only the anon figure: 7 pages, plus 2 of page tables; the unknown parts count 0.
+    p = Process(pid=9, comm="x", cgroup="/d", rss_anon=7 * PAGE, rss_file=None, rss_shmem=None, swap=0,
+                pgtables=2 * PAGE)
+    assert badness(p, 65536, PAGE, (6, 6)) == 9
+    d = decide(snap(p, proc(10, "/d", 1 / 256), kernel="6.1.0"), "/d", {})  # 10 holds one page: 8 apart, past 5
+    assert [(c.pid, c.score) for c in d.ranking] == [(9, 9), (10, 1)]
+    assert d.uncertain == "sizes partly unknown for 9 (x) (counted as 0)"
+
+
+@pytest.mark.parametrize("who", [
+    dict(pid=1), dict(pid=2, kernel_thread=True), dict(pid=3, oom_score_adj=-1000),
+])
+def test_init_kernel_threads_and_adj_minus_1000_have_no_badness(who):
+    p = Process(**{"comm": "x", "cgroup": "/d", "rss_anon": 100 * MIB, "rss_file": 0, "rss_shmem": 0, "swap": 0,
+                   "pgtables": 0, **who})
+    assert badness(p, 65536, PAGE, (6, 6)) is None
 
 
 def test_adj_scales_by_the_domain_budget_with_integer_division_first():
@@ -476,6 +510,27 @@ def test_a_near_tie_says_how_near_and_what_decides(kernel, apart, margin, decide
     assert decide(near_pair(kernel, margin + 1), "/d", {}).uncertain is None
 
 
+@pytest.mark.parametrize(("kernel", "victim", "named"), [
+    ("6.6.0", 311, [310, 309, 308, 307, 306]),  # the last scanned is kept: the rivals from the end back
+    ("5.2.0", 300, [301, 302, 303, 304, 305]),  # the first scanned is kept: the rivals from the start on
+])
+def test_a_tie_wider_than_the_ranking_names_five_and_counts_the_rest(kernel, victim, named):
+    # Twelve processes of 40 MiB (10240 pages) tie; one of 30 MiB is far off. The ranking shows ten, but
+    # the doubt counts all eleven rivals: five by name and six more.
+    s = snap(*(proc(pid, "/d", 40, start=float(pid)) for pid in range(300, 312)), proc(312, "/d", 30, start=1.0),
+             kernel=kernel)
+    d = decide(s, "/d", {})
+    margin, decider = (69, "the kernel's approximate per-CPU RSS counters and its scan order") if kernel == "6.6.0" \
+        else (5, "the kernel's scan order and counter drift since the snapshot")
+    keeps = "last" if kernel == "6.6.0" else "first"
+    assert d.victim_pid == victim and len(d.ranking) == 10 and 312 not in [c.pid for c in d.ranking]
+    rivals = ", ".join(f"{pid} (p{pid}) at 10240" for pid in named)
+    assert d.uncertain == (
+        f"{victim} (p{victim}) at 10240 pages is within {margin} pages of {rivals} and 6 more: {decider} decide "
+        f"(of equal scores the kernel keeps the {keeps} scanned); no snapshot shows an unreaped earlier victim "
+        "(it stops the round) or a vfork child (skipped)")
+
+
 def test_marks_the_kernel_ignores_leave_out_the_root_and_unset_flags():
     marks = {"/": CgroupEdit(interdependent=True), "/d/c": CgroupEdit(interdependent=True)}
     d = decide(group_snapshot(mode="v1").replace(whatif=WhatIf(cgroups=marks)), "/", {})
@@ -486,6 +541,10 @@ def test_marks_the_kernel_ignores_leave_out_the_root_and_unset_flags():
                              "ignored")
     assert "memory.oom.group" not in decide(group_snapshot("/d/a", kernel="4.14.0").replace(whatif=unset), "/d",
                                             {}).reason
+    scored = WhatIf(cgroups={"/d/a": CgroupEdit(score=3)})  # an edit that leaves the flag alone
+    d = decide(group_snapshot("/d/a", kernel="4.14.0").replace(whatif=scored), "/d", {})
+    assert d.reason.endswith("kernels before 4.19 have no memory.oom.group, so the interdependent mark on /d/a is "
+                             "ignored; the kernel has no per-cgroup score: the score on /d/a is ignored")
 
 
 def test_unknown_sizes_name_the_top_two_only():

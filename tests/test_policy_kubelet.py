@@ -302,6 +302,23 @@ def test_each_pod_line_says_its_request_and_whether_it_is_over():
         f"{g}: Guaranteed, but no memory limit in the snapshot")
 
 
+def test_a_burstable_pod_with_only_its_sandbox_left_has_an_unknown_request():
+    # b's container has exited (only the pause process is left): no container adj to read a request from.
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)
+    b = n.pod("b", "Burstable", 20, 950)
+    n.procs = [p for p in n.procs if p.comm != "b"]
+    d = decide(n.snap())
+    assert d.victim_cgroup == a and d.killed_pids == (100, 101)
+    assert [(x.cgroup, x.why) for x in d.ranking] == [
+        (a, "Burstable, working set 300.0 MiB, request 100.5 MiB ± 512.0 KiB (inferred), over request: yes, "
+            "priority unknown"),
+        (b, "Burstable, working set 20.0 MiB, request unknown (unknown), over request: maybe, priority unknown")]
+    assert (d.ranking[1].parts["request_low"], d.ranking[1].parts["request_high"]) == (0, None)
+    assert d.uncertain == (f"priority is not on the node (assumed equal): with a lower priority, {label(b)} "
+                           "would go first")
+
+
 def test_ties_critical_pods_and_kube_system_are_named_in_the_doubts():
     n = Node()
     for name in "abcdef":

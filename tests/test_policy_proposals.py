@@ -276,6 +276,22 @@ def test_cgroup_aware_sizes_leaves_as_the_series_did():
     assert decide(snap, "hierarchical").victim_pid == 110  # memory.current counts the cache
 
 
+def test_cgroup_aware_sizes_by_the_series_among_more_leaves_than_it_shows():
+    # 20 leaves of 100 MiB charged, 1 MiB of it anon, and one of 50 MiB charged, all anon: only by memory.current
+    # would the anon leaf fall outside the twenty shown; by the series it leads them.
+    cache = {"active_anon": MiB, "inactive_anon": 0, "active_file": 99 * MiB}
+    cgroups = [cgroup(f"/c{i:02}", 100, stat=cache) for i in range(20)]
+    cgroups.append(cgroup("/anon", 50, stat={"active_anon": 50 * MiB, "inactive_anon": 0}))
+    procs = [proc(200 + i, f"/c{i:02}", 1) for i in range(20)] + [proc(300, "/anon", 48)]
+    d = decide(snapshot(cgroups, procs), "cgroup-aware")
+    assert d.victim_pid == 300
+    assert d.reason == ("leaf /anon is the largest memory cgroup in / after scores (50.0 MiB); "
+                        "kills its largest process 300 (p300)")
+    assert [(c.cgroup, c.parts["size"]) for c in d.ranking[:3]] == [("/anon", 50 * MiB), ("/c00", MiB),
+                                                                    ("/c01", MiB)]
+    assert len(d.ranking) == 20
+
+
 def test_cgroup_aware_kills_the_largest_after_adj_in_the_leaf(host):
     d = decide(host, "cgroup-aware", w=whatif.set_score(whatif.set_adj(WhatIf(), 11, 150), "/a/x", 100))
     assert d.ranking[0].cgroup == "/a/x"

@@ -210,8 +210,8 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
     order = scan_order(snapshot, domain)
     scorer = Scorer(budget.pages, host.page_size, era)
     scanned = scorer.scan(order)
-    ranked = _ranked(scanned, order, max(RANKING_MIN, 2))
-    ranking = tuple(_candidate(s, scorer, budget.pages) for s in ranked[:RANKING_MIN])
+    ranked = _ranked(scanned, order, RANKING_MIN)
+    ranking = tuple(_candidate(s, scorer, budget.pages) for s in ranked)
     caveats = [n for n in (budget.note, None if host.kernel else "kernel release unknown: current rules") if n]
 
     override = _override(snapshot, domain)
