@@ -134,7 +134,8 @@ def test_critical_pods_are_never_chosen():
     d = decide(n.snap())
     assert d.victim_cgroup == small
     assert static not in [x.cgroup for x in d.ranking] and node_critical not in [x.cgroup for x in d.ranking]
-    assert "static pod" in d.uncertain and "system-node-critical" in d.uncertain
+    assert d.uncertain == (f"never evicted: {label(static)} (static pod (its UID is the manifest's hash)), "
+                           f"{label(node_critical)} (system-node-critical (oom_score_adj -997 in a Burstable pod))")
 
 
 def test_only_critical_pods_means_no_eviction():
@@ -317,6 +318,20 @@ def test_a_burstable_pod_with_only_its_sandbox_left_has_an_unknown_request():
     assert (d.ranking[1].parts["request_low"], d.ranking[1].parts["request_high"]) == (0, None)
     assert d.uncertain == (f"priority is not on the node (assumed equal): with a lower priority, {label(b)} "
                            "would go first")
+
+
+def test_without_memtotal_no_request_is_read_and_the_doubt_says_why():
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)
+    c = n.pod("c", "BestEffort", 50, 1000)
+    s = n.snap()
+    d = decide(s.replace(host=dataclasses.replace(s.host, mem_total=None)))
+    assert d.victim_cgroup == a and d.triggered is None  # memory.available needs MemTotal too
+    assert [x.why.split(", priority")[0] for x in d.ranking] == [
+        "Burstable, working set 300.0 MiB, request unknown (unknown), over request: maybe",
+        "BestEffort, working set 50.0 MiB, request 0 B (exact), over request: yes"]
+    assert d.uncertain == (f"requests inferred from oom_score_adj are intervals: {label(c)} could go first; "
+                           f"{a}: MemTotal unknown, so its containers' requests are too")
 
 
 def test_ties_critical_pods_and_kube_system_are_named_in_the_doubts():

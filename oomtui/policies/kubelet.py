@@ -229,19 +229,21 @@ def _request(snapshot: Snapshot, path: str, qos: str, containers: list[tuple[str
         if c is not None and c.memory_max is not None:
             return Request(c.memory_max, c.memory_max, "exact"), []
         return Request(0, None, "unknown"), [f"{path}: Guaranteed, but no memory limit in the snapshot"]
+    if not containers:
+        return Request(0, None, "unknown"), []
     capacity = snapshot.host.mem_total
+    if capacity is None:  # the formula divides by MemTotal: without it no adj says anything
+        return Request(0, None, "unknown"), [f"{path}: MemTotal unknown, so its containers' requests are too"]
     low, notes = 0, []
     high: int | None = 0
     for child, adj in containers:
-        found = adj_interval(adj, capacity) if capacity is not None else None
+        found = adj_interval(adj, capacity)
         if found is None:
             notes.append(f"{child}: oom_score_adj {adj} does not come from the kubelet's formula; request unknown")
             high = None
             continue
         low += found[0]
         high = None if high is None or found[1] is None else high + found[1]
-    if not containers:
-        return Request(0, None, "unknown"), notes
     return Request(low, high, "inferred" if high is not None else "unknown"), notes
 
 
