@@ -411,6 +411,13 @@ def test_a_pod_without_memory_figures_is_ranked_first_as_the_kubelet_does():
                                "(exact), over request: yes, priority unknown (")
     assert d.reason.endswith("; 2 processes, unknown freed")
     assert d.ranking[0].score == 0.0 and d.ranking[0].parts["working_set"] is None
+    assert d.uncertain is None  # a pod with stats never goes before one without, however far over its request
+    e = n.pod("e", "Burstable", 10, 999)
+    s = n.snap()
+    d = decide(s.replace(cgroups=tuple(dataclasses.replace(x, memory_current=None, stat=stat) if x.path in (c, e)
+                                       else x for x in s.cgroups)))
+    assert d.victim_cgroup in (c, e)
+    assert d.uncertain == f"ties with {label(({c, e} - {d.victim_cgroup}).pop())}: the kubelet's sort is unstable"
 
 
 def test_kinds_kubepods_slice_and_a_one_process_pod():

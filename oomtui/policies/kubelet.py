@@ -313,6 +313,8 @@ def _candidate(p: Pod) -> Candidate:
 
 def _rivals(victim: Pod, others: list[Pod]) -> tuple[list[str], list[str], list[str]]:
     """Pods that could go first instead: by the requests' intervals, by an exact tie, by priority."""
+    if victim.working_set is None:  # the kubelet sorts pods without stats before all others, whatever they use
+        return [], [o.name for o in others if o.working_set is None], []
     v_could, v_sure = victim.exceeds()
     v_least = victim.above()[0]
     v_exact = victim.request.high == victim.request.low
