@@ -106,12 +106,13 @@ def test_a_kernel_log_total_without_its_split_still_counts():
 
 
 def test_a_partly_known_split_counts_what_is_known():
-    # No total and only the anon figure: 7 pages, plus 2 of page tables; the unknown parts count 0.
-    p = Process(pid=9, comm="x", cgroup="/d", rss_anon=7 * PAGE, rss_file=None, rss_shmem=None, swap=0,
+    # No total and only the anon figure: 7 whole pages, plus 2 of page tables; the unknown parts count 0.
+    p = Process(pid=9, comm="x", cgroup="/d", rss_anon=7 * PAGE + 100, rss_file=None, rss_shmem=None, swap=0,
                 pgtables=2 * PAGE)
     assert badness(p, 65536, PAGE, (6, 6)) == 9
     d = decide(snap(p, proc(10, "/d", 1 / 256), kernel="6.1.0"), "/d", {})  # 10 holds one page: 8 apart, past 5
     assert [(c.pid, c.score) for c in d.ranking] == [(9, 9), (10, 1)]
+    assert d.reason == "9 (x) has the highest badness in /d: 9 pages of a 65536-page budget, next 10 (p10) at 1"
     assert d.uncertain == "sizes partly unknown for 9 (x) (counted as 0)"
 
 

@@ -23,6 +23,7 @@ def decide(snap, policy, domain="/", w=None):
     if w is not None:
         snap = snap.replace(whatif=w)
     (d,) = evaluate(snap, domain, [policy])
+    assert (d.policy, d.domain) == (policy, domain)  # what the decision's JSON and the TUI's column are labelled
     return d
 
 
@@ -124,6 +125,18 @@ def test_empty_cgroups_are_skipped():
         d = decide(snap, policy)
         assert d.victim_pid == 41, policy
         assert {c.cgroup for c in d.ranking} == {"/app"}, policy
+
+
+def test_an_interdependent_group_with_nobody_to_kill_stays_skipped_when_all_three_run_together():
+    # The TUI runs the three proposals on one snapshot, sharing what one found about a subtree with the next:
+    # /g (900 MiB charged) holds only a kernel thread and an adj -1000 process, so none of them may pick it.
+    snap = snapshot(
+        [cgroup("/g", 900, oom_group=True), cgroup("/g/sub", 400), cgroup("/app", 100)],
+        [proc(40, "/g", 50, kernel_thread=True), proc(42, "/g/sub", 300, adj=-1000), proc(41, "/app", 80)],
+    )
+    for d in evaluate(snap, "/", PROPOSALS):
+        assert (d.victim_pid, d.killed_pids) == (41, (41,)), d.policy
+        assert [c.cgroup for c in d.ranking] == ["/app"], d.policy
 
 
 def test_an_independent_cgroup_with_only_protected_children_is_not_a_dead_end():
@@ -290,6 +303,15 @@ def test_cgroup_aware_sizes_by_the_series_among_more_leaves_than_it_shows():
     assert [(c.cgroup, c.parts["size"]) for c in d.ranking[:3]] == [("/anon", 50 * MiB), ("/c00", MiB),
                                                                     ("/c01", MiB)]
     assert len(d.ranking) == 20
+
+
+def test_the_twenty_shown_are_the_largest_after_adj_even_where_adj_decides_the_cut():
+    # Twenty processes of 101 MiB, and one of 600.75 MiB whose adj -500 takes 500 MiB (the 1000 MiB budget / 1000
+    # per point): 100.75 MiB after adj, 21st. It is left out of the rankings, which show twenty.
+    procs = [proc(100 + i, "/", 101) for i in range(20)] + [proc(200, "/", 600.75, adj=-500)]
+    snap = snapshot([], procs)
+    for policy in PROPOSALS:
+        assert [c.pid for c in decide(snap, policy).ranking] == list(range(100, 120)), policy
 
 
 def test_cgroup_aware_kills_the_largest_after_adj_in_the_leaf(host):
