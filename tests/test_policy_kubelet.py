@@ -41,8 +41,8 @@ def pod_path(name: str, qos: str) -> str:
 class Node:
     """Pods with one container each (and a pause sandbox), sizes in MiB."""
 
-    def __init__(self, root_ws: float = 400, v1: bool = False) -> None:
-        self.v1 = v1
+    def __init__(self, root_ws: float = 400, v1: bool = False, mode: str = "v1") -> None:
+        self.v1, self.mode = v1, mode  # the mode a v1 node's snapshot says: "v1", or "hybrid" (memory on v1)
         inactive = "total_inactive_file" if v1 else "inactive_file"
         if v1:
             root = Cgroup(path="/", memory_current=int((root_ws + 100) * MiB), stat={inactive: 100 * MiB})
@@ -67,7 +67,7 @@ class Node:
 
     def snap(self, **kw):
         snap = snapshot(self.cgroups, self.procs, mem_total=C, **kw)
-        return snap.replace(host=dataclasses.replace(snap.host, cgroup_mode="v1")) if self.v1 else snap
+        return snap.replace(host=dataclasses.replace(snap.host, cgroup_mode=self.mode)) if self.v1 else snap
 
 
 def decide(snap, **options):
@@ -164,14 +164,14 @@ def test_exact_requests_far_apart_leave_no_interval_doubt():
     assert d.uncertain is None  # different groups: neither priority nor an interval can change it
 
 
-@pytest.mark.parametrize("v1", [False, True])
-def test_signals_are_computed_exactly(v1):
-    n = Node(root_ws=400, v1=v1)
+@pytest.mark.parametrize(("v1", "mode"), [(False, "v2"), (True, "v1"), (True, "hybrid")])
+def test_signals_are_computed_exactly(v1, mode):
+    n = Node(root_ws=400, v1=v1, mode=mode)
     n.pod("c", "BestEffort", 30, 1000)
     d = decide(n.snap())
     # memory.available = 1000 − (usage 500 − inactive 100) = 600 MiB;
-    # allocatable = 900 − (500 − 50) = 450 MiB; both above 100 MiB
-    assert d.triggered is False
+    # allocatable = 900 − (500 − 50) = 450 MiB; both above 100 MiB; the pod: 31 MiB − 1 MiB inactive
+    assert d.triggered is False and d.ranking[0].parts["working_set"] == 30 * MiB
     assert "memory.available 600.0 MiB" in d.reason and "allocatableMemory.available 450.0 MiB" in d.reason
     assert "the kubelet's default" in d.reason
 
@@ -437,6 +437,16 @@ def test_kinds_kubepods_slice_and_a_one_process_pod():
         "kubelet evicts pod pod 0000000a: BestEffort, working set 40.0 MiB, request 0 B (exact), over request: yes, "
         "priority unknown (memory.available 600.0 MiB (threshold 100.0 MiB); allocatableMemory.available 500.0 MiB "
         "(threshold 100.0 MiB); threshold 100Mi from the kubelet's default); 1 process, 40.0 MiB freed")
+
+
+def test_a_process_in_the_pod_cgroup_itself_dies_with_the_pod():
+    # Sandboxed runtimes (Kata, gVisor) run their shim in the pod's own cgroup, beside the containers' cgroups.
+    n = Node()
+    a = n.pod("a", "BestEffort", 60, 1000)
+    n.procs.append(proc(7, a, 5, adj=-998, comm="shim"))
+    d = decide(n.snap())
+    assert d.victim_cgroup == a and sorted(d.killed_pids) == [7, 100, 101]
+    assert d.reason.endswith("; 3 processes, 60.0 MiB freed")
 
 
 def test_what_the_kubelet_would_not_evict_is_said_in_full():

@@ -533,6 +533,18 @@ def test_cgroup_aware_shows_where_each_leafs_size_came_from():
         "adjusted": 904 * MiB}
 
 
+def test_a_counter_the_kernel_does_not_print_counts_0_in_the_leafs_size_and_parts():
+    # memory.stat of kernels before 4.18 has no sock line: the series' size is anon 90 + unevictable 2 + slab 3
+    # + stack 1 MiB, and the parts say 0 for the missing counter.
+    stat = {"active_anon": 60 * MiB, "inactive_anon": 30 * MiB, "unevictable": 2 * MiB, "slab_unreclaimable": 3 * MiB,
+            "kernel_stack": MiB}
+    d = decide(snapshot([cgroup("/old", 200, stat=stat)], [proc(120, "/old", 90)]), "cgroup-aware")
+    assert dict(d.ranking[0].parts) == {
+        "size": 96 * MiB, "active_anon": 60 * MiB, "inactive_anon": 30 * MiB, "unevictable": 2 * MiB,
+        "slab_unreclaimable": 3 * MiB, "kernel_stack": MiB, "sock": 0, "swap_current": None, "score": 0,
+        "score_bytes": 0, "adjusted": 96 * MiB, "would_kill": 120}
+
+
 @pytest.mark.parametrize("depth", [5, 8])
 def test_a_long_descent_is_abridged_in_the_middle(depth):
     paths = ["/c" * (i + 1) for i in range(depth)]
