@@ -169,17 +169,18 @@ class Tree:
         )
         return [self.process(p, -neg_fp) for _, neg_fp, _, p in heapq.nsmallest(n, keyed)]
 
-    def top_cgroups(self, found: list[tuple[str, str]], sizing: str, n: int) -> list[Entity]:
-        """The n best of these (path, kind) cgroups, weighed without building an Entity for each."""
-        measure = self._series if sizing == "series" else self._current
+    def top_cgroups(self, found: list[tuple[str, str]], n: int, *, series: bool) -> list[Entity]:
+        """The n best of these (path, kind) cgroups, sized as the series did or by memory.current, weighed
+        without building an Entity for each."""
+        measure = self._series if series else self._current
         keyed = []
         for path, kind in found:
             size = measure(path)[0]
             keyed.append((-self.adjusted(size, self.score(path)), -size, path, kind))
-        return [self.cgroup(path, kind, sizing) for _, _, path, kind in heapq.nsmallest(n, keyed)]
+        return [self.cgroup(path, kind, series) for _, _, path, kind in heapq.nsmallest(n, keyed)]
 
-    def cgroup(self, path: str, kind: str, sizing: str = "current") -> Entity:
-        size, used = self._series(path) if sizing == "series" else self._current(path)
+    def cgroup(self, path: str, kind: str, series: bool = False) -> Entity:
+        size, used = self._series(path) if series else self._current(path)
         score = self.score(path)
         return Entity(kind, path, size, score, self.adjusted(size, score), used)
 
@@ -433,7 +434,7 @@ def _terminals(tree: Tree) -> tuple[list[Entity], int]:
             ignored += 1
         loose.append(path)
         stack.extend(reversed(s.children(path)))
-    best = [*tree.top_cgroups(groups, "current", RANKING_LEN), *tree.top_processes(loose, RANKING_LEN)]
+    best = [*tree.top_cgroups(groups, RANKING_LEN, series=False), *tree.top_processes(loose, RANKING_LEN)]
     best = heapq.nsmallest(RANKING_LEN, best, key=lambda e: e.key)
     return best, ignored
 
@@ -486,7 +487,7 @@ def _aware_entities(tree: Tree) -> list[Entity]:
             continue
         loose.append(path)
         stack.extend(reversed(children))
-    best = [*tree.top_cgroups(groups, "series", RANKING_LEN), *tree.top_processes(loose, RANKING_LEN)]
+    best = [*tree.top_cgroups(groups, RANKING_LEN, series=True), *tree.top_processes(loose, RANKING_LEN)]
     return heapq.nsmallest(RANKING_LEN, best, key=lambda e: e.key)
 
 
