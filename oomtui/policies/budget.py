@@ -52,4 +52,4 @@ def total_pages(snapshot: Snapshot, domain: str = ROOT) -> Budget:
     if cg.swappiness != 0:
         swap_limit = swap_pages if cg.swap_max is None else min(cg.swap_max // page, swap_pages)
         pages += swap_limit
-    return Budget(pages or 1, swap_note if swap_pages == 0 and host.swap_total is None else None)
+    return Budget(pages or 1, swap_note)
