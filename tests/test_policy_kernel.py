@@ -472,6 +472,8 @@ def test_the_reasons_of_a_group_kill_and_of_the_marks_the_kernel_ignores():
     d = decide(group_snapshot("/d", domain_limit_on="/d/a"), "/d/a", {})
     assert d.reason == ("60 (p60) has the highest badness in /d/a: 25600 pages of a 65536-page budget, next 61 (p61) "
                         "at 2560; memory.oom.group on /d lies above the domain and does not widen this kill")
+    d = decide(group_snapshot("/d", "/d/a", domain_limit_on="/d/a/b"), "/d/a/b", {})  # the highest flag is named
+    assert d.reason.endswith("; memory.oom.group on /d lies above the domain and does not widen this kill")
     scores = {path: CgroupEdit(score=5) for path in ("/d/a", "/d/b", "/d/c", "/d/e", "/elsewhere")}
     d = decide(snap(proc(90, "/d/a", 100), proc(91, "/d/b", 10), whatif=WhatIf(cgroups=scores)), "/d", {})
     assert d.reason.endswith("; the kernel has no per-cgroup score: the score on /d/a, /d/b, /d/c is ignored")
