@@ -314,6 +314,21 @@ def test_the_twenty_shown_are_the_largest_after_adj_even_where_adj_decides_the_c
         assert [c.pid for c in decide(snap, policy).ranking] == list(range(100, 120)), policy
 
 
+def test_terminal_ranks_more_groups_than_it_shows_by_memory_current_and_score():
+    # 23 interdependent groups, twenty shown: /scored (10 MiB, score +95: 105), then twenty of 100 MiB (page
+    # cache mostly) of which nineteen fit; /p ties them at 100 MiB only with its score +10, so the larger raw
+    # size goes first; /anon (50 MiB, all anon) would lead only by the series' size.
+    cache = {"active_anon": MiB, "inactive_anon": 0, "active_file": 99 * MiB}
+    cgroups = [cgroup(f"/c{i:02}", 100, stat=cache, oom_group=True) for i in range(20)]
+    cgroups += [cgroup("/anon", 50, stat={"active_anon": 50 * MiB, "inactive_anon": 0}, oom_group=True),
+                cgroup("/scored", 10, stat=cache, oom_group=True), cgroup("/p", 90, stat=cache, oom_group=True)]
+    procs = [proc(200 + i, c.path, 1) for i, c in enumerate(cgroups)]
+    w = whatif.set_score(whatif.set_score(WhatIf(), "/scored", 95), "/p", 10)
+    d = decide(snapshot(cgroups, procs), "terminal", w=w)
+    assert [c.cgroup for c in d.ranking] == ["/scored", *(f"/c{i:02}" for i in range(19))]
+    assert d.reason == "kills interdependent /scored whole, the biggest terminal consumer in / (1 process)"
+
+
 def test_cgroup_aware_kills_the_largest_after_adj_in_the_leaf(host):
     d = decide(host, "cgroup-aware", w=whatif.set_score(whatif.set_adj(WhatIf(), 11, 150), "/a/x", 100))
     assert d.ranking[0].cgroup == "/a/x"
