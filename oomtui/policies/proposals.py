@@ -169,7 +169,7 @@ class Tree:
         )
         return [self.process(p, -neg_fp) for _, neg_fp, _, p in heapq.nsmallest(n, keyed)]
 
-    def top_cgroups(self, found: list[tuple[str, str]], n: int, *, series: bool) -> list[Entity]:
+    def top_cgroups(self, found: list[tuple[str, str]], n: int, *, series: bool = False) -> list[Entity]:
         """The n best of these (path, kind) cgroups, sized as the series did or by memory.current, weighed
         without building an Entity for each."""
         measure = self._series if series else self._current
@@ -434,7 +434,7 @@ def _terminals(tree: Tree) -> tuple[list[Entity], int]:
             ignored += 1
         loose.append(path)
         stack.extend(reversed(s.children(path)))
-    best = [*tree.top_cgroups(groups, RANKING_LEN, series=False), *tree.top_processes(loose, RANKING_LEN)]
+    best = [*tree.top_cgroups(groups, RANKING_LEN), *tree.top_processes(loose, RANKING_LEN)]
     best = heapq.nsmallest(RANKING_LEN, best, key=lambda e: e.key)
     return best, ignored
 
