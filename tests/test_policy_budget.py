@@ -34,6 +34,7 @@ def test_global_figures_that_are_missing_are_said():
     assert total_pages(snap(swap_total=None)) == Budget(8 * GiB // PAGE, "host swap total unknown; counted as none")
     assert total_pages(snap(swap_total=0)) == Budget(8 * GiB // PAGE)
     assert total_pages(snap(swap_total=2 * GiB + 4095)) == Budget((10 * GiB) // PAGE)  # whole pages of swap
+    assert total_pages(snap(mem_total=8 * GiB + 100, swap_total=0)) == Budget(8 * GiB // PAGE)  # and of RAM
 
 
 def test_the_page_size_is_the_hosts():
@@ -46,6 +47,8 @@ def test_a_memcg_budget_is_its_limit_plus_the_swap_it_may_use():
     s = snap(Cgroup("/a", memory_max=GiB, swap_max=64 * MiB), Cgroup("/b", memory_max=GiB, swap_max=8 * GiB),
              Cgroup("/c", memory_max=GiB, swappiness=0, swap_max=64 * MiB), Cgroup("/d", memory_max=GiB, swappiness=1))
     assert total_pages(s, "/a") == Budget((GiB + 64 * MiB) // PAGE)  # swap.max below SwapTotal
+    odd = snap(Cgroup("/a", memory_max=GiB, swap_max=64 * MiB + 100))
+    assert total_pages(odd, "/a") == Budget((GiB + 64 * MiB) // PAGE)  # whole pages of swap.max
     assert total_pages(s, "/b") == Budget((GiB + 2 * GiB) // PAGE)  # SwapTotal below swap.max
     assert total_pages(s, "/c") == Budget(GiB // PAGE)  # swappiness 0: no swap term
     assert total_pages(s, "/d") == Budget(3 * GiB // PAGE)  # no swap.max: all of swap

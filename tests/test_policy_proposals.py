@@ -560,6 +560,15 @@ def test_a_counter_the_kernel_does_not_print_counts_0_in_the_leafs_size_and_part
         "score_bytes": 0, "adjusted": 96 * MiB, "would_kill": 120}
 
 
+def test_a_v1_leaf_without_swap_accounting_and_a_pick_at_the_domain_level():
+    # v1 without swap accounting prints no total_swap: the series' size is anon 100 + unevictable 5 MiB.
+    stat = {"total_active_anon": 80 * MiB, "total_inactive_anon": 20 * MiB, "total_unevictable": 5 * MiB}
+    snap = snapshot([cgroup("/v1", 150, stat=stat)], [proc(130, "/v1", 100), proc(131, "/", 200)])
+    assert decide(snap, "cgroup-aware").ranking[1].parts["size"] == 105 * MiB
+    assert decide(snap, "hierarchical").reason == ("kills process 131 (p131), the largest in / after scores "
+                                                   "(200.0 MiB)")
+
+
 @pytest.mark.parametrize("depth", [5, 8])
 def test_a_long_descent_is_abridged_in_the_middle(depth):
     paths = ["/c" * (i + 1) for i in range(depth)]
