@@ -334,6 +334,21 @@ def test_without_memtotal_no_request_is_read_and_the_doubt_says_why():
                            f"{a}: MemTotal unknown, so its containers' requests are too")
 
 
+def test_a_container_adj_off_the_kubelets_formula_leaves_only_a_lower_bound():
+    # adj 1000 is never a Burstable container's (the formula gives 3..999): its request is unknown, so the pod's
+    # is at least the other container's 100 MiB, with no upper bound.
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)
+    odd = f"{a}/cri-containerd-{'1' * 64}.scope"
+    n.cgroups.insert(next(i for i, c in enumerate(n.cgroups) if c.path.endswith("cri-containerd-a.scope")),
+                     Cgroup(path=odd))
+    n.procs.append(proc(9, odd, 10, adj=1000, comm="odd"))
+    d = decide(n.snap())
+    assert d.ranking[0].why.startswith("Burstable, working set 300.0 MiB, request ≥ 100.0 MiB (unknown), over "
+                                       "request: maybe")
+    assert d.uncertain == f"{odd}: oom_score_adj 1000 does not come from the kubelet's formula; request unknown"
+
+
 def test_ties_critical_pods_and_kube_system_are_named_in_the_doubts():
     n = Node()
     for name in "abcdef":
