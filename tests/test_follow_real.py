@@ -11,7 +11,6 @@ same run through `oomtui record` must keep that verdict in its index.
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from oomtui.record import Recording
 from oomtui.verdict import verdict_for
 from tests.support.cgroups import TestCgroup
 from tests.support.hog import Hog, spawn_hog
+from tests.support.readable import readable
 from tests.test_record_real import wait_for
 
 pytestmark = pytest.mark.kernel
@@ -35,7 +35,7 @@ ROOT = Path(__file__).parent.parent
 def _wait_for_kill(follower: KillFollower, pid: int, timeout: float = 60.0) -> tuple[KillEvent, float]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        select.select([follower], [], [], 0.2)
+        readable(follower, 0.2)
         for event in follower.poll():
             if event.pid == pid:
                 return event, time.time()

@@ -8,7 +8,6 @@ journal would store it.
 
 from __future__ import annotations
 
-import select
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from oomtui.oomlog.follow import KillEvent, KillParser, kills_in
 from oomtui.oomlog.kmsg import record_to_lines
 from tests.support.earlyoom import find_earlyoom, version, why_no_earlyoom
+from tests.support.readable import readable
 
 
 def events(*lines: str) -> list[tuple]:
@@ -136,7 +136,7 @@ def _earlyoom_in_its_own_pid_namespace(options: list[str], until: str) -> list[s
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not any(until in line for line in lines):
-            if select.select([child.stderr], [], [], 0.2)[0]:
+            if readable(child.stderr, 0.2):
                 line = child.stderr.readline()
                 if not line:
                     break

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.readable import readable
 
 REPO = Path(__file__).resolve().parents[2]
 CACHED = REPO / ".cache" / "earlyoom" / "root" / "usr" / "bin" / "earlyoom"
@@ -68,8 +69,7 @@ def dryrun_victim(binary: Path, options: list[str], timeout: float = 10.0) -> Vi
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([child.stderr], [], [], 0.2)
-            if not ready:
+            if not readable(child.stderr, 0.2):
                 if child.poll() is not None:
                     break
                 continue
