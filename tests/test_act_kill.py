@@ -590,6 +590,8 @@ def _newcomer_with_pid(pid: int, cgroup_dir: Path) -> int:
         child = os.fork()
         if child == 0:
             if os.getpid() == pid:
+                # Named before it joins: the kill may see it there before the exec renames it.
+                os.write(os.open("/proc/self/comm", os.O_WRONLY), b"sleep")
                 os.write(os.open(cgroup_dir / "cgroup.procs", os.O_WRONLY), str(pid).encode())
                 os.execvp("sleep", ["sleep", "60"])
             os._exit(0)
