@@ -244,6 +244,16 @@ def test_oom_group_off_on_v2_writes_a_zero(tmp_path):
     assert (tmp_path / "app" / "memory.oom.group").read_text() == "0"
 
 
+def test_oom_group_reaches_a_cgroup_whose_name_starts_with_any_letter(tmp_path):
+    """Only the leading slash is taken off a cgroup path: /Xorg.slice is not /org.slice."""
+    for name in ("Xorg.slice", "org.slice"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "memory.oom.group").write_text("0\n")
+    result = apply_write(KnobWrite("oom_group", "on", True, cgroup="/Xorg.slice"), _v2(tmp_path))
+    assert (result.ok, result.detail) == (True, "memory.oom.group of /Xorg.slice is now 1")
+    assert [(tmp_path / n / "memory.oom.group").read_text() for n in ("Xorg.slice", "org.slice")] == ["1", "0\n"]
+
+
 @pytest.mark.parametrize(("layout", "words"), [
     (CgroupLayout("v1", Path("/nonexistent"), None, None), NO_OOM_GROUP_V1),
     (CgroupLayout("hybrid", Path("/nonexistent"), Path("/nonexistent"), None), NO_OOM_GROUP_V1),

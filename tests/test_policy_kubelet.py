@@ -193,6 +193,9 @@ def test_threshold_from_the_options_and_from_the_kubelets_config():
     recorded = snap.replace(host=dataclasses.replace(snap.host, killers=(killer,)))
     d = decide(recorded)
     assert d.triggered is True and "memory.available<650Mi" not in d.reason and "650Mi" in d.reason
+    flag = Killer(name="kubelet", pid=812, settings={"threshold": "700Mi"}, source="--eviction-hard of pid 812")
+    d = decide(snap.replace(host=dataclasses.replace(snap.host, killers=(flag,))))  # as the collector records it
+    assert d.triggered is True and "from --eviction-hard of pid 812" in d.reason
 
 
 def test_bad_thresholds_are_one_line_errors():
@@ -379,6 +382,9 @@ def test_a_signal_that_cannot_be_computed_is_unknown_not_zero():
     assert d.triggered is None  # allocatable is not below, memory.available unknown
     assert "(memory.available unknown (threshold 100.0 MiB); allocatableMemory.available 450.0 MiB" in d.reason
     assert decide(bare_root, threshold="500Mi").triggered is True  # allocatable 450 MiB < 500 MiB decides
+    no_usage = s.replace(cgroups=tuple(dataclasses.replace(c, memory_current=None) if c.path == KP else c
+                                       for c in s.cgroups))
+    assert "allocatableMemory.available unknown (threshold 100.0 MiB)" in decide(no_usage).reason
     unlimited = s.replace(cgroups=tuple(dataclasses.replace(c, memory_max=None) if c.path == KP else c
                                         for c in s.cgroups))
     d = decide(unlimited, threshold="5%")

@@ -479,7 +479,7 @@ def build(seg: Segment) -> Parsed:
     # -- cgroups
     cgroups: dict[str, Cgroup] = {}
     if kind == "memcg" and domain != ROOT:
-        cgroups[domain] = _domain_cgroup(f, domain, kind)
+        cgroups[domain] = _domain_cgroup(f, domain)
     for path, stat in f.stats.items():
         clean = _path(path, "stats cgroup", [])
         if clean and clean not in cgroups:
@@ -565,7 +565,7 @@ def _tgids(f: Facts, pids: set[int]) -> set[int]:
     return out
 
 
-def _domain_cgroup(f: Facts, domain: str, kind: str) -> Cgroup:
+def _domain_cgroup(f: Facts, domain: str) -> Cgroup:
     mem = f.usage.get("memory")
     current = _size(mem[0]) if mem else None
     limit = _limit(mem[1]) if mem else None
