@@ -27,14 +27,25 @@ from oomtui.act import (
     plan_process_kill,
     protected_pids,
 )
-from oomtui.act.kill import GONE, Hierarchy, cgroup_of, errno_words, kill_cgroups, kill_targets, members, when
+from oomtui.act.kill import (
+    GONE,
+    REUSED,
+    Freezer,
+    Hierarchy,
+    cgroup_of,
+    errno_words,
+    kill_cgroups,
+    kill_targets,
+    members,
+    when,
+)
 from oomtui.act.plan import REFUSED_SELF, SPARED_ADJ
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
 from tests.support.cgroups import v1_frozen, v2_test_cgroup
-from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid
+from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid, spawn_straddler
 from tests.test_kill_cli import _stubborn
 
 _FORKER = r"""
@@ -264,6 +275,97 @@ def test_v1_group_kill_spares_the_planned_minus_1000_process(memcg, actor, hogs)
     report = actor.kill(plan_cgroup_kill(snap, victim.path))
     assert victim.pids() == [keeper.pid] and keeper.alive()
     assert ", 1 spared" in report.summary
+
+
+def test_a_process_the_plan_refused_is_left_alone_and_reported_once(memcg, actor, hogs):
+    """The confirmation showed it refused (the planner's protected set): the kill keeps that, whoever acts."""
+    victim = memcg.child("victim")
+    keeper = spawn_hog("keeper", 1, cgroup_dir=victim.dir)
+    hogs += [keeper, *_fill(victim.dir, 2, 0)]
+    plan = plan_cgroup_kill(collect_snapshot(), victim.path, protected_pids={keeper.pid})
+    assert [(t.pid, why) for t, why in plan.refused] == [(keeper.pid, REFUSED_SELF)]
+    report = actor.kill(plan)
+    assert keeper.alive() and victim.pids() == [keeper.pid]
+    assert [(o.status, o.detail) for o in report.outcomes if o.pid == keeper.pid] == [("refused", REFUSED_SELF)]
+    assert report.method == "signalled one by one; the cgroup was empty afterwards"
+    assert report.summary == "2 of 2 processes killed, 1 refused"
+
+
+def test_a_process_with_only_a_thread_in_the_cgroup_is_neither_signalled_nor_reported(memcg, actor, hogs):
+    """v1's cgroup.procs lists it, but it lives and is charged where its leader is: the cgroup is not empty."""
+    if memcg.home.version != 1:
+        pytest.skip("only cgroup v1 lets one thread sit apart from its process")
+    victim = memcg.child("victim")
+    member = spawn_hog("member", 1, cgroup_dir=victim.dir)
+    straddler = spawn_straddler(victim.dir / "tasks")
+    hogs += [member, straddler]
+    plan = plan_cgroup_kill(collect_snapshot(), victim.path)
+    assert [t.pid for t in plan.targets] == [member.pid]
+    report = actor.kill(plan)
+    assert [(o.pid, o.status) for o in report.outcomes] == [(member.pid, "killed")]
+    assert straddler.alive() and victim.pids() == [straddler.pid]
+    assert report.method == "signalled one by one; 1 process still in the cgroup afterwards"
+
+
+_DOOMED_CHILD = r"""
+import ctypes, os, signal, sys, time
+sys.stdout.write("ready\n"); sys.stdout.flush()
+sys.stdin.readline()
+child = os.fork()
+if child == 0:
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: it dies with its parent
+    time.sleep(60)
+    os._exit(0)
+sys.stdout.write(f"{child}\n"); sys.stdout.flush()
+time.sleep(60)
+"""
+
+
+def test_a_newcomer_that_died_with_its_parent_is_not_reported(memcg, actor, hogs):
+    """A child forked after the snapshot dies when the kill takes its parent: it was never the user's to see.
+
+    Forty sleepers sit between them in v1's sorted cgroup.procs, so the child has died when its turn comes.
+    """
+    victim = memcg.child("victim")
+    parent = Hog("parent", subprocess.Popen([sys.executable, "-c", _DOOMED_CHILD],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    hogs.append(parent)
+    victim.add_pid(parent.pid)
+    assert parent.popen.stdout is not None and parent.popen.stdin is not None
+    assert parent.popen.stdout.readline().strip() == b"ready"
+    for _ in range(40):
+        hogs.append(Hog("sleeper", subprocess.Popen(["sleep", "60"])))
+        victim.add_pid(hogs[-1].pid)
+    plan = plan_cgroup_kill(collect_snapshot(), victim.path)
+    assert len(plan.targets) == 41
+    parent.popen.stdin.write(b"fork\n")
+    parent.popen.stdin.flush()
+    child = int(parent.popen.stdout.readline())
+    report = actor.kill(plan)
+    assert [(o.pid, o.status) for o in report.outcomes if not o.planned] in ([], [(child, "killed")])
+    assert report.cgroups_empty and victim.pids() == []
+
+
+def test_a_planned_pid_now_held_by_a_process_elsewhere_is_reported_gone(memcg, actor, hogs):
+    """It exited before the kill and its pid went to a process outside the cgroup, which is left alone."""
+    victim = memcg.child("victim")
+    other = spawn_hog("other", 0)
+    hogs.append(other)
+    seen = facts(other.pid).start_time
+    t = Target(other.pid, seen - 30, "java", victim.path, 1 << 20, 0)
+    report = actor.kill(KillPlan(f"kill cgroup {victim.path}", signal.SIGKILL, (t,), (victim.path,)))
+    assert report.outcomes == (Outcome(t.pid, "java", False, REUSED, seen - 30, "gone"),)
+    assert report.summary == "1 already gone"
+    time.sleep(0.2)
+    assert other.alive()
+
+
+def test_a_planned_process_that_is_gone_is_reported_by_its_pid(tmp_path):
+    t = Target(5_000_000, 200.0, "java", "/", 1 << 20, 0)  # above the kernel's PID_MAX_LIMIT: never a real process
+    report = HostActor(tmp_path / "audit.jsonl", detect_layout()).kill(
+        KillPlan("kill process 5000000", signal.SIGKILL, (t,), ()))
+    assert report.outcomes == (Outcome(t.pid, "java", False, GONE, 200.0, "gone"),)
+    assert report.summary == "1 already gone"
 
 
 def test_an_unwritable_audit_log_refuses_to_act(memcg, tmp_path, hogs):
@@ -578,6 +680,22 @@ def test_a_v2_cgroup_its_owner_froze_is_killed_and_left_frozen(v2cg, audit, hogs
     assert [(o.pid, o.status) for o in report.outcomes] == [(member.pid, "killed")]
     assert _exit_code(member.popen) == -signal.SIGKILL
     assert (d / "cgroup.freeze").read_text().strip() == "1"
+
+
+_SPINNER = "while True: pass"
+
+
+def test_the_freezer_holds_a_v2_cgroup_frozen_until_it_is_done_and_thaws_it(v2cg, hogs):
+    """The one-by-one kill runs inside it: busy members, which take a while to stop, are all stopped first."""
+    _, _, d = v2cg
+    for _ in range(6):
+        hogs.append(Hog("spinner", subprocess.Popen([sys.executable, "-c", _SPINNER])))
+        (d / "cgroup.procs").write_text(str(hogs[-1].pid))
+    with Freezer([d]):
+        assert "frozen 1" in (d / "cgroup.events").read_text().splitlines()
+        assert (d / "cgroup.freeze").read_text().strip() == "1"
+    assert (d / "cgroup.freeze").read_text().strip() == "0"
+    assert all(h.alive() for h in hogs)
 
 
 def _newcomer_with_pid(pid: int, cgroup_dir: Path) -> int:

@@ -17,7 +17,7 @@ import pytest
 from oomtui.collect import Collector, collect_snapshot, detect_layout
 from oomtui.snapshot import dumps, from_dict, parse_json
 from tests.support.cgroups import find_memcg_home
-from tests.support.hog import spawn_hog
+from tests.support.hog import spawn_hog, spawn_straddler
 
 MiB = 1 << 20
 pytestmark = pytest.mark.kernel
@@ -44,6 +44,18 @@ def test_hog_in_its_memory_cgroup(memcg):
         assert s.processes_in(memcg.path) == (p,)
     finally:
         hog.kill()
+
+
+def test_a_process_with_one_thread_in_another_v1_cgroup_is_where_its_leader_is(memcg, hogs):
+    """Both v1 cgroups list it in cgroup.procs; the kernel charges it and scans it at an OOM with its leader."""
+    if memcg.home.version != 1:
+        pytest.skip("only cgroup v1 lets one thread sit apart from its process")
+    beside = memcg.child("thread-only")
+    straddler = spawn_straddler(beside.dir / "tasks")  # its leader stays in our own cgroup
+    hogs.append(straddler)
+    assert beside.pids() == [straddler.pid]
+    p = collect_snapshot().process(straddler.pid)
+    assert p is not None and p.cgroup == memcg.home.own
 
 
 def test_host_values_match_the_system():

@@ -230,14 +230,14 @@ def members(dirs: Iterable[Path]) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-class _Freezer:
+class Freezer:
     """Freezes v2 cgroups for the length of a kill and thaws exactly those it froze."""
 
     def __init__(self, dirs: Iterable[Path]) -> None:
         self.dirs = list(dirs)
         self.frozen: list[Path] = []
 
-    def __enter__(self) -> _Freezer:
+    def __enter__(self) -> Freezer:
         for d in self.dirs:
             with contextlib.suppress(OSError):
                 if (d / "cgroup.freeze").read_text().strip() == "0":
@@ -302,7 +302,7 @@ class _GroupKill:
         freeze = v2 and not any(pid in self.protected for pid in first)
         if freeze:
             self.how = "frozen (cgroup.freeze), then signalled one by one, then thawed"
-        with _Freezer(self.dirs if freeze else ()):
+        with Freezer(self.dirs if freeze else ()):
             if sig == signals.SIGKILL and v2 and all((d / "cgroup.kill").exists() for d in self.dirs):
                 self._kernel_kill()
             self._passes(sig)

@@ -7,7 +7,10 @@ creation order, the order the kernel's memcg iterator visits siblings.
 
 Membership comes from each cgroup's `cgroup.procs`: a few hundred reads
 instead of one /proc/PID/cgroup per process. A process that is in no list
-(it forked after its cgroup was read) is looked up by the process reader.
+(it forked after its cgroup was read) is looked up by the process reader,
+and so is one in two lists: on v1 a thread can be moved alone, and every
+memory cgroup holding one of a process's threads lists it, while the
+kernel charges it and scans it at an OOM where its leader is.
 
 Open directories. On the live hierarchy each walked cgroup's directory is
 kept open between samples, and its files are opened relative to it: the
@@ -107,6 +110,7 @@ class CgroupReader:
         # (directory, cgroup path, inode, path of the nearest memory cgroup at or above it)
         stack: list[tuple[str, str, int, str]] = [(str(root), ROOT, _inode(str(root)), ROOT)]
         dirs: dict[str, tuple[int, int]] = {}
+        straddling: set[int] = set()
         try:
             while stack:
                 directory, path, inode, home = stack.pop()
@@ -119,8 +123,8 @@ class CgroupReader:
                 except OSError:
                     subdirs = []
                 for pid in (self._get(directory, fd, "cgroup.procs") or b"").split():
-                    if pid.isdigit():
-                        walk.members[int(pid)] = home
+                    if pid.isdigit() and walk.members.setdefault(int(pid), home) != home:
+                        straddling.add(int(pid))
                 children_are_memcgs = False
                 if home == path:
                     walk.nodes.append((directory, path, inode))
@@ -132,6 +136,8 @@ class CgroupReader:
         finally:
             close_all(self._dirs)  # those of cgroups no longer walked
             self._dirs = dirs
+        for pid in straddling:
+            del walk.members[pid]
         return walk
 
     def _dir(self, directory: str, path: str, inode: int, dirs: dict[str, tuple[int, int]]) -> int | None:

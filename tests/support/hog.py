@@ -109,3 +109,26 @@ def spawn_hog_with_pid(pid: int, name: str, mib: int = 0, **kw) -> Hog:
             return hog
         hog.kill()
     pytest.skip(f"other processes kept taking pid {pid}; could not reuse it")
+
+
+_STRADDLER = r"""
+import sys, threading
+ready = threading.Event()
+def inner():
+    with open(sys.argv[1], "w") as f:
+        f.write(str(threading.get_native_id()))
+    ready.set()
+    threading.Event().wait()
+threading.Thread(target=inner, daemon=True).start()
+ready.wait()
+sys.stdout.write("ready\n"); sys.stdout.flush()
+sys.stdin.read()
+"""
+
+
+def spawn_straddler(tasks_file: Path) -> Hog:
+    """A process whose second thread alone joins a v1 cgroup (written to its `tasks`); it stays where it is."""
+    popen = subprocess.Popen([sys.executable, "-c", _STRADDLER, str(tasks_file)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
+    return Hog("straddler", popen)
