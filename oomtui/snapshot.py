@@ -486,8 +486,8 @@ def from_dict(data: Any) -> Snapshot:
     if d.get("format") != FORMAT:
         raise SnapshotError(f"$.format: expected \"{FORMAT}\", got {_kind(d.get('format'))} (not an oomtui snapshot)")
     version = d.get("version")
-    if version != VERSION:
-        got = json.dumps(version)[:20] if isinstance(version, (int, float)) else _kind(version)
+    if type(version) is not int or version != VERSION:  # not true, nor 1.0: both compare equal to 1
+        got = json.dumps(version)[:20] if type(version) in (int, float) else _kind(version)
         raise SnapshotError(f"$.version: this oomtui reads version {VERSION}, got {got}")
     source = _field(d, "source", "$", _opt(_str)) or "live"
     if source not in ("live", "kernel-log", "synthetic"):

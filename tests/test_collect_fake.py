@@ -222,6 +222,25 @@ def test_vanished_cgroup_is_skipped(tmp_path):
     assert [c.path for c in s.cgroups] == ["/", "/a", "/c"]
 
 
+def test_a_process_moved_out_of_a_cgroup_removed_mid_sample_is_where_it_went(tmp_path):
+    """Listed in /a/b, which is emptied and removed before its files are read: the snapshot must still load."""
+    host = FakeHost(tmp_path, "v2")
+    host.add_cgroup("/a/b")
+    host.add_cgroup("/c")
+    host.add_process(FakeProc(pid=70, cgroup="/a/b"))
+
+    def fails(path):
+        if path.endswith("/a/memory.max") and host.cgroup_dir("/a/b").exists():
+            (host.proc / "70" / "cgroup").write_text("0::/c\n")
+            shutil.rmtree(host.cgroup_dir("/a/b"))
+        return None
+
+    s = host.collector(read=failing(fails)).collect()
+    assert [c.path for c in s.cgroups] == ["/", "/a", "/c"]
+    assert s.process(70).cgroup == "/c"
+    assert dumps(from_dict(parse_json(dumps(s), "x"))) == dumps(s)
+
+
 def test_siblings_in_inode_order_parents_first(tmp_path):
     host = FakeHost(tmp_path, "v2")
     for name in ("zeta", "alpha", "mid", "alpha/inner", "zeta/inner"):

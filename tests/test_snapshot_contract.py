@@ -209,6 +209,8 @@ REFUSED: list[tuple[tuple, object, str]] = [
     (("version",), "1", '$.version: this oomtui reads version 1, got "1"'),
     (("version",), GONE, "$.version: this oomtui reads version 1, got null"),
     (("version",), 12345678901234567890123, "$.version: this oomtui reads version 1, got 12345678901234567890"),
+    (("version",), True, "$.version: this oomtui reads version 1, got boolean"),
+    (("version",), 1.0, "$.version: this oomtui reads version 1, got 1.0"),
     (("source",), "cloud", '$.source: expected live, kernel-log or synthetic, got "cloud"'),
     (("source",), "x" * 20, f'$.source: expected live, kernel-log or synthetic, got "{"x" * 20}"'),
     (("source",), "x" * 21, "$.source: expected live, kernel-log or synthetic, got a string"),

@@ -78,7 +78,11 @@ class Collector:
         host = read_host(self.proc, self.layout.mode, self.read)
         walk = self._cgroups.walk()
         cgroups = self._cgroups.read_all(walk, now)
-        processes = self._procs.read_all(walk.members, walk.paths, host.mem_total, host.swap_total)
+        members, paths = walk.members, walk.paths
+        if len(cgroups) < len(walk.nodes):  # removed since the walk: its processes moved, so look them up
+            paths = {c.path for c in cgroups}
+            members = {pid: path for pid, path in members.items() if path in paths}
+        processes = self._procs.read_all(members, paths, host.mem_total, host.swap_total)
         workloads = self._names.workloads(c.path for c in cgroups)
         if workloads:
             cgroups = [c if (w := workloads.get(c.path)) is None else replace(c, workload=w) for c in cgroups]

@@ -136,8 +136,8 @@ class CgroupReader:
         finally:
             close_all(self._dirs)  # those of cgroups no longer walked
             self._dirs = dirs
-        for pid in straddling:
-            del walk.members[pid]
+        for n in straddling:
+            del walk.members[n]
         return walk
 
     def _dir(self, directory: str, path: str, inode: int, dirs: dict[str, tuple[int, int]]) -> int | None:
