@@ -46,6 +46,7 @@ from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
 from tests.support.cgroups import v1_frozen, v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid, spawn_straddler
+from tests.support.reuse import Newcomer
 from tests.test_kill_cli import _stubborn
 
 _FORKER = r"""
@@ -698,27 +699,6 @@ def test_the_freezer_holds_a_v2_cgroup_frozen_until_it_is_done_and_thaws_it(v2cg
     assert all(h.alive() for h in hogs)
 
 
-def _newcomer_with_pid(pid: int, cgroup_dir: Path) -> int:
-    """A process that gets `pid` again (through ns_last_pid) and joins the cgroup as a sleeper."""
-    last = Path("/proc/sys/kernel/ns_last_pid")
-    if not os.access(last, os.W_OK):
-        pytest.skip("needs a writable /proc/sys/kernel/ns_last_pid to reuse a pid on purpose")
-    for _ in range(100):
-        last.write_text(str(pid - 1))
-        child = os.fork()
-        if child == 0:
-            if os.getpid() == pid:
-                # Named before it joins: the kill may see it there before the exec renames it.
-                os.write(os.open("/proc/self/comm", os.O_WRONLY), b"sleep")
-                os.write(os.open(cgroup_dir / "cgroup.procs", os.O_WRONLY), str(pid).encode())
-                os.execvp("sleep", ["sleep", "60"])
-            os._exit(0)
-        if child == pid:
-            return child
-        os.waitpid(child, 0)
-    pytest.skip(f"other processes kept taking pid {pid}; could not reuse it")
-
-
 def test_a_pid_recycled_into_the_cgroup_during_the_kill_is_told_apart_from_the_member_that_had_it(memcg, hogs):
     """The member killed first is reported once; the newcomer that got its pid is killed too, as a newcomer."""
     victim = memcg.child("victim")
@@ -730,8 +710,7 @@ def test_a_pid_recycled_into_the_cgroup_during_the_kill_is_told_apart_from_the_m
         with v1_frozen(stuck.pid):  # keeps the kill's passes going until the newcomer is in
             running = pool.submit(kill_cgroups, plan, _v1_hierarchy(), protected_pids())
             assert _exit_code(first.popen) == -signal.SIGKILL  # reaped: its pid is free
-            newcomer = _newcomer_with_pid(first.pid, victim.dir)
-            _, status = os.waitpid(newcomer, 0)
+            status = Newcomer(first.pid, victim.dir).status()
             assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         outcomes, method, empty = running.result(30)
     [reused] = [o.start_time for o in outcomes if not o.planned]
