@@ -45,7 +45,7 @@ from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
 from tests.support.cgroups import v1_frozen, v2_test_cgroup
-from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid, spawn_straddler
+from tests.support.hog import Hog, spawn_hog, spawn_straddler
 from tests.support.reuse import Newcomer
 from tests.test_kill_cli import _stubborn
 
@@ -448,7 +448,7 @@ def test_a_recycled_pid_is_never_signalled(memcg, actor, hogs):
     plan = plan_process_kill(collect_snapshot(), victim.pid)
     victim.kill()
     time.sleep(max(0.0, plan.targets[0].start_time + 1.3 - time.time()))  # clear of the btime allowance
-    newcomer = spawn_hog_with_pid(victim.pid, "newcomer", cgroup_dir=memcg.dir)
+    newcomer = Newcomer(victim.pid, memcg.dir)
     hogs.append(newcomer)
     [o] = actor.kill(plan).outcomes
     assert (o.ok, o.status) == (False, "changed")
@@ -710,7 +710,7 @@ def test_a_pid_recycled_into_the_cgroup_during_the_kill_is_told_apart_from_the_m
         with v1_frozen(stuck.pid):  # keeps the kill's passes going until the newcomer is in
             running = pool.submit(kill_cgroups, plan, _v1_hierarchy(), protected_pids())
             assert _exit_code(first.popen) == -signal.SIGKILL  # reaped: its pid is free
-            status = Newcomer(first.pid, victim.dir).status()
+            status = Newcomer(first.pid, victim.dir, name="sleep").status()
             assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         outcomes, method, empty = running.result(30)
     [reused] = [o.start_time for o in outcomes if not o.planned]

@@ -18,7 +18,8 @@ from oomtui.act.knobs import NO_OOM_GROUP_V1, apply_write, xattr_error_words
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import CgroupEdit, ProcessEdit, WhatIf
-from tests.support.hog import spawn_hog, spawn_hog_with_pid
+from tests.support.hog import spawn_hog
+from tests.support.reuse import Newcomer
 
 
 @pytest.fixture
@@ -178,7 +179,7 @@ def test_a_recycled_pid_gets_no_write(memcg, actor, hogs):
     write = _adj_write(victim, 800)
     victim.kill()
     time.sleep(max(0.0, write.start_time + 1.3 - time.time()))  # clear of the btime allowance
-    newcomer = spawn_hog_with_pid(victim.pid, "newcomer", cgroup_dir=memcg.dir)
+    newcomer = Newcomer(victim.pid, memcg.dir)
     hogs.append(newcomer)
     [result] = actor.apply([write])
     assert not result.ok and result.detail.startswith(f"identity changed: pid {victim.pid} now belongs to")

@@ -14,7 +14,8 @@ import pytest
 
 from oomtui.act.procfs import facts
 from oomtui.cli import main
-from tests.support.hog import Hog, spawn_hog, spawn_hog_with_pid
+from tests.support.hog import Hog, spawn_hog
+from tests.support.reuse import Newcomer
 
 ROOT = Path(__file__).parent.parent
 
@@ -342,7 +343,7 @@ def test_a_member_whose_pid_was_reused_is_reported_as_gone_not_failed(memcg, hog
         start = facts(first.pid).start_time
         first.kill()
         time.sleep(max(0.0, start + 1.3 - time.time()))  # clear of the btime allowance
-        reused.append(spawn_hog_with_pid(first.pid, "newcomer", cgroup_dir=memcg.dir))
+        reused.append(Newcomer(first.pid, memcg.dir))
         hogs.append(reused[0])
 
     _snapshot_then(monkeypatch, reuse)

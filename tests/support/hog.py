@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 _CHILD = r"""
 import os, sys, time, mmap, threading
 cgroup_procs, name, mib, adj, grow = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
@@ -91,24 +89,6 @@ def spawn_hog(
         popen.wait()
         raise RuntimeError(f"hog {name} did not start")
     return Hog(name, popen)
-
-
-def spawn_hog_with_pid(pid: int, name: str, mib: int = 0, **kw) -> Hog:
-    """A hog that gets `pid` again after its owner died (through ns_last_pid, as CRIU restores pids).
-
-    For the real pid-recycling race; skips when the pid counter cannot be set
-    or other processes keep taking the pid.
-    """
-    last = Path("/proc/sys/kernel/ns_last_pid")
-    if not os.access(last, os.W_OK):
-        pytest.skip("needs a writable /proc/sys/kernel/ns_last_pid to reuse a pid on purpose")
-    for _ in range(20):
-        last.write_text(str(pid - 1))
-        hog = spawn_hog(name, mib, **kw)
-        if hog.pid == pid:
-            return hog
-        hog.kill()
-    pytest.skip(f"other processes kept taking pid {pid}; could not reuse it")
 
 
 _STRADDLER = r"""

@@ -42,49 +42,70 @@ def _clone_with_pid(pid: int) -> int:
 
 
 class Newcomer:
-    """A sleeper that took `pid` and joined a cgroup; `status()` is its wait status once it ends."""
+    """A process that took `pid`, named itself `name` and joined a cgroup; it exits when `kill()` closes its pipe.
 
-    def __init__(self, pid: int, cgroup_dir: Path, timeout: float = 10.0) -> None:
+    `status()` is its wait status once it ends (its launcher reaps it and
+    reports), so nothing here ever signals a pid that may have been reused.
+    """
+
+    def __init__(self, pid: int, cgroup_dir: Path, name: str = "newcomer", timeout: float = 10.0) -> None:
         self.pid = pid
-        read_end, write_end = os.pipe()
+        report_r, report_w = os.pipe()
+        stop_r, stop_w = os.pipe()
         launcher = os.fork()
         if launcher == 0:
-            os.close(read_end)
-            os._exit(_launch(pid, cgroup_dir, write_end, timeout))
-        os.close(write_end)
-        self._launcher, self._pipe = launcher, os.fdopen(read_end, "rb")
-        first = self._pipe.readline().decode().split()
+            os.close(report_r)
+            os.close(stop_w)
+            os._exit(_launch(pid, cgroup_dir, name, (stop_r, report_w), timeout))
+        os.close(report_w)
+        os.close(stop_r)
+        self._launcher, self._stop = launcher, stop_w
+        self._report = os.fdopen(report_r, "rb", buffering=0)  # unbuffered: poll sees every line not yet read
+        self._status: int | None = None
+        first = self._report.readline().decode().split()
         if first != ["started"]:
-            self._reap()
+            self.kill()
             reason = " ".join(first[1:]) or "the launcher said nothing"
             if first[:1] == ["unsupported"]:
                 pytest.skip(f"cannot ask for pid {pid}: {reason}")
             raise RuntimeError(f"could not start a process with pid {pid}: {reason}")
 
+    def alive(self) -> bool:
+        return self._status is None and not readable(self._report, 0)
+
     def status(self, timeout: float = 30.0) -> int:
-        """The newcomer's wait status (it is reaped by the launcher, which reports it)."""
-        assert readable(self._pipe, timeout), "the newcomer did not end"
-        line = self._pipe.readline()
-        self._reap()
-        return int(line)
+        """The newcomer's wait status, once it has ended."""
+        if self._status is None:
+            assert readable(self._report, timeout), "the newcomer did not end"
+            line = self._report.readline()
+            self._status = int(line) if line.strip() else -1
+            os.waitpid(self._launcher, 0)
+            self._report.close()
+        return self._status
 
-    def _reap(self) -> None:
-        os.waitpid(self._launcher, 0)
-        self._pipe.close()
+    def kill(self) -> None:
+        """Close its pipe (it exits on the end of it) and wait until it has."""
+        if self._stop >= 0:
+            os.close(self._stop)
+            self._stop = -1
+        self.status()
 
 
-def _launch(pid: int, cgroup_dir: Path, out: int, timeout: float) -> int:
+def _launch(pid: int, cgroup_dir: Path, name: str, pipes: tuple[int, int], timeout: float) -> int:
     """In the launcher: clone the newcomer (retrying while the pid is still being freed), then reap it."""
+    stop, out = pipes
     deadline = time.monotonic() + timeout
     while (child := _clone_with_pid(pid)) == -errno.EEXIST and time.monotonic() < deadline:
         time.sleep(0.01)
     if child == 0:
-        try:  # named before it joins: the kill may see it there before the exec renames it
-            os.write(os.open("/proc/self/comm", os.O_WRONLY), b"sleep")
+        try:  # named before it joins: the kill may see it there before anything else
+            os.write(os.open("/proc/self/comm", os.O_WRONLY), name.encode())
             os.write(os.open(cgroup_dir / "cgroup.procs", os.O_WRONLY), str(pid).encode())
-            os.execvp("sleep", ["sleep", "60"])
+            os.close(out)
+            os.read(stop, 1)
         finally:
-            os._exit(127)
+            os._exit(0)
+    os.close(stop)
     if child < 0:
         kind = "unsupported" if -child in (errno.ENOSYS, errno.EPERM, errno.EINVAL) else "failed"
         os.write(out, f"{kind} {os.strerror(-child)}\n".encode())
