@@ -114,9 +114,7 @@ def start(group: str, cg: TestCgroup) -> subprocess.Popen:
 
 def stop(running: list[subprocess.Popen], top: TestCgroup) -> None:
     """Members first, so their leaders reap them; then the leaders, which we reap."""
-    leaders = {popen.pid for popen in running}
-    for pid in set(top.pids()) - leaders:
-        os.kill(pid, signal.SIGKILL)
+    top.kill_all(sparing={popen.pid for popen in running})
     time.sleep(0.3)
     for popen in running:
         popen.kill()

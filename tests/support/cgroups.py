@@ -11,7 +11,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,18 +110,41 @@ class TestCgroup:
         sub.dir.mkdir()
         return sub
 
+    def kill_all(self, sparing: Collection[int] = ()) -> None:
+        """SIGKILL every process in the subtree but `sparing`, through a pidfd, once it is seen still here.
+
+        The pidfd is opened before the check: a listed pid that exits and goes to a process
+        elsewhere is never signalled.
+        """
+        for pid in set(self.pids()) - set(sparing):
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError:
+                continue
+            try:
+                if self._holds(pid):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+            finally:
+                os.close(pidfd)
+
+    def _holds(self, pid: int) -> bool:
+        for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+            hid, ctrls, path = line.split(":", 2)
+            if (hid == "0") if self.home.version == 2 else ("memory" in ctrls.split(",")):
+                return path == self.path or path.startswith(self.path + "/")
+        return False
+
     def destroy(self) -> None:
         """Kill everything inside, then remove the directories deepest first."""
         if self.home.version == 1:
             with contextlib.suppress(OSError):
                 (self.dir / "memory.oom_control").write_text("0")
         for _ in range(100):
-            pids = self.pids()
-            if not pids:
+            if not self.pids():
                 break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
+            self.kill_all()
             time.sleep(0.02)
         dirs = sorted((p for p in self.dir.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
         for d in [*dirs, self.dir]:
