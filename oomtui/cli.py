@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--journal", metavar="DIR",
                         help="follow the journal in DIR for userspace killers' kills (journalctl --directory), "
                         "e.g. one copied from another host, instead of this host's journal")
+    parser.add_argument("--syslog", metavar="FILE",
+                        help="follow the syslog file FILE for userspace killers' kills, e.g. one copied from "
+                        "another host (without --journal: instead of this host's journal)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     import oomtui.commands as pkg
 
@@ -63,9 +66,10 @@ def _run(argv: list[str] | None) -> int:
             raise UsageError("oomtui: --remote shows a live host; it does not go with --snapshot or --demo")
         if args.ssh_option and not args.remote:
             raise UsageError("oomtui: --ssh-option goes with --remote")
-        if args.journal and (args.remote or args.snapshot or args.demo):
-            raise UsageError("oomtui: --journal follows kills beside this host's live view; "
-                             "it does not go with --remote, --snapshot or --demo")
+        for given, flag in ((args.journal, "--journal"), (args.syslog, "--syslog")):
+            if given and (args.remote or args.snapshot or args.demo):
+                raise UsageError(f"oomtui: {flag} follows kills beside this host's live view; "
+                                 "it does not go with --remote, --snapshot or --demo")
         from oomtui.tui.launch import launch
 
         return launch(args)

@@ -12,10 +12,11 @@ Directory layout (everything a reader needs is in the names and the index):
                                           printed the report), report, sample (the last
                                           sample written before the OOM, or null),
                                           killer ("kernel", "earlyoom", "nohang",
-                                          "systemd-oomd", "oomd"; absent in older
-                                          recordings: the kernel), kind, domain,
+                                          "systemd-oomd", "oomd", "kubelet"; absent in
+                                          older recordings: the kernel), kind, domain,
                                           victim_pid, victim_comm, victim_cgroup (a
-                                          daemon's cgroup kill), and
+                                          daemon's cgroup kill, the evicted pod's),
+                                          victim_pod (the kubelet's: namespace/name), and
                                           verdict: what oomtui predicted for that domain on
                                           that sample, and whether the kill matched it
                                           (`oomtui.verdict.Verdict.to_json`)
@@ -26,8 +27,9 @@ Samples are taken every `interval` seconds and at once when memory
 pressure rises (a PSI trigger, "some" 150 ms stalled within 1 s, or
 300 ms within 2 s where the recorder lacks CAP_SYS_RESOURCE). The
 userspace killers' kills come from their lines on /dev/kmsg and in the
-journal (`oomlog.journal`, journalctl as a child process), each kill
-once however many of the two carried it. Old
+journal (`oomlog.journal`, journalctl as a child process) or, where there
+is no journal, syslog files (`oomlog.syslog`, read every SYSLOG_POLL
+seconds), each kill once however many of them carried it. Old
 samples go when they are older than `keep`; while samples, reports and
 index together take more than `max_bytes`, samples go oldest first —
 except a sample an event points at, which stays as long as its event —
@@ -61,6 +63,7 @@ from oomtui.errors import UserError
 from oomtui.model import Snapshot
 from oomtui.oomlog.follow import KillEvent, KillParser, Once, UserspaceCap, kills_in
 from oomtui.oomlog.journal import JournalKillFollower, JournalSource
+from oomtui.oomlog.syslog import SyslogKillFollower, SyslogSource
 from oomtui.safefile import (
     UnsafePathError,
     open_append_at,
@@ -80,6 +83,7 @@ INDEX = "index.jsonl"
 META = "recording.json"
 LOCK = "recording.lock"
 MAX_INDEX = 64 << 20  # an index is read whole only to drop old events from it
+SYSLOG_POLL = 0.5  # seconds between reads of the syslog files followed
 SAMPLE_SUFFIX = ".json.gz"
 _NAME_FORMAT = "%Y%m%dT%H%M%S.%f"
 
@@ -257,12 +261,13 @@ class Recorder:
         kmsg_path: str = "/dev/kmsg",
         psi_path: str = "/proc/pressure/memory",
         journal: JournalSource | None = None,
+        syslog: SyslogSource | None = None,
         note: Callable[[str], None] = lambda msg: print(f"oomtui record: {printable(msg, None)}", file=sys.stderr),
     ) -> None:
         self.dir = Path(directory)
         self.interval, self.keep, self.max_bytes = interval, keep, max_bytes
         self.note = note
-        self.kmsg_path, self.psi_path, self.journal = kmsg_path, psi_path, journal
+        self.kmsg_path, self.psi_path, self.journal, self.syslog = kmsg_path, psi_path, journal, syslog
         self.once = Once()  # a userspace kill on kmsg and in the journal is one event
         self.cap = UserspaceCap()  # and forged ones cannot flood the recording
         if collect is None:
@@ -427,11 +432,15 @@ class Recorder:
         except Exception as e:  # a verdict must never cost the event itself
             verdict = None
             self.note(f"no verdict on this kill: {type(e).__name__}: {e}")
+        if verdict is not None:
+            event = verdict.event  # an evicted pod's cgroup, as found in the sample
         entry: dict[str, object] = {
             "time": event.time, "report": f"{EVENTS}/{name}", "sample": f"{SAMPLES}/{sample.name}" if sample else None,
             "killer": event.killer, "kind": None, "domain": None, "victim_pid": event.pid,
             "victim_comm": event.comm, "victim_cgroup": event.cgroup,
         }
+        if event.pod is not None:
+            entry["victim_pod"] = event.pod
         if verdict is not None:
             entry["verdict"] = verdict.to_json()
         if not self._write_event(name, event.line + "\n", entry, f"{event.killer}'s kill"):
@@ -542,6 +551,18 @@ class Recorder:
         poller.register(journal.fileno(), select.POLLIN)
         return journal
 
+    def _open_syslog(self, journal: JournalKillFollower | None) -> SyslogKillFollower | None:
+        """The syslog file asked for, or this host's where the journal could not be followed."""
+        if self.syslog is None or (self.syslog.path is None and journal is not None):
+            return None
+        try:
+            syslog = SyslogKillFollower(self.syslog)
+        except UserError as e:
+            self.note(f"userspace killers' kills in syslog not captured: {e}")
+            return None
+        self.note(f"userspace killers' kills followed in {syslog.describe()}")
+        return syslog
+
     def _userspace_kills(self, events: list[KillEvent]) -> None:
         dropped = self.cap.dropped
         for event in self.cap.allow(self.once.new([e for e in events if e.killer != "kernel"])):
@@ -565,6 +586,8 @@ class Recorder:
         poller.register(wake_r, select.POLLIN)
         kmsg, psi = self._open_sources(poller)
         journal = self._open_journal(poller)
+        syslog = self._open_syslog(journal)
+        next_syslog = time.monotonic()
         kmsg_kills = KillParser()  # the userspace killers' lines on kmsg (the kernel's go whole to `catcher`)
         catcher = ReportCatcher()
         end = None if duration is None else time.monotonic() + duration
@@ -580,6 +603,8 @@ class Recorder:
                 wait = next_due - time.monotonic()
                 if catcher.pending:
                     wait = min(wait, 0.5)
+                if syslog is not None:  # a regular file is always "ready": read it on a clock instead
+                    wait = min(wait, next_syslog - time.monotonic())
                 if end is not None:
                     wait = min(wait, end - time.monotonic())
                 for fd, flags in poller.poll(max(wait, 0) * 1000):
@@ -617,10 +642,18 @@ class Recorder:
                             self.take_sample("pressure")
                 for text, began in catcher.due(time.monotonic()):
                     self.store_event(text, began)
+                if syslog is not None and time.monotonic() >= next_syslog:
+                    next_syslog = time.monotonic() + SYSLOG_POLL
+                    try:
+                        self._userspace_kills(syslog.poll())
+                    except UserError as e:
+                        self.note(str(e))
+                        syslog.close()
+                        syslog = None
         finally:
             if catcher.pending:
                 self.store_event(*catcher.flush())
-            for source in (kmsg, psi, journal):
+            for source in (kmsg, psi, journal, syslog):
                 if source is not None:
                     source.close()
             for sig, handler in old_handlers.items():

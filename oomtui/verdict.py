@@ -11,7 +11,7 @@ which killer oomtui expected to act first, and every policy's pick.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from oomtui.errors import UsageError
@@ -21,6 +21,7 @@ from oomtui.model import ROOT, Snapshot
 from oomtui.oomlog.follow import KillEvent
 from oomtui.policies.base import Decision
 from oomtui.text import printable
+from oomtui.workload_paths import pod_of
 
 COMM_LEN = 15  # the kernel prints task->comm, at most 15 characters
 
@@ -61,6 +62,19 @@ def pick(d: Decision) -> str | None:
     return None
 
 
+def pod_cgroup(snapshot: Snapshot, pod: str, uid: str | None) -> str | None:
+    """The cgroup of the pod the kubelet names (namespace/name, and its UID where logged), or None."""
+    for c in snapshot.cgroups:
+        found = pod_of(c.path)
+        if found is None or found.path != c.path:
+            continue
+        w = c.workload
+        if (uid is not None and found.uid == uid) or (
+                w is not None and w.namespace is not None and f"{w.namespace}/{w.pod}" == pod):
+            return c.path
+    return None
+
+
 def _hits(d: Decision, event: KillEvent) -> bool:
     if event.pid is not None:
         return d.victim_pid == event.pid or event.pid in d.killed_pids
@@ -86,6 +100,8 @@ def judge(event: KillEvent, before: Snapshot | None, ranked: Sequence[Ranked]) -
         return verdict(None, None, "killed with its oom.group; the verdict is on the process chosen")
     if not mine:
         return verdict(None, None, f"no {event.killer} policy was evaluated for {event.domain or 'this kill'}")
+    if event.pod is not None and event.cgroup is None:
+        return verdict(None, None, f"pod {event.pod} was not in the sample before (or its name not known there)")
     if event.pid is not None:
         p = before.process(event.pid)
         if p is None:
@@ -102,11 +118,15 @@ def verdict_for(event: KillEvent, before: Snapshot | None, given: Options | None
     """Evaluate every policy on the sample before the kill, for the kill's domain, and judge it.
 
     A daemon's kill is judged on the host as a whole (`/`): oomd and
-    systemd-oomd watch their cgroups, not one OOM domain.
+    systemd-oomd watch their cgroups, not one OOM domain. A pod the kubelet
+    evicted is found in the sample by its UID or name: the verdict's event
+    carries its cgroup.
     """
     domain = event.domain if event.killer == "kernel" and event.domain else ROOT
     if before is None:
         return judge(event, None, [])
+    if event.pod is not None and event.cgroup is None:
+        event = replace(event, cgroup=pod_cgroup(before, event.pod, event.pod_uid))
     try:
         check_domain(before, domain)
     except UsageError:

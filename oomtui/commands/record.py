@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from oomtui.errors import UsageError
-from oomtui.oomlog.journal import JournalSource
+from oomtui.oomlog.syslog import log_sources
 from oomtui.record import Recorder, parse_duration, parse_size
 
 
@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-size", default="1G", metavar="SIZE", help="keep the samples under this size (default 1G)")
     p.add_argument("--journal", metavar="DIR", help="follow the journal in DIR for userspace killers' kills "
                    "(journalctl --directory) instead of this host's journal")
+    p.add_argument("--syslog", metavar="FILE", help="follow the syslog file FILE for userspace killers' kills "
+                   "(without --journal: instead of this host's journal)")
     p.set_defaults(func=run)
 
 
@@ -32,5 +34,6 @@ def run(args: argparse.Namespace) -> int:
         max_bytes = parse_size(args.max_size)
     except ValueError as e:
         raise UsageError(f"oomtui record: {e}") from None
-    return Recorder(args.directory, interval=interval, keep=keep, max_bytes=max_bytes,
-                    journal=JournalSource(args.journal)).run()
+    journal, syslog = log_sources(args.journal, args.syslog)
+    return Recorder(args.directory, interval=interval, keep=keep, max_bytes=max_bytes, journal=journal,
+                    syslog=syslog).run()

@@ -19,8 +19,9 @@ nohang prints to stdout (the journal) one line at a time: its victim
 `Sending SIGTERM to the victim` (or SIGKILL), and, a kill,
 `The victim died in …` or `The victim became a zombie in …`; a victim
 that does not respond, a failed signal or a command run instead are not
-kills. `oomlog.journal` reads these lines from the journal; the kubelet's
-evictions are not read. `KillFollower` needs read access to /dev/kmsg
+kills. The kubelet's evictions for memory (`oomlog.kubelet`) name a pod.
+`oomlog.journal` reads these lines from the journal, `oomlog.syslog` from
+syslog files where there is no journal. `KillFollower` needs read access to /dev/kmsg
 (root, or `kernel.dmesg_restrict=0`). `Once` drops a kill seen a second
 time, from the other source.
 """
@@ -37,6 +38,7 @@ from typing import Any
 from oomtui.errors import UserError
 from oomtui.oomlog import report as rx
 from oomtui.oomlog.kmsg import KmsgFollower, wall_time
+from oomtui.oomlog.kubelet import KubeletParser
 from oomtui.oomlog.unwrap import unwrap
 from oomtui.text import printable
 
@@ -66,7 +68,7 @@ class KillEvent:
     """One kill a log line reports: the kernel's process kill, or a daemon's cgroup kill."""
 
     time: float  # epoch seconds the line was printed
-    killer: str  # "kernel", "oomd", "systemd-oomd", "earlyoom" or "nohang"
+    killer: str  # "kernel", "oomd", "systemd-oomd", "earlyoom", "nohang" or "kubelet"
     kind: str | None  # kernel: "global" or "memcg"
     domain: str | None  # kernel: the cgroup whose limit was hit, "/" for a global OOM; None where not printed
     pid: int | None
@@ -74,13 +76,22 @@ class KillEvent:
     cgroup: str | None  # the victim's cgroup (a daemon's: the cgroup it killed)
     group_member: bool  # killed with another by memory.oom.group, not chosen itself
     line: str
+    pod: str | None = None  # the kubelet: the pod it evicted, namespace/name
+    pod_uid: str | None = None  # where its lines gave it
+    reason: str | None = None  # the kubelet: the resource, and the signal and threshold where logged
 
     def to_json(self) -> dict[str, Any]:
-        return {"time": self.time, "killer": self.killer, "kind": self.kind, "domain": self.domain, "pid": self.pid,
-                "comm": self.comm, "cgroup": self.cgroup, "group_member": self.group_member}
+        out = {"time": self.time, "killer": self.killer, "kind": self.kind, "domain": self.domain, "pid": self.pid,
+               "comm": self.comm, "cgroup": self.cgroup, "group_member": self.group_member}
+        if self.pod is not None:
+            out |= {"pod": self.pod, "pod_uid": self.pod_uid, "reason": self.reason}
+        return out
 
     def describe(self) -> str:
         """In words, for a terminal: names from the log are shown literally, escapes visible."""
+        if self.pod is not None:
+            why = f" ({printable(self.reason, 160)})" if self.reason else ""
+            return f"{self.killer} evicted pod {printable(self.pod, 160)}{why}"
         what = f"pid {self.pid} ({printable(self.comm or '?', 32)})" if self.pid is not None else (
             f"cgroup {printable(self.cgroup or '?')}")
         where = f" in a {self.kind} OOM of {printable(self.domain)}" if self.kind and self.domain else ""
@@ -101,6 +112,7 @@ class KillParser:
         self.chosen: int | None = None
         self.earlyoom: tuple[int, str] | None = None  # the victim earlyoom is signalling
         self.nohang: tuple[int, str, bool] | None = None  # nohang's victim, and whether it was signalled
+        self.kubelet = KubeletParser()
 
     def feed(self, line: str, at: float) -> list[KillEvent]:
         text = line.split("] ", 1)[1] if line.startswith("[") and "] " in line else line
@@ -123,7 +135,12 @@ class KillParser:
             return [KillEvent(at, "oomd", None, None, None, None, _path(m.group("path")), False, text)]
         if m := _SYSTEMD_OOMD.search(text):
             return [KillEvent(at, "systemd-oomd", None, None, None, None, _path(m.group("path")), False, text)]
-        return self._earlyoom(text, at) or self._nohang(text, at)
+        return self._earlyoom(text, at) or self._nohang(text, at) or self._kubelet(text, at)
+
+    def _kubelet(self, text: str, at: float) -> list[KillEvent]:
+        if (e := self.kubelet.feed(text)) is None:
+            return []
+        return [KillEvent(at, "kubelet", None, None, None, None, None, False, text, e.pod, e.uid, e.reason)]
 
     def _earlyoom(self, text: str, at: float) -> list[KillEvent]:
         """earlyoom names its victim before signalling it: a kill is that line once the process has exited."""
@@ -178,17 +195,17 @@ def kills_in(text: str) -> list[KillEvent]:
 
 class Once:
     """Each kill once: journald may forward a userspace killer's line to kmsg as well, so the same
-    kill (killer, pid, cgroup) arriving again within WINDOW seconds is dropped."""
+    kill (killer, pid, cgroup, pod) arriving again within WINDOW seconds is dropped."""
 
     WINDOW = 10.0
     KEEP = 1000  # kills remembered; far more than arrive within WINDOW
 
     def __init__(self) -> None:
-        self.seen: deque[tuple[tuple[str, int | None, str | None], float]] = deque(maxlen=self.KEEP)
+        self.seen: deque[tuple[tuple[str, int | None, str | None, str | None], float]] = deque(maxlen=self.KEEP)
 
     def first(self, event: KillEvent) -> bool:
         """Whether this is the first sight of `event` (then it is remembered)."""
-        key = (event.killer, event.pid, event.cgroup)
+        key = (event.killer, event.pid, event.cgroup, event.pod)
         if any(k == key and abs(t - event.time) < self.WINDOW for k, t in self.seen):
             return False
         self.seen.append((key, event.time))

@@ -1,12 +1,14 @@
 """Follow the systemd journal for the userspace killers' own kill lines, which seldom reach /dev/kmsg.
 
-earlyoom writes its kill lines to stderr, nohang to stdout and systemd-oomd
-to the journal itself; under systemd all of them end up in the journal and
-reach /dev/kmsg only where journald forwards them (`ForwardToKMsg=yes`).
+earlyoom writes its kill lines to stderr, nohang to stdout, systemd-oomd
+to the journal itself and the kubelet (klog) to stderr; under systemd all
+of them end up in the journal and reach /dev/kmsg only where journald
+forwards them (`ForwardToKMsg=yes`).
 So the live TUI and `oomtui record` also read the journal, through
 `journalctl --follow --lines=0 --output=json` run as a child process:
 only the entries of those killers (matched on SYSLOG_IDENTIFIER) and only
-the fields read here. Each entry becomes the line a syslog file would show
+the fields read here; of the kubelet's many lines only those about
+evictions are kept (`kept`). Each entry becomes the line a syslog file would show
 (`earlyoom[812]: sending SIGTERM …`), which `follow.KillParser` reads like
 a kmsg line. A kill that also reached kmsg is counted once (`follow.Once`).
 
@@ -37,7 +39,7 @@ from oomtui.errors import UserError
 from oomtui.oomlog.follow import KillEvent, KillParser
 from oomtui.text import printable
 
-KILLERS = ("earlyoom", "nohang", "systemd-oomd")  # the identifiers their lines carry in the journal
+KILLERS = ("earlyoom", "nohang", "systemd-oomd", "kubelet")  # the identifiers their lines carry in the journal
 SYSTEM_JOURNALS = ("/run/log/journal", "/var/log/journal")
 FIELDS = "MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID,_COMM"
 LINE_MAX = 64 << 10  # a JSON entry longer than this is skipped (journalctl caps each field at 4096 bytes)
@@ -112,6 +114,11 @@ def _text(value: Any) -> str | None:
     return None
 
 
+def kept(ident: str | None, message: str) -> bool:
+    """Whether a line of `ident` may be a killer's: the kubelet logs far more than its evictions."""
+    return ident in KILLERS and (ident != "kubelet" or "vict" in message)
+
+
 def entry_lines(raw: bytes) -> tuple[list[str], float | None]:
     """One JSON entry as syslog-style lines (`IDENT[PID]: MESSAGE`, one per line of the message) and
     when it was logged (epoch seconds); no lines for an entry that is not a killer's or has no message."""
@@ -123,7 +130,7 @@ def entry_lines(raw: bytes) -> tuple[list[str], float | None]:
         return [], None
     ident = _text(entry.get("SYSLOG_IDENTIFIER")) or _text(entry.get("_COMM"))
     message = _text(entry.get("MESSAGE"))
-    if ident not in KILLERS or message is None:
+    if message is None or not kept(ident, message):
         return [], None
     pid = _text(entry.get("SYSLOG_PID")) or _text(entry.get("_PID")) or ""
     tag = f"{ident}[{pid}]: " if pid.isdigit() else f"{ident}: "

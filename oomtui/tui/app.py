@@ -24,8 +24,8 @@ Architecture — which timer or worker refreshes what:
   await a modal confirmation, then call the actor in a thread; open and
   save (group "files") await a path prompt and do file I/O in a thread;
   `copy_elsewhere` tries pyperclip in a thread after OSC 52.
-- `MainScreen.kill_timer` (live, where /dev/kmsg or the journal opened) polls `KillFollower`
-  and `JournalKillFollower` (journalctl, a child process stopped on unmount) without
+- `MainScreen.kill_timer` (live, where /dev/kmsg, the journal or syslog opened) polls `KillFollower`,
+  `JournalKillFollower` (journalctl, a child process stopped on unmount) and `SyslogKillFollower` without
   blocking, each kill once; each kill is judged (`verdict_for` on the sample before it) in a `judge_kill`
   thread worker, which posts `KillJudged`: banner, K mark, kill list (`l`), scoreboard.
 - Errors in a worker become notifications (`MainScreen.on_worker_state_changed`);
@@ -49,6 +49,7 @@ from textual.screen import Screen
 
 from oomtui.act import Actor
 from oomtui.oomlog.journal import JournalSource
+from oomtui.oomlog.syslog import SyslogSource
 from oomtui.policies.registry import policies
 from oomtui.tui.actions import ACTIONS
 from oomtui.tui.feeds import Feed
@@ -87,12 +88,12 @@ class OomApp(App[int]):
     def __init__(self, feed: Feed, actor: Actor | None = None, *, interval: float = 2.0, read_only: bool = False,
                  protected: frozenset[int] = frozenset(), clock: Callable[[], float] | None = None,
                  glyphs: Glyphs | None = None, grace: float = GRACE_SECONDS, kmsg: str | None = None,
-                 journal: JournalSource | None = None) -> None:
+                 journal: JournalSource | None = None, syslog: SyslogSource | None = None) -> None:
         super().__init__()
         extra = {} if clock is None else {"clock": clock}
         self.main = MainScreen(feed, None if read_only else actor, interval=interval, read_only=read_only,
                                protected=protected, glyphs=glyphs or choose_glyphs(), grace=grace, kmsg=kmsg,
-                               journal=journal, **extra)
+                               journal=journal, syslog=syslog, **extra)
 
     def get_default_screen(self) -> Screen:
         return self.main

@@ -16,6 +16,7 @@ from oomtui.inforce import Standing
 from oomtui.model import Process, Snapshot
 from oomtui.oomlog.follow import KillEvent, KillFollower, Once, UserspaceCap
 from oomtui.oomlog.journal import JournalKillFollower, JournalSource
+from oomtui.oomlog.syslog import SyslogKillFollower, SyslogSource
 from oomtui.text import printable
 from oomtui.tui.palette import Palette
 from oomtui.verdict import COMM_LEN, Scoreboard, Verdict
@@ -59,8 +60,11 @@ def verdict_words(v: Verdict) -> str:
 
 
 class KillWatch:
-    """The live TUI's view of real kills: the kmsg and journal followers, the samples a kill
-    is judged against, every verdict this session and its scoreboard.
+    """The live TUI's view of real kills: the kmsg and journal (or syslog) followers, the samples
+    a kill is judged against, every verdict this session and its scoreboard.
+
+    The syslog files are followed where `syslog` names one, and else (this host's,
+    `SyslogSource()`) only where the journal cannot be followed.
 
     `poll` never blocks (the followers read /dev/kmsg and journalctl's pipe non-blocking);
     a kill both show is counted once. Judging a kill evaluates every policy, so the screen
@@ -70,12 +74,15 @@ class KillWatch:
     KEEP = 3  # samples kept to find the one taken just before a kill
     LIST_MAX = 1000  # verdicts kept for the list; the scoreboard counts them all
 
-    def __init__(self, path: str | None, journal: JournalSource | None = None) -> None:
+    def __init__(self, path: str | None, journal: JournalSource | None = None,
+                 syslog: SyslogSource | None = None) -> None:
         self.follower: KillFollower | None = None
         self.problem: str | None = None  # why kills cannot be followed, in one line
         self.journal: JournalKillFollower | None = None
         self.journal_problem: str | None = None  # why the journal is not followed, in one line
         self.journal_source = journal
+        self.syslog: SyslogKillFollower | None = None
+        self.syslog_problem: str | None = None  # why syslog files are not followed, where they were wanted
         self.once = Once()
         self.cap = UserspaceCap()
         self.samples: deque[Snapshot] = deque(maxlen=self.KEEP)
@@ -88,6 +95,11 @@ class KillWatch:
                 self.journal = JournalKillFollower(journal)
             except UserError as e:
                 self.journal_problem = str(e)
+        if syslog is not None and (syslog.path is not None or self.journal is None):
+            try:
+                self.syslog = SyslogKillFollower(syslog)
+            except UserError as e:
+                self.syslog_problem = str(e)
         if path is None:
             return
         try:
@@ -98,7 +110,7 @@ class KillWatch:
     @property
     def following(self) -> bool:
         """Whether any source of kills is still followed."""
-        return self.follower is not None or self.journal is not None
+        return self.follower is not None or self.journal is not None or self.syslog is not None
 
     def add_sample(self, sample: Snapshot) -> None:
         self.samples.append(sample)
@@ -127,6 +139,13 @@ class KillWatch:
                 self.journal_problem = str(e)
                 self.journal.close()
                 self.journal = None
+        if self.syslog is not None:
+            try:
+                events += self.syslog.poll()
+            except UserError as e:
+                self.syslog_problem = str(e)
+                self.syslog.close()
+                self.syslog = None
         return self.cap.allow(self.once.new(events))
 
     def add(self, verdict: Verdict) -> None:
@@ -168,8 +187,12 @@ class KillWatch:
         elif self.following:
             n = len(self.scoreboard.verdicts)
             words.append(f"kills: {n}, {self.scoreboard.count(True)} as predicted" if n else "kills: none yet")
-        if self.journal_problem is not None:
+        if self.syslog is not None:
+            words.append(f"userspace kills from {self.syslog.describe()}")
+        elif self.journal_problem is not None:
             words.append(printable(self.journal_problem, limit=120))
+        if self.syslog_problem is not None:
+            words.append(printable(self.syslog_problem, limit=120))
         if self.cap.dropped:
             words.append(self.cap.words())
         return " · ".join(words)
@@ -179,7 +202,10 @@ class KillWatch:
         followed = [self.follower.path] if self.follower is not None else []
         if self.journal is not None and self.journal_source is not None:
             followed.append(self.journal_source.describe())
-        why = "".join(printable(p, 300) + "\n" for p in (self.problem, self.journal_problem, self.cap.words()) if p)
+        if self.syslog is not None:
+            followed.append(self.syslog.describe())
+        problems = (self.problem, self.journal_problem, self.syslog_problem, self.cap.words())
+        why = "".join(printable(p, 300) + "\n" for p in problems if p)
         what = f"Following {printable(' and '.join(followed), 300)}: " if followed else ""
         return why + what + self.scoreboard.summary()
 
@@ -194,7 +220,7 @@ class KillWatch:
         return t
 
     def close(self) -> None:
-        for follower in (self.follower, self.journal):
+        for follower in (self.follower, self.journal, self.syslog):
             if follower is not None:
                 follower.close()
-        self.follower = self.journal = None
+        self.follower = self.journal = self.syslog = None

@@ -13,7 +13,7 @@ import os
 from oomtui.act.results import Actor
 from oomtui.collect.remote import RemoteError
 from oomtui.errors import UsageError, UserError
-from oomtui.oomlog.journal import JournalSource
+from oomtui.oomlog.syslog import log_sources
 from oomtui.snapshot import SnapshotError
 from oomtui.tui.feeds import Feed, LiveFeed
 from oomtui.tui.remote_feed import RemoteFeed
@@ -87,8 +87,9 @@ def launch(args: argparse.Namespace) -> int:
     from oomtui.tui.app import OomApp
 
     here = live and remote is None  # a remote host: not our kmsg, not our journal
+    journal, syslog = log_sources(args.journal, args.syslog) if here else (None, None)
     app = OomApp(feed, actor, interval=args.interval, read_only=args.read_only, protected=protected,
-                 kmsg="/dev/kmsg" if here else None, journal=JournalSource(args.journal) if here else None)
+                 kmsg="/dev/kmsg" if here else None, journal=journal, syslog=syslog)
     try:
         app.run()
     finally:

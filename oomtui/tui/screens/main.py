@@ -43,6 +43,7 @@ from oomtui.errors import UserError
 from oomtui.model import ROOT, Snapshot, WhatIf
 from oomtui.oomlog.follow import KillEvent
 from oomtui.oomlog.journal import JournalSource
+from oomtui.oomlog.syslog import SyslogSource
 from oomtui.policies.registry import policies
 from oomtui.snapshot import SnapshotError, save
 from oomtui.text import printable
@@ -107,11 +108,12 @@ class MainScreen(Screen):
     def __init__(self, feed: Feed, actor: Actor | None, *, interval: float = 2.0, read_only: bool = False,
                  protected: frozenset[int] = frozenset(), clock: Callable[[], float] = time.monotonic,
                  glyphs: Glyphs = UNICODE, grace: float = GRACE_SECONDS, kmsg: str | None = None,
-                 journal: JournalSource | None = None) -> None:
+                 journal: JournalSource | None = None, syslog: SyslogSource | None = None) -> None:
         super().__init__()
         # Real kills as they happen: `kmsg` (the live host's /dev/kmsg) and the journal (journalctl's
         # output) are polled by `kill_timer`.
-        self.kills = killers.KillWatch(kmsg if feed.live else None, journal if feed.live else None)
+        self.kills = killers.KillWatch(kmsg if feed.live else None, journal if feed.live else None,
+                                       syslog if feed.live else None)
         self.kill_timer: Timer | None = None
         self.feed = feed
         self.actor = actor
