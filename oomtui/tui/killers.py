@@ -123,30 +123,23 @@ class KillWatch:
         return earlier[-1] if earlier else (self.samples[0] if self.samples else None)
 
     def poll(self) -> list[KillEvent]:
-        """The kills since the last poll from kmsg, then the journal; each kill once."""
-        events: list[KillEvent] = []
-        if self.follower is not None:
-            try:
-                events += self.follower.poll()
-            except UserError as e:
-                self.problem = str(e)
-                self.follower.close()
-                self.follower = None
-        if self.journal is not None:
-            try:
-                events += self.journal.poll()
-            except UserError as e:
-                self.journal_problem = str(e)
-                self.journal.close()
-                self.journal = None
-        if self.syslog is not None:
-            try:
-                events += self.syslog.poll()
-            except UserError as e:
-                self.syslog_problem = str(e)
-                self.syslog.close()
-                self.syslog = None
+        """The kills since the last poll from kmsg, then the journal or syslog; each kill once."""
+        events = [*self._drain("follower", "problem"), *self._drain("journal", "journal_problem"),
+                  *self._drain("syslog", "syslog_problem")]
         return self.cap.allow(self.once.new(events))
+
+    def _drain(self, source: str, problem: str) -> list[KillEvent]:
+        """One follower's new kills; one that stopped is closed, dropped, and its reason kept in `problem`."""
+        follower: KillFollower | JournalKillFollower | SyslogKillFollower | None = getattr(self, source)
+        if follower is None:
+            return []
+        try:
+            return follower.poll()
+        except UserError as e:
+            setattr(self, problem, str(e))
+            follower.close()
+            setattr(self, source, None)
+            return []
 
     def add(self, verdict: Verdict) -> None:
         self.verdicts.append(verdict)
