@@ -165,6 +165,7 @@ class Event:
     victim_comm: str | None
     verdict: dict | None = None  # Verdict.to_json() of the kill, where one was judged
     killer: str = "kernel"  # who killed: the report is then its kill line, not a kernel report
+    victim_pod: str | None = None  # the pod the kubelet evicted, namespace/name
 
 
 class Recording:
@@ -214,6 +215,7 @@ class Recording:
                     victim_pid=d.get("victim_pid"), victim_comm=d.get("victim_comm"),
                     verdict=d["verdict"] if isinstance(d.get("verdict"), dict) else None,
                     killer=d["killer"] if isinstance(d.get("killer"), str) else "kernel",
+                    victim_pod=d["victim_pod"] if isinstance(d.get("victim_pod"), str) else None,
                 ))
             except (ValueError, KeyError, TypeError):
                 continue  # a torn last line after a crash
@@ -446,7 +448,7 @@ class Recorder:
         if not self._write_event(name, event.line + "\n", entry, f"{event.killer}'s kill"):
             return
         self.events.append(Event(event.time, self.dir / EVENTS / name, sample, None, None, event.pid, event.comm,
-                                 verdict.to_json() if verdict is not None else None, event.killer))
+                                 verdict.to_json() if verdict is not None else None, event.killer, event.pod))
         said = f"; {verdict.summary()}" if verdict is not None else ""
         self.note(f"kill captured: {name}: {event.describe()}{said}")
         self.prune(time.time())

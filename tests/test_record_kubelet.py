@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from oomtui.record import Recording
+from oomtui.tui.feeds import RecordingFeed
 from tests.support.journal import MARKER_PID, JournalWriter, entry, marker_kill, why_no_journal
 from tests.support.kubelet import KUBELET_PID, kubelet_process, pod_hog, round_lines
 from tests.test_record_journal import record
@@ -79,7 +80,10 @@ def test_kubelet_evictions_are_recorded_with_their_verdicts(tmp_path: Path, memc
     assert first.verdict["event"]["reason"] == "memory: memory.available below 500Mi, 312Mi available"
     assert second.verdict["matched"] is False
     assert second.verdict["predicted"] == f"kubelet-eviction: cgroup {pods}/pod{big_uid}"
-    assert first.sample is not None
+    assert first.sample is not None and (first.victim_pod, second.victim_pod) == ("default/big", "default/small")
+    feed = RecordingFeed(Recording(directory), "rec")
+    feed.at = ("event", Recording(directory).events.index(first))  # where `]` steps to it
+    assert feed.describe().endswith(", kubelet evicted pod default/big"), feed.describe()
     assert first.report.read_text().startswith(f"kubelet[{KUBELET_PID}]: I")
     assert "kubelet evicted pod default/big (memory: memory.available below 500Mi, 312Mi available): " \
            "as predicted" in err, err

@@ -12,6 +12,7 @@ from typing import Protocol
 from oomtui.errors import UserError
 from oomtui.model import Snapshot
 from oomtui.record import Recording
+from oomtui.text import printable
 
 
 class Collects(Protocol):
@@ -100,6 +101,8 @@ class RecordingFeed(Feed):
             return f"recording {self.name}, sample {i + 1} of {len(self.recording.samples)}"
         event = self.recording.events[i]
         victim = f", {event.killer} killed pid {event.victim_pid}" if event.victim_pid is not None else ""
+        if event.victim_pod is not None:
+            victim = f", {event.killer} evicted pod {printable(event.victim_pod, 160)}"
         sample = " (report only)" if event.sample is None else ""
         return f"recording {self.name}, OOM event {i + 1} of {len(self.recording.events)}{victim}{sample}"
 
