@@ -83,6 +83,12 @@ def test_what_is_not_a_memory_eviction() -> None:
                                         'pods." resourceName="memory"'),
                       klog('"Eviction manager: pod is evicted successfully" pod="default/x"')]) == []
     assert evictions(round_lines("default/big"), tag="earlyoom[1]: ") == [], "another daemon's lines"
+    no_pods = klog('"Eviction manager: eviction thresholds have been met, but no pods are active to evict"', "E")
+    assert evictions([*memory[:2], no_pods, storage[1]]) == [], "a round that evicted nothing ends too"
+    old = [klog("eviction manager: attempting to reclaim memory", "W"),
+           klog("eviction manager: able to reduce memory pressure without evicting pods.")]
+    assert evictions([*old, klog("eviction manager: pod x_default(u) is evicted successfully")]) == []
+    assert evictions([*memory[:3], *storage]) == [], "-v=3: the pod's own message says it went for its storage"
 
 
 def test_a_hostile_pod_name_is_kept_literal_and_bounded() -> None:

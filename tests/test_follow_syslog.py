@@ -183,3 +183,11 @@ def test_one_kill_in_two_files_counts_once(tmp_path: Path, monkeypatch) -> None:
         assert watch.heading().startswith(f"Following {files[0]} and {files[1]}: ")
     finally:
         watch.close()
+
+
+def test_syslog_goes_with_the_live_view_only(capsys: pytest.CaptureFixture[str]) -> None:
+    from oomtui.cli import main as cli_main
+
+    assert cli_main(["--syslog", "/var/log/syslog", "--demo"]) == 2
+    assert capsys.readouterr().err == ("oomtui: --syslog follows kills beside this host's live view; it does not go "
+                                       "with --remote, --snapshot or --demo\n")

@@ -50,9 +50,10 @@ _OLD_THRESHOLD = re.compile(
     r"^eviction manager: thresholds - grace periods satisi?fied: threshold \[signal=(\S+), quantity=(\S+)\] "
     r"observed (\S+)$")
 _LOW = re.compile(r"The node was low on resource: ([\w.-]+)\. (?:Threshold quantity: (\S+), available: (\S+)\. )?")
-_ROUND_OVER = ("Eviction manager: pod failed to evict", "Eviction manager: unable to evict any pods from the node",
-               "Eviction manager: able to reduce resource pressure without evicting pods.",
-               "Eviction manager: pods evicted, waiting for pod to be cleaned up")
+# How a round ends without a pod evicted for its resource, in both forms: what it reclaimed is forgotten.
+_ROUND_OVER = re.compile(
+    r"^[Ee]viction manager: (?:pod (?:\S+ )?failed to evict|unable to evict any pods|able to reduce \S+ pressure|"
+    r"pods (?:\S+ )?evicted, waiting|eviction thresholds have been met, but no pods|no ranking function)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class KubeletParser:
     def __init__(self) -> None:
         self.resource: str | None = None  # what this round reclaims
         self.threshold: str | None = None  # the memory signal and threshold it acts on, in words
-        self.evicting: tuple[str, str | None, str | None] | None = None  # (pod, uid, resource) of "Evicting pod"
+        self.evicting: tuple[str, str | None, str] | None = None  # (pod, uid, resource) of "Evicting pod"
 
     def _over(self) -> None:
         self.resource = self.threshold = self.evicting = None
@@ -140,12 +141,13 @@ class KubeletParser:
             low = _LOW.match(kv.get("message", ""))
             if low is not None and low.group(2) and low.group(1) == MEMORY and not self.threshold:
                 self.threshold = f"threshold {low.group(2)}, {low.group(3)} available"
-            self.evicting = (kv["pod"], kv.get("podUID"), low.group(1) if low else None)
+            # Without "low on resource" the pod went for its own ephemeral storage, whatever the round.
+            self.evicting = (kv["pod"], kv.get("podUID"), low.group(1) if low else "ephemeral-storage")
         elif message == "Eviction manager: pod is evicted successfully" and "pod" in kv:
             return self._evicted(kv["pod"], None)
         elif m := _OLD_EVICTED.match(message):
             return self._evicted(f"{m.group(2)}/{m.group(1)}", m.group(3) or None)
-        elif message in _ROUND_OVER:
+        elif _ROUND_OVER.match(message):
             self._over()
         return None
 
@@ -153,7 +155,7 @@ class KubeletParser:
         resource = self.resource
         if self.evicting is not None and self.evicting[0] == pod:
             uid = uid or self.evicting[1]
-            resource = self.evicting[2] or resource  # the pod's own eviction message says it best
+            resource = self.evicting[2]  # the pod's own eviction message says it best
         reason = self._reason(resource) if resource else ""
         self._over()
         return Eviction(pod, uid, reason) if resource == MEMORY else None
