@@ -182,9 +182,11 @@ class KillWatch:
             words.append(f"kills: {n}, {self.scoreboard.count(True)} as predicted" if n else "kills: none yet")
         if self.syslog is not None:
             words.append(f"userspace kills from {self.syslog.describe()}")
+        elif self.journal_problem is not None and self.syslog_problem is not None:
+            words.append("userspace kills not followed: no journal, no syslog file (l says why)")
         elif self.journal_problem is not None:
             words.append(printable(self.journal_problem, limit=120))
-        if self.syslog_problem is not None:
+        if self.syslog_problem is not None and self.journal_problem is None:
             words.append(printable(self.syslog_problem, limit=120))
         if self.cap.dropped:
             words.append(self.cap.words())
