@@ -190,6 +190,18 @@ def test_a_reaper_line_names_a_victim_the_report_does_not_list():
     assert "no kill line: the victim (77) is named only by the oom_reaper line" in result.warnings
 
 
+def test_a_stray_reaper_line_inside_a_report_does_not_displace_its_kill_line():
+    """The reaper runs in its own thread: its line for an earlier victim (whose report the log lost) can land
+    in the middle of the next report, before that report's own kill line."""
+    stray = "oom_reaper: reaped process 77 (x), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"
+    text = "\n".join([HEADER, stray, *(x.format(rss=4000) for x in TABLE),
+                      KILL_54.format(pid=200, anon=16000, file=0, shmem=0, adj=100)])
+    result = parse_report(text)
+    e = result.snapshot.oom_event
+    assert (e.killed_pid, e.killed_comm) == (200, "big")
+    assert not any("oom_reaper" in w for w in result.warnings), result.warnings
+
+
 def test_a_garbled_stats_cgroup_is_left_out():
     result = parse_report("\n".join([HEADER, "Memory cgroup stats for t/: rss:4KB", "Memory limit reached of cgroup /t",
                                      KILL_51.format(pid=5, anon=4)]))

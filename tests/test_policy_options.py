@@ -48,6 +48,8 @@ def test_accepted_values(policy, key, raw, value):
 @pytest.mark.parametrize(("policy", "key", "raw", "message"), [
     ("earlyoom", "mem_min_percent", "101", "expected a percentage from 0 to 100"),
     ("earlyoom", "mem_min_percent", "-1", "expected a percentage from 0 to 100"),
+    ("earlyoom", "mem_min_percent", "5X", "expected a percentage from 0 to 100"),
+    ("nohang", "soft_threshold_min_mem", "five", "expected a percentage from 0 to 100"),
     ("nohang", "min_badness", "-1", "expected an integer >= 0"),
     ("oomd-swap", "threshold", "lots", 'expected a size such as "512M", "2G", a bare number of MiB, or "N%"'),
     ("oomd-size-or-growth", "size_threshold", "-5", "expected a non-negative integer"),

@@ -7,6 +7,7 @@ answer and the TUI can re-run every policy on each keypress.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,7 +136,10 @@ def parse_bool(raw: str) -> bool:
 
 
 def parse_percent(raw: str) -> float:
-    v = float(raw.strip().rstrip("%"))
+    try:
+        v = float(raw.strip().rstrip("%"))
+    except ValueError:
+        v = math.nan  # not a number: refused below with the words for any bad percentage
     if not 0 <= v <= 100:
         raise ValueError("expected a percentage from 0 to 100")
     return v
