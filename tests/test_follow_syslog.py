@@ -163,7 +163,7 @@ def test_syslog_only_where_the_journal_cannot_be_followed(tmp_path: Path, monkey
             watch.close()
     monkeypatch.setattr("oomtui.oomlog.syslog.SYSTEM_FILES", (str(tmp_path / "none"),))
     watch = KillWatch(None, JournalSource(str(tmp_path / "none")), SyslogSource())
-    assert watch.status() == "userspace kills not followed: no journal, no syslog file (l says why)"
+    assert watch.status() == "userspace kills: not read (l)"
     assert watch.heading() == (f"journal not followed: {tmp_path}/none is not a directory\nsyslog not followed: "
                                f"none of {tmp_path}/none exists\nno OOM kill seen yet")
     assert not watch.following

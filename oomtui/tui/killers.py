@@ -183,7 +183,7 @@ class KillWatch:
         if self.syslog is not None:
             words.append(f"userspace kills from {self.syslog.describe()}")
         elif self.journal_problem is not None and self.syslog_problem is not None:
-            words.append("userspace kills not followed: no journal, no syslog file (l says why)")
+            words.append("userspace kills: not read (l)")
         elif self.journal_problem is not None:
             words.append(printable(self.journal_problem, limit=120))
         if self.syslog_problem is not None and self.journal_problem is None:
