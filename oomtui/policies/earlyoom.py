@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
+from math import inf
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
@@ -36,6 +37,8 @@ SCORE_PREFER = 300  # OOM_SCORE_PREFER / BADNESS_PREFER
 RSS_PREFER_KIB = 3 * 1024 * 1024  # VMRSS_PREFER: 3 GiB in KiB
 FIELD_NOT_SET = -9999  # PROCINFO_FIELD_NOT_SET: the current rules' starting "victim"
 OLD = (1, 7)
+BEST = 2 * RANKING_MIN + 1  # keys ranked: enough to show 20 besides the victim
+NEAR = 4  # keys within a point of the victim named: three besides it
 NEWER_ONLY = ("ignore", "ignore_root_user", "sort_by_rss")
 
 
@@ -121,41 +124,44 @@ def _start(old: bool) -> Key:
 @dataclass(frozen=True, slots=True)
 class Walk:
     readings: Readings
-    keys: list[Key]  # of the processes is_larger compares, in pid order
+    keys: list[Key]  # of the processes is_larger compares that can matter (see _walk), in pid order
     noted: dict[int, str]  # pid -> source of the compared-for scores that were not read as-is
     unreadable: int  # processes left out for want of an oom_score or an RSS
     anon: int  # every process's RssAnon summed: the walk reads it anyway, for the AnonPages estimate
 
 
 def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
-    """The processes is_larger would not reject before comparing, in /proc (pid) order.
+    """The processes is_larger would not reject before comparing, in /proc (pid) order; by score, only those
+    that can matter.
 
     One flat loop with the regexes tried only when given: it runs for every
-    process on every keypress, so each process costs a few attribute reads.
+    process on every keypress. By score, most processes cannot matter (see
+    Kept), and one whose score, even with --prefer, is below Kept's floor
+    is passed over after two reads, unless an unknown RSS would count it
+    unreadable: at 50,000 processes that is most of the walk.
     """
     prefer, avoid, ignore = opts["prefer"], opts["avoid"], None if old else opts["ignore"]
     sort_by_rss = opts["sort_by_rss"] and not old
     skip_root = opts["ignore_root_user"] and not old
     lowest = 1 if old else 2
     found = readings(snapshot)
-    scores, sources = found.scores, found.sources
+    scores = found.scores
     keys: list[Key] = []
-    noted: dict[int, str] = {}
     unreadable = anon_total = 0
+    boost = 0 if sort_by_rss or not prefer else SCORE_PREFER
+    kept = None if sort_by_rss else Kept()  # by RSS, every key is kept
+    cut = -inf
     for i, p in enumerate(found.processes):
         if anon := p.rss_anon:
             anon_total += anon
-        if p.pid <= lowest or p.kernel_thread or p.oom_score_adj == -1000:
-            continue
-        file, shmem = p.rss_file, p.rss_shmem
-        rss = p.rss_total if anon is None or file is None or shmem is None else anon + file + shmem
-        if old and not rss:  # 1.7 tells kernel threads by their zero RSS
-            continue
-        if skip_root and p.uid == 0:
-            continue
-        if sources and i in sources:
-            noted[p.pid] = sources[i]
         score = scores[i]
+        if score is not None and score < cut and anon is not None and p.rss_file is not None and (
+            p.rss_shmem is not None
+        ):
+            continue
+        if not _compared(p, lowest, old, skip_root):
+            continue
+        rss = p.rss
         if score is None or rss is None:
             unreadable += 1
             continue
@@ -169,8 +175,63 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
                 rss_kib += delta * RSS_PREFER_KIB
             else:
                 score += delta * SCORE_PREFER
-        keys.append((score, rss_kib, -i))
+        key = (score, rss_kib, -i)
+        if kept is None:
+            keys.append(key)
+        elif kept.wanted(key):
+            keys.append(key)
+            cut = kept.floor - boost
+    noted = {found.processes[i].pid: s for i, s in found.sources.items()
+             if _compared(found.processes[i], lowest, old, skip_root)}
     return Walk(found, keys, noted, unreadable, anon_total)
+
+
+class Kept:
+    """Which keys, walked in order, the decision by score can need; the rest may be dropped.
+
+    A key is needed if it takes the victim's place (larger than every key
+    before it: the fold's trail), if it is among the BEST so far (the
+    ranking), or if it is one of the first NEAR of its score within a point
+    of the best so far (the note on near ones, which names the first few).
+    `floor`: a later score below it is none of these, whatever its RSS.
+    """
+
+    __slots__ = ("best", "floor", "near", "top")
+
+    def __init__(self) -> None:
+        self.best: list[Key] = []  # a heap
+        self.top: Key | None = None
+        self.near: dict[int, int] = {}
+        self.floor: float = -inf
+
+    def wanted(self, key: Key) -> bool:
+        score = key[0]
+        needed = self.top is None or key > self.top
+        if needed:
+            self.top = key
+        if len(self.best) < BEST:
+            heapq.heappush(self.best, key)
+            needed = True
+        elif key > self.best[0]:
+            heapq.heapreplace(self.best, key)
+            needed = True
+        top = self.top[0] if self.top is not None else score
+        if score >= top - 1 and self.near.get(score, 0) < NEAR:
+            self.near[score] = self.near.get(score, 0) + 1
+            needed = True
+        if len(self.best) == BEST:
+            lowest = self.best[0][0]  # the top itself is never below it
+            self.floor = min(lowest, top - 1) if self.near.get(top - 1, 0) < NEAR else lowest
+        return needed
+
+
+def _compared(p: Process, lowest: int, old: bool, skip_root: bool) -> bool:
+    """Whether is_larger looks at the process at all, readable or not."""
+    if p.pid <= lowest or p.kernel_thread or p.oom_score_adj == -1000:
+        return False
+    if old and not p.rss:  # 1.7 tells kernel threads by their zero RSS
+        return False
+    return not (skip_root and p.uid == 0)
 
 
 def _tags(p: Process, prefer: re.Pattern[str] | None, avoid: re.Pattern[str] | None) -> tuple[bool, bool]:
@@ -261,7 +322,7 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
     trail = fold(walk.keys, sort_by_rss, _start(old))
     triggered, state, trigger_note = _trigger(snapshot, opts, old, walk.anon)
 
-    best = _best(walk.keys, sort_by_rss, 2 * RANKING_MIN + 1)  # enough to show 20 besides the victim
+    best = _best(walk.keys, sort_by_rss, BEST)
     victim_key = trail[-1] if trail else None
     shown = [k for k in best if k != victim_key]
     if victim_key is not None:
@@ -286,7 +347,7 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
         "ends here" if best[0] != victim_key else ""
     )
     if not sort_by_rss:
-        near = [k for k in islice(_within_a_point(walk.keys, victim.score), 4) if k != victim_key][:3]
+        near = [k for k in islice(_within_a_point(walk.keys, victim.score), NEAR) if k != victim_key][:NEAR - 1]
         if near:
             others = ", ".join(f"pid {found.processes[-k[2]].pid} (oom_score {k[0]})" for k in near)
             notes.append(f"oom_score is rounded and moves with memory use; {others} within a point")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
@@ -105,27 +105,47 @@ def _trigger(snapshot: Snapshot, opts: Mapping[str, Any]) -> tuple[bool | None, 
     return False, f"{state}: above the soft threshold"
 
 
-def _rated(readings: Readings, opts: Mapping[str, Any]) -> tuple[list[tuple[int, int]], dict[int, str]]:
-    """(badness, -position) of every process nohang weighs, and pid -> source of scores not read as-is.
+def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tuple[int, int]], dict[int, str]]:
+    """The n best (badness, -position) nohang weighs, best first, and pid -> source of scores not read as-is.
 
-    Sorted descending, the pairs are nohang's stable sort: pid order breaks ties.
+    Sorted descending, the pairs are nohang's stable sort: pid order breaks
+    ties. One pass keeps the n best in a heap; without adjustments the
+    badness is the oom_score, so a process not above the n-th best so far is
+    passed over unlooked-at (a later equal one sorts after): at 50,000
+    processes only a few hundred are weighed in full.
     """
     adjustments, ignore_positive = opts["badness_adj"], opts["ignore_positive_oom_score_adj"]
-    scores, sources = readings.scores, readings.sources
-    rated: list[tuple[int, int]] = []
-    noted: dict[int, str] = {}
-    for i, p in enumerate(readings.processes):
+    adjusted = bool(adjustments or ignore_positive)
+    processes = readings.processes
+    scores = cast(list[int], readings.scores)  # an unknown one (None) is never weighed, as a score below 1
+    if None in readings.scores:
+        scores = [0 if s is None else s for s in readings.scores]
+    best: list[tuple[int, int]] = []
+    floor = 0  # a read score must be at least 1
+    for i, score in enumerate(scores):
+        if score <= floor:
+            continue
+        p = processes[i]
         if p.pid == 1 or p.kernel_thread:
             continue
-        if sources and i in sources:
-            noted[p.pid] = sources[i]
-        score = scores[i]
-        if score is None or score < 1:
-            continue
-        if adjustments or ignore_positive:
-            score = rate(p, score, adjustments, ignore_positive)[0]
-        rated.append((score, -i))
-    return rated, noted
+        item = (rate(p, score, adjustments, ignore_positive)[0] if adjusted else score, -i)
+        if len(best) < n:
+            heapq.heappush(best, item)
+        elif item > best[0]:
+            heapq.heapreplace(best, item)
+        if not adjusted and len(best) == n:
+            floor = best[0][0]
+    return sorted(best, reverse=True), _noted(readings)
+
+
+def _noted(readings: Readings) -> dict[int, str]:
+    """pid -> source of the scores not read as-is, of the processes nohang weighs."""
+    noted = {}
+    for i, source in readings.sources.items():
+        p = readings.processes[i]
+        if p.pid != 1 and not p.kernel_thread:
+            noted[p.pid] = source
+    return noted
 
 
 def _candidate(readings: Readings, position: int, opts: Mapping[str, Any]) -> Candidate:
@@ -143,8 +163,7 @@ def _candidate(readings: Readings, position: int, opts: Mapping[str, Any]) -> Ca
 def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision:
     adjustments: tuple[Adjustment, ...] = opts["badness_adj"]
     found = readings(snapshot)
-    rated, noted = _rated(found, opts)
-    top = heapq.nlargest(2 * RANKING_MIN, rated)
+    top, noted = _top(found, opts, 2 * RANKING_MIN)
     ranking = [_candidate(found, -neg, opts) for _, neg in top]
     triggered, state = _trigger(snapshot, opts)
     notes = [n for n in (score_note(noted, snapshot),) if n]
