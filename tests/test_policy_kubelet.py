@@ -484,3 +484,18 @@ def test_what_the_kubelet_would_not_evict_is_said_in_full():
     [elsewhere] = evaluate(n.snap(), KP, ["kubelet-eviction"])
     assert elsewhere.reason == "the kubelet evicts for the node's memory signals: preview it in the domain /"
     assert elsewhere.triggered is None
+
+
+@pytest.mark.parametrize("fork_order", [True, False])
+def test_a_containers_first_process_may_sit_in_a_cgroup_below_it(fork_order):
+    # The container's request comes from the adj of its earliest process, which here runs in a cgroup
+    # below the container's (started at 1050, before the app at 1101); the listing in fork order or not.
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)
+    inner = f"{a}/cri-containerd-a.scope/init"
+    n.cgroups.append(Cgroup(path=inner))
+    first = proc(50, inner, 1, adj=800)
+    n.procs = [first, *n.procs] if fork_order else [*n.procs, first]
+    d = decide(n.snap())
+    assert d.victim_cgroup == a and sorted(d.killed_pids) == [50, 100, 101]
+    assert (d.ranking[0].parts["request_low"], d.ranking[0].parts["request_high"]) == (200 * MiB, 201 * MiB - 1)

@@ -24,12 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
-from oomtui.model import ROOT, Cgroup, Process, Snapshot
+from oomtui.model import ROOT, Cgroup, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec
 from oomtui.policies.daemon_common import fmt_bytes, kill_nothing, top
+from oomtui.policies.kernel_rules import in_fork_order
 from oomtui.workload_paths import GUARANTEED, path_workload, pod_of
 
 NAME = "kubelet-eviction"
@@ -188,7 +188,6 @@ class Pod:
     qos: str
     working_set: int | None
     request: Request
-    pids: tuple[int, ...]
     critical: str | None  # why it is never evicted
     notes: tuple[str, ...]
 
@@ -205,20 +204,32 @@ class Pod:
         return (float("-inf") if self.request.high is None else ws - self.request.high), float(ws - self.request.low)
 
 
-def _containers(children: list[tuple[str, tuple[Process, ...]]]) -> list[tuple[str, int]]:
+def _containers(snapshot: Snapshot, pod: str) -> list[tuple[str, int]]:
     """(container cgroup, oom_score_adj of its first process), sandboxes and conmon left out.
 
-    `children` are the pod's child cgroups, each with the processes under it.
+    The containers are the pod's child cgroups; a container's first process
+    is its earliest started (then lowest pid), kernel threads aside.
     """
+    in_order = in_fork_order(snapshot.processes)
     out = []
-    for child, processes in children:
+    for child in snapshot.children(pod):
         if "conmon-" in child.rsplit("/", 1)[-1]:
             continue
-        first = min(((p.start_time or 0.0, p.pid, p.oom_score_adj) for p in processes if not p.kernel_thread),
-                    default=None)
-        if first is not None and first[2] != SANDBOX_ADJ:
-            out.append((child, first[2]))
+        firsts = [f for f in (_first(snapshot, path, in_order) for path in snapshot.walk(child)) if f is not None]
+        if firsts and (adj := min(firsts)[2]) != SANDBOX_ADJ:
+            out.append((child, adj))
     return out
+
+
+def _first(snapshot: Snapshot, path: str, in_order: bool) -> tuple[float, int, int] | None:
+    """(start, pid, adj) of the first process directly in the cgroup, kernel threads aside.
+
+    A listing in fork order lists each cgroup's processes in fork order, so
+    the first one is the earliest: at 50,000 processes in 500 pods the
+    other thirty thousand are never looked at.
+    """
+    keys = ((p.start_time or 0.0, p.pid, p.oom_score_adj) for p in snapshot.processes_in(path) if not p.kernel_thread)
+    return next(keys, None) if in_order else min(keys, default=None)
 
 
 def _request(snapshot: Snapshot, path: str, qos: str, containers: list[tuple[str, int]]) -> tuple[Request, list[str]]:
@@ -263,19 +274,15 @@ def pods(snapshot: Snapshot) -> list[Pod]:
         found = pod_of(c.path)
         if found is None or found.path != c.path:
             continue
-        # processes_under(pod) in parts: the containers' lists are needed anyway, so the pod's is not built again
-        children = [(child, snapshot.processes_under(child)) for child in snapshot.children(c.path)]
-        under = chain(snapshot.processes_in(c.path), *(processes for _, processes in children))
-        pids = tuple(p.pid for p in under if not p.kernel_thread)
-        if not pids:
-            continue
-        containers = _containers(children)
+        if all(p.kernel_thread for path in snapshot.walk(c.path) for p in snapshot.processes_in(path)):
+            continue  # stops at the first process that is no kernel thread
+        containers = _containers(snapshot, c.path)
         request, notes = _request(snapshot, c.path, found.qos, containers)
         critical = _critical(snapshot, found.static, found.qos, containers)
         w = c.workload or path_workload(c.path)
         out.append(Pod(
             path=c.path, name=w.name if w is not None and w.kind == "k8s-pod" else c.path, qos=found.qos,
-            working_set=working_set(c, v1), request=request, pids=pids,
+            working_set=working_set(c, v1), request=request,
             critical=critical, notes=() if critical else tuple(notes),  # a request never matters for those
         ))
     return out
@@ -391,10 +398,11 @@ def decide(snapshot: Snapshot, domain: str, opts: Mapping[str, Any]) -> Decision
         doubts.append(f"priority is not on the node (assumed equal): with a lower priority, "
                       f"{_names(by_priority)} would go first")
     ws = fmt_bytes(victim.working_set)
+    pids = tuple(p.pid for p in snapshot.processes_under(victim.path) if not p.kernel_thread)
     reason = (f"kubelet evicts pod {victim.name}: {_candidate(victim).why} ({state}); "
-              f"{len(victim.pids)} process{'es' if len(victim.pids) != 1 else ''}, {ws} freed")
+              f"{len(pids)} process{'es' if len(pids) != 1 else ''}, {ws} freed")
     return Decision(
-        policy=NAME, domain=domain, triggered=triggered, victim_cgroup=victim.path, killed_pids=victim.pids,
+        policy=NAME, domain=domain, triggered=triggered, victim_cgroup=victim.path, killed_pids=pids,
         freed_bytes=victim.working_set, ranking=ranking, reason=reason,
         uncertain="; ".join([*doubts, *notes]) or None,
     )
