@@ -13,6 +13,7 @@ victim, a ranking, a kill set or a named tie fails here.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import random
 from functools import cache
 
@@ -191,6 +192,12 @@ def test_scan_order_and_the_flat_scorer_match_the_rules_process_by_process(seed)
         sign = -1 if Era(version).first_wins else 1
         expected = [(points, sign * pos) for pos, p in enumerate(order) if (points := scorer.points(p)) is not None]
         assert scorer.scan(order) == expected
+        # Asked for the best ten and those within 5 points of the top, it keeps those (and few besides), in order.
+        pruned = scorer.scan(order, RANKING_MIN, 5)
+        near = [pair for pair in expected if pair[0] >= max(expected)[0] - 5]
+        assert heapq.nlargest(RANKING_MIN, pruned) == heapq.nlargest(RANKING_MIN, expected)
+        assert [pair for pair in pruned if pair in near] == near
+        assert set(pruned) <= set(expected) and len(pruned) < len(expected) / 2
 
 
 def test_the_kernel_hosts_have_ties_and_group_kills():

@@ -209,7 +209,8 @@ def decide(snapshot: Snapshot, domain: str, options: Mapping[str, Any]) -> Decis
     budget = total_pages(snapshot, domain)
     order = scan_order(snapshot, domain)
     scorer = Scorer(budget.pages, host.page_size, era)
-    scanned = scorer.scan(order)
+    margin = _margin(era)[0]
+    scanned = scorer.scan(order, 0 if era.sacrifice_child else RANKING_MIN, margin)  # a sacrificed child: any score
     ranked = _ranked(scanned, order, RANKING_MIN)
     ranking = tuple(_candidate(s, scorer, budget.pages) for s in ranked)
     caveats = [n for n in (budget.note, None if host.kernel else "kernel release unknown: current rules") if n]

@@ -6,9 +6,11 @@ computes in pages, and the order it scans a domain in (which breaks ties).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress, count, islice
+from math import inf
 from operator import attrgetter, eq, le
 
 from oomtui.model import ROOT, Process, Snapshot
@@ -87,18 +89,23 @@ class Scorer:
         self.root_bonus = era.root_bonus
         self.first_wins = era.first_wins
 
-    def scan(self, order: Sequence[Process]) -> list[tuple[int, int]]:
+    def scan(self, order: Sequence[Process], best: int = 0, margin: int = 0) -> list[tuple[int, int]]:
         """(points, tiebreak) of every process `points` scores, where the larger pair is the one the kernel keeps.
 
         tiebreak is the position in `order`, negated where the first scanned
         wins ties, so `max` and `heapq.nlargest` rank without a key. It runs
         for every process on every keypress, so it is `points` written out
-        flat, without two method calls per process.
+        flat, without two method calls per process. With `best`, a pair is
+        left out when it can be neither among the `best` largest nor within
+        `margin` points of the largest: below both the `best`-th largest
+        so far and the largest so far less `margin`.
         """
         page, unit, clamp, bonus = self.page, self.adj_unit, self.clamp, self.root_bonus
         sign = -1 if self.first_wins else 1
         out: list[tuple[int, int]] = []
         append = out.append
+        kept: list[int] = []  # with `best`: the largest points so far, a heap
+        top = floor = -inf
         for pos, p in enumerate(order):
             adj = p.oom_score_adj
             if adj == OOM_SCORE_ADJ_MIN or p.kernel_thread or p.pid == HOST_INIT:
@@ -119,9 +126,15 @@ class Scorer:
             if bonus and p.uid == 0:
                 base -= base * 3 // 100
             points = base + adj * unit
-            append((1 if clamp and points < 1 else points, sign * pos))
+            if clamp and points < 1:
+                points = 1
+            if points < floor:
+                continue
+            append((points, sign * pos))
+            if best:
+                top = max(top, points)
+                floor = _floor(kept, points, best, top - margin)
         return out
-
     def points(self, p: Process) -> int | None:
         """The score in pages, or None where oom_evaluate_task would skip the process."""
         if p.pid == HOST_INIT or p.kernel_thread or p.oom_score_adj == OOM_SCORE_ADJ_MIN:
@@ -150,6 +163,15 @@ class Scorer:
         page, rss = self.page, self._rss(p)
         swap, pgtables = (p.swap or 0) // page, (p.pgtables or 0) // page
         return Badness(rss, swap, pgtables, *self._adjust(rss + swap + pgtables, p))
+
+
+def _floor(kept: list[int], points: int, best: int, near: float) -> float:
+    """After keeping `points`: the least a later score must reach to matter (`near`: the largest less the margin)."""
+    if len(kept) < best:
+        heapq.heappush(kept, points)
+    elif points > kept[0]:
+        heapq.heapreplace(kept, points)
+    return min(kept[0], near) if len(kept) == best else -inf
 
 
 def badness(process: Process, total_pages: int, page_size: int, version: tuple[int, int]) -> int | None:
