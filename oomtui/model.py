@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from types import MappingProxyType
 from typing import Literal
 
@@ -427,7 +428,7 @@ class Snapshot:
         """Processes in the subtree, in pre-order cgroup walk order."""
         cached = self._subtree_procs.get(path)
         if cached is None:
-            cached = tuple(p for c in self.walk(path) for p in self._procs_in.get(c, ()))
+            cached = tuple(chain.from_iterable(map(self._procs_in.get, self.walk(path), repeat(()))))
             self._subtree_procs[path] = cached
         return cached
 

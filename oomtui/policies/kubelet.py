@@ -204,13 +204,13 @@ class Pod:
         return (float("-inf") if self.request.high is None else ws - self.request.high), float(ws - self.request.low)
 
 
-def _containers(snapshot: Snapshot, pod: str) -> list[tuple[str, int]]:
+def _containers(snapshot: Snapshot, pod: str, in_order: bool) -> list[tuple[str, int]]:
     """(container cgroup, oom_score_adj of its first process), sandboxes and conmon left out.
 
     The containers are the pod's child cgroups; a container's first process
-    is its earliest started (then lowest pid), kernel threads aside.
+    is its earliest started (then lowest pid), kernel threads aside;
+    `in_order`: the listing is in fork order.
     """
-    in_order = in_fork_order(snapshot.processes)
     out = []
     for child in snapshot.children(pod):
         if "conmon-" in child.rsplit("/", 1)[-1]:
@@ -269,6 +269,7 @@ def _critical(snapshot: Snapshot, static: bool, qos: str, containers: list[tuple
 def pods(snapshot: Snapshot) -> list[Pod]:
     """Every active pod (with a process) on the node, by its cgroup."""
     v1 = snapshot.host.cgroup_mode in ("v1", "hybrid")
+    in_order = in_fork_order(snapshot.processes)
     out = []
     for c in snapshot.cgroups:
         found = pod_of(c.path)
@@ -276,7 +277,7 @@ def pods(snapshot: Snapshot) -> list[Pod]:
             continue
         if all(p.kernel_thread for path in snapshot.walk(c.path) for p in snapshot.processes_in(path)):
             continue  # stops at the first process that is no kernel thread
-        containers = _containers(snapshot, c.path)
+        containers = _containers(snapshot, c.path, in_order)
         request, notes = _request(snapshot, c.path, found.qos, containers)
         critical = _critical(snapshot, found.static, found.qos, containers)
         w = c.workload or path_workload(c.path)
