@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 import pytest
 
@@ -10,7 +11,18 @@ from oomtui import whatif
 from oomtui.model import Process
 from oomtui.policies.base import OptionError
 from oomtui.policies.daemon_common import Score
-from oomtui.policies.earlyoom import POLICIES, Entry, larger_current
+from oomtui.policies.earlyoom import (
+    BEST,
+    NEAR,
+    POLICIES,
+    Entry,
+    Kept,
+    _best,
+    _start,
+    _within_a_point,
+    fold,
+    larger_current,
+)
 from tests.support.daemon_snapshots import GiB, KiB, MiB, host, process, snapshot
 
 EARLYOOM = POLICIES[0]
@@ -408,3 +420,19 @@ def test_with_sort_by_rss_equal_rss_ranks_by_oom_score():
              process(12, "c", rss=100 * MiB, oom_score=550)]
     d = EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"})
     assert [c.pid for c in d.ranking] == [11, 12, 10]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_keys_kept_by_score_give_the_fold_the_ranking_and_the_near_ones_of_all(seed):
+    """Walked as the policy walks (a key below the floor is never offered), the kept keys decide as all of them do."""
+    rng = random.Random(seed)
+    keys = [(rng.choice((5, 40, 41, 42, 43, 900)) + rng.randrange(3) * (seed % 2), rng.randrange(4), -i)
+            for i in range(600)]  # few scores and RSS: ties everywhere, many within a point of the best
+    kept_by = Kept()
+    kept = [k for k in keys if k[0] >= kept_by.floor and kept_by.wanted(k)]
+    for old in (False, True):
+        assert fold(kept, False, _start(old)) == fold(keys, False, _start(old))
+    assert _best(kept, False, BEST) == _best(keys, False, BEST)
+    near = [itertools.islice(_within_a_point(walked, max(keys)[0]), NEAR) for walked in (kept, keys)]
+    assert [*near[0]] == [*near[1]]
+    assert len(kept) < len(keys) / 4

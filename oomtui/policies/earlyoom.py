@@ -38,7 +38,7 @@ RSS_PREFER_KIB = 3 * 1024 * 1024  # VMRSS_PREFER: 3 GiB in KiB
 FIELD_NOT_SET = -9999  # PROCINFO_FIELD_NOT_SET: the current rules' starting "victim"
 OLD = (1, 7)
 BEST = 2 * RANKING_MIN + 1  # keys ranked: enough to show 20 besides the victim
-NEAR = 4  # keys within a point of the victim named: three besides it
+NEAR = 4  # keys within a point of the victim named: three besides it (fewer than BEST, see Kept)
 NEWER_ONLY = ("ignore", "ignore_root_user", "sort_by_rss")
 
 
@@ -187,42 +187,32 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
 
 
 class Kept:
-    """Which keys, walked in order, the decision by score can need; the rest may be dropped.
+    """The BEST largest keys walked so far: all of a walk the decision by score reads.
 
-    A key is needed if it takes the victim's place (larger than every key
-    before it: the fold's trail), if it is among the BEST so far (the
-    ranking), or if it is one of the first NEAR of its score within a point
-    of the best so far (the note on near ones, which names the first few).
-    `floor`: a later score below it is none of these, whatever its RSS.
+    A key that takes the victim's place in the fold is larger than every
+    key before it, so it enters them. Of the keys within a point of the
+    victim the note names the first NEAR (fewer than BEST): one that does
+    not enter has BEST larger keys before it, all within a point as well.
+    `floor`: a later key with a lower score cannot enter, whatever its RSS.
     """
 
-    __slots__ = ("best", "floor", "near", "top")
+    __slots__ = ("best", "floor")
 
     def __init__(self) -> None:
         self.best: list[Key] = []  # a heap
-        self.top: Key | None = None
-        self.near: dict[int, int] = {}
         self.floor: float = -inf
 
     def wanted(self, key: Key) -> bool:
-        score = key[0]
-        needed = self.top is None or key > self.top
-        if needed:
-            self.top = key
+        """Whether the key enters the best so far."""
         if len(self.best) < BEST:
             heapq.heappush(self.best, key)
-            needed = True
         elif key > self.best[0]:
             heapq.heapreplace(self.best, key)
-            needed = True
-        top = self.top[0] if self.top is not None else score
-        if score >= top - 1 and self.near.get(score, 0) < NEAR:
-            self.near[score] = self.near.get(score, 0) + 1
-            needed = True
+        else:
+            return False
         if len(self.best) == BEST:
-            lowest = self.best[0][0]  # the top itself is never below it
-            self.floor = min(lowest, top - 1) if self.near.get(top - 1, 0) < NEAR else lowest
-        return needed
+            self.floor = self.best[0][0]
+        return True
 
 
 def _compared(p: Process, lowest: int, old: bool, skip_root: bool) -> bool:
