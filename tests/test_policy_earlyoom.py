@@ -436,3 +436,4 @@ def test_the_keys_kept_by_score_give_the_fold_the_ranking_and_the_near_ones_of_a
     near = [itertools.islice(_within_a_point(walked, max(keys)[0]), NEAR) for walked in (kept, keys)]
     assert [*near[0]] == [*near[1]]
     assert len(kept) < len(keys) / 4
+    assert kept_by.floor == sorted(keys, reverse=True)[BEST - 1][0]  # later keys below the BEST-th score are skipped

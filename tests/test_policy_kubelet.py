@@ -499,3 +499,12 @@ def test_a_containers_first_process_may_sit_in_a_cgroup_below_it(fork_order):
     d = decide(n.snap())
     assert d.victim_cgroup == a and sorted(d.killed_pids) == [50, 100, 101]
     assert (d.ranking[0].parts["request_low"], d.ranking[0].parts["request_high"]) == (200 * MiB, 201 * MiB - 1)
+
+
+def test_a_containers_first_process_is_the_earliest_started_not_the_first_listed():
+    # A process started later but listed first (a listing out of fork order): the app's adj 900 still decides.
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)
+    n.procs.insert(0, dataclasses.replace(proc(200, f"{a}/cri-containerd-a.scope", 1, adj=500), start_time=9000.0))
+    d = decide(n.snap())
+    assert (d.ranking[0].parts["request_low"], d.ranking[0].parts["request_high"]) == (100 * MiB, 101 * MiB - 1)
