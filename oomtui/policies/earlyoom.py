@@ -137,8 +137,8 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     One flat loop with the regexes tried only when given: it runs for every
     process on every keypress. By score, most processes cannot matter (see
     Kept), and one whose score, even with --prefer, is below Kept's floor
-    is passed over after two reads, unless an unknown RSS would count it
-    unreadable: at 50,000 processes that is most of the walk.
+    is passed over once its RSS split is seen to be known (an unknown one
+    would count it unreadable): at 50,000 processes that is most of the walk.
     """
     prefer, avoid, ignore = opts["prefer"], opts["avoid"], None if old else opts["ignore"]
     sort_by_rss = opts["sort_by_rss"] and not old
