@@ -199,6 +199,7 @@ class MainScreen(Screen):
         self._take_theme()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._retheme())
         self.note_kills(self.sample)
+        self.pacer.adopt()  # the sample opened on was made before the screen: out of the collector's sight
         self.reevaluate()
         for warning in self.feed.warnings:
             self.notify(printable(warning, limit=300), markup=False)
@@ -333,7 +334,8 @@ class MainScreen(Screen):
     @work(thread=True, group="evaluate", exit_on_error=False)
     def evaluate(self, generation: int,
                  parcel: Parcel[tuple[Snapshot, WhatIf, str, evaluation.Evaluation | None]]) -> None:
-        result = evaluation.run(*parcel.take())
+        with self.pacer.evaluating():
+            result = evaluation.run(*parcel.take())
         self.pacer.let_go()
         self.post_message(Evaluated(generation, result))
 
@@ -688,7 +690,8 @@ class MainScreen(Screen):
         """Recordings: load the next or previous sample or OOM event (file I/O, off the UI thread)."""
         feed = self.feed
         step = feed.step if what == "sample" else feed.step_event
-        sample = step(direction)
+        with self.pacer.sampling():
+            sample = step(direction)
         if sample is None:
             where = "later" if direction > 0 else "earlier"
             self.app.call_from_thread(self.notify, f"No {where} {what} in this recording.", timeout=3)
@@ -927,11 +930,16 @@ class MainScreen(Screen):
         if not path:
             return
         try:
-            feed = await asyncio.to_thread(open_feed, Path(path).expanduser())
+            feed = await asyncio.to_thread(self._open_feed, Path(path).expanduser())
         except (SnapshotError, UserError, OSError) as e:
             self.notify(str(e), title="Cannot open", severity="error", markup=False)
             return
         self.switch_feed(feed)
+
+    def _open_feed(self, path: Path) -> Feed:
+        """In a thread: a file's first sample is made as a live one is, out of the collector's sight."""
+        with self.pacer.sampling():
+            return open_feed(path)
 
     def switch_feed(self, feed: Feed) -> None:
         """A loaded snapshot has no actor: nothing can be killed in the past."""
