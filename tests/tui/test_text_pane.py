@@ -36,7 +36,14 @@ def test_a_pane_follows_its_text_as_lines_come_go_and_change() -> None:
             assert pane._body.size.height == 4 and _shown(app)[-1] == "d: 5"
             pane.show(Text("a: 1\n" + "word " * 30))  # the long line wraps: taller, though as many lines
             await pilot.pause()
-            assert pane._body.size.height > 2
+            tall = pane._body.size.height
+            assert tall > 2
+            pane.show(Text("a: 1\n" + "ward " * 30))  # other words, wrapped the same: shown without a layout
+            await pilot.pause()
+            assert pane._body.size.height == tall and "ward ward" in " ".join(_shown(app))
+            pane.show(Text("a: 1\n" + "ward " * 45))  # wraps onto more lines: taller, every word shown
+            await pilot.pause()
+            assert pane._body.size.height > tall and " ".join(_shown(app)).count("ward") == 45
             pane.show(Text("a: 1\nb"))
             await pilot.pause()
             assert pane._body.size.height == 2 and _shown(app) == ["a: 1", "b"]
