@@ -201,6 +201,7 @@ class MainScreen(Screen):
         self.note_kills(self.sample)
         self.pacer.adopt()  # the sample opened on was made before the screen: out of the collector's sight
         self.reevaluate()
+        self.call_after_refresh(self._paint_waiting)  # once the screen has its size
         for warning in self.feed.warnings:
             self.notify(printable(warning, limit=300), markup=False)
         if self.feed.live:
@@ -380,8 +381,24 @@ class MainScreen(Screen):
             self._paint_ranking()
             self._paint_status()
 
-    def _paint_tree(self) -> None:
-        ev = self.evaluation
+    def _paint_waiting(self) -> None:
+        """The host before the policies have run (a second or more on 50,000 processes): the tree and the
+        details at once, the verdicts and the ranking saying they are coming."""
+        if self.evaluation is not None:  # the policies were quicker (a small host)
+            return
+        ev = evaluation.provisional(self.sample, self.edits, self.domain)
+        with self.app.batch_update():
+            self._paint_tree(ev)
+            self._paint_details(ev)
+            if self.has_class("-panes"):
+                self.query_one("#ranking", TextPane).show(Text("Evaluating every policy…", style=self.palette.dim),
+                                                          "Why")
+            self._paint_status()
+            self.verdicts.border_title = Content(f"Verdicts — evaluating every policy… "
+                                                 f"(domain {printable(self.domain, limit=60)})")
+
+    def _paint_tree(self, ev: evaluation.Evaluation | None = None) -> None:
+        ev = ev if ev is not None else self.evaluation
         if ev is None:
             return
         marks = evaluation.marks(ev.view, self._decision())
@@ -394,8 +411,8 @@ class MainScreen(Screen):
         if pid is not None and (p := ev.view.process(pid)) is not None:
             self.memory_tree.select_key(process_key(p))
 
-    def _paint_details(self) -> None:
-        ev = self.evaluation
+    def _paint_details(self, ev: evaluation.Evaluation | None = None) -> None:
+        ev = ev if ev is not None else self.evaluation
         self.details_timer = None
         if ev is None or not self.has_class("-panes"):  # hidden panes cost nothing
             return
