@@ -10,7 +10,6 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.visual import visualize
 from textual.widgets import Static
 
 
@@ -49,13 +48,12 @@ class TextPane(VerticalScroll):
         if not width:
             return False
         before, after = old.plain.split("\n"), new.plain.split("\n")
-        # Wrapping is per line: a line wraps as it did if it is unchanged, and not at all if it fits.
-        if len(before) == len(after) and all(a == b or max(cell_len(a), cell_len(b)) <= width
-                                             for a, b in zip(before, after, strict=True)):
-            return True
-        # Else count the wrapped lines as the Static will (a few ms; the layout pass costs 50–80).
-        return self._height(old, width) == self._height(new, width)
-
-    def _height(self, text: Text, width: int) -> int:
-        return visualize(self._body, text, markup=False).get_height(self._body.styles.get_render_rules(), width)
+        if len(before) != len(after):
+            return False
+        # Wrapping is per line: a line wraps as it did if it is unchanged, and not at all if it fits;
+        # a changed long line is wrapped as the Static will wrap it (the layout pass costs 50–80 ms).
+        changed = [(a, b) for a, b in zip(before, after, strict=True)
+                   if a != b and max(cell_len(a), cell_len(b)) > width]
+        rules = self._body.styles.get_render_rules() if changed else {}
+        return all(Content(a).get_height(rules, width) == Content(b).get_height(rules, width) for a, b in changed)
 
