@@ -94,8 +94,9 @@ def tui(size: int, rounds: int) -> Row:
     out = subprocess.run([sys.executable, str(HERE / "bench_tui.py"), "--processes", str(size), "--rounds",
                           str(rounds)], capture_output=True, text=True, check=False).stdout
     row: Row = {}
-    for key, pattern in (("first paint", r"first paint\s+([\d.]+) s"),
-                         ("first paint cpu", r"first paint, CPU\s+([\d.]+) s"),
+    for key, pattern in (("first paint", r"first paint of the tree\s+([\d.]+) s"),
+                         ("first paint cpu", r"first paint of the tree, CPU\s+([\d.]+) s"),
+                         ("first paint verdicts", r"first paint with every verdict\s+([\d.]+) s"),
                          ("edit", r"CPU \(median\)\s+([\d.]+) ms"),
                          ("edit own", r"the TUI's own share\), CPU\s+([\d.]+) ms"),
                          ("rss", r"resident memory\s+([\d.]+) MB")):
@@ -122,6 +123,7 @@ FIGURES = (  # (key, label, unit)
     ("preview/json", "`preview --json` ÷ `json.load`", "×"),
     ("first paint", "TUI first paint, wall", "ms"),
     ("first paint cpu", "TUI first paint, CPU", "ms"),
+    ("first paint verdicts", "TUI first paint with every verdict, wall", "ms"),
     ("edit", "TUI what-if edit to repaint, CPU", "ms"),
     ("edit own", "TUI what-if edit, less the policies re-run, CPU", "ms"),
     ("rss", "TUI resident memory", "MB"),
