@@ -383,13 +383,14 @@ class MainScreen(Screen):
     def _first_paint(self) -> None:
         """The host first, then the policies: run beside Textual's first layout and render, they held
         the GIL for half of it, and the tree came with the verdicts (2.6 s at 50,000 processes)."""
-        self._paint_waiting()
+        self._paint_waiting()  # guarded: whatever it meets, the policies run
         self.reevaluate()
 
+    @guarded
     def _paint_waiting(self) -> None:
         """The host before the policies have run (a second or more on 50,000 processes): the tree and the
         details at once, the verdicts and the ranking saying they are coming."""
-        if self.evaluation is not None:  # the policies were quicker (a small host)
+        if self.evaluation is not None:  # a sample or an edit came first and its policies have run
             return
         ev = evaluation.provisional(self.sample, self.edits, self.domain)
         with self.app.batch_update():
