@@ -70,3 +70,15 @@ def test_verdict_columns_fit_the_width_and_vs_kernel_comes_early(width):
         assert table.virtual_size.width <= table.scrollable_content_region.width + 1, "no sideways scrolling"
 
     run(snapshot_app(_memcg_event_host()), scenario, size=(width, 40))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (160, 48)])
+def test_verdict_columns_fit_beside_the_scrollbar_the_rows_bring(size):
+    """More policies than rows shown: the columns fill the width beside the scrollbar that comes with
+    them, whether the verdicts came before the first layout or after it."""
+    async def scenario(pilot):
+        table = main(pilot).verdicts
+        assert table.show_vertical_scrollbar
+        assert table.virtual_size.width == table.scrollable_content_region.width, "filled, none under the scrollbar"
+
+    run(snapshot_app(), scenario, size=size)

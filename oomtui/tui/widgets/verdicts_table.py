@@ -167,7 +167,9 @@ class VerdictsTable(DataTable[Text]):
 
     def _fit(self) -> bool:
         """Columns for the current width; when they change, the rows are made again. False before a size."""
-        width = self.scrollable_content_region.width
+        # The width beside no scrollbar, which `columns_for` leaves room for: whether the rows' scrollbar
+        # is taken off `scrollable_content_region` yet depends on when they came (before or after a layout).
+        width = self.content_region.width
         if not width:
             return False
         postmortem = self.shown is not None and self.shown[1].oom_event is not None
