@@ -22,7 +22,7 @@ on a shared, loaded machine the wall time also counts waiting for a core,
 and is printed beside it. The exit status is 1 when a figure is over its
 budget. `uptime`'s load average is printed first, to read the wall times by.
 
-    .venv/bin/python bench/bench_tui.py [--rounds 7] [--processes 10000]
+    .venv/bin/python bench/bench_tui.py [--rounds 7] [--processes 10000] [--lower-only]
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class Painted:
         event.clear()
 
 
-async def measure(host: Snapshot, rounds: int) -> dict[str, float | list[float]]:
+async def measure(host: Snapshot, rounds: int, lower_only: bool = False) -> dict[str, float | list[float]]:
     figures: dict[str, float | list[float]] = {}
     app = OomApp(LiveFeed(SlowCollector(host), host), None, interval=3600)
     evaluations = EvaluationTimes()
@@ -153,7 +153,7 @@ async def measure(host: Snapshot, rounds: int) -> dict[str, float | list[float]]
             t0, c0 = time.perf_counter(), time.process_time()
             # What the "-" key runs, then "+" to take it back: each round is an edit (oom_score_adj
             # stops at -1000, where a further "-" changes nothing and is only a notice).
-            await screen.run_action("bump(-1)" if i % 2 == 0 else "bump(1)")
+            await screen.run_action("bump(-1)" if lower_only or i % 2 == 0 else "bump(1)")
             # The handler that takes the new evaluation updates the verdicts, tree and panes
             # before it returns; then render them, as the screen's refresh timer does next.
             await painted.wait()
@@ -184,13 +184,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--processes", type=int, default=10000)
+    parser.add_argument("--lower-only", action="store_true",
+                        help='every edit a "-": after the first, most leave the victims where they were')
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     t0 = time.perf_counter()
     host = large_host(processes=args.processes, cgroups=min(2000, args.processes // 5))  # as bench_policies
     print(f"host: {len(host.processes)} processes, {len(host.cgroups)} cgroups "
           f"(built in {time.perf_counter() - t0:.2f} s, not counted)")
-    f = asyncio.run(measure(host, args.rounds))
+    f = asyncio.run(measure(host, args.rounds, args.lower_only))
     edits, cpu, policies = f["edit_ms"], f["edit_cpu_ms"], f["edit_evaluation_ms"]
     assert isinstance(edits, list) and isinstance(cpu, list) and isinstance(policies, list)
     median, worst, median_cpu = statistics.median(edits), max(edits), statistics.median(cpu)
