@@ -507,7 +507,7 @@ def build(seg: Segment) -> Parsed:
     )
     release = f.release or f"{era.release} (inferred from the report's format)"
     host = Host(
-        hostname=next((x.host for x in seg.lines if x.host), "") or "",
+        hostname=next((x.host for x in seg.lines if x.host), ""),
         kernel=release,
         page_size=page,
         mem_total=mem_total,
