@@ -6,6 +6,8 @@ values worked out by hand from the lines.
 
 from __future__ import annotations
 
+import pytest
+
 from oomtui.oomlog import parse_report
 
 KIB, PAGE = 1024, 4096
@@ -149,6 +151,27 @@ def test_the_constraint_alone_says_memcg_when_the_domain_path_is_garbled():
 def test_a_summary_naming_only_the_root_shows_no_cgroup_mode():
     s = parse_report(SUMMARY_ONLY.format(oom="/", task="/")).snapshot
     assert (s.oom_event.kind, s.oom_event.domain, s.host.cgroup_mode) == ("memcg", "/", "none")
+
+
+USAGE = "memory: usage 2048kB, limit 2048kB, failcnt 3"
+KILL_9 = "Killed process 9 (web) total-vm:100kB, anon-rss:2048kB, file-rss:0kB, shmem-rss:0kB"
+SUMMARY_9 = "oom-kill:constraint=CONSTRAINT_{},nodemask=(null),cpuset=/,mems_allowed=0,{}"
+
+
+@pytest.mark.parametrize(("lines", "domain"), [
+    (["Task in /svc/web/w1 killed as a result of limit of /svc/web", USAGE, f"Memory cgroup out of memory: {KILL_9}"],
+     "/svc/web"),
+    ([USAGE, "Memory cgroup stats for /svc/web: cache:0KB rss:2048KB", f"Memory cgroup out of memory: {KILL_9}"],
+     "/svc/web"),
+    ([USAGE, SUMMARY_9.format("MEMCG", "oom_memcg=/svc/web")], "/svc/web"),
+    ([SUMMARY_9.format("NONE", "global_oom,task_memcg=/svc/web/w1,task=web,pid=9,uid=0"), f"Out of memory: {KILL_9}"],
+     "/"),
+])
+def test_a_named_memory_cgroup_shows_v1_when_the_usage_lines_are_lost(lines, domain):
+    """No memory+swap:, kmem: or swap: line survived (ratelimited, or a summary cut short): a memory cgroup
+    below the root that the report names, the victim's or the OOM domain, still shows the controller is on."""
+    s = parse_report("\n".join(lines)).snapshot
+    assert (s.oom_event.domain, s.host.cgroup_mode) == (domain, "v1")
 
 
 def test_a_garbled_task_memcg_falls_back_to_the_domain():

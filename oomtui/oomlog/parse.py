@@ -491,7 +491,7 @@ def build(seg: Segment) -> Parsed:
         cgroups[group_path] = replace(cgroups[group_path], oom_group=True)
 
     # -- host
-    mode = _cgroup_mode(f, group_path)
+    mode = _cgroup_mode(f, group_path, (task_memcg, domain))
     mem_total = swap_total = None
     if f.pages_ram is not None and not (f.pages_reserved or 0) < f.pages_ram <= MAX_SIZE // page:
         warnings.append(f"the report shows {f.pages_ram} pages RAM and {f.pages_reserved or 0} reserved: "
@@ -588,14 +588,17 @@ def _domain_cgroup(f: Facts, domain: str) -> Cgroup:
     )
 
 
-def _cgroup_mode(f: Facts, group_path: str | None) -> CgroupMode:
-    """v2 shows `swap:` lines and group kills; v1 shows `memory+swap:`/`kmem:` (kernel-oom.md §5.10)."""
+def _cgroup_mode(f: Facts, group_path: str | None, named: tuple[str | None, ...]) -> CgroupMode:
+    """v2 shows `swap:` lines and group kills; v1 shows `memory+swap:`/`kmem:` (kernel-oom.md §5.10).
+
+    Without those lines (ratelimited or cut away), a memory cgroup below the root that the
+    report names (the victim's or the OOM domain) still shows the controller is on.
+    """
     if group_path or "swap" in f.usage:
         return "v2"
     if "memory+swap" in f.usage or "kmem" in f.usage:
         return "v1"
-    paths = [f.summary.get("task_memcg"), f.summary.get("oom_memcg")]
-    return "v1" if any(p and p != ROOT for p in paths) else "none"
+    return "v1" if any(p and p != ROOT for p in named) else "none"
 
 
 def _total_pages(f: Facts, kind: str, page: int) -> int | None:
