@@ -437,3 +437,13 @@ def test_the_keys_kept_by_score_give_the_fold_the_ranking_and_the_near_ones_of_a
     assert [*near[0]] == [*near[1]]
     assert len(kept) < len(keys) / 4
     assert kept_by.floor == sorted(keys, reverse=True)[BEST - 1][0]  # later keys below the BEST-th score are skipped
+
+
+def test_with_sort_by_rss_a_zombie_of_equal_score_ranks_below_any_positive_rss():
+    """RSS 0 against 100 MiB compares by score, then RSS: at equal oom_score the 100 MiB process is larger,
+    whichever of the two earlyoom reaches first, so it keeps the place and heads the ranking."""
+    procs = [process(10, "tiny", rss=KiB, oom_score=100), process(11, "worker", rss=100 * MiB, oom_score=500),
+             process(12, "zombie", rss=0, oom_score=500)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"})
+    assert (d.victim_pid, [c.pid for c in d.ranking]) == (11, [11, 12, 10])
+    assert "pid-order fold" not in d.reason  # the ranking's first is the fold's victim
