@@ -155,6 +155,34 @@ def test_an_interval_that_could_reverse_the_order_makes_it_uncertain():
     assert "intervals" in d.uncertain and label(a) in d.uncertain.split("intervals:")[1]
 
 
+def test_a_working_set_at_an_intervals_edge_is_not_over_that_edge():
+    """adj 900: a request in [100 MiB, 101 MiB - 1]. The kubelet counts a pod as over its request only when
+    the working set is strictly above it, so at the top of the interval it is only maybe over, at the bottom
+    surely not, and one byte past the top surely over."""
+    n = Node()
+    top, bottom, past = (n.pod("a", "Burstable", 101 - 1 / MiB, 900), n.pod("b", "Burstable", 100, 900),
+                         n.pod("c", "Burstable", 101, 900))
+    d = decide(n.snap())
+    assert [(c.cgroup, c.parts["exceeds_request"]) for c in d.ranking] == [
+        (past, "yes"), (top, "maybe"), (bottom, "no")]
+
+
+@pytest.mark.parametrize(("victim", "close", "far"), [(300, 299.5, 250), (50, 49.5, 40)])
+def test_a_rival_within_the_intervals_width_could_go_first_one_further_only_by_priority(victim, close, far):
+    """All three over their requests (adj 900: [100, 101) MiB), or none: the victim is at least 199 MiB + 1 B
+    (or -51 MiB + 1 B) above its request. The close pod is at most 199.5 (-50.5) MiB above its own, so with
+    its request at the bottom and the victim's at the top it would go first; the far one only with a lower
+    priority."""
+    n = Node()
+    v, c, f = (n.pod("a", "Burstable", victim, 900), n.pod("b", "Burstable", close, 900),
+               n.pod("c", "Burstable", far, 900))
+    d = decide(n.snap())
+    assert d.victim_cgroup == v
+    assert d.uncertain == (f"requests inferred from oom_score_adj are intervals: {label(c)} could go first; "
+                           f"priority is not on the node (assumed equal): with a lower priority, {label(f)} "
+                           "would go first")
+
+
 def test_exact_requests_far_apart_leave_no_interval_doubt():
     n = Node()
     n.pod("a", "Guaranteed", 100, -997, limit=400)
