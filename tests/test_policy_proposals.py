@@ -314,6 +314,19 @@ def test_the_twenty_shown_are_the_largest_after_adj_even_where_adj_decides_the_c
         assert [c.pid for c in decide(snap, policy).ranking] == list(range(100, 120)), policy
 
 
+def test_at_the_twentieth_place_a_tie_after_adj_goes_to_the_larger_process_not_to_a_fraction():
+    # One page over 1000 MiB: the budget is 1,048,580,096 bytes, and one adj point weighs a thousandth of it,
+    # 1,048,580 bytes (the kernel's integer division drops the .096). p300 (101 MiB + 5 B) and p301 (100 MiB
+    # + 1 B, adj 1) both weigh 101 MiB + 5 B: the larger raw size takes the last of the twenty places.
+    procs = [proc(100 + i, "/", 200) for i in range(19)]
+    procs += [proc(300, "/", 101 + 5 / MiB), proc(301, "/", 100 + 1 / MiB, adj=1)]
+    snap = snapshot([], procs, mem_total=1000 * MiB + 4096)
+    for policy in ("terminal", "cgroup-aware"):
+        ranking = decide(snap, policy).ranking
+        assert [c.pid for c in ranking] == [*range(100, 119), 300], policy
+        assert ranking[-1].score == 101 * MiB + 5, policy
+
+
 def test_terminal_ranks_more_groups_than_it_shows_by_memory_current_and_score():
     # 23 interdependent groups, twenty shown: /scored (10 MiB, score +95: 105), then twenty of 100 MiB (page
     # cache mostly) of which nineteen fit; /p ties them at 100 MiB only with its score +10, so the larger raw
