@@ -171,6 +171,17 @@ def test_ties_go_to_the_larger_raw_size_then_to_path_order():
     assert "process 70" in d.uncertain and "process 71" in d.uncertain
 
 
+def test_two_interdependent_groups_equal_in_everything_are_a_tie_each_proposal_names():
+    anon = {"active_anon": 100 * MiB, "inactive_anon": 0}
+    snap = snapshot([cgroup("/q", 100, stat=anon, oom_group=True), cgroup("/p", 100, stat=anon, oom_group=True)],
+                    [proc(61, "/q", 90), proc(60, "/p", 90)])
+    for policy, at in (("hierarchical", " at /"), ("terminal", ""), ("cgroup-aware", "")):
+        d = decide(snap, policy)
+        assert (d.victim_cgroup, d.killed_pids) == ("/p", (60,)), policy
+        assert d.uncertain == (f"interdependent /p and interdependent /q tie{at} (100.0 MiB); "
+                               "path/pid order chose interdependent /p"), policy
+
+
 def test_cgroup_size_falls_back_to_its_processes():
     snap = snapshot(
         [cgroup("/u"), cgroup("/v", 150)],
