@@ -307,6 +307,16 @@ def test_oom_group_spares_host_init():
     assert set(decide(s, "/d", {}).killed_pids) == {70, 71}
 
 
+def test_a_group_kill_takes_every_member_with_any_memory_whatever_the_listing_order():
+    """One byte is memory (the process has an mm); a zombie shows none and is not killed. The same whether the
+    listing is in fork order or has to be sorted into it."""
+    members = (proc(70, "/d/a", 50), proc(71, "/d/a", 1 / MIB),
+               Process(pid=72, comm="zombie", cgroup="/d/a", start_time=float(next(_next_start))))
+    for listing in (members, members[::-1]):
+        d = decide(snap(*listing, cgroups=[Cgroup("/d/a", oom_group=True)]), "/d", {})
+        assert (d.killed_pids, d.freed_bytes) == ((70, 71), 50 * MIB + 1)
+
+
 def test_a_victim_in_the_root_cgroup_kills_nobody_else():
     s = snap(proc(80, "/", 200), proc(81, "/d", 10), cgroups=[Cgroup("/d", memory_max=LIMIT, oom_group=True)])
     d = decide(s, "/", {})

@@ -72,6 +72,7 @@ class Node:
 
 def decide(snap, **options):
     [d] = evaluate(snap, "/", ["kubelet-eviction"], {"kubelet-eviction": options} if options else None)
+    assert (d.policy, d.domain) == ("kubelet-eviction", "/")  # what the decision's JSON and the TUI's column say
     return d
 
 
@@ -241,6 +242,7 @@ def test_not_a_kubernetes_node_or_not_the_node_domain():
     n.pod("c", "BestEffort", 30, 1000)
     [d] = evaluate(n.snap(), KP, ["kubelet-eviction"])
     assert d.kills_nothing and "domain /" in d.reason
+    assert (d.policy, d.domain) == ("kubelet-eviction", KP)
 
 
 def test_it_sits_beside_the_other_policies():
