@@ -140,13 +140,16 @@ def test_an_interdependent_group_with_nobody_to_kill_stays_skipped_when_all_thre
 
 
 def test_an_independent_cgroup_with_only_protected_children_is_not_a_dead_end():
+    # /big and /small are the same size, and /big comes first by path, but everything in /big sits below
+    # /big/shield, scored -1000: /big is no choice at /, so it neither leads nor ties there with /small.
     snap = snapshot(
-        [cgroup("/big", 500), cgroup("/big/shield", 500), cgroup("/small", 100)],
-        [proc(50, "/big/shield", 400), proc(51, "/small", 90)],
+        [cgroup("/big", 100), cgroup("/big/shield", 100), cgroup("/small", 100)],
+        [proc(50, "/big/shield", 90), proc(51, "/small", 90)],
         whatif=whatif.set_score(WhatIf(), "/big/shield", -1000),
     )
     d = decide(snap, "hierarchical")
-    assert d.victim_pid == 51
+    assert (d.victim_pid, d.uncertain) == (51, None)
+    assert [c.cgroup for c in d.ranking] == ["/small"]
 
 
 def test_ties_go_to_the_larger_raw_size_then_to_path_order():
