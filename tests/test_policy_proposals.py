@@ -488,6 +488,16 @@ def test_scores_show_in_every_reason_and_ranking_line(host, edited):
     assert d.ranking[1].parts["score_bytes"] == -10 * MiB and d.ranking[1].parts["adjusted"] == 240 * MiB
 
 
+def test_a_score_weighs_whole_bytes():
+    # One page over 1000 MiB: a point of adj weighs 1,048,580,096 / 1000 bytes, of which the whole 1,048,580.
+    snap = snapshot([], [proc(300, "/", 100, adj=1)], mem_total=1000 * MiB + 4096)
+    for policy in PROPOSALS:
+        [c] = decide(snap, policy).ranking
+        assert (c.score, c.parts["score_bytes"], c.parts["adjusted"]) == (
+            100 * MiB + 1_048_580, 1_048_580, 100 * MiB + 1_048_580), policy
+        assert all(type(v) is int for v in (c.score, c.parts["score_bytes"], c.parts["adjusted"])), policy
+
+
 def test_one_ignored_score_and_one_process_are_singular(host):
     w = whatif.set_interdependent(whatif.set_score(WhatIf(), "/a", 5), "/b", True)
     d = decide(host.replace(processes=tuple(p for p in host.processes if p.pid != 30)), "terminal", w=w)
