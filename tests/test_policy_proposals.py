@@ -498,6 +498,19 @@ def test_a_score_weighs_whole_bytes():
         assert all(type(v) is int for v in (c.score, c.parts["score_bytes"], c.parts["adjusted"])), policy
 
 
+@pytest.mark.parametrize(("scored", "noted"), [(201, True), (202, False)])
+def test_an_unsure_budget_is_noted_only_where_a_score_weighs_on_the_first_two(scored, noted):
+    # Without SwapTotal the budget may be short; a score of 1 (1 MiB here) cannot lift the third (100 MiB)
+    # past the first two (300 and 200 MiB), so only a score on one of those is worth the note.
+    procs = [proc(pid, "/", mib, adj=int(pid == scored)) for pid, mib in ((200, 300), (201, 200), (202, 100))]
+    snap = snapshot([], procs, swap_total=None)
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert [c.pid for c in d.ranking] == [200, 201, 202], policy
+        assert d.uncertain == ("scores scale by a budget that may be off: host swap total unknown; counted as none"
+                               if noted else None), policy
+
+
 def test_one_ignored_score_and_one_process_are_singular(host):
     w = whatif.set_interdependent(whatif.set_score(WhatIf(), "/a", 5), "/b", True)
     d = decide(host.replace(processes=tuple(p for p in host.processes if p.pid != 30)), "terminal", w=w)
