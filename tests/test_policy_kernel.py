@@ -101,8 +101,9 @@ def test_each_byte_figure_becomes_pages_before_the_sum():
 
 
 def test_a_kernel_log_total_without_its_split_still_counts():
-    p = Process(pid=9, comm="x", cgroup="/d", rss_total=10 * PAGE, swap=None, pgtables=PAGE)
+    p = Process(pid=9, comm="x", cgroup="/d", rss_total=10 * PAGE + 100, swap=None, pgtables=PAGE)  # 10 whole pages
     assert badness(p, 65536, PAGE, (6, 6)) == 11
+    assert [c.score for c in decide(snap(p), "/d", {}).ranking] == [11]
 
 
 def test_a_partly_known_split_counts_what_is_known():
@@ -382,6 +383,11 @@ def test_panic_on_oom(panic, domain, kills):
     if not kills:
         assert d.killed_pids == () and "panic_on_oom" in d.reason
         assert d.ranking[0].pid == 100  # the user still sees whom it would have been
+
+
+def test_a_panic_still_says_what_may_be_off_in_the_ranking_it_shows():
+    d = decide(snap(proc(100, "/d", 50), kernel=None, panic_on_oom=2), "/d", {})
+    assert (d.killed_pids, d.uncertain) == ((), "kernel release unknown: current rules")
 
 
 @pytest.mark.parametrize(("domain", "kills"), [("/", False), ("/d", True)])

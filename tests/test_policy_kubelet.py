@@ -184,6 +184,15 @@ def test_a_rival_within_the_intervals_width_could_go_first_one_further_only_by_p
                            "would go first")
 
 
+def test_more_inactive_file_than_usage_is_a_working_set_of_0_not_over_a_request_of_0():
+    n = Node()
+    path = n.pod("a", "BestEffort", 0, 1000)
+    i = next(i for i, c in enumerate(n.cgroups) if c.path == path)
+    n.cgroups[i] = dataclasses.replace(n.cgroups[i], stat={"inactive_file": 2 * MiB})  # 1 MiB charged in all
+    [c] = decide(n.snap()).ranking
+    assert (c.parts["working_set"], c.parts["exceeds_request"]) == (0, "no")
+
+
 def test_exact_requests_far_apart_leave_no_interval_doubt():
     n = Node()
     n.pod("a", "Guaranteed", 100, -997, limit=400)

@@ -509,6 +509,10 @@ def test_an_unsure_budget_is_noted_only_where_a_score_weighs_on_the_first_two(sc
         assert [c.pid for c in d.ranking] == [200, 201, 202], policy
         assert d.uncertain == ("scores scale by a budget that may be off: host swap total unknown; counted as none"
                                if noted else None), policy
+    tied = snapshot([], [proc(200, "/", 300, adj=1), proc(201, "/", 300, adj=1)], swap_total=None)
+    assert decide(tied, "terminal").uncertain == (
+        "process 200 (p200) and process 201 (p201) tie (301.0 MiB); path/pid order chose process 200 (p200); "
+        "scores scale by a budget that may be off: host swap total unknown; counted as none")
 
 
 def test_one_ignored_score_and_one_process_are_singular(host):
