@@ -258,7 +258,7 @@ def _request(snapshot: Snapshot, path: str, qos: str, containers: list[tuple[str
     return Request(low, high, "inferred" if high is not None else "unknown"), notes
 
 
-def _critical(snapshot: Snapshot, static: bool, qos: str, containers: list[tuple[str, int]]) -> str | None:
+def _critical(static: bool, qos: str, containers: list[tuple[str, int]]) -> str | None:
     if static:
         return "static pod (its UID is the manifest's hash)"
     if qos != GUARANTEED and any(adj == NODE_CRITICAL_ADJ for _, adj in containers):
@@ -279,7 +279,7 @@ def pods(snapshot: Snapshot) -> list[Pod]:
             continue  # stops at the first process that is no kernel thread
         containers = _containers(snapshot, c.path, in_order)
         request, notes = _request(snapshot, c.path, found.qos, containers)
-        critical = _critical(snapshot, found.static, found.qos, containers)
+        critical = _critical(found.static, found.qos, containers)
         w = c.workload or path_workload(c.path)
         out.append(Pod(
             path=c.path, name=w.name if w is not None and w.kind == "k8s-pod" else c.path, qos=found.qos,

@@ -273,7 +273,7 @@ def _sized(e: Entity) -> str:
 
 
 def _why(e: Entity, budget: int, note: str = "") -> str:
-    what = {"process": "footprint", "group": "whole group", "leaf": "leaf", "descend": "cgroup"}[e.kind]
+    what = {"process": "footprint", "group": "whole group", "leaf": "leaf"}[e.kind]  # a descent is never a pick
     bias = f", score {e.score:+d} → {human_size(e.score * budget // 1000)}" if e.score else ""
     return f"{what} {human_size(e.size)}{bias}{note}"
 
