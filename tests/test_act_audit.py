@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from oomtui.act import AuditLog, HostActor, KillPlan, KnobWrite, Target, default_audit_path, plan_process_kill
+from oomtui.act import (
+    AuditLog,
+    HostActor,
+    KillPlan,
+    KnobResult,
+    KnobWrite,
+    Target,
+    default_audit_path,
+    plan_process_kill,
+)
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from tests.support.hog import spawn_hog
@@ -176,3 +185,59 @@ def test_each_line_is_on_disk_before_the_action_goes_on(tmp_path, monkeypatch):
     assert result.detail == "unknown kind of write 'sysctl'"
     intent, done = audit.read_text().splitlines(keepends=True)
     assert synced == [len(intent), len(intent) + len(done)]
+
+
+ON = KnobWrite("oom_group", "on", True, cgroup="/app")
+GONE = KnobWrite("oom_group", "on", True, cgroup="/gone")
+ON_ASKED = {"kind": "oom_group", "pid": None, "start_time": None, "cgroup": "/app", "name": None, "value": True,
+            "description": "on"}
+
+
+def _v2_tree(tmp_path: Path) -> CgroupLayout:
+    """A v2 memory tree with /app laid out in tmp_path (this host's cgroup2 mount has no memory controller)."""
+    (tmp_path / "tree" / "app").mkdir(parents=True)
+    (tmp_path / "tree" / "app" / "memory.oom.group").write_text("0\n")
+    return CgroupLayout("v2", tmp_path / "tree", tmp_path / "tree", None)
+
+
+def test_each_knob_write_is_audited_before_and_after_with_what_was_asked(tmp_path):
+    audit = tmp_path / "audit.jsonl"
+    results = HostActor(audit, _v2_tree(tmp_path)).apply([ON, GONE])
+    assert results == [KnobResult(ON, True, "memory.oom.group of /app is now 1"),
+                       KnobResult(GONE, False, "cgroup /gone no longer exists")]
+    gone_asked = {**ON_ASKED, "cgroup": "/gone"}
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(e["action"], e["phase"], e["asked"], e["result"]) for e in lines] == [
+        ("knob", "intent", ON_ASKED, None),
+        ("knob", "result", ON_ASKED, {"ok": True, "detail": "memory.oom.group of /app is now 1"}),
+        ("knob", "intent", gone_asked, None),
+        ("knob", "result", gone_asked, {"ok": False, "detail": "cgroup /gone no longer exists"}),
+    ]
+
+
+@pytest.mark.parametrize(("cause", "words"), [
+    ("unopenable", "cannot write the audit log {}: {}/file is not a directory; every action must be audited, "
+                   "so nothing was done (--audit-log FILE chooses another)"),
+    ("full", "audit log {} not written: File too large; every action must be audited, so it was not done"),
+])
+def test_no_knob_is_written_without_its_audit_line_and_each_write_says_why(tmp_path, cause, words):
+    layout = _v2_tree(tmp_path)
+    (tmp_path / "file").write_text("")
+    audit = tmp_path / "file" / "audit.jsonl" if cause == "unopenable" else tmp_path / "audit.jsonl"
+    with file_size_limit(0) if cause == "full" else contextlib.nullcontext():
+        results = HostActor(audit, layout).apply([ON, GONE])
+    assert results == [KnobResult(w, False, words.format(audit, tmp_path)) for w in (ON, GONE)]
+    assert (tmp_path / "tree" / "app" / "memory.oom.group").read_text() == "0\n"
+
+
+def test_a_knob_written_whose_result_line_is_cut_short_is_told_done_with_the_audit_problem(tmp_path):
+    room = _intent_length(tmp_path, lambda actor: actor.apply([ON])) + 5
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text("")
+    layout = _v2_tree(tmp_path)
+    with file_size_limit(room):
+        [result] = HostActor(audit, layout).apply([ON])
+    assert (result.write, result.ok) == (ON, True)
+    assert re.fullmatch(f"memory.oom.group of /app is now 1; audit log {re.escape(str(audit))}: "
+                        r"only \d+ of \d+ bytes written", result.detail)
+    assert (tmp_path / "tree" / "app" / "memory.oom.group").read_text() == "1"

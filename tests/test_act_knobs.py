@@ -228,8 +228,12 @@ def test_an_oom_score_adj_write_to_a_process_that_exited_says_it_is_gone():
 
 
 def test_the_extremes_of_oom_score_adj_are_written(hog, actor):
+    """-1000 is in range: the kernel, not a range check, refuses it to oomtui without CAP_SYS_RESOURCE."""
     assert actor.apply([_adj_write(hog, 1000)])[0].ok
     assert _adj(hog.pid) == 1000
+    [low] = actor.apply([_adj_write(hog, -1000)])
+    assert (low.ok, low.detail) == (False, "not allowed: lowering oom_score_adj to -1000 needs CAP_SYS_RESOURCE, "
+                                           "which oomtui does not have even though it runs as root")
 
 
 def test_an_unknown_kind_of_write_is_refused_by_name():
