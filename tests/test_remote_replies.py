@@ -61,6 +61,7 @@ def test_a_process_kill_carries_the_start_time_and_the_audit_log_to_the_remote()
     assert report.outcomes == (Outcome(10, "java", True, "on db1: killed", 200.5, "killed", True, "SIGKILL", True),)
     assert report.summary == "on db1: SIGKILL sent to 1 of 1 processes"
     assert report.method == "oomtui kill over ssh"
+    assert report.plan == KillPlan("kill java", signal.SIGKILL, (JAVA,))
 
 
 def test_a_cgroup_kill_is_one_remote_kill_and_lone_processes_one_each():
@@ -113,6 +114,19 @@ def test_hostile_words_from_the_remote_are_shown_escaped_and_cut():
     assert o.detail == "on db1: " + "\\u202e" * 33 + "…"
     assert o.status == "killed\\x07" + "s" * 9 + "…"
     assert o.sent == "SIG\\x1bKILL"
+
+
+def test_long_words_from_the_remote_are_cut_each_at_its_own_length():
+    """A detail or a last line of up to 200 characters, a signal name of up to 20, the summary one of 200."""
+    remote = Remote(_json({"pid": 10, "comm": "java", "ok": True, "detail": "d" * 300, "sent": "SIG" + "K" * 30}),
+                    _reply("not json", "e" * 300 + "\n", 1))
+    report = RemoteActor(Ssh("db1." + "h" * 200), run=remote).kill(
+        KillPlan("kill two", signal.SIGKILL, (JAVA, LONE)))
+    java, lone = report.outcomes
+    host = "on db1." + "h" * 200 + ": "
+    assert (java.detail, java.sent) == (host + "d" * 199 + "…", "SIG" + "K" * 16 + "…")
+    assert lone.detail == host + "e" * 199 + "…"
+    assert report.summary == host[:199] + "…"
 
 
 def test_when_the_remote_gives_no_report_its_last_words_are_shown_for_each_process():
