@@ -677,6 +677,37 @@ def test_a_v2_cgroup_removed_since_the_snapshot_reports_its_members_gone(v2cg, a
     assert (report.summary, report.cgroups_empty) == ("1 already gone", True)
 
 
+def _frozen_race(tmp_path: Path, *pids: int) -> Hierarchy:
+    """A v2 memory tree whose /app lists `pids`, laid out by hand: it holds still a race the kernel's would not.
+
+    Between listing a cgroup's members and looking at each, one may exit or move away; here they stay listed.
+    """
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "cgroup.procs").write_text("".join(f"{pid}\n" for pid in pids))
+    (tmp_path / "app" / "cgroup.kill").write_text("")
+    return Hierarchy(tmp_path, True)
+
+
+def test_a_member_gone_by_the_time_it_is_looked_at_still_lets_the_kernel_kill_the_cgroup(tmp_path):
+    t = Target(5_000_000, 200.0, "java", "/app", 1 << 20, 0)  # above the kernel's PID_MAX_LIMIT: never a real process
+    hierarchy = _frozen_race(tmp_path, t.pid)
+    outcomes, method, _ = kill_cgroups(KillPlan("kill cgroup /app", signal.SIGKILL, (t,), ("/app",)), hierarchy, ())
+    assert outcomes == [Outcome(t.pid, "java", False, GONE, 200.0, "gone")]
+    assert method.startswith("the kernel's cgroup.kill;")
+    assert (tmp_path / "app" / "cgroup.kill").read_text() == "1"
+
+
+def test_processes_that_only_passed_through_the_cgroup_during_the_kill_are_not_reported(tmp_path, hogs):
+    """Not planned and never signalled: one that vanished, one that left for another cgroup (it lives on)."""
+    passer = spawn_hog("passer", 0)
+    hogs.append(passer)
+    hierarchy = _frozen_race(tmp_path, 5_000_000, passer.pid)
+    outcomes, method, _ = kill_cgroups(KillPlan("kill cgroup /app", signal.SIGKILL, (), ("/app",)), hierarchy, ())
+    assert outcomes == []
+    assert method.startswith("frozen (cgroup.freeze), then signalled one by one, then thawed;")
+    assert passer.alive()
+
+
 def test_a_v2_cgroup_its_owner_froze_is_killed_and_left_frozen(v2cg, audit, hogs):
     """oomtui thaws only what it froze: a freeze someone else made (systemctl freeze, a checkpoint) stays."""
     layout, path, d = v2cg
