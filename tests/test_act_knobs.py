@@ -18,7 +18,7 @@ from oomtui.act.knobs import NO_OOM_GROUP_V1, apply_write, xattr_error_words
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import CgroupEdit, ProcessEdit, WhatIf
-from tests.support.hog import spawn_hog
+from tests.support.hog import Hog, spawn_hog
 from tests.support.reuse import Newcomer
 
 
@@ -105,6 +105,15 @@ def test_another_users_process_is_refused_for_permission_whichever_way_the_value
     """Its file is not ours to open: CAP_SYS_RESOURCE would not help, so lowering is not blamed."""
     assert _written_as_nobody(_adj_write(hog, value)) == "no permission (needs root or the same user)"
     assert _adj(hog.pid) == 0
+
+
+def test_a_user_lowering_their_own_process_is_told_of_the_capability_and_not_said_to_be_root(hogs):
+    """oomtui run by an ordinary user may open their own process's file; the kernel refuses the lowering."""
+    own = Hog("theirs", subprocess.Popen(["sleep", "60"], user=65534, group=65534, extra_groups=[]))
+    hogs.append(own)
+    assert _written_as_nobody(_adj_write(own, -100)) == (
+        "not allowed: lowering oom_score_adj to -100 needs CAP_SYS_RESOURCE, which oomtui does not have")
+    assert _adj(own.pid) == 0
 
 
 def test_a_changed_identity_writes_nothing(hog, actor):
