@@ -19,12 +19,15 @@ from oomtui.act import (
     AuditLog,
     HostActor,
     KillPlan,
+    KillReport,
     KnobResult,
     KnobWrite,
+    Outcome,
     Target,
     default_audit_path,
     plan_process_kill,
 )
+from oomtui.act.kill import GONE
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from tests.support.hog import spawn_hog
@@ -188,7 +191,7 @@ def test_each_line_is_on_disk_before_the_action_goes_on(tmp_path, monkeypatch):
 
 
 ON = KnobWrite("oom_group", "on", True, cgroup="/app")
-GONE = KnobWrite("oom_group", "on", True, cgroup="/gone")
+ON_GONE = KnobWrite("oom_group", "on", True, cgroup="/gone")
 ON_ASKED = {"kind": "oom_group", "pid": None, "start_time": None, "cgroup": "/app", "name": None, "value": True,
             "description": "on"}
 
@@ -202,9 +205,9 @@ def _v2_tree(tmp_path: Path) -> CgroupLayout:
 
 def test_each_knob_write_is_audited_before_and_after_with_what_was_asked(tmp_path):
     audit = tmp_path / "audit.jsonl"
-    results = HostActor(audit, _v2_tree(tmp_path)).apply([ON, GONE])
+    results = HostActor(audit, _v2_tree(tmp_path)).apply([ON, ON_GONE])
     assert results == [KnobResult(ON, True, "memory.oom.group of /app is now 1"),
-                       KnobResult(GONE, False, "cgroup /gone no longer exists")]
+                       KnobResult(ON_GONE, False, "cgroup /gone no longer exists")]
     gone_asked = {**ON_ASKED, "cgroup": "/gone"}
     lines = [json.loads(line) for line in audit.read_text().splitlines()]
     assert [(e["action"], e["phase"], e["asked"], e["result"]) for e in lines] == [
@@ -225,8 +228,8 @@ def test_no_knob_is_written_without_its_audit_line_and_each_write_says_why(tmp_p
     (tmp_path / "file").write_text("")
     audit = tmp_path / "file" / "audit.jsonl" if cause == "unopenable" else tmp_path / "audit.jsonl"
     with file_size_limit(0) if cause == "full" else contextlib.nullcontext():
-        results = HostActor(audit, layout).apply([ON, GONE])
-    assert results == [KnobResult(w, False, words.format(audit, tmp_path)) for w in (ON, GONE)]
+        results = HostActor(audit, layout).apply([ON, ON_GONE])
+    assert results == [KnobResult(w, False, words.format(audit, tmp_path)) for w in (ON, ON_GONE)]
     assert (tmp_path / "tree" / "app" / "memory.oom.group").read_text() == "0\n"
 
 
@@ -241,3 +244,26 @@ def test_a_knob_written_whose_result_line_is_cut_short_is_told_done_with_the_aud
     assert re.fullmatch(f"memory.oom.group of /app is now 1; audit log {re.escape(str(audit))}: "
                         r"only \d+ of \d+ bytes written", result.detail)
     assert (tmp_path / "tree" / "app" / "memory.oom.group").read_text() == "1"
+
+
+def test_a_kill_is_audited_before_and_after_with_the_plan_and_every_outcome(tmp_path):
+    """What `oomtui kill --json` and the audit log show: here a lone process gone, and no cgroups to kill in."""
+    # pids above the kernel's PID_MAX_LIMIT: never a real process
+    java = Target(5_000_000, 200.0, "java", "/app", 1 << 20, 0)
+    lone = Target(5_000_001, 201.0, "lone", "/other", 1 << 20, 0)
+    keeper = Target(5_000_002, 202.0, "keeper", "/app", 1 << 20, -1000)
+    plan = KillPlan("kill cgroup /app and process 5000001", signal.SIGKILL, (java, lone), ("/app",),
+                    spared=((keeper, "spared: oom_score_adj -1000"),))
+    audit = tmp_path / "audit.jsonl"
+    report = HostActor(audit, NO_MEMCG).kill(plan)
+    assert report == KillReport(plan, (
+        Outcome(keeper.pid, "keeper", False, "spared: oom_score_adj -1000", 202.0, "spared"),
+        Outcome(lone.pid, "lone", False, GONE, 201.0, "gone"),
+        Outcome(java.pid, "java", False, "failed: no memory cgroups are mounted", 200.0, "failed"),
+    ), "1 already gone, 1 failed, 1 spared", "", None)
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(e["action"], e["phase"], e["asked"], e["result"]) for e in lines] == [
+        ("kill", "intent", plan.to_json(), None),
+        ("kill", "result", plan.to_json(), {"summary": report.summary, "method": "", "cgroups_empty": None,
+                                            "outcomes": [o.to_json() for o in report.outcomes]}),
+    ]
