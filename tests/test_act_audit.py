@@ -52,6 +52,12 @@ def test_without_arguments_it_asks_the_process_and_its_environment(monkeypatch, 
     assert default_audit_path(euid=1000) == tmp_path / "oomtui" / "audit.jsonl"
 
 
+def test_without_a_path_the_audit_log_is_the_default_one(tmp_path):
+    """What oomtui writes to when --audit-log is not given."""
+    assert AuditLog().path == Path("/var/log/oomtui/audit.jsonl")  # the tests run as root here
+    assert AuditLog(tmp_path / "mine.jsonl").path == tmp_path / "mine.jsonl"
+
+
 def test_without_home_the_users_home_directory_is_used():
     home = os.path.expanduser("~")
     assert default_audit_path(euid=1000, env={}) == Path(home, ".local", "state", "oomtui", "audit.jsonl")
@@ -75,7 +81,7 @@ def test_lines_from_concurrent_writers_stay_whole(tmp_path):
     seen = sorted((e["asked"]["writer"], e["asked"]["i"]) for e in entries)
     assert seen == [(n, i) for n in range(4) for i in range(20)]
     assert all(e["result"]["comm"] == "evil\x1b[2J\u202e" for e in entries)
-    assert "\x1b" not in path.read_text()  # escapes are JSON-escaped, so `cat` on the log is safe
+    assert path.read_bytes().isascii()  # escapes and bidi controls are JSON-escaped: `cat` on the log is safe
     assert path.stat().st_mode & 0o777 == 0o600
 
 
