@@ -48,6 +48,7 @@ from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
 from tests.support.cgroups import v1_frozen, v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog, spawn_straddler
+from tests.support.nobody import as_nobody
 from tests.support.reuse import Newcomer
 from tests.test_kill_cli import _stubborn
 
@@ -587,6 +588,18 @@ def _v1_hierarchy() -> Hierarchy:
 def _target(hog: Hog, cgroup: str) -> Target:
     f = facts(hog.pid)
     return Target(hog.pid, f.start_time, f.comm, cgroup, 0, 0)
+
+
+def test_a_user_cannot_kill_roots_process_and_is_told_why(hogs):
+    """oomtui run by an ordinary user: the kernel refuses the signal, the words say what would be needed."""
+    victim = spawn_hog("roots", 0)
+    hogs.append(victim)
+    t = _target(victim, "/")
+    said = json.loads(as_nobody(lambda: json.dumps(kill_targets([t], signal.SIGKILL, ())[0].to_json())))
+    assert (said["status"], said["ok"], said["sent"], said["detail"]) == (
+        "denied", False, None, "no permission (needs root or the same user)")
+    time.sleep(0.2)
+    assert victim.alive()
 
 
 def _summary(outcomes: list[Outcome]) -> list[tuple]:

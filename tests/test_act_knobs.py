@@ -19,6 +19,7 @@ from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import CgroupEdit, ProcessEdit, WhatIf
 from tests.support.hog import Hog, spawn_hog
+from tests.support.nobody import NOBODY, as_nobody
 from tests.support.reuse import Newcomer
 
 
@@ -81,23 +82,8 @@ def test_lowering_below_what_the_process_may_lower_to_names_the_missing_capabili
 
 
 def _written_as_nobody(write: KnobWrite) -> str:
-    """What oomtui run by an ordinary user (here: a forked child turned nobody) says of the write."""
-    r, w = os.pipe()
-    child = os.fork()
-    if child == 0:
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            os.write(w, apply_write(write, CgroupLayout("none", None, None, None)).detail.encode())
-        finally:
-            os._exit(0)
-    os.close(w)
-    with os.fdopen(r, "rb") as said:
-        detail = said.read().decode()
-    os.waitpid(child, 0)
-    return detail
+    """What oomtui run by an ordinary user says of the write."""
+    return as_nobody(lambda: apply_write(write, CgroupLayout("none", None, None, None)).detail)
 
 
 @pytest.mark.parametrize("value", [500, 0, -100])
@@ -109,7 +95,7 @@ def test_another_users_process_is_refused_for_permission_whichever_way_the_value
 
 def test_a_user_lowering_their_own_process_is_told_of_the_capability_and_not_said_to_be_root(hogs):
     """oomtui run by an ordinary user may open their own process's file; the kernel refuses the lowering."""
-    own = Hog("theirs", subprocess.Popen(["sleep", "60"], user=65534, group=65534, extra_groups=[]))
+    own = Hog("theirs", subprocess.Popen(["sleep", "60"], user=NOBODY, group=NOBODY, extra_groups=[]))
     hogs.append(own)
     assert _written_as_nobody(_adj_write(own, -100)) == (
         "not allowed: lowering oom_score_adj to -100 needs CAP_SYS_RESOURCE, which oomtui does not have")
