@@ -284,6 +284,22 @@ def test_v1_group_kill_spares_the_planned_minus_1000_process(memcg, actor, hogs)
     assert ", 1 spared" in report.summary
 
 
+def test_sigterm_to_a_v1_cgroup_reports_who_exited_and_who_still_runs(memcg, actor, hogs):
+    """Each member gets EXIT_WAIT to leave; one that ignores SIGTERM is reported running, and the cgroup not empty."""
+    victim = memcg.child("victim")
+    polite, stubborn = spawn_hog("polite", 0, cgroup_dir=victim.dir), _stubborn(victim.dir)
+    hogs += [polite, stubborn]
+    report = actor.kill(plan_cgroup_kill(collect_snapshot(), victim.path, signal.SIGTERM))
+    assert sorted((o.pid, o.ok, o.status, o.detail, o.sent, o.exited) for o in report.outcomes) == sorted([
+        (polite.pid, True, "killed", "sent SIGTERM; it exited", "SIGTERM", True),
+        (stubborn.pid, False, "survived", "sent SIGTERM; still running after 2 s (it is slow to stop, or handles "
+                                          "or ignores the signal)", "SIGTERM", False),
+    ])
+    assert (report.method, report.cgroups_empty) == (
+        "signalled one by one; 1 process still in the cgroup afterwards", False)
+    assert _exit_code(polite.popen) == -signal.SIGTERM and stubborn.alive()
+
+
 def test_a_process_the_plan_refused_is_left_alone_and_reported_once(memcg, actor, hogs):
     """The confirmation showed it refused (the planner's protected set): the kill keeps that, whoever acts."""
     victim = memcg.child("victim")
