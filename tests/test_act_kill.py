@@ -737,6 +737,39 @@ def test_processes_that_only_passed_through_the_cgroup_during_the_kill_are_not_r
     assert passer.alive()
 
 
+_KILLER_INSIDE = r"""
+import json, os, signal, sys
+from pathlib import Path
+from oomtui.act.kill import Hierarchy, kill_cgroups
+from oomtui.act.plan import KillPlan, Target
+root, path, pid, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+Path(root, path.lstrip("/"), "cgroup.procs").write_text(str(os.getpid()))
+plan = KillPlan(f"kill cgroup {path}", signal.SIGKILL, (Target(pid, start, "victim", path, 0, 0),), (path,))
+outcomes, method, empty = kill_cgroups(plan, Hierarchy(Path(root), v2=True), {os.getpid()})
+print(json.dumps([method, sorted((o.pid, o.status) for o in outcomes)]))
+"""
+
+
+def test_a_killer_inside_the_v2_cgroup_it_kills_never_freezes_itself(v2cg, hogs):
+    """oomtui run from a shell inside the cgroup: freezing it would freeze the kill halfway, for good."""
+    layout, path, d = v2cg
+    victim = Hog("victim", subprocess.Popen(["sleep", "60"]))
+    hogs.append(victim)
+    (d / "cgroup.procs").write_text(str(victim.pid))
+    killer = subprocess.Popen([sys.executable, "-c", _KILLER_INSIDE, str(layout.v2_root), path, str(victim.pid),
+                               repr(facts(victim.pid).start_time)], stdout=subprocess.PIPE, text=True)
+    try:
+        out, _ = killer.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        (d / "cgroup.freeze").write_text("0")  # thawed, it finishes and is reaped below
+        killer.communicate()
+        pytest.fail("the kill froze the cgroup its own process is in")
+    method, outcomes = json.loads(out)
+    assert method == "signalled one by one; the cgroup was empty afterwards"
+    assert outcomes == [[victim.pid, "killed"], [killer.pid, "refused"]]
+    assert _exit_code(victim.popen) == -signal.SIGKILL
+
+
 def test_a_v2_cgroup_its_owner_froze_is_killed_and_left_frozen(v2cg, audit, hogs):
     """oomtui thaws only what it froze: a freeze someone else made (systemctl freeze, a checkpoint) stays."""
     layout, path, d = v2cg
