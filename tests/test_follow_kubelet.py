@@ -18,6 +18,7 @@ from oomtui.oomlog.journal import JournalKillFollower, JournalSource, entry_line
 from oomtui.oomlog.kubelet import FIELD_MAX, fields
 from tests.support.journal import JournalWriter, entry, why_no_journal
 from tests.support.kubelet import KUBELET_PID, klog, round_lines
+from tests.support.latency import SHOWN_WITHIN
 from tests.test_follow_journal import reach_the_end, wait_for_kills
 
 UID = "5b4ee1d2-8d7a-4a5e-9d8e-0c6a8f2c1b7e"
@@ -130,7 +131,7 @@ def test_evictions_in_a_real_journal_at_once(tmp_path: Path) -> None:
                                                                                        verbose=True)))
         got = wait_for_kills(follower, 1)
         assert [(e.killer, e.pod, e.pod_uid) for e, _ in got] == [("kubelet", "default/big", UID)]
-        assert got[0][1] - written < 2.0, f"seen {got[0][1] - written:.2f} s after it was written"
+        assert got[0][1] - written < SHOWN_WITHIN, f"seen {got[0][1] - written:.2f} s after it was written"
         journal.write(*(entry(m, "kubelet", KUBELET_PID) for m in round_lines("default/disk", "ephemeral-storage")))
         journal.write(*(entry(m, "kubelet", KUBELET_PID) for m in round_lines("default/second")))
         got = wait_for_kills(follower, 1)

@@ -20,6 +20,7 @@ from oomtui.record import Recording
 from oomtui.tui.feeds import RecordingFeed
 from tests.support.journal import MARKER_PID, JournalWriter, entry, marker_kill, why_no_journal
 from tests.support.kubelet import KUBELET_PID, kubelet_process, pod_hog, round_lines
+from tests.support.latency import SHOWN_WITHIN
 from tests.test_record_journal import record
 from tests.test_record_real import wait_for
 
@@ -61,7 +62,7 @@ def test_kubelet_evictions_are_recorded_with_their_verdicts(tmp_path: Path, memc
             written = write_round("default/big", uid=big_uid, verbose=True)
             wait_for(lambda: evictions(directory), 10, "the eviction in the index")
             stored = (directory / "events" / "index.jsonl").stat().st_mtime
-            assert stored - written < 2.0, f"recorded {stored - written:.2f} s after the journal entry was written"
+            assert stored - written < SHOWN_WITHIN, f"recorded {stored - written:.2f} s after the entry was written"
             write_round("default/small", uid=small_uid, verbose=True)
             wait_for(lambda: len(evictions(directory)) == 2, 10, "the second eviction in the index")
             time.sleep(1.0)

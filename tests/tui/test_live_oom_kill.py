@@ -22,6 +22,7 @@ from oomtui.tui.feeds import LiveFeed
 from oomtui.tui.screens.kills import KillsScreen
 from tests.support.cgroups import TestCgroup
 from tests.support.hog import spawn_hog
+from tests.support.latency import SHOWN_WITHIN
 from tests.tui.helpers import ObservedApp, main, notifications, press, run, select_process
 from tests.tui.screen_text import screen_lines
 
@@ -65,14 +66,14 @@ def test_a_real_kill_shows_at_once_with_its_victim_and_verdict(oom_box: TestCgro
         assert screen.kills.verdicts, "no kill shown within 60 s"
         shown = time.time()
         v = screen.kills.verdicts[0]
-        assert shown - v.event.time < 2.0, f"shown {shown - v.event.time:.2f} s after the kernel printed it"
+        assert shown - v.event.time < SHOWN_WITHIN, f"shown {shown - v.event.time:.2f} s after the kernel printed it"
         assert (v.event.pid, v.event.domain, v.matched) == (victim.pid, oom_box.path, True)
         banner = f"OOM kill kernel killed pid {victim.pid} (tk-victim) in a memcg OOM of {oom_box.path}: as predicted"
         assert banner in notifications(pilot)
         assert "kills: 1, 1 as predicted" in screen.status_text().plain
         await pilot.pause()
         assert re.search(r"\bK\b", victim_row(pilot).split(str(victim.pid))[0]), "\n".join(screen_lines(pilot.app))
-        assert time.time() - v.event.time < 2.0, "the K mark came later than 2 s after the kill"
+        assert time.time() - v.event.time < SHOWN_WITHIN, "the K mark came later than 2 s after the kill"
         await next_sample(pilot, v.event.time)  # the one the kill started: the victim is a zombie in it
         row = victim_row(pilot)
         assert re.search(r"\bK\b", row.split(str(victim.pid))[0]) and "killed" in row, row
