@@ -64,6 +64,7 @@ class ParsingCollector:
             procs[j]["pid"] = self.next_pid
             procs[j]["start_time"] = time.time()
         data["taken_at"] = time.time()
+        data["source"] = "live"  # what it stands in for: the TUI treats its samples as a live host's
         return from_dict(data)
 
 

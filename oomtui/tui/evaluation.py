@@ -7,11 +7,11 @@ it imports no Textual and returns plain frozen values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from oomtui import inforce, whatif
 from oomtui.evaluate import evaluate
-from oomtui.model import ROOT, Snapshot, WhatIf, is_within
+from oomtui.model import ROOT, Cgroup, Snapshot, WhatIf, is_within
 from oomtui.policies import registry
 from oomtui.policies.base import Decision
 from oomtui.policies.budget import kernel_version, total_pages
@@ -29,7 +29,20 @@ class Evaluation:
     # Each policy's standing on this host (in force, acts at, distance); `decisions` are in `inforce.order`.
     standings: dict[str, inforce.Standing] = field(default_factory=dict, compare=False)
     sample: Snapshot | None = field(default=None, compare=False, repr=False)  # what `view` overlays
+    # The memory the decisions were made on: `sample`'s, or an earlier one's when they were carried over.
+    basis: Basis | None = field(default=None, compare=False, repr=False)
     _badness: dict[int, int | None] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def carried(self) -> bool:
+        """The decisions were made on an earlier sample (see `carry`)."""
+        return self.basis is not None and self.basis.applied is not self.applied
+
+    def age(self) -> float | None:
+        """Seconds between the sample the decisions were made on and the one shown, if carried."""
+        if not self.carried or self.basis is None or self.basis.taken_at is None or self.view.taken_at is None:
+            return None
+        return self.view.taken_at - self.basis.taken_at
 
     def standing(self, policy: str | None) -> inforce.Standing | None:
         return self.standings.get(policy) if policy is not None else None
@@ -82,6 +95,7 @@ def run(sample: Snapshot, edits: WhatIf, domain: str = ROOT, previous: Evaluatio
         budget=start.budget,
         standings={r.decision.policy: r.standing for r in ranked},
         sample=sample,
+        basis=Basis(applied, domain),
     )
 
 
@@ -103,7 +117,7 @@ def _reusable(previous: Evaluation | None, sample: Snapshot, edits: WhatIf, doma
     cgroup knobs; on a 10,000-process host re-running them is a third of an
     evaluation, for the one edit a user repeats most.
     """
-    if previous is None or previous.sample is not sample or previous.domain != domain:
+    if previous is None or previous.sample is not sample or previous.domain != domain or previous.carried:
         return {}
     before = previous.view.whatif
     adj_same, cgroups_same = before.processes == edits.processes, before.cgroups == edits.cgroups
@@ -111,6 +125,134 @@ def _reusable(previous: Evaluation | None, sample: Snapshot, edits: WhatIf, doma
     return {d.policy: d for d in previous.decisions
             if (spec := specs.get(d.policy)) is not None
             and (adj_same or not spec.reads_oom_score_adj) and (cgroups_same or not spec.reads_cgroup_edits)}
+
+
+STEADY_SECONDS = 10.0  # decisions carried over a steady host are at most this old
+STEADY_SHARE = 0.01  # of the budget: how far memory may move and the decisions stand
+STEADY_BYTES = 256 << 20  # ... but never more than this, on a host of terabytes
+STEADY_PRESSURE = 1.0  # % of time stalled on memory (PSI some avg10) below which memory is quiet
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """The sample (with the edits applied) that the decisions were made on."""
+
+    applied: Snapshot
+    domain: str
+
+    @property
+    def taken_at(self) -> float | None:
+        return self.applied.taken_at
+
+    def holds_for(self, now: Snapshot) -> bool:
+        """Memory as steady as an idle host's: nothing a policy weighs moved enough to change a verdict.
+
+        Steady means: less than STEADY_SECONDS apart; the same budget; memory stalls below
+        STEADY_PRESSURE in both; available memory (or the domain's usage), and the processes' sizes
+        summed over every process (a new or a gone one counts whole), each moved by less than
+        STEADY_SHARE of the budget (at most STEADY_BYTES); no process changed oom_score_adj or cgroup;
+        the same cgroups with the same knobs.
+        """
+        then = self.applied
+        if then.taken_at is None or now.taken_at is None or not 0 <= now.taken_at - then.taken_at < STEADY_SECONDS:
+            return False
+        (budget, free_then), (budget_now, free_now) = _room(then, self.domain), _room(now, self.domain)
+        if budget is None or free_then is None or free_now is None or budget_now != budget:
+            return False
+        if _stalled(then) >= STEADY_PRESSURE or _stalled(now) >= STEADY_PRESSURE:
+            return False
+        allowance = min(budget * STEADY_SHARE, STEADY_BYTES)
+        return (abs(free_now - free_then) <= allowance and _same_cgroups(then, now)
+                and _moved(then, now, allowance) <= allowance)
+
+
+def _room(snap: Snapshot, domain: str) -> tuple[int | None, int | None]:
+    """The domain's budget in bytes and what is left of it: the host's memory and swap, or a cgroup's limit."""
+    host = snap.host
+    if domain != ROOT:
+        c = snap.cgroup(domain)
+        if c is None or c.memory_max is None:
+            return None, None
+        return c.memory_max, None if c.memory_current is None else c.memory_max - c.memory_current
+    budget = None if host.mem_total is None else host.mem_total + (host.swap_total or 0)
+    free = None if host.mem_available is None else host.mem_available + (host.swap_free or 0)
+    return budget, free
+
+
+def _stalled(snap: Snapshot) -> float:
+    psi = snap.host.psi
+    return 0.0 if psi is None or psi.some is None or psi.some.avg10 is None else psi.some.avg10
+
+
+def _knobs(c: Cgroup) -> tuple[object, ...]:
+    return (c.memory_max, c.memory_high, c.memory_low, c.memory_min, c.swap_max, c.oom_group, c.xattrs,
+            c.owner_uid, c.swappiness)
+
+
+def _same_cgroups(then: Snapshot, now: Snapshot) -> bool:
+    if len(then.cgroups) != len(now.cgroups):
+        return False
+    for c in now.cgroups:
+        b = then.cgroup(c.path)
+        if b is None or _knobs(b) != _knobs(c):
+            return False
+    return True
+
+
+def _moved(then: Snapshot, now: Snapshot, enough: float) -> float:
+    """Bytes the processes' sizes moved between the samples, counted up to just past `enough`;
+    infinite when a process changed oom_score_adj or cgroup."""
+    moved = 0
+    before = then.process
+    for p in now.processes:
+        q = before(p.pid)
+        if q is None or q.start_time != p.start_time:
+            moved += p.footprint
+        elif q.oom_score_adj != p.oom_score_adj or q.cgroup != p.cgroup:
+            return float("inf")
+        else:
+            moved += abs(p.footprint - q.footprint)
+        if moved > enough:
+            return moved
+    after = now.process
+    for q in then.processes:
+        p = after(q.pid)
+        if p is None or p.start_time != q.start_time:
+            moved += q.footprint
+            if moved > enough:
+                break
+    return moved
+
+
+def carry(previous: Evaluation | None, sample: Snapshot, edits: WhatIf, domain: str) -> Evaluation | None:
+    """The new `sample` with `previous`'s decisions, when memory is steady and every victim is still
+    the same process; None when the policies must run again.
+
+    Running every policy is most of an idle refresh's CPU on a big host (the collection is the rest),
+    and on an idle host it names the same victims every two seconds. The tree and the sizes are the
+    new sample's; who would act first is reckoned again (it is cheap and moves with memory); only the
+    decisions are kept, for at most STEADY_SECONDS, and the verdicts' title says how old they are.
+    """
+    if previous is None or previous.basis is None or sample.oom_event is not None or sample.source != "live":
+        return None
+    if previous.domain != domain or previous.view.whatif != edits or not previous.decisions:
+        return None
+    start = provisional(sample, edits, domain)
+    if start.domain != domain or previous.basis.domain != domain or not previous.basis.holds_for(start.applied):
+        return None
+    before = previous.basis.applied
+    for d in previous.decisions:
+        for pid in (d.victim_pid, *d.killed_pids):
+            if pid is None:
+                continue
+            then, now = before.process(pid), start.applied.process(pid)
+            if then is None or now is None or now.start_time != then.start_time or now.cgroup != then.cgroup:
+                return None
+        if d.victim_cgroup is not None and start.applied.cgroup(d.victim_cgroup) is None:
+            return None
+    ranked = inforce.order(start.applied, domain, list(previous.decisions))
+    return replace(start, decisions=tuple(r.decision for r in ranked),
+                   standings={r.decision.policy: r.standing for r in ranked}, basis=previous.basis)
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,7 @@ class MainScreen(Screen):
         self.details_painted = float("-inf")
         self.pacer = Pacer()
         self.collecting = threading.Lock()  # held while a sample is made
+        self.fresh_wanted = False  # the next sample runs every policy again (r, a real kill): none carried
 
     # -- layout ----------------------------------------------------------------------
 
@@ -261,7 +262,16 @@ class MainScreen(Screen):
         self.sample = sample.with_replaced({}, {}, WhatIf())
         self.kills.add_sample(self.sample)
         self.note_kills(self.sample)
-        self.reevaluate()
+        carried = None
+        if not self.evaluating and not self.fresh_wanted:
+            carried = evaluation.carry(self.evaluation, self.sample, self.edits, self.domain)
+        self.fresh_wanted = False
+        if carried is None:
+            self.reevaluate()
+            return
+        self.pacer.retire(self.evaluation)
+        self.evaluation = carried
+        self._paint()
 
     @guarded
     def on_screen_resume(self) -> None:
@@ -310,6 +320,7 @@ class MainScreen(Screen):
         if isinstance(self.app.screen, KillsScreen):  # the list is open: the kill joins it there
             self.app.screen.show(self.kills.list_text(self.palette))
         if not self.paused and self.app.screen is self:
+            self.fresh_wanted = True
             self.collect()
 
     def recent_kills(self) -> frozenset[str]:
@@ -473,7 +484,11 @@ class MainScreen(Screen):
 
     def _paint_status(self) -> None:
         self.query_one("#status", Static).update(self.status_text(), layout=False)  # one line, always
-        self.verdicts.border_title = Content(f"Verdicts — domain {printable(self.domain, limit=60)}")
+        title = f"Verdicts — domain {printable(self.domain, limit=60)}"
+        ev = self.evaluation
+        if ev is not None and (age := ev.age()) is not None:
+            title += f" · memory steady: decided {age:.0f} s ago"
+        self.verdicts.border_title = Content(title)
 
     # -- selection -------------------------------------------------------------------------
 
@@ -698,6 +713,7 @@ class MainScreen(Screen):
 
     @guarded
     def action_refresh_now(self) -> None:
+        self.fresh_wanted = True
         self.collect()
 
     @guarded
