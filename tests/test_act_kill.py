@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -558,6 +559,42 @@ def test_oomtui_and_every_ancestor_up_to_init_are_protected():
     while pid != 1:
         pid = facts(pid).ppid
         assert pid in protected
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="needs root and unshare to hide an ancestor's /proc directory")
+def test_an_ancestor_hidden_from_proc_ends_the_walk_and_keeps_what_was_seen():
+    """As under hidepid=2 or in a container: oomtui still starts, protecting itself and its parent."""
+    script = ("import json, os; from oomtui.act.procfs import protected_pids; "
+              "print(json.dumps([os.getpid(), os.getppid(), sorted(protected_pids())]))")
+    shell = 'mount -t tmpfs hidden /proc/$$ && "$0" -c "$1"'  # the shell's own /proc directory, covered
+    repo = str(Path(__file__).resolve().parent.parent)
+    out = subprocess.run(["unshare", "--mount", "sh", "-c", shell, sys.executable, script], capture_output=True,
+                         text=True, timeout=60, check=True, env={**os.environ, "PYTHONPATH": repo})
+    me, parent, protected = json.loads(out.stdout)
+    assert protected == sorted({me, parent})  # the shell is protected though its ancestors could not be read
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="needs root and unshare to hide a process's /proc directory")
+def test_a_process_whose_proc_directory_cannot_be_read_is_never_signalled(hogs):
+    """Its identity cannot be checked, so it is not killed, though its pidfd opened."""
+    hog = spawn_hog("hidden", 0)
+    hogs.append(hog)
+    seen = collect_snapshot().process(hog.pid)
+    assert seen is not None
+    script = ("import json, signal, sys; from oomtui.act.kill import kill_targets; from oomtui.act.plan import Target; "
+              "t = Target(**json.loads(sys.argv[1])); t = Target(t.pid, t.start_time, t.comm, t.cgroup, t.footprint, "
+              "t.oom_score_adj, tuple(t.cmdline)); "
+              "print(json.dumps([[o.status, o.ok] for o in kill_targets([t], signal.SIGKILL, frozenset())]))")
+    shell = 'mount -t tmpfs hidden "/proc/$2" && "$0" -c "$1" "$3"'
+    repo = str(Path(__file__).resolve().parent.parent)
+    out = subprocess.run(["unshare", "--mount", "sh", "-c", shell, sys.executable, script, str(hog.pid),
+                          json.dumps(Target.of(seen).to_json())], capture_output=True, text=True, timeout=60,
+                         check=True, env={**os.environ, "PYTHONPATH": repo})
+    assert json.loads(out.stdout) == [["gone", False]]
+    assert hog.popen.poll() is None, "the hidden process was killed"
+    assert same_start(facts(hog.pid).start_time, seen.start_time)
 
 
 def test_each_outcome_says_what_was_sent_and_whether_it_exited(memcg, hogs):
