@@ -130,7 +130,9 @@ def _reusable(previous: Evaluation | None, sample: Snapshot, edits: WhatIf, doma
 STEADY_SECONDS = 10.0  # decisions carried over a steady host are at most this old
 STEADY_SHARE = 0.01  # of the budget: how far memory may move and the decisions stand
 STEADY_BYTES = 256 << 20  # ... but never more than this, on a host of terabytes
-STEADY_PRESSURE = 1.0  # % of time stalled on memory (PSI some avg10) below which memory is quiet
+# % of time some task stalled on memory (host PSI some avg10, which bounds every cgroup's some and full):
+STEADY_PRESSURE = 10.0  # below this in both samples,
+STEADY_PRESSURE_MOVE = 1.0  # and moved by less than this
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +150,10 @@ class Basis:
         """Memory as steady as an idle host's: nothing a policy weighs moved enough to change a verdict.
 
         Steady means: less than STEADY_SECONDS apart; the same budget; memory stalls below
-        STEADY_PRESSURE in both; available memory (or the domain's usage), and the processes' sizes
-        summed over every process (a new or a gone one counts whole), each moved by less than
-        STEADY_SHARE of the budget (at most STEADY_BYTES); no process changed oom_score_adj or cgroup;
+        STEADY_PRESSURE in both and moved by less than STEADY_PRESSURE_MOVE; available memory (or
+        the domain's usage), and the processes' sizes summed over every process (a new or a gone one
+        counts whole), each moved by less than STEADY_SHARE of the budget (at most STEADY_BYTES); no
+        process changed oom_score_adj or cgroup;
         the same cgroups with the same knobs.
         """
         then = self.applied
@@ -159,7 +162,8 @@ class Basis:
         (budget, free_then), (budget_now, free_now) = _room(then, self.domain), _room(now, self.domain)
         if budget is None or free_then is None or free_now is None or budget_now != budget:
             return False
-        if _stalled(then) >= STEADY_PRESSURE or _stalled(now) >= STEADY_PRESSURE:
+        stalled_then, stalled_now = _stalled(then), _stalled(now)
+        if max(stalled_then, stalled_now) >= STEADY_PRESSURE or abs(stalled_now - stalled_then) >= STEADY_PRESSURE_MOVE:
             return False
         allowance = min(budget * STEADY_SHARE, STEADY_BYTES)
         return (abs(free_now - free_then) <= allowance and _same_cgroups(then, now)
@@ -201,23 +205,33 @@ def _same_cgroups(then: Snapshot, now: Snapshot) -> bool:
 
 def _moved(then: Snapshot, now: Snapshot, enough: float) -> float:
     """Bytes the processes' sizes moved between the samples, counted up to just past `enough`;
-    infinite when a process changed oom_score_adj or cgroup."""
+    infinite when a process changed oom_score_adj or cgroup.
+
+    It runs on every sample of a 10,000-process host: a process the collector found unchanged is
+    the very same object in both, and costs one lookup."""
     moved = 0
+    same = 0  # processes of `now` that were in `then`: when all of `then`'s, none went
     before = then.process
     for p in now.processes:
         q = before(p.pid)
+        if q is p:
+            same += 1
+            continue
         if q is None or q.start_time != p.start_time:
             moved += p.footprint
         elif q.oom_score_adj != p.oom_score_adj or q.cgroup != p.cgroup:
             return float("inf")
         else:
+            same += 1
             moved += abs(p.footprint - q.footprint)
         if moved > enough:
             return moved
+    if same == len(then.processes):
+        return moved
     after = now.process
     for q in then.processes:
-        p = after(q.pid)
-        if p is None or p.start_time != q.start_time:
+        r = after(q.pid)
+        if r is None or r.start_time != q.start_time:
             moved += q.footprint
             if moved > enough:
                 break
@@ -253,6 +267,16 @@ def carry(previous: Evaluation | None, sample: Snapshot, edits: WhatIf, domain: 
     ranked = inforce.order(start.applied, domain, list(previous.decisions))
     return replace(start, decisions=tuple(r.decision for r in ranked),
                    standings={r.decision.policy: r.standing for r in ranked}, basis=previous.basis)
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """`carry`'s answer, worked out beside the collection, for the screen to take if nothing moved meanwhile."""
+
+    previous: Evaluation  # the evaluation shown when the sample was made
+    edits: WhatIf
+    domain: str
+    evaluation: Evaluation | None  # None: the policies must run again
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,17 +5,18 @@ from __future__ import annotations
 from textual.message import Message
 
 from oomtui.model import Snapshot
-from oomtui.tui.evaluation import Evaluation
+from oomtui.tui.evaluation import Carried, Evaluation
 from oomtui.verdict import Verdict
 
 
 class SampleFetched(Message):
     """A new sample from `feed`; a newer one replaces it if the screen is behind."""
 
-    def __init__(self, sample: Snapshot, feed: object) -> None:
+    def __init__(self, sample: Snapshot, feed: object, carried: Carried | None = None) -> None:
         super().__init__()
         self.sample = sample
         self.feed = feed  # a sample from a feed the screen has since left is dropped
+        self.carried = carried  # the last decisions kept for it, reckoned in the worker
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SampleFetched)

@@ -11,7 +11,7 @@ from oomtui import whatif
 from oomtui.model import ROOT, OomEvent, Pressure, PressureLine, Snapshot, WhatIf
 from oomtui.synthetic import large_host
 from oomtui.tui import evaluation
-from oomtui.tui.evaluation import STEADY_BYTES, STEADY_PRESSURE, STEADY_SECONDS
+from oomtui.tui.evaluation import STEADY_BYTES, STEADY_PRESSURE, STEADY_PRESSURE_MOVE, STEADY_SECONDS
 from oomtui.tui.messages import Evaluated
 from tests.tui.fixtures import MiB, grown, small_host
 from tests.tui.helpers import live_app, main, press, run, settle
@@ -26,6 +26,10 @@ def later(snap: Snapshot, seconds: float = 2.0, freed: int = 0, psi: Pressure | 
     """The next sample of the same host: `freed` more bytes available."""
     h = dataclasses.replace(snap.host, mem_available=snap.host.mem_available + freed, psi=psi, **host)
     return snap.replace(taken_at=snap.taken_at + seconds, host=h)
+
+
+def stalls(some: float) -> Pressure:
+    return Pressure(PressureLine(some, 0.5, 0.1, 99), PressureLine(some / 2, 0.1, 0.0, 9))
 
 
 def victim(ev: evaluation.Evaluation) -> int:
@@ -60,7 +64,8 @@ def test_who_acts_first_is_reckoned_on_the_new_sample() -> None:
     ("memory came back", lambda s: later(s, 2.0, freed=STEADY_BYTES + 4096)),
     ("too old", lambda s: later(s, STEADY_SECONDS)),
     ("clock went back", lambda s: later(s, -2.0)),
-    ("stalls on memory", lambda s: later(s, 2.0, psi=Pressure(PressureLine(STEADY_PRESSURE, 0.5, 0.1, 99), None))),
+    ("stalls on memory", lambda s: later(s, 2.0, psi=stalls(STEADY_PRESSURE))),
+    ("stalls grew", lambda s: later(s, 2.0, psi=stalls(STEADY_PRESSURE_MOVE))),
     ("an OOM event", lambda s: later(s).replace(oom_event=HOST_EVENT)),
     ("a recording", lambda s: later(s).replace(source="recording")),
     ("swap grew", lambda s: later(s, 2.0, swap_total=1 << 30, swap_free=0)),
@@ -73,8 +78,13 @@ def test_the_policies_run_again_when(why: str, sample) -> None:
 
 def test_the_stall_share_is_a_bound() -> None:
     first = evaluation.run(HOST, WhatIf())
-    below = later(HOST, 2.0, psi=Pressure(PressureLine(STEADY_PRESSURE - 0.01, 0.5, 0.1, 99), None))
+    below = later(HOST, 2.0, psi=stalls(STEADY_PRESSURE_MOVE - 0.01))
     assert evaluation.carry(first, below, WhatIf(), ROOT) is not None
+    stalling = HOST.replace(host=dataclasses.replace(HOST.host, psi=stalls(STEADY_PRESSURE - 0.5)))
+    steadily = evaluation.run(stalling, WhatIf())
+    assert evaluation.carry(steadily, later(stalling, 2.0, psi=stalls(STEADY_PRESSURE - 0.01)), WhatIf(), ROOT)
+    assert evaluation.carry(steadily, later(stalling, 2.0, psi=stalls(STEADY_PRESSURE - 1.5)), WhatIf(), ROOT) is None
+    assert evaluation.carry(steadily, later(stalling, 2.0, psi=None), WhatIf(), ROOT) is None  # PSI unread: 0
     within = later(HOST, 2.0, freed=-STEADY_BYTES)
     assert evaluation.carry(first, within, WhatIf(), ROOT) is not None
 

@@ -240,10 +240,18 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
     def collect(self) -> None:
+        """A sample, and whether the decisions shown stand for it: that check walks every process, so it
+        runs here rather than on the UI thread, against what the screen showed when it began."""
         feed = self.feed
         with self.collecting, self.pacer.sampling():  # a refresh asked for meanwhile (r, a kill) waits
             sample = feed.fetch()
-        self.post_message(SampleFetched(sample, feed))
+            carried = None
+            if (previous := self.evaluation) is not None:
+                edits, domain = self.edits, self.domain
+                carried = evaluation.Carried(previous, edits, domain,
+                                             evaluation.carry(previous, sample.with_replaced({}, {}, WhatIf()),
+                                                              edits, domain))
+        self.post_message(SampleFetched(sample, feed, carried))
 
     @guarded
     def on_sample_fetched(self, message: SampleFetched) -> None:
@@ -252,25 +260,28 @@ class MainScreen(Screen):
         if self.app.screen is not self:
             self.pending = message.sample
             return
-        self.take_sample(message.sample)
+        self.take_sample(message.sample, message.carried)
 
-    def take_sample(self, sample: Snapshot) -> None:
+    def take_sample(self, sample: Snapshot, carried: evaluation.Carried | None = None) -> None:
         if sample.oom_event is not None:  # an OOM event: look at it where it happened, on the kill
             self.domain = opening_domain(sample)
             self.show_kill = sample.oom_event.killed_pid
         self.pacer.retire(self.sample, *self.kills.samples)  # the one the kill watch lets go is freed in a worker
-        self.sample = sample.with_replaced({}, {}, WhatIf())
+        kept = None
+        if (carried is not None and not self.evaluating and not self.fresh_wanted
+                and carried.previous is self.evaluation and carried.edits == self.edits
+                and carried.domain == self.domain and carried.evaluation is not None):
+            kept = carried.evaluation  # nothing changed since the worker looked
+        self.fresh_wanted = False
+        self.sample = kept.sample if kept is not None and kept.sample is not None else sample.with_replaced(
+            {}, {}, WhatIf())
         self.kills.add_sample(self.sample)
         self.note_kills(self.sample)
-        carried = None
-        if not self.evaluating and not self.fresh_wanted:
-            carried = evaluation.carry(self.evaluation, self.sample, self.edits, self.domain)
-        self.fresh_wanted = False
-        if carried is None:
+        if kept is None:
             self.reevaluate()
             return
         self.pacer.retire(self.evaluation)
-        self.evaluation = carried
+        self.evaluation = kept
         self._paint()
 
     @guarded
