@@ -252,6 +252,7 @@ class Snapshot:
         "_children",
         "_procs_in",
         "_subtree_procs",
+        "_subtree_sizes",
         "cgroups",
         "host",
         "oom_event",
@@ -273,6 +274,7 @@ class Snapshot:
     _procs_in: Mapping[str, tuple[Process, ...]]
     _by_pid: Mapping[int, Process]
     _subtree_procs: dict[str, tuple[Process, ...]]
+    _subtree_sizes: dict[str, int]
 
     def __init__(
         self,
@@ -316,6 +318,7 @@ class Snapshot:
             ("_procs_in", {k: tuple(v) for k, v in procs_in.items()}),
             ("_by_pid", {p.pid: p for p in processes}),
             ("_subtree_procs", {}),
+            ("_subtree_sizes", {}),
         ):
             object.__setattr__(self, name, value)
 
@@ -357,7 +360,7 @@ class Snapshot:
         by_pid = self._by_pid
         process_list = self.processes
         procs_in = self._procs_in
-        subtree_cache = self._subtree_procs
+        subtree_cache, sizes_cache = self._subtree_procs, self._subtree_sizes
         changed = {
             pid: p for pid, p in processes.items() if pid in by_pid and p.pid == pid and p.cgroup == by_pid[pid].cgroup
         }
@@ -371,7 +374,7 @@ class Snapshot:
                     home = parent_of(home)
                 home = home or ROOT
                 procs_in[home] = tuple(changed.get(q.pid, q) for q in procs_in[home])
-            subtree_cache = {}
+            subtree_cache, sizes_cache = {}, {}
         view = object.__new__(Snapshot)
         for name, value in (
             ("taken_at", self.taken_at),
@@ -386,6 +389,7 @@ class Snapshot:
             ("_procs_in", procs_in),
             ("_by_pid", by_pid),
             ("_subtree_procs", subtree_cache),
+            ("_subtree_sizes", sizes_cache),
         ):
             object.__setattr__(view, name, value)
         return view
@@ -433,8 +437,11 @@ class Snapshot:
         return cached
 
     def subtree_footprint(self, path: str) -> int:
-        """Sum of the kernel footprints of every process in the subtree, in bytes."""
-        return sum(p.footprint for p in self.processes_under(path))
+        """Sum of the kernel footprints of every process in the subtree, in bytes (kept, as the subtree is)."""
+        size = self._subtree_sizes.get(path)
+        if size is None:
+            size = self._subtree_sizes[path] = sum(p.footprint for p in self.processes_under(path))
+        return size
 
     def limited_cgroups(self) -> list[str]:
         """Cgroups that can be an OOM domain of their own: those with a limit."""

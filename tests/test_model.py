@@ -1,5 +1,7 @@
 """The model's tree queries and the shared kernel budget."""
 
+import dataclasses
+
 import pytest
 
 from oomtui.model import Cgroup, Host, OomEvent, Process, Snapshot, is_within, parent_of
@@ -51,6 +53,16 @@ def test_tree_queries():
     assert [p.pid for p in s.processes_under("/a")] == [12, 10, 11]
     assert [p.pid for p in s.processes_in("/a/x")] == [10]
     assert s.subtree_footprint("/a/x") == 10 * MiB + MiB + 4096
+
+
+def test_a_view_with_a_process_resized_sums_its_new_size_though_the_sample_summed_first():
+    s = snap()
+    before = s.subtree_footprint("/a")
+    grown = dataclasses.replace(s.process(11), rss_anon=30 * MiB)
+    view = s.with_replaced({}, {11: grown}, s.whatif)
+    assert view.subtree_footprint("/a") == before + 10 * MiB
+    assert s.subtree_footprint("/a") == before
+    assert s.with_replaced({}, {}, s.whatif).subtree_footprint("/a") == before
 
 
 def test_process_in_unlisted_cgroup_counts_under_nearest_ancestor():

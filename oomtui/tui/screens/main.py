@@ -151,6 +151,7 @@ class MainScreen(Screen):
         self.pacer = Pacer()
         self.collecting = threading.Lock()  # held while a sample is made
         self.fresh_wanted = False  # the next sample runs every policy again (r, a real kill): none carried
+        self.details_path: str | None = None  # the cgroup whose details are shown
 
     # -- layout ----------------------------------------------------------------------
 
@@ -245,6 +246,8 @@ class MainScreen(Screen):
         feed = self.feed
         with self.collecting, self.pacer.sampling():  # a refresh asked for meanwhile (r, a kill) waits
             sample = feed.fetch()
+            if (path := self.details_path) is not None:  # what the details of the cgroup shown sum, summed here
+                sample.subtree_footprint(path)
             carried = None
             if (previous := self.evaluation) is not None:
                 edits, domain = self.edits, self.domain
@@ -446,6 +449,7 @@ class MainScreen(Screen):
             return
         self.details_painted = self.clock()
         key = self.memory_tree.selected
+        self.details_path = key.path if isinstance(key, CgroupKey) else None
         if isinstance(key, CgroupKey):
             text = describe.cgroup_details(ev, key.path, self.palette)
             title = f"Details — {fmt.cut(workloads.where(ev.view, key.path), 36)}"
