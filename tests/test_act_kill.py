@@ -301,6 +301,33 @@ def test_sigterm_to_a_v1_cgroup_reports_who_exited_and_who_still_runs(memcg, act
     assert _exit_code(polite.popen) == -signal.SIGTERM and stubborn.alive()
 
 
+_SLOW = r"""
+import os, signal, sys, time
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+def leave(*_):
+    time.sleep(0.4)  # a clean shutdown that takes a moment: well within EXIT_WAIT
+    os._exit(0)
+signal.signal(signal.SIGTERM, leave)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+time.sleep(3600)
+"""
+
+
+def test_sigterm_to_a_cgroup_waits_for_a_member_that_takes_a_moment_to_stop(memcg, actor, hogs):
+    """A service that shuts down cleanly on SIGTERM is reported as exited, not as still running."""
+    victim = memcg.child("victim")
+    popen = subprocess.Popen([sys.executable, "-c", _SLOW, str(Path(victim.dir) / "cgroup.procs")],
+                             stdout=subprocess.PIPE)
+    slow = Hog("slow", popen)
+    hogs.append(slow)
+    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
+    report = actor.kill(plan_cgroup_kill(collect_snapshot(), victim.path, signal.SIGTERM))
+    assert [(o.pid, o.ok, o.status, o.detail, o.exited) for o in report.outcomes] == [
+        (slow.pid, True, "killed", "sent SIGTERM; it exited", True)]
+    assert report.cgroups_empty and popen.wait(timeout=5) == 0
+
+
 def test_a_process_the_plan_refused_is_left_alone_and_reported_once(memcg, actor, hogs):
     """The confirmation showed it refused (the planner's protected set): the kill keeps that, whoever acts."""
     victim = memcg.child("victim")
