@@ -273,6 +273,21 @@ def test_v2_group_kill_spares_the_planned_minus_1000_process_and_thaws(v2cg, aud
     assert [o.pid for o in spared] == [keeper.pid] and "-1000" in spared[0].detail
 
 
+def test_sigterm_to_a_v2_cgroup_is_sigterm_not_cgroup_kill(v2cg, audit, hogs):
+    """cgroup.kill sends SIGKILL: a SIGTERM asked for goes one by one, so a service can shut down cleanly."""
+    layout, path, d = v2cg
+    popen = subprocess.Popen([sys.executable, "-c", _SLOW, str(d / "cgroup.procs")], stdout=subprocess.PIPE)
+    slow = Hog("slow", popen)
+    hogs.append(slow)
+    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
+    report = HostActor(audit, layout).kill(plan_cgroup_kill(_v2_snapshot(path, d), path, signal.SIGTERM))
+    assert [(o.pid, o.ok, o.detail, o.sent) for o in report.outcomes] == [
+        (slow.pid, True, "sent SIGTERM; it exited", "SIGTERM")]
+    assert popen.wait(timeout=5) == 0  # its handler ran: not killed by SIGKILL
+    assert report.method.startswith("frozen (cgroup.freeze), then signalled one by one, then thawed")
+    assert (d / "cgroup.freeze").read_text().strip() == "0"
+
+
 def test_v1_group_kill_spares_the_planned_minus_1000_process(memcg, actor, hogs):
     victim = memcg.child("victim")
     keeper = spawn_hog("keeper", 1, cgroup_dir=victim.dir)
