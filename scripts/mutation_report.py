@@ -9,6 +9,7 @@ every other survivor is listed as missing a test.
 from __future__ import annotations
 
 import fnmatch
+import json
 import random
 import subprocess
 import sys
@@ -81,6 +82,19 @@ def sample(per_module: int, seed: int = 2026) -> list[str]:
     return out
 
 
+def slow_tests(seconds: float) -> list[str]:
+    """The tests a stats pass timed at over `seconds`: the ones a quick run leaves to a mutant's second try."""
+    durations = json.loads(Path("mutants/mutmut-stats.json").read_text())["duration_by_test"]
+    return sorted(name for name, took in durations.items() if took > seconds)
+
+
+def unsettled(among: set[str] | None = None) -> list[str]:
+    """Mutants not yet tried, or alive (survived, or met no test): among `among` when given."""
+    status, _ = results()
+    return sorted(n for n, s in status.items()
+                  if s in ("not checked", "survived", "no tests") and (among is None or n in among))
+
+
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """A sampled score's 95 % interval: how far a sample's score may sit from the full run's."""
     p, d = k / n, 1 + z * z / n
@@ -144,6 +158,11 @@ def main(report: Path, only: set[str] | None = None) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "--sample":  # --sample N [SEED]: print the sample's names, one a line
         print("\n".join(sample(int(sys.argv[2]), *(int(a) for a in sys.argv[3:4]))))
+    elif sys.argv[1] == "--slow-tests":  # --slow-tests SECONDS: the slow tests' pytest node ids, one a line
+        print("\n".join(slow_tests(float(sys.argv[2]))))
+    elif sys.argv[1] == "--unsettled":  # --unsettled [NAMES_FILE]: mutants not tried or alive, one a line
+        among = set(Path(sys.argv[2]).read_text().split()) if len(sys.argv) > 2 else None
+        print("\n".join(unsettled(among)))
     else:  # REPORT [NAMES_FILE]: the report, on the named mutants only when a file is given
         names = set(Path(sys.argv[2]).read_text().split()) if len(sys.argv) > 2 else None
         main(Path(sys.argv[1]), names)

@@ -35,3 +35,20 @@ def oom_box(memcg: TestCgroup) -> TestCgroup:
     if (child.dir / "memory.memsw.limit_in_bytes").exists():
         child.write("memory.memsw.limit_in_bytes", 64 << 20)
     return child
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A quick mutation run (`QUICK=1 bash scripts/mutation.sh`) leaves out the slow tests it lists.
+
+    Only for a mutant's run (mutmut names it in MUTANT_UNDER_TEST): a mutant that lives through the
+    quick tests is tried again with every test before it is reported, so nothing is hidden.
+    """
+    listing = os.environ.get("OOMTUI_MUTATION_SLOW_TESTS")
+    if not listing or "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        return
+    with open(listing) as f:
+        slow = {line.strip() for line in f if line.strip()}
+    kept = [item for item in items if item.nodeid not in slow]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.nodeid in slow])
+        items[:] = kept
