@@ -89,10 +89,21 @@ def slow_tests(seconds: float) -> list[str]:
 
 
 def unsettled(among: set[str] | None = None) -> list[str]:
-    """Mutants not yet tried, or alive (survived, or met no test): among `among` when given."""
+    """Mutants not yet tried, or alive (survived, or met no test): among `among` when given.
+
+    Cheapest first (the time of the tests each meets, from the stats pass), as mutmut orders its
+    own run, so a run stopped early has settled as many as it could.
+    """
     status, _ = results()
-    return sorted(n for n, s in status.items()
-                  if s in ("not checked", "survived", "no tests") and (among is None or n in among))
+    stats = json.loads(Path("mutants/mutmut-stats.json").read_text())
+    durations, tests = stats["duration_by_test"], stats["tests_by_mangled_function_name"]
+
+    def cost(name: str) -> float:
+        return sum(durations.get(t, 0.0) for t in tests.get(name.rsplit("__mutmut_", 1)[0], ()))
+
+    alive = [n for n, s in status.items()
+             if s in ("not checked", "survived", "no tests") and (among is None or n in among)]
+    return sorted(alive, key=lambda n: (cost(n), n))
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
