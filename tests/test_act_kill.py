@@ -273,6 +273,35 @@ def test_v2_group_kill_spares_the_planned_minus_1000_process_and_thaws(v2cg, aud
     assert [o.pid for o in spared] == [keeper.pid] and "-1000" in spared[0].detail
 
 
+_LEAVER = r"""
+import os, signal, sys, time
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+def leave(*_):
+    with open(sys.argv[2], "w") as f:  # out of the cgroup first, as a dying task is taken out before it is gone
+        f.write(str(os.getpid()))
+    time.sleep(0.4)
+    os._exit(0)
+signal.signal(signal.SIGTERM, leave)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+time.sleep(3600)
+"""
+
+
+def test_a_member_that_left_the_cgroup_is_given_its_time_to_exit(memcg, actor, hogs):
+    """Out of the cgroup is not yet exited: one still finishing is reported exited, not still running."""
+    victim = memcg.child("victim")
+    popen = subprocess.Popen([sys.executable, "-c", _LEAVER, str(Path(victim.dir) / "cgroup.procs"),
+                              str(Path(memcg.dir) / "cgroup.procs")], stdout=subprocess.PIPE)
+    leaver = Hog("leaver", popen)
+    hogs.append(leaver)
+    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
+    report = actor.kill(plan_cgroup_kill(collect_snapshot(), victim.path, signal.SIGTERM))
+    assert [(o.pid, o.ok, o.status, o.detail, o.exited) for o in report.outcomes] == [
+        (leaver.pid, True, "killed", "sent SIGTERM; it exited", True)]
+    assert report.cgroups_empty and popen.wait(timeout=5) == 0
+
+
 def test_sigterm_to_a_v2_cgroup_is_sigterm_not_cgroup_kill(v2cg, audit, hogs):
     """cgroup.kill sends SIGKILL: a SIGTERM asked for goes one by one, so a service can shut down cleanly."""
     layout, path, d = v2cg

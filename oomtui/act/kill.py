@@ -321,18 +321,29 @@ class _GroupKill:
                 if (a := self.seen.get(pid)) is None or a.status not in ("spared", "refused")]
 
     def _observe(self, sig: int) -> None:
-        """Wait for signalled processes to leave (SIGKILL's passes already did), then record who did."""
+        """Wait for signalled processes to leave (SIGKILL's passes already did), then for them to exit, and
+        record who did.
+
+        Leaving the cgroup is not yet exiting: the kernel takes a dying task out of its cgroup a little
+        before it becomes a zombie (and a process may move itself out on SIGTERM), so a process no longer
+        listed is given the same time to finish dying before it is called stuck or still running.
+        """
         waited = GROUP_DEADLINE if sig == signals.SIGKILL else EXIT_WAIT
-        deadline = time.monotonic() + (0.0 if sig == signals.SIGKILL else EXIT_WAIT)
-        while (left := self._remaining()) and time.monotonic() < deadline:
+        deadline = time.monotonic() + EXIT_WAIT
+        while (left := self._remaining()) and sig != signals.SIGKILL and time.monotonic() < deadline:
             time.sleep(0.01)
         self.left = left
         for a in self.done:  # their pid went to a newcomer: they exited
             if a.status == "killed":
                 a.observed(True, waited)
+        dying = [a for a in self.seen.values() if a.status == "killed"]
+        while (running := [a for a in dying if _still(a)]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+            dying = running
+        stuck = {a.pid for a in running}
         for a in self.seen.values():
             if a.status == "killed":
-                a.observed(not _still(a), waited)
+                a.observed(a.pid not in stuck, waited)
 
     def _kernel_kill(self) -> None:
         """cgroup.kill, when every member may die: it spares nobody, not even -1000 or oomtui itself."""
