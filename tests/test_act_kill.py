@@ -273,14 +273,15 @@ def test_v2_group_kill_spares_the_planned_minus_1000_process_and_thaws(v2cg, aud
     assert [o.pid for o in spared] == [keeper.pid] and "-1000" in spared[0].detail
 
 
-_LEAVER = r"""
+_GRACEFUL = r"""
 import os, signal, sys, time
 with open(sys.argv[1], "w") as f:
     f.write(str(os.getpid()))
 def leave(*_):
-    with open(sys.argv[2], "w") as f:  # out of the cgroup first, as a dying task is taken out before it is gone
-        f.write(str(os.getpid()))
-    time.sleep(0.4)
+    if len(sys.argv) > 2:  # out of the cgroup first, as the kernel takes a dying task out before it is gone
+        with open(sys.argv[2], "w") as f:
+            f.write(str(os.getpid()))
+    time.sleep(0.4)  # a clean shutdown that takes a moment: well within EXIT_WAIT
     os._exit(0)
 signal.signal(signal.SIGTERM, leave)
 sys.stdout.write("ready\n"); sys.stdout.flush()
@@ -288,31 +289,34 @@ time.sleep(3600)
 """
 
 
+def _graceful(cgroup_dir: Path, leave_to: Path | None = None) -> Hog:
+    """A process in the cgroup that exits 0 0.4 s after SIGTERM (moving to `leave_to` first, if given)."""
+    args = [str(Path(cgroup_dir) / "cgroup.procs"), *([str(Path(leave_to) / "cgroup.procs")] if leave_to else [])]
+    popen = subprocess.Popen([sys.executable, "-c", _GRACEFUL, *args], stdout=subprocess.PIPE)
+    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
+    return Hog("graceful", popen)
+
+
 def test_a_member_that_left_the_cgroup_is_given_its_time_to_exit(memcg, actor, hogs):
     """Out of the cgroup is not yet exited: one still finishing is reported exited, not still running."""
     victim = memcg.child("victim")
-    popen = subprocess.Popen([sys.executable, "-c", _LEAVER, str(Path(victim.dir) / "cgroup.procs"),
-                              str(Path(memcg.dir) / "cgroup.procs")], stdout=subprocess.PIPE)
-    leaver = Hog("leaver", popen)
+    leaver = _graceful(victim.dir, leave_to=memcg.dir)
     hogs.append(leaver)
-    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
     report = actor.kill(plan_cgroup_kill(collect_snapshot(), victim.path, signal.SIGTERM))
     assert [(o.pid, o.ok, o.status, o.detail, o.exited) for o in report.outcomes] == [
         (leaver.pid, True, "killed", "sent SIGTERM; it exited", True)]
-    assert report.cgroups_empty and popen.wait(timeout=5) == 0
+    assert report.cgroups_empty and leaver.popen.wait(timeout=5) == 0
 
 
 def test_sigterm_to_a_v2_cgroup_is_sigterm_not_cgroup_kill(v2cg, audit, hogs):
     """cgroup.kill sends SIGKILL: a SIGTERM asked for goes one by one, so a service can shut down cleanly."""
     layout, path, d = v2cg
-    popen = subprocess.Popen([sys.executable, "-c", _SLOW, str(d / "cgroup.procs")], stdout=subprocess.PIPE)
-    slow = Hog("slow", popen)
+    slow = _graceful(d)
     hogs.append(slow)
-    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
     report = HostActor(audit, layout).kill(plan_cgroup_kill(_v2_snapshot(path, d), path, signal.SIGTERM))
     assert [(o.pid, o.ok, o.detail, o.sent) for o in report.outcomes] == [
         (slow.pid, True, "sent SIGTERM; it exited", "SIGTERM")]
-    assert popen.wait(timeout=5) == 0  # its handler ran: not killed by SIGKILL
+    assert slow.popen.wait(timeout=5) == 0  # its handler ran: not killed by SIGKILL
     assert report.method.startswith("frozen (cgroup.freeze), then signalled one by one, then thawed")
     assert (d / "cgroup.freeze").read_text().strip() == "0"
 
@@ -345,31 +349,15 @@ def test_sigterm_to_a_v1_cgroup_reports_who_exited_and_who_still_runs(memcg, act
     assert _exit_code(polite.popen) == -signal.SIGTERM and stubborn.alive()
 
 
-_SLOW = r"""
-import os, signal, sys, time
-with open(sys.argv[1], "w") as f:
-    f.write(str(os.getpid()))
-def leave(*_):
-    time.sleep(0.4)  # a clean shutdown that takes a moment: well within EXIT_WAIT
-    os._exit(0)
-signal.signal(signal.SIGTERM, leave)
-sys.stdout.write("ready\n"); sys.stdout.flush()
-time.sleep(3600)
-"""
-
-
 def test_sigterm_to_a_cgroup_waits_for_a_member_that_takes_a_moment_to_stop(memcg, actor, hogs):
     """A service that shuts down cleanly on SIGTERM is reported as exited, not as still running."""
     victim = memcg.child("victim")
-    popen = subprocess.Popen([sys.executable, "-c", _SLOW, str(Path(victim.dir) / "cgroup.procs")],
-                             stdout=subprocess.PIPE)
-    slow = Hog("slow", popen)
+    slow = _graceful(victim.dir)
     hogs.append(slow)
-    assert popen.stdout is not None and popen.stdout.readline().strip() == b"ready"
     report = actor.kill(plan_cgroup_kill(collect_snapshot(), victim.path, signal.SIGTERM))
     assert [(o.pid, o.ok, o.status, o.detail, o.exited) for o in report.outcomes] == [
         (slow.pid, True, "killed", "sent SIGTERM; it exited", True)]
-    assert report.cgroups_empty and popen.wait(timeout=5) == 0
+    assert report.cgroups_empty and slow.popen.wait(timeout=5) == 0
 
 
 def test_a_process_the_plan_refused_is_left_alone_and_reported_once(memcg, actor, hogs):
