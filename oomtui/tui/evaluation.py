@@ -252,15 +252,15 @@ def carry(previous: Evaluation | None, sample: Snapshot, edits: WhatIf, domain: 
     if previous.domain != domain or previous.view.whatif != edits or not previous.decisions:
         return None
     start = provisional(sample, edits, domain)
-    if start.domain != domain or previous.basis.domain != domain or not previous.basis.holds_for(start.applied):
+    if start.domain != domain or not previous.basis.holds_for(start.applied):
         return None
-    before = previous.basis.applied
+    before = previous.basis.applied  # holds_for saw no process change cgroup; a small victim may have gone
     for d in previous.decisions:
         for pid in (d.victim_pid, *d.killed_pids):
             if pid is None:
                 continue
             then, now = before.process(pid), start.applied.process(pid)
-            if then is None or now is None or now.start_time != then.start_time or now.cgroup != then.cgroup:
+            if then is None or now is None or now.start_time != then.start_time:
                 return None
         if d.victim_cgroup is not None and start.applied.cgroup(d.victim_cgroup) is None:
             return None
