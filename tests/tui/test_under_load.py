@@ -21,6 +21,7 @@ from tests.tui.fixtures import small_host
 from tests.tui.helpers import ObservedApp, live_app, main, press, run, settle, snapshot_app
 
 MARK = 1_000_000_000.0
+FRESH = 2_000_000_000.0  # the freeing test's own: another test's samples, left in frozen garbage, never count
 
 
 def test_a_parcel_gives_its_value_once() -> None:
@@ -109,11 +110,11 @@ class FreshCollector:
 
     def collect(self) -> Snapshot:
         self.calls += 1
-        return small_host().replace(taken_at=MARK + self.calls)
+        return small_host().replace(taken_at=FRESH + self.calls)
 
 
 def _samples_alive() -> set[float | None]:
-    return {o.taken_at for o in gc.get_objects() if isinstance(o, Snapshot) and MARK <= (o.taken_at or 0) < MARK + 1000}
+    return {o.taken_at for o in gc.get_objects() if isinstance(o, Snapshot) and FRESH <= (o.taken_at or 0) < FRESH + 1000}
 
 
 def test_old_samples_are_freed_without_the_cycle_collector() -> None:
