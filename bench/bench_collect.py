@@ -2,7 +2,9 @@
 
 Spawns `sleep` processes spread over CGROUPS memory cgroups below our own
 memory cgroup (a small Python parent forks and execs them; they die with
-it), up to each size in PROCS in turn, and at each size times, interleaved
+it; on a hybrid host each group also gets a cgroup of its own on the
+unified mount, as systemd gives every unit, which is where oomtui sees
+that they stand still), up to each size in PROCS in turn, and at each size times, interleaved
 in every round: `ps -eo pid,ppid,rss,comm,args`; the floor (a Python loop
 reading /proc/PID/status once per process: the least that yields each
 process's RSS split and swap); a cold collection (a new Collector, the first
@@ -24,22 +26,24 @@ Needs root and a writable memory cgroup.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from oomtui.collect import Collector
 from oomtui.collect.files import read_file
+from oomtui.collect.layout import detect_layout
 from oomtui.model import Snapshot
 from oomtui.snapshot import dumps
-from tests.support.cgroups import test_cgroup, why_no_memcg
+from tests.support.cgroups import rmdir_patiently, test_cgroup, v2_test_cgroup, why_no_memcg
 
 PS = ["ps", "-eo", "pid,ppid,rss,comm,args"]
 
@@ -50,12 +54,13 @@ PS = ["ps", "-eo", "pid,ppid,rss,comm,args"]
 # they die with the spawner (PR_SET_PDEATHSIG), which lives until stdin closes.
 _SPAWNER = r"""
 import ctypes, os, signal, sys
-dirs, per = sys.stdin.readline().rstrip("\n").split("\t"), int(sys.argv[1])
+groups, per = sys.stdin.readline().rstrip("\n").split("\t"), int(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
 sleep = "/bin/sleep" if os.path.exists("/bin/sleep") else "/usr/bin/sleep"
-for d in dirs:
-    with open(os.path.join(d, "cgroup.procs"), "w") as f:
-        f.write(str(os.getpid()))
+for group in groups:
+    for d in group.split("|"):
+        with open(os.path.join(d, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
     for _ in range(per):
         if os.fork() == 0:
             libc.prctl(1, signal.SIGKILL)
@@ -65,12 +70,30 @@ sys.stdin.read()
 """
 
 
-def spawn(dirs: list[Path], per: int) -> subprocess.Popen:
+@contextlib.contextmanager
+def sleeper_cgroups(prefix: str, count: int) -> Iterator[list[str]]:
+    """`count` memory cgroups below our own, each (on a hybrid host) with a twin below our own cgroup on the
+    unified mount, as systemd gives every unit one in both; one "dir|twin" entry per group for `spawn`."""
+    layout = detect_layout()
+    with test_cgroup(prefix) as memory, contextlib.ExitStack() as stack:
+        dirs = [str(memory.child(f"g{i:03d}").dir) for i in range(count)]
+        if layout.mode == "hybrid" and layout.v2_root is not None:
+            _, unified = stack.enter_context(v2_test_cgroup(layout.v2_root, prefix))
+            twins = [unified / f"g{i:03d}" for i in range(count)]
+            for twin in twins:
+                twin.mkdir()
+                stack.callback(rmdir_patiently, twin)  # emptied by the time the stack unwinds: the sleepers are gone
+            dirs = [f"{d}|{t}" for d, t in zip(dirs, twins, strict=True)]
+        yield dirs
+
+
+def spawn(groups: Sequence[str | Path], per: int) -> subprocess.Popen:
+    """`per` sleepers in each group of cgroup directories ("a|b": in both a and b)."""
     p = subprocess.Popen(
         [sys.executable, "-S", "-c", _SPAWNER, str(per)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert p.stdin is not None and p.stdout is not None
-    p.stdin.write("\t".join(map(str, dirs)) + "\n")
+    p.stdin.write("\t".join(map(str, groups)) + "\n")
     p.stdin.flush()
     if p.stdout.readline().strip() != "ready":
         raise SystemExit("spawner failed")
@@ -100,8 +123,7 @@ def floor() -> None:
 
 def measure(sizes: list[int], cgroups: int, rounds: int, report: Callable[[dict[str, float]], None]) -> None:
     """Spawn up to each size in turn and `report` its medians (ms, and the counts seen)."""
-    with test_cgroup("oomtui-bench") as top:
-        dirs = [top.child(f"g{i:03d}").dir for i in range(cgroups)]
+    with sleeper_cgroups("oomtui-bench", cgroups) as dirs:
         spawners: list[subprocess.Popen] = []
         try:
             have = 0

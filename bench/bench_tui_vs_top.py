@@ -31,9 +31,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from bench_collect import spawn  # noqa: E402  (the same sleepers as the collection bench)
+from bench_collect import sleeper_cgroups, spawn  # noqa: E402  (the same sleepers as the collection bench)
 
-from tests.support.cgroups import test_cgroup, why_no_memcg  # noqa: E402
+from tests.support.cgroups import why_no_memcg  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 # This tree's oomtui, whichever one the interpreter has installed: before/after runs compare two trees.
@@ -101,8 +101,7 @@ def main() -> int:
     if (why := why_no_memcg()) is not None:
         raise SystemExit(why)
     w, h = (int(v) for v in args.size.split("x"))
-    with test_cgroup("oomtui-bench-top") as top_cg:
-        dirs = [top_cg.child(f"g{i:03d}").dir for i in range(args.cgroups)]
+    with sleeper_cgroups("oomtui-bench-top", args.cgroups) as dirs:
         spawner = spawn(dirs, args.procs // args.cgroups)
         terms = Terminals((w, h))
         try:

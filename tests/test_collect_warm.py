@@ -16,38 +16,45 @@ from pathlib import Path
 
 import pytest
 
-from oomtui.collect import Collector
+from oomtui.collect import Collector, detect_layout
+from oomtui.collect.activity import ROTATION, reclaim_mark
+from oomtui.collect.files import read_file
+from tests.support.cgroups import v2_test_cgroup
 from tests.support.hog import spawn_hog
 
 MiB = 1 << 20
 pytestmark = pytest.mark.kernel
 
-# Waits for a line on stdin, then writes the new argv tail over its own argv
-# memory through /proc/self/mem (what setproctitle does, no exec and no prctl)
-# and its new name into /proc/self/comm, and says "done".
-_REWRITER = r"""
-import os, sys
+# Sleeps on stdin; "alloc N" touches N MiB more; "rename X" writes X over its last argument's
+# memory through /proc/self/mem (what setproctitle does: no exec, no prctl) and into
+# /proc/self/comm; then it says "done" and sleeps again.
+_WORKER = r"""
+import sys
+kept = []
 sys.stdout.write("ready\n"); sys.stdout.flush()
-new = sys.stdin.readline().rstrip("\n").encode()
-with open("/proc/self/stat", "rb") as f:
-    fields = f.read().rsplit(b")", 1)[1].split()
-arg_start, arg_end = int(fields[45]), int(fields[46])
-with open("/proc/self/mem", "r+b", buffering=0) as mem:
-    mem.seek(arg_start)
-    old = mem.read(arg_end - arg_start)
-    tail = old.rindex(b"\0", 0, len(old) - 1) + 1  # the last argument
-    mem.seek(arg_start + tail)
-    mem.write(new.ljust(len(old) - tail - 1, b"-"))
-with open("/proc/self/comm", "w") as f:
-    f.write("rewritten")
-sys.stdout.write("done\n"); sys.stdout.flush()
-sys.stdin.read()
+for line in sys.stdin:
+    verb, arg = line.split()
+    if verb == "alloc":
+        kept.append(bytearray(b"x" * (int(arg) << 20)))
+    else:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[45]), int(fields[46])
+        with open("/proc/self/mem", "r+b", buffering=0) as mem:
+            mem.seek(start)
+            old = mem.read(end - start)
+            tail = old.rindex(b"\0", 0, len(old) - 1) + 1
+            mem.seek(start + tail)
+            mem.write(arg.encode().ljust(len(old) - tail - 1, b"-"))
+        with open("/proc/self/comm", "w") as f:
+            f.write(arg)
+    sys.stdout.write("done\n"); sys.stdout.flush()
 """
 
 
-def _start_rewriter(cgroup_dir: Path) -> subprocess.Popen:
+def _start_worker(cgroup_dir: Path) -> subprocess.Popen:
     p = subprocess.Popen(
-        [sys.executable, "-c", _REWRITER, "x" * 32], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", _WORKER, "x" * 32], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert p.stdout is not None and p.stdout.readline() == "ready\n"
     (cgroup_dir / "cgroup.procs").write_text(str(p.pid))
@@ -67,7 +74,7 @@ def _open_below(prefix: str) -> set[str]:
 
 def test_changes_between_samples_show_in_the_next(memcg):
     other = memcg.child("other")
-    p = _start_rewriter(memcg.dir)
+    p = _start_worker(memcg.dir)
     try:
         c = Collector()
         before = c.collect().process(p.pid)
@@ -80,15 +87,74 @@ def test_changes_between_samples_show_in_the_next(memcg):
         assert c.collect().process(p.pid).cgroup == other.path
 
         assert p.stdin is not None and p.stdout is not None
-        p.stdin.write("renamed\n")
+        p.stdin.write("rename renamed\n")
         p.stdin.flush()
         assert p.stdout.readline() == "done\n"
         after = c.collect().process(p.pid)
-        assert after.cmdline[-1] == "renamed".ljust(32, "-") and after.comm == "rewritten"
+        assert after.cmdline[-1] == "renamed".ljust(32, "-") and after.comm == "renamed"
         assert after.start_time == before.start_time and after.cmdline[0] == sys.executable
 
         Path(f"/proc/{p.pid}/oom_score_adj").write_text("123")  # read through the files kept open since
         assert c.collect().process(p.pid).oom_score_adj == 123
+    finally:
+        p.kill()
+        p.wait()
+
+
+
+
+@pytest.fixture
+def unified(memcg):
+    """A cgroup of its own on the unified hierarchy for what the test starts: `memcg`'s own on v2."""
+    layout = detect_layout()
+    if layout.v2_root is None:
+        pytest.skip("no cgroup2 mount: every process is read every sample")
+    if layout.mode == "v2":
+        yield memcg.dir
+        return
+    with v2_test_cgroup(layout.v2_root) as (_, d):
+        yield d
+
+
+def test_a_process_that_stood_still_is_not_read_and_what_it_does_shows_next(memcg, unified):
+    """The kernel as referee of activity.py: a sleeping process in cgroups of its own is not read
+    again (bar its rotation turn), and each thing it does shows, as the kernel has it, at once."""
+    p = _start_worker(memcg.dir)
+    reads: dict[str, int] = {}
+
+    def counted(path: str) -> bytes:
+        if path == f"/proc/{p.pid}/status":
+            reads["status"] = reads.get("status", 0) + 1
+        return read_file(path)
+
+    def order(command: str) -> None:
+        assert p.stdin is not None and p.stdout is not None
+        p.stdin.write(command + "\n")
+        p.stdin.flush()
+        assert p.stdout.readline() == "done\n"
+
+    def kernels_anon() -> int:
+        line = next(x for x in Path(f"/proc/{p.pid}/status").read_text().splitlines() if x.startswith("RssAnon:"))
+        return int(line.split()[1]) * 1024
+
+    try:
+        (unified / "cgroup.procs").write_text(str(p.pid))
+        c = Collector(read=counted)
+        for _ in range(2):
+            c.collect()
+        reads.clear()
+        reclaim = reclaim_mark(read_file("/proc/vmstat"))
+        for _ in range(ROTATION):
+            assert c.collect().process(p.pid).rss_anon == kernels_anon()
+        # not read every sample: the gate held (unless the host reclaimed memory meanwhile, which opens it)
+        assert reads.get("status", 0) < ROTATION or reclaim_mark(read_file("/proc/vmstat")) != reclaim, reads
+
+        order("alloc 64")
+        seen = c.collect().process(p.pid)
+        assert seen.rss_anon == kernels_anon() and seen.rss_anon >= 64 << 20
+        order("rename quietly")
+        seen = c.collect().process(p.pid)
+        assert seen.cmdline[-1] == "quietly".ljust(32, "-") and seen.comm == "quietly"
     finally:
         p.kill()
         p.wait()

@@ -11,7 +11,8 @@ collector reads the live /proc (`host.py`).
 Modules: `layout` finds the mounts, `cgroups` walks the memory hierarchy
 (and learns which process is where from cgroup.procs), `procs` reads
 /proc/PID, `score` computes oom_score, `host` the host-wide values,
-`names` the workload names (pods, containers, units) from the cgroup paths
+`activity` which processes stood still since the last sample (and need
+not be read again), `names` the workload names (pods, containers, units) from the cgroup paths
 and the node's local files, `killers` the OOM killers in force (with
 `killer_config` and `systemd_units` reading their settings), `parse` the
 pure text parsers.
@@ -26,6 +27,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from oomtui.collect.activity import ActivityReader
 from oomtui.collect.cgroups import PRESSURE_LIMIT, CgroupReader
 from oomtui.collect.files import Reader, read_file
 from oomtui.collect.host import read_host
@@ -63,6 +65,7 @@ class Collector:
         self.read = read
         self._cgroups = CgroupReader(self.layout, read, pressure_limit)
         self._procs = ProcessReader(self.proc, self.layout, read)
+        self._activity = ActivityReader(self.proc, self.layout.v2_root, read)
         self._names = NameReader(str(root))
         self._killers = KillerCache(str(root), self.proc)
 
@@ -82,7 +85,8 @@ class Collector:
         if len(cgroups) < len(walk.nodes):  # removed since the walk: its processes moved, so look them up
             paths = {c.path for c in cgroups}
             members = {pid: path for pid, path in members.items() if path in paths}
-        processes = self._procs.read_all(members, paths, host.mem_total, host.swap_total)
+        quiet = self._activity.quiet(cgroups)
+        processes = self._procs.read_all(members, paths, host.mem_total, host.swap_total, quiet)
         workloads = self._names.workloads(c.path for c in cgroups)
         if workloads:
             cgroups = [c if (w := workloads.get(c.path)) is None else replace(c, workload=w) for c in cgroups]

@@ -3,7 +3,8 @@
 A process seen for the first time costs four reads: stat (start time,
 ppid, comm, flags), status (uid and the RSS breakdown the badness formula
 uses), oom_score_adj, and cmdline. After that a sample reads only what can
-change on its own: status and oom_score_adj. Membership comes from the
+change on its own: status and oom_score_adj, and only oom_score_adj for a
+process that stood still (below). Membership comes from the
 cgroup side (`cgroups.py`), and oom_score is computed (`score.py`).
 
 Identity. Listing /proc gives each /proc/PID directory's inode number for
@@ -25,6 +26,13 @@ What changes without a new identity, and how each is seen:
   record is reused without parsing. The counters are the leader thread's:
   another thread rewriting argv while the leader sleeps is seen once the
   leader runs.
+
+Quiet processes. Where the unified cgroup hierarchy shows that nothing
+moved since the last sample (no thread of the process ran, its memory
+cgroup's counters and the host's reclaim counters stand still, its parent
+is alive: `activity.py`), its status is not read and its last record
+stands; every process is still read in full every activity.ROTATION
+samples, and its oom_score_adj every sample.
 
 Open files. On the live /proc, a process seen in a second sample keeps
 its oom_score_adj open, and later samples re-read it with pread at offset
@@ -52,6 +60,7 @@ from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 from oomtui.collect import parse
+from oomtui.collect.activity import NOTHING, ROTATION, Quiet
 from oomtui.collect.files import CHUNK, FLAGS, Reader, close_all, kept, read_file, read_or_none, release, room
 from oomtui.collect.host import boot_time
 from oomtui.collect.layout import CgroupLayout
@@ -96,6 +105,7 @@ class ProcessReader:
         self._computes_score: bool | None = None
         self._totalpages: int | None = None
         self._known: dict[int, _Known] = {}
+        self._samples = 0  # which share of the quiet processes is read in full this sample (activity.ROTATION)
         # pid -> (inode of /proc/PID, its oom_score_adj's fd): see "Open files" above
         self._open: dict[int, tuple[int, int]] = {}
         live = read is read_file and os.path.realpath(proc) == "/proc"
@@ -108,10 +118,12 @@ class ProcessReader:
 
     def read_all(
         self, members: Mapping[int, str], cgroups: Collection[str], mem_total: int | None, swap_total: int | None,
+        quiet: Quiet = NOTHING,
     ) -> list[Process]:
         """`members` maps pid to memory cgroup from cgroup.procs; `cgroups` lists the snapshot's paths.
 
-        `mem_total` and `swap_total` (bytes) give the totalpages oom_score is computed against.
+        `mem_total` and `swap_total` (bytes) give the totalpages oom_score is computed against;
+        `quiet` says which known processes cannot have changed (activity.py): their status is not read.
         """
         if self._btime is None:
             self._btime = boot_time(self.proc, self.read)
@@ -132,6 +144,10 @@ class ProcessReader:
         known, read, proc, held = self._known, self.read, self.proc, self._open
         kept: dict[int, _Known] = {}
         pread = os.pread
+        self._samples += 1
+        turn = self._samples % ROTATION
+        quiet_pids, quiet_memcgs = (quiet.pids, quiet.memcgs) if not rescore else ((), ())
+        listed = {pid for pid, _ in entries} if quiet_pids else ()  # whose parents are alive
         for pid, inode in entries:
             prev = known.get(pid)
             try:
@@ -146,13 +162,21 @@ class ProcessReader:
                 fd = held.get(pid)
                 if fd is None or fd[0] != inode:
                     fd = self._hold(pid, inode, base)
+                # A process that stood still keeps its status as last read: nothing that would change it
+                # moved, not it, not its memory, not its parent (see activity.py). Written out: it runs for
+                # every process of every sample.
+                before = prev.process
+                still = (pid in quiet_pids and (pid + turn) % ROTATION and before.cgroup in quiet_memcgs
+                         and members.get(pid) == before.cgroup and (not before.ppid or before.ppid in listed)
+                         and prev.raw_status is not None)
                 try:
-                    raw = read(base + "status")
+                    raw = prev.raw_status if still else read(base + "status")
                     adj = read(base + "oom_score_adj") if fd is None else pread(fd[1], CHUNK, 0)
                 except _GONE:
                     continue
                 except OSError:
-                    raw, adj = self._get(base + "status"), self._get(base + "oom_score_adj")
+                    raw = prev.raw_status if still else self._get(base + "status")
+                    adj = self._get(base + "oom_score_adj")
                 # status as before, or as before but for SigQ (on a busy host root's moves every sample)
                 same = raw == prev.raw_status or (raw is not None and parse.without_sigq(raw) == prev.status)
                 if same and adj == prev.adj and members.get(pid) == prev.process.cgroup and not rescore:

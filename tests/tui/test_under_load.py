@@ -114,7 +114,8 @@ class FreshCollector:
 
 
 def _samples_alive() -> set[float | None]:
-    return {o.taken_at for o in gc.get_objects() if isinstance(o, Snapshot) and FRESH <= (o.taken_at or 0) < FRESH + 1000}
+    return {o.taken_at for o in gc.get_objects()
+            if isinstance(o, Snapshot) and FRESH <= (o.taken_at or 0) < FRESH + 1000}
 
 
 def test_old_samples_are_freed_without_the_cycle_collector() -> None:
