@@ -47,6 +47,14 @@ def test_v1_memcg_before_kmem_accounting_shows_memory_and_swap():
     assert result.warnings == []
 
 
+def test_a_memory_and_swap_line_alone_shows_v1_when_no_cgroup_is_named():
+    """The "Task in" line lost: the domain is unknown, but 2.6.32's memory+swap: line (no kmem: yet) shows v1."""
+    result = parse_report("\n".join(x for x in RHEL6_MEMCG.splitlines() if not x.startswith("Task in")))
+    s = result.snapshot
+    assert (s.oom_event.kind, s.oom_event.domain, s.host.cgroup_mode) == ("memcg", "/", "v1")
+    assert result.warnings == ["memory cgroup OOM whose cgroup the report does not name; shown as /"]
+
+
 def test_memsw_without_swap_accounting_and_below_the_memory_limit():
     """memsw usage 0: swap accounting is off (swap unknown); a memsw limit under the memory limit: no swap."""
     text = RHEL6_MEMCG.replace("memory+swap: usage 7168kB, limit 12288kB", "memory+swap: usage 0kB, limit 2048kB")

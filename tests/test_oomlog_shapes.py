@@ -141,6 +141,15 @@ def test_zero_pages_ram_without_a_reserved_line_names_none_reserved():
     assert "the report shows 0 pages RAM and 0 reserved: the memory total is unknown" in result.warnings
 
 
+def test_one_page_of_ram_without_a_reserved_line_is_kept():
+    """The sanity check refuses only RAM not above what is reserved: none reserved, one page is a total."""
+    lines = [x.replace("4115400 pages RAM", "1 pages RAM") for x in V61 if "pages reserved" not in x]
+    result = parse_report("\n".join(lines))
+    assert result.snapshot.host.mem_total == PAGE
+    assert result.snapshot.oom_event.total_pages == 1 + 25165820 // 4
+    assert not any("pages RAM" in w for w in result.warnings)
+
+
 def test_nr_pmds_column_of_4_8_to_4_14():
     report = [
         "[  100.000001] sed invoked oom-killer: gfp_mask=0x24201ca(GFP_HIGHUSER_MOVABLE|__GFP_COLD), nodemask=0, "

@@ -83,6 +83,14 @@ def test_a_file_exactly_at_the_limit_loads_and_a_byte_more_is_refused(tmp_path, 
     assert _refused(zipped) == f"{zipped}: expands to more than {len(RAW) - 1} bytes; refusing to load"
 
 
+def test_a_gzip_file_is_bounded_by_what_it_expands_to_not_by_its_own_size(tmp_path, monkeypatch):
+    """Stored without compression, a gzip is larger than its content: it loads if the content fits."""
+    stored = _file(tmp_path, gzip.compress(RAW, compresslevel=0), "s.json.gz")
+    monkeypatch.setattr(snapshot, "MAX_BYTES", len(RAW))
+    assert stored.stat().st_size > len(RAW)
+    assert load(stored).process(4242).comm == "java"
+
+
 def test_a_limit_of_mebibytes_is_named_in_them(tmp_path, monkeypatch):
     monkeypatch.setattr(snapshot, "MAX_BYTES", (3 << 20) + 5)
     big = _file(tmp_path, b" " * ((3 << 20) + 6))
