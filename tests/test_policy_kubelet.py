@@ -593,27 +593,27 @@ def test_a_cgroupfs_kind_node_nests_kubepods_below_the_kubelets_cgroup_root():
             "(threshold 100.0 MiB); threshold 100Mi") in d.reason
 
 
-def crio_pod(n: Node, name: str, ws: float, adj: int, parent: str = BU) -> str:
-    """A CRI-O pod (cgroupfs names): its conmon's cgroup created before its container's, as CRI-O does."""
-    uid = UIDS[name].replace("_", "-")
-    path, cid = f"{parent}/pod{uid}", "f" * 63 + name
+def crio_pod(n: Node, path: str, ws: float, adj: int) -> str:
+    """A CRI-O pod with one container: its conmon's cgroup created before its container's, as CRI-O does."""
+    cid = "f" * 64
     n.cgroups += [Cgroup(path=path, memory_current=int(ws * MiB), stat={"inactive_file": 0}),
                   Cgroup(path=f"{path}/crio-conmon-{cid}.scope"), Cgroup(path=f"{path}/crio-{cid}.scope")]
     n.procs += [proc(n.pid, f"{path}/crio-conmon-{cid}.scope", 1, adj=-999, comm="conmon"),
-                proc(n.pid + 1, f"{path}/crio-{cid}.scope", ws, adj=adj, comm=name)]
+                proc(n.pid + 1, f"{path}/crio-{cid}.scope", ws, adj=adj, comm="app")]
     n.pid += 2
     return path
 
 
 def test_conmon_listed_first_is_passed_over_and_only_a_cgroups_own_name_makes_it_conmon():
-    """Each CRI-O pod's conmon cgroup comes before its container's; the second node runs inside a cgroup whose
+    """A CRI-O pod's conmon cgroup comes before its container's; the second node runs inside a cgroup whose
     name has conmon- in it, which says nothing about the containers below it."""
-    for parent in (BU, "/machine.slice/libpod-conmon-7.scope/kubepods/burstable"):
+    nested = "/machine.slice/libpod-conmon-7.scope/kubepods"
+    for path in (pod_path("a", "Burstable"), f"{nested}/burstable/pod{UIDS['a'].replace('_', '-')}"):
         n = Node()
-        if parent != BU:
-            n.cgroups += [Cgroup("/machine.slice"), Cgroup("/machine.slice/libpod-conmon-7.scope"),
-                          Cgroup("/machine.slice/libpod-conmon-7.scope/kubepods"), Cgroup(parent)]
-        a = crio_pod(n, "a", 300, 900, parent)
+        if path.startswith(nested):
+            n.cgroups += [Cgroup("/machine.slice"), Cgroup("/machine.slice/libpod-conmon-7.scope"), Cgroup(nested),
+                          Cgroup(f"{nested}/burstable")]
+        a = crio_pod(n, path, 300, 900)
         d = decide(n.snap())
         assert d.victim_cgroup == a and sorted(d.killed_pids) == [100, 101]
         assert d.ranking[0].why.startswith("Burstable, working set 300.0 MiB, request 100.5 MiB ± 512.0 KiB "
