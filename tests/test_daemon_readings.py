@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from oomtui import whatif
-from oomtui.policies.daemon_common import kernel_oom_score
+from oomtui.policies.daemon_common import kernel_oom_score, readings
 from oomtui.policies.earlyoom import POLICIES as EARLYOOM_POLICIES
 from oomtui.policies.nohang import POLICIES as NOHANG_POLICIES
 from oomtui.policies.systemd_oomd import POLICIES as SYSTEMD_OOMD_POLICIES
@@ -50,6 +50,17 @@ def test_a_whatif_adj_changes_the_score_both_killers_read():
         assert d.uncertain == ("oom_score of pid 11 computed from the kernel formula (what-if oom_score_adj); "
                                "the real value may differ by a point")
         assert d.ranking[1].parts["oom_score_source"] == "read"
+
+
+def test_both_killers_share_one_walk_of_a_snapshot_and_a_new_snapshot_is_walked_anew():
+    """Each keypress asks earlyoom and nohang about the same snapshot: the second reuses the first's walk,
+    while a what-if (a new snapshot) is read again, with its recomputed score."""
+    procs = [process(10, "big", rss=2 * GiB, oom_score=800), process(11, "edited", rss=GiB, oom_score=708)]
+    plain = snapshot([], procs)
+    first = readings(plain)
+    assert readings(plain) is first and first.scores == [800, 708]
+    assert readings(whatif.apply(snapshot([], procs, adj_edits={11: 500}))).scores == [800, 1041]
+    assert readings(plain) is not first and readings(plain).scores == [800, 708]  # one remembered at a time
 
 
 def test_an_unread_score_is_computed_and_said_so_and_many_pids_are_cut_short():

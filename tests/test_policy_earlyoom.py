@@ -332,6 +332,8 @@ HALF = GiB // 2
     (2 * GiB, 9 * GiB, None, {}, False, "mem avail 18.18% (min 10%), swap free 0.00% (min 10%): not acting", None),
     (2 * GiB, 9 * GiB, None, {"mem_min_percent": "20"}, True,
      "mem avail 18.18% (min 20%), swap free 0.00% (min 10%): SIGTERM", ESTIMATED),
+    (768 * MiB, 9472 * MiB, 2 * GiB, {"swap_min_percent": "25"}, True,  # free swap exactly at -s counts, as in -m
+     "mem avail 7.50% (min 10%), swap free 25.00% (min 25%): SIGTERM", ESTIMATED),
 ])
 def test_the_trigger_terms_and_kills_at_half_the_minimum(available, anon, swap, options, triggered, state, note):
     """swap is free swap of 8 GiB (None: no swap, which counts as 0 % free); near -m the AnonPages estimate
@@ -447,3 +449,55 @@ def test_with_sort_by_rss_a_zombie_of_equal_score_ranks_below_any_positive_rss()
     d = EARLYOOM.run(snapshot([], procs), "/", {"sort_by_rss": "true"})
     assert (d.victim_pid, [c.pid for c in d.ranking]) == (11, [11, 12, 10])
     assert "pid-order fold" not in d.reason  # the ranking's first is the fold's victim
+
+
+UNKNOWN = "(memory or swap figures unknown, so whether it acts now is unknown)"
+
+
+@pytest.mark.parametrize(("figures", "anon", "state"), [
+    ({"mem_total": None, "mem_available": GiB}, 4 * GiB, UNKNOWN),  # MemTotal unread: not trusted for either rule
+    ({"mem_available": 0}, None, UNKNOWN),  # 0 available of 0 + no RssAnon read: no percentage, not 0 / 0
+    ({"swap_total": 8 * GiB, "swap_free": None}, 4 * GiB, UNKNOWN),
+    ({"mem_available": GiB // 2, "swap_total": 1, "swap_free": 1}, 9 * GiB + GiB // 2,  # all of a 1-byte swap free
+     "(mem avail 5.00% (min 10%), swap free 100.00% (min 10%): not acting)"),
+])
+def test_memory_and_swap_figures_that_give_no_percentage_leave_the_trigger_unknown(figures, anon, state):
+    snap = snapshot([], [process(10, "hog", rss=anon, rss_total=GiB, oom_score=900)], host_=host(**figures))
+    d = EARLYOOM.run(snap, "/", {})
+    assert d.triggered is (False if "not acting" in state else None) and d.victim_pid == 10
+    assert state in d.reason
+
+
+def test_computed_scores_are_noted_only_for_processes_earlyoom_compares():
+    """A what-if on a process a rule skips (a zero RSS in 1.7, root under --ignore-root-user) changes no score
+    earlyoom reads, so nothing is said about it."""
+    procs = [process(10, "app", rss=100 * MiB, oom_score=900), process(11, "zombie", rss=0, oom_score=600),
+             process(12, "rootd", rss=MiB, oom_score=500, uid=0)]
+    snap = whatif.apply(snapshot([], procs, adj_edits={11: 500, 12: 400}))
+    both = ("oom_score of pid 11, 12 computed from the kernel formula (what-if oom_score_adj); "
+            "the real value may differ by a point")
+    assert EARLYOOM.run(snap, "/", {}).uncertain == both
+    assert EARLYOOM.run(snap, "/", {"version": "1.7"}).uncertain == both.replace("pid 11, 12", "pid 12")
+    assert EARLYOOM.run(snap, "/", {"ignore_root_user": "true"}).uncertain == both.replace("pid 11, 12", "pid 11")
+
+
+def test_a_process_walked_after_the_best_are_kept_is_still_counted_if_its_rss_is_unknown():
+    """21 processes fill what the decision keeps; of the later, lower ones, those missing one RSS part (and
+    no total to stand in) are unreadable, and said so, as earlier ones would be."""
+    procs = [process(10 + i, f"p{i}", rss=MiB, oom_score=800 + 2 * i) for i in range(BEST)]
+    procs += [process(100, "noanon", rss=None, oom_score=10),
+              process(101, "nofile", rss=MiB, rss_file=None, oom_score=10),
+              process(102, "noshmem", rss=MiB, rss_shmem=None, oom_score=10),
+              process(103, "low", rss=MiB, oom_score=10)]
+    d = EARLYOOM.run(snapshot([], procs), "/", {})
+    assert d.victim_pid == 10 + BEST - 1
+    assert d.uncertain == "3 processes without oom_score or RSS left out"
+
+
+def test_a_score_walked_late_enters_the_ranking_when_it_beats_the_least_kept():
+    """21 processes (scores 700..800, then 600..690) fill what the decision keeps; pid 31's 625 is above the
+    least of them (600) though below most, so it ranks 19th, before 620."""
+    scores = [*range(700, 801, 10), *range(600, 691, 10), 625]
+    d = EARLYOOM.run(snapshot([], [process(10 + i, f"p{i}", rss=MiB, oom_score=s) for i, s in enumerate(scores)]),
+                     "/", {})
+    assert [c.score for c in d.ranking] == [*range(800, 629, -10), 625, 620]

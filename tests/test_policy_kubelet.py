@@ -547,3 +547,126 @@ def test_a_containers_first_process_is_the_earliest_started_not_the_first_listed
     n.procs.insert(0, dataclasses.replace(proc(200, f"{a}/cri-containerd-a.scope", 1, adj=500), start_time=9000.0))
     d = decide(n.snap())
     assert (d.ranking[0].parts["request_low"], d.ranking[0].parts["request_high"]) == (100 * MiB, 101 * MiB - 1)
+
+
+def test_the_requests_spread_is_half_its_intervals_width_in_whole_bytes():
+    """MemTotal 1,123,700 kB: adj 900 gives a request in [115,066,880, 116,217,548] bytes, 1,150,669 wide, so
+    ± 575,334 B (561.85 KiB, shown 561.8), not the 575,334.5 B a true half would round up to 561.9."""
+    n = Node()
+    n.pod("a", "Burstable", 300, 900)
+    s = n.snap()
+    d = decide(s.replace(host=dataclasses.replace(s.host, mem_total=1123700 * 1024)))
+    assert d.ranking[0].why.startswith("Burstable, working set 300.0 MiB, request 110.3 MiB ± 561.8 KiB (inferred)")
+
+
+@pytest.mark.parametrize(("settings", "source", "threshold"), [
+    ({}, "/var/lib/kubelet/config.yaml", "threshold 100Mi from the kubelet's default"),
+    ({"threshold": "lots"}, "--eviction-hard of pid 812", "threshold 100Mi from the kubelet's default"),
+    ({"eviction_hard": "memory.available<lots"}, "", "threshold 100Mi from the kubelet's default"),
+    ({"eviction_hard": "memory.available<700Mi"}, "", "threshold 700Mi from the kubelet's settings"),
+])
+def test_a_recorded_kubelet_without_a_readable_threshold_leaves_the_default(settings, source, threshold):
+    """A kubelet found running whose settings give no memory threshold (none recorded, or one that does not
+    parse) is evicting at its default; one recorded with no source is quoted as the kubelet's settings."""
+    n = Node(root_ws=400)
+    n.pod("c", "BestEffort", 30, 1000)
+    s = n.snap()
+    killer = Killer(name="kubelet", pid=812, settings=settings, source=source)
+    d = decide(s.replace(host=dataclasses.replace(s.host, killers=(killer,))))
+    assert d.triggered is (threshold.endswith("settings"))  # 600 MiB available: below 700Mi, not below 100Mi
+    assert f"; {threshold}); 2 processes" in d.reason
+
+
+def test_a_cgroupfs_kind_node_nests_kubepods_below_the_kubelets_cgroup_root():
+    """kind with the cgroupfs driver sets cgroupRoot /kubelet: pods under /kubelet/kubepods, whose limit gives
+    allocatableMemory.available."""
+    uid = "0000000b-1111-2222-3333-444455556666"
+    pod = f"/kubelet/kubepods/besteffort/pod{uid}"
+    cgroups = [Cgroup("/", memory_current=500 * MiB, stat={"total_inactive_file": 100 * MiB}), Cgroup("/kubelet"),
+               Cgroup("/kubelet/kubepods", memory_max=800 * MiB, memory_current=300 * MiB, stat={}),
+               Cgroup("/kubelet/kubepods/besteffort"), Cgroup(pod, memory_current=40 * MiB, stat={}),
+               Cgroup(f"{pod}/{'e' * 64}")]
+    snap = snapshot(cgroups, [proc(5, f"{pod}/{'e' * 64}", 40, adj=1000)], mem_total=C)
+    d = decide(snap.replace(host=dataclasses.replace(snap.host, cgroup_mode="v1")))
+    assert d.victim_cgroup == pod
+    assert ("(memory.available 600.0 MiB (threshold 100.0 MiB); allocatableMemory.available 500.0 MiB "
+            "(threshold 100.0 MiB); threshold 100Mi") in d.reason
+
+
+def crio_pod(n: Node, path: str, ws: float, adj: int) -> str:
+    """A CRI-O pod with one container: its conmon's cgroup created before its container's, as CRI-O does."""
+    cid = "f" * 64
+    n.cgroups += [Cgroup(path=path, memory_current=int(ws * MiB), stat={"inactive_file": 0}),
+                  Cgroup(path=f"{path}/crio-conmon-{cid}.scope"), Cgroup(path=f"{path}/crio-{cid}.scope")]
+    n.procs += [proc(n.pid, f"{path}/crio-conmon-{cid}.scope", 1, adj=-999, comm="conmon"),
+                proc(n.pid + 1, f"{path}/crio-{cid}.scope", ws, adj=adj, comm="app")]
+    n.pid += 2
+    return path
+
+
+def test_conmon_listed_first_is_passed_over_and_only_a_cgroups_own_name_makes_it_conmon():
+    """A CRI-O pod's conmon cgroup comes before its container's; the second node runs inside a cgroup whose
+    name has conmon- in it, which says nothing about the containers below it."""
+    nested = "/machine.slice/libpod-conmon-7.scope/kubepods"
+    for path in (pod_path("a", "Burstable"), f"{nested}/burstable/pod{UIDS['a'].replace('_', '-')}"):
+        n = Node()
+        if path.startswith(nested):
+            n.cgroups += [Cgroup("/machine.slice"), Cgroup("/machine.slice/libpod-conmon-7.scope"), Cgroup(nested),
+                          Cgroup(f"{nested}/burstable")]
+        a = crio_pod(n, path, 300, 900)
+        d = decide(n.snap())
+        assert d.victim_cgroup == a and sorted(d.killed_pids) == [100, 101]
+        assert d.ranking[0].why.startswith("Burstable, working set 300.0 MiB, request 100.5 MiB ± 512.0 KiB "
+                                           "(inferred), over request: yes")
+
+
+def test_an_empty_container_cgroup_is_no_container_in_a_listing_out_of_fork_order():
+    """A container that has exited may leave its cgroup behind, empty: it says no request. The listing is out
+    of fork order (a later process listed first), so each container's first process is looked for in full."""
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)
+    n.cgroups.append(Cgroup(path=f"{a}/cri-containerd-{'1' * 64}.scope"))
+    n.procs.insert(0, dataclasses.replace(proc(200, f"{a}/cri-containerd-a.scope", 1, adj=500), start_time=9000.0))
+    d = decide(n.snap())
+    assert (d.ranking[0].parts["request_low"], d.ranking[0].parts["request_high"]) == (100 * MiB, 101 * MiB - 1)
+
+
+def test_a_process_whose_start_is_unknown_counts_as_its_containers_first():
+    """Its start time unread (None), it is taken as started at boot, before one started half a second in."""
+    n = Node()
+    a = n.pod("a", "Burstable", 300, 900)
+    app = f"{a}/cri-containerd-a.scope"
+    n.procs = [p if p.cgroup != app else dataclasses.replace(p, start_time=0.5) for p in n.procs]
+    n.procs.append(dataclasses.replace(proc(200, app, 1, adj=800), start_time=None))
+    d = decide(n.snap())
+    assert (d.ranking[0].parts["request_low"], d.ranking[0].parts["request_high"]) == (200 * MiB, 201 * MiB - 1)
+
+
+def test_a_pod_left_without_processes_is_skipped_and_the_pods_after_it_still_count():
+    n = Node()
+    gone = n.pod("a", "BestEffort", 0, 1000)
+    n.procs = []  # its sandbox and container have exited; the cgroup lingers until the kubelet removes it
+    c = n.pod("c", "BestEffort", 50, 1000)
+    d = decide(n.snap())
+    assert d.victim_cgroup == c and gone not in [x.cgroup for x in d.ranking]
+
+
+def test_a_pod_recorded_as_another_kind_of_workload_is_named_by_its_path():
+    """A snapshot may say a pod's cgroup is a unit (its .slice): that name is no pod's, so the path stands in."""
+    n = Node()
+    a = n.pod("a", "BestEffort", 50, 1000)
+    i = next(i for i, c in enumerate(n.cgroups) if c.path == a)
+    n.cgroups[i] = dataclasses.replace(n.cgroups[i], workload=Workload(kind="unit", name=a.rsplit("/", 1)[1]))
+    assert decide(n.snap()).reason.startswith(f"kubelet evicts pod {a}: BestEffort")
+
+
+def test_a_pod_using_nothing_trails_a_guaranteed_pod_short_of_its_limit_only_by_priority():
+    """b (adj 900, working set 0) is at least 100 MiB under its request; a (Guaranteed, 400 MiB) is
+    100 MiB − 1 B under its: no request in b's interval puts b first, only a lower priority could."""
+    n = Node()
+    a = n.pod("a", "Guaranteed", 300 + 1 / MiB, -997, limit=400)
+    b = n.pod("b", "Burstable", 0, 900)
+    d = decide(n.snap())
+    assert d.victim_cgroup == a
+    assert d.uncertain == (f"priority is not on the node (assumed equal): with a lower priority, {label(b)} "
+                           "would go first")
