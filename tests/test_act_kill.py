@@ -42,7 +42,7 @@ from oomtui.act.kill import (
     members,
     when,
 )
-from oomtui.act.plan import REFUSED_SELF, SPARED_ADJ
+from oomtui.act.plan import REFUSED_INIT, REFUSED_SELF, SPARED_ADJ
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
@@ -822,6 +822,39 @@ def test_processes_that_only_passed_through_the_cgroup_during_the_kill_are_not_r
     assert outcomes == []
     assert method.startswith("frozen (cgroup.freeze), then signalled one by one, then thawed;")
     assert passer.alive()
+
+
+def test_a_group_kill_reports_planned_members_that_left_or_were_refused_at_once_just_once(memcg, tmp_path, hogs):
+    """A copy of the cgroup's member list holds a race still: its pids are looked at in turn, as listed.
+
+    A planned member already elsewhere, which then exits on its own, was not killed by us; one refused before its
+    facts were read (host init) is the planned process all the same, reported once; a vanished newcomer is skipped
+    without cutting the report short.
+    """
+    fake = tmp_path / memcg.path.lstrip("/")
+    fake.mkdir(parents=True)
+    leaver = spawn_hog("leaver", 0)  # in our own cgroup: it left the killed one
+    member = spawn_hog("member", 0, cgroup_dir=memcg.dir)
+    hogs += [leaver, member]
+    init = facts(1)
+    targets = (_target(leaver, memcg.path), Target(1, init.start_time, init.comm, memcg.path, 0, 0),
+               _target(member, memcg.path))
+    (fake / "cgroup.procs").write_text(f"5000000\n{leaver.pid}\n1\n{member.pid}\n")  # 5000000: above PID_MAX_LIMIT
+    plan = KillPlan(f"kill cgroup {memcg.path}", signal.SIGTERM, targets, (memcg.path,))
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(kill_cgroups, plan, Hierarchy(tmp_path, v2=False), ())
+        assert _exit_code(member.popen) == -signal.SIGTERM  # signalled after the leaver was looked at
+        assert leaver.popen.stdin is not None
+        leaver.popen.stdin.close()  # it exits while the kill waits for the listed members to leave
+        assert _exit_code(leaver.popen) == 0
+        outcomes, method, empty = running.result(30)
+    assert _summary(outcomes) == sorted([
+        (leaver.pid, "leaver", False, "gone", True, None, None, "exited on its own during the kill"),
+        (1, init.comm, False, "refused", True, None, None, REFUSED_INIT),
+        (member.pid, "member", True, "killed", True, "SIGTERM", True, "sent SIGTERM; it exited"),
+    ])
+    assert [o.start_time for o in outcomes if o.pid == 1] == [init.start_time]
+    assert (method, empty) == ("signalled one by one; 3 processes still in the cgroup afterwards", False)
 
 
 _KILLER_INSIDE = r"""
