@@ -47,7 +47,7 @@ from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
-from tests.support.cgroups import v1_frozen, v2_test_cgroup
+from tests.support.cgroups import rmdir_patiently, v1_frozen, v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog, spawn_straddler
 from tests.support.nobody import as_nobody
 from tests.support.reuse import Newcomer
@@ -900,6 +900,59 @@ def test_a_v2_cgroup_its_owner_froze_is_killed_and_left_frozen(v2cg, audit, hogs
     assert [(o.pid, o.status) for o in report.outcomes] == [(member.pid, "killed")]
     assert _exit_code(member.popen) == -signal.SIGKILL
     assert (d / "cgroup.freeze").read_text().strip() == "1"
+
+
+_SUPERVISOR = r"""
+import os, signal, sys, time
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+def rescue(*_):
+    try:  # its worker out of the cgroup being killed, before the kill gets to it
+        with open(sys.argv[3], "w") as f:
+            f.write(sys.argv[2])
+    except OSError:
+        pass
+    os._exit(0)
+signal.signal(signal.SIGTERM, rescue)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+time.sleep(3600)
+"""
+
+
+def test_a_v2_group_kill_signals_every_member_before_any_can_act_on_its_signal(v2cg, audit, hogs):
+    """Frozen, a supervisor's SIGTERM handler cannot move its worker out of the cgroup before the kill reaches it.
+
+    The supervisor is signalled first (parents' cgroups first), then a crowd, then the worker: unfrozen, the
+    handler would have all that time to run.
+    """
+    layout, path, d = v2cg
+    app, away = d / "app", d / "away"
+    crowd_dir, worker_dir = app / "crowd", app / "worker"
+    for c in (app, away, crowd_dir, worker_dir):
+        c.mkdir()
+    crowd = None
+    try:
+        worker = spawn_hog("worker", 0, cgroup_dir=worker_dir)
+        hogs.append(worker)
+        supervisor = subprocess.Popen([sys.executable, "-c", _SUPERVISOR, str(app / "cgroup.procs"), str(worker.pid),
+                                       str(away / "cgroup.procs")], stdout=subprocess.PIPE)
+        hogs.append(Hog("supervisor", supervisor))
+        assert supervisor.stdout is not None and supervisor.stdout.readline().strip() == b"ready"
+        crowd = _sleepers(crowd_dir, 60)
+        plan = KillPlan(f"kill cgroup {path}/app", signal.SIGTERM, (
+            _target(hogs[-1], f"{path}/app"), _target(worker, f"{path}/app/worker")), (f"{path}/app",))
+        report = HostActor(audit, layout).kill(plan)
+        assert _exit_code(worker.popen) == -signal.SIGTERM  # not rescued
+        assert _exit_code(supervisor) == 0  # its handler ran, once thawed
+        assert [(o.pid, o.status, o.detail) for o in report.outcomes if o.planned] == [
+            (supervisor.pid, "killed", "sent SIGTERM; it exited"), (worker.pid, "killed", "sent SIGTERM; it exited")]
+        assert report.method.startswith("frozen (cgroup.freeze), then signalled one by one, then thawed;")
+    finally:
+        (d / "cgroup.kill").write_text("1")  # only what this test started is in there
+        if crowd is not None:
+            crowd.wait()
+        for c in (worker_dir, crowd_dir, away, app):
+            rmdir_patiently(c)
 
 
 _SPINNER = "while True: pass"
