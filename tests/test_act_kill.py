@@ -42,12 +42,12 @@ from oomtui.act.kill import (
     members,
     when,
 )
-from oomtui.act.plan import REFUSED_SELF, SPARED_ADJ
+from oomtui.act.plan import REFUSED_INIT, REFUSED_SELF, SPARED_ADJ
 from oomtui.act.procfs import facts, same_start
 from oomtui.collect import collect_snapshot
 from oomtui.collect.layout import CgroupLayout, detect_layout
 from oomtui.model import Cgroup, Host, Process, Snapshot
-from tests.support.cgroups import v1_frozen, v2_test_cgroup
+from tests.support.cgroups import rmdir_patiently, v1_frozen, v2_test_cgroup
 from tests.support.hog import Hog, spawn_hog, spawn_straddler
 from tests.support.nobody import as_nobody
 from tests.support.reuse import Newcomer
@@ -824,6 +824,39 @@ def test_processes_that_only_passed_through_the_cgroup_during_the_kill_are_not_r
     assert passer.alive()
 
 
+def test_a_group_kill_reports_planned_members_that_left_or_were_refused_at_once_just_once(memcg, tmp_path, hogs):
+    """A copy of the cgroup's member list holds a race still: its pids are looked at in turn, as listed.
+
+    A planned member already elsewhere, which then exits on its own, was not killed by us; one refused before its
+    facts were read (host init) is the planned process all the same, reported once; a vanished newcomer is skipped
+    without cutting the report short.
+    """
+    fake = tmp_path / memcg.path.lstrip("/")
+    fake.mkdir(parents=True)
+    leaver = spawn_hog("leaver", 0)  # in our own cgroup: it left the killed one
+    member = spawn_hog("member", 0, cgroup_dir=memcg.dir)
+    hogs += [leaver, member]
+    init = facts(1)
+    targets = (_target(leaver, memcg.path), Target(1, init.start_time, init.comm, memcg.path, 0, 0),
+               _target(member, memcg.path))
+    (fake / "cgroup.procs").write_text(f"5000000\n{leaver.pid}\n1\n{member.pid}\n")  # 5000000: above PID_MAX_LIMIT
+    plan = KillPlan(f"kill cgroup {memcg.path}", signal.SIGTERM, targets, (memcg.path,))
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(kill_cgroups, plan, Hierarchy(tmp_path, v2=False), ())
+        assert _exit_code(member.popen) == -signal.SIGTERM  # signalled after the leaver was looked at
+        assert leaver.popen.stdin is not None
+        leaver.popen.stdin.close()  # it exits while the kill waits for the listed members to leave
+        assert _exit_code(leaver.popen) == 0
+        outcomes, method, empty = running.result(30)
+    assert _summary(outcomes) == sorted([
+        (leaver.pid, "leaver", False, "gone", True, None, None, "exited on its own during the kill"),
+        (1, init.comm, False, "refused", True, None, None, REFUSED_INIT),
+        (member.pid, "member", True, "killed", True, "SIGTERM", True, "sent SIGTERM; it exited"),
+    ])
+    assert [o.start_time for o in outcomes if o.pid == 1] == [init.start_time]
+    assert (method, empty) == ("signalled one by one; 3 processes still in the cgroup afterwards", False)
+
+
 _KILLER_INSIDE = r"""
 import json, os, signal, sys
 from pathlib import Path
@@ -867,6 +900,59 @@ def test_a_v2_cgroup_its_owner_froze_is_killed_and_left_frozen(v2cg, audit, hogs
     assert [(o.pid, o.status) for o in report.outcomes] == [(member.pid, "killed")]
     assert _exit_code(member.popen) == -signal.SIGKILL
     assert (d / "cgroup.freeze").read_text().strip() == "1"
+
+
+_SUPERVISOR = r"""
+import os, signal, sys, time
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+def rescue(*_):
+    try:  # its worker out of the cgroup being killed, before the kill gets to it
+        with open(sys.argv[3], "w") as f:
+            f.write(sys.argv[2])
+    except OSError:
+        pass
+    os._exit(0)
+signal.signal(signal.SIGTERM, rescue)
+sys.stdout.write("ready\n"); sys.stdout.flush()
+time.sleep(3600)
+"""
+
+
+def test_a_v2_group_kill_signals_every_member_before_any_can_act_on_its_signal(v2cg, audit, hogs):
+    """Frozen, a supervisor's SIGTERM handler cannot move its worker out of the cgroup before the kill reaches it.
+
+    The supervisor is signalled first (parents' cgroups first), then a crowd, then the worker: unfrozen, the
+    handler would have all that time to run.
+    """
+    layout, path, d = v2cg
+    app, away = d / "app", d / "away"
+    crowd_dir, worker_dir = app / "crowd", app / "worker"
+    for c in (app, away, crowd_dir, worker_dir):
+        c.mkdir()
+    crowd = None
+    try:
+        worker = spawn_hog("worker", 0, cgroup_dir=worker_dir)
+        hogs.append(worker)
+        supervisor = subprocess.Popen([sys.executable, "-c", _SUPERVISOR, str(app / "cgroup.procs"), str(worker.pid),
+                                       str(away / "cgroup.procs")], stdout=subprocess.PIPE)
+        hogs.append(Hog("supervisor", supervisor))
+        assert supervisor.stdout is not None and supervisor.stdout.readline().strip() == b"ready"
+        crowd = _sleepers(crowd_dir, 60)
+        plan = KillPlan(f"kill cgroup {path}/app", signal.SIGTERM, (
+            _target(hogs[-1], f"{path}/app"), _target(worker, f"{path}/app/worker")), (f"{path}/app",))
+        report = HostActor(audit, layout).kill(plan)
+        assert _exit_code(worker.popen) == -signal.SIGTERM  # not rescued
+        assert _exit_code(supervisor) == 0  # its handler ran, once thawed
+        assert [(o.pid, o.status, o.detail) for o in report.outcomes if o.planned] == [
+            (supervisor.pid, "killed", "sent SIGTERM; it exited"), (worker.pid, "killed", "sent SIGTERM; it exited")]
+        assert report.method.startswith("frozen (cgroup.freeze), then signalled one by one, then thawed;")
+    finally:
+        (d / "cgroup.kill").write_text("1")  # only what this test started is in there
+        if crowd is not None:
+            crowd.wait()
+        for c in (worker_dir, crowd_dir, away, app):
+            rmdir_patiently(c)
 
 
 _SPINNER = "while True: pass"

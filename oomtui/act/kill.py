@@ -412,7 +412,9 @@ def kill_cgroups(
         if a.status in ("spared", "refused") and a.pid in reported:
             continue
         t = planned.get(a.pid)
-        new = t is None or a.facts is None or t.start_time is None or not same_start(t.start_time, a.facts.start_time)
+        # Without facts (refused or failed before they were read) it is the planned process as far as we can tell.
+        new = t is None or (a.facts is not None
+                            and (t.start_time is None or not same_start(t.start_time, a.facts.start_time)))
         if new and a.status in ("gone", "changed"):
             continue  # a process that was never ours to report: it left or vanished on its own
         if a.status == "changed" and not _still(a):  # an exiting process shows in the root cgroup first
