@@ -515,6 +515,26 @@ def test_an_unsure_budget_is_noted_only_where_a_score_weighs_on_the_first_two(sc
         "scores scale by a budget that may be off: host swap total unknown; counted as none")
 
 
+@pytest.mark.parametrize(("edit", "noted"), [
+    ("adj 41", {"hierarchical", "cgroup-aware"}), ("adj 42", set()), ("score /c", set()), ("/a whole", set())])
+def test_an_unsure_budget_is_noted_where_a_score_weighs_on_a_choice_below_the_first(edit, noted):
+    # Levels (hierarchical) or leaves (cgroup-aware) /a 300, /b 200, /c 100 MiB; inside /a processes 40, 41, 42
+    # of 150, 100, 50 MiB. 40 (or /a, made interdependent) dies either way, but a score on 41 weighs on the choice
+    # inside /a: the second there. One on 42 or /c, each third in its ranking, cannot lift it past the first two.
+    procs = [proc(40, "/a", 150), proc(41, "/a", 100, adj=int(edit == "adj 41")),
+             proc(42, "/a", 50, adj=int(edit == "adj 42")), proc(50, "/b", 190), proc(60, "/c", 90)]
+    w = whatif.set_score(WhatIf(), "/c", 1) if edit in ("score /c", "/a whole") else None
+    if edit == "/a whole":
+        w = whatif.set_interdependent(w, "/a", True)
+    snap = snapshot([cgroup("/a", 300), cgroup("/b", 200), cgroup("/c", 100)], procs, swap_total=None)
+    for policy in PROPOSALS:
+        d = decide(snap, policy, w=w)
+        victim = d.victim_cgroup if edit == "/a whole" else d.victim_pid
+        assert victim == ("/a" if edit == "/a whole" else 50 if policy == "terminal" else 40), policy
+        assert d.uncertain == ("scores scale by a budget that may be off: host swap total unknown; counted as none"
+                               if policy in noted else None), policy
+
+
 def test_one_ignored_score_and_one_process_are_singular(host):
     w = whatif.set_interdependent(whatif.set_score(WhatIf(), "/a", 5), "/b", True)
     d = decide(host.replace(processes=tuple(p for p in host.processes if p.pid != 30)), "terminal", w=w)

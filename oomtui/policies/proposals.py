@@ -314,9 +314,10 @@ def _nothing(name: str, tree: Tree) -> Decision:
 
 
 def _uncertain(tree: Tree, notes: list[str | None], top: list[Entity]) -> str | None:
-    """Ties decided by order, and a budget that may be off where a score weighs on the pick."""
+    """Ties decided by order, and a budget that may be off where a score weighs on the pick: on one of
+    `top`, the first two of each ranking that led to it."""
     out = [n for n in notes if n]
-    if tree.budget_note and any(e.score for e in top[:2]):
+    if tree.budget_note and any(e.score for e in top):
         out.append(f"scores scale by a budget that may be off: {tree.budget_note}")
     return "; ".join(out) or None
 
@@ -453,7 +454,7 @@ def decide_terminal(snapshot: Snapshot, domain: str, options: Mapping[str, Any])
         f"; scores on {ignored} independent cgroup{'s' if ignored != 1 else ''} do not apply here"
         if ignored else ""
     )
-    uncertain = _uncertain(tree, [_tie(ranked)], ranked)
+    uncertain = _uncertain(tree, [_tie(ranked)], ranked[:2])
     if victim.kind == "group":
         return _kill_group(name, tree, victim.path, f"kills interdependent {victim.path} whole, the biggest "
                            f"terminal consumer in {domain}{ignored_note}", ranking, uncertain)
@@ -514,7 +515,7 @@ def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, A
     if victim.kind == "group":
         return _kill_group(name, tree, victim.path, f"kills interdependent {victim.path} whole, the largest "
                            f"memory cgroup in {domain} after scores", ranking,
-                           _uncertain(tree, [_tie(ranked)], ranked))
+                           _uncertain(tree, [_tie(ranked)], ranked[:2]))
     if victim.kind == "leaf":
         inside, tie = _largest(tree, victim.path)
         chosen = inside[0]
@@ -527,7 +528,7 @@ def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, A
     assert p is not None
     return _kill_process(name, tree, p, f"kills {victim.label}: a process outside any leaf cgroup, larger than "
                          f"every cgroup in {domain} after scores ({_sized(victim)})", ranking,
-                         _uncertain(tree, [_tie(ranked)], ranked))
+                         _uncertain(tree, [_tie(ranked)], ranked[:2]))
 
 
 POLICIES = (
