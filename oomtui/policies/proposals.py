@@ -151,7 +151,7 @@ class Tree:
         return size + score * self.budget // 1000
 
     def process(self, p: Process, fp: int) -> Entity:
-        return Entity("process", p.cgroup, fp, p.oom_score_adj, self.adjusted(fp, p.oom_score_adj), "", p)
+        return Entity("process", p.cgroup, fp, p.oom_score_adj, self.adjusted(fp, p.oom_score_adj), process=p)
 
     def processes(self, path: str) -> list[Entity]:
         """The processes directly in a cgroup that could die."""
@@ -272,7 +272,7 @@ def _sized(e: Entity) -> str:
     return f"{human_size(e.size)}, {human_size(e.adjusted)} with {knob} {e.score:+d}"
 
 
-def _why(e: Entity, budget: int, note: str = "") -> str:
+def _why(e: Entity, budget: int, note: str) -> str:
     what = {"process": "footprint", "group": "whole group", "leaf": "leaf"}[e.kind]  # a descent is never a pick
     bias = f", score {e.score:+d} → {human_size(e.score * budget // 1000)}" if e.score else ""
     return f"{what} {human_size(e.size)}{bias}{note}"
