@@ -115,6 +115,15 @@ def test_score_minus_1000_is_never_picked(host):
     assert all(c.pid not in (10, 11) for c in d.ranking)
 
 
+def test_a_process_without_memory_never_competes_and_one_byte_is_memory():
+    # A zombie shows no memory at all and an OOM kill cannot free it; the smallest footprint a snapshot can hold,
+    # one byte, still counts (kernel_rules.eligible).
+    snap = snapshot([], [proc(80, "/", 0), proc(81, "/", 1 / MiB)])
+    for policy in PROPOSALS:
+        d = decide(snap, policy)
+        assert (d.victim_pid, d.freed_bytes, [c.pid for c in d.ranking]) == (81, 1, [81]), policy
+
+
 def test_empty_cgroups_are_skipped():
     # /cache is large (page cache) but holds nothing that can die; /k holds only a kernel thread
     snap = snapshot(
@@ -210,6 +219,15 @@ def test_memcg_domain_scales_scores_by_its_own_limit():
     assert via == [{"cgroup": "/lim/b", "size": 120 * MiB, "score": 100, "adjusted": 160 * MiB}]
     snap = snap.replace(whatif=whatif.set_score(WhatIf(), "/lim/b", 20))  # 120 + 8 < 150
     assert decide(snap, "hierarchical", domain="/lim").victim_pid == 90
+
+
+def test_one_snapshot_asked_about_one_domain_then_another_answers_each(host):
+    # The TUI asks again about the same snapshot when the user moves to another domain.
+    for domain, victim in (("/a", 10), ("/b", 20), ("/a/y", 12), ("/a", 10)):
+        for policy in PROPOSALS:
+            d = decide(host, policy, domain=domain)
+            assert d.victim_pid == victim and {c.cgroup for c in d.ranking} <= {
+                c.path for c in host.cgroups if c.path.startswith(domain)}, (domain, policy)
 
 
 def test_an_interdependent_domain_dies_whole():
@@ -498,6 +516,18 @@ def test_a_score_weighs_whole_bytes():
         assert all(type(v) is int for v in (c.score, c.parts["score_bytes"], c.parts["adjusted"])), policy
 
 
+def test_a_reason_quotes_the_whole_bytes_a_score_weighs_in_a_small_domain():
+    # /m may use 100 pages (409,600 bytes): a score of -1 weighs -409.6 bytes, and the whole -410 is what the
+    # leaf's adjusted size, its parts and its reason all take (250,000 - 410 = 249,590).
+    snap = snapshot([cgroup("/m", memory_max=100 * 4096), cgroup("/m/c"), cgroup("/m/d")],
+                    [proc(70, "/m/c", 250_000 / MiB), proc(71, "/m/d", 100_000 / MiB)],
+                    whatif=whatif.set_score(WhatIf(), "/m/c", -1))
+    d = decide(snap, "cgroup-aware", domain="/m")
+    assert whys(d) == [(None, "/m/c", "leaf 244.1 KiB, score -1 → -410 B; its largest: process 70 (p70)"),
+                       (None, "/m/d", "leaf 97.7 KiB; its largest: process 71 (p71)")]
+    assert (d.ranking[0].parts["score_bytes"], d.ranking[0].score) == (-410, 249_590)
+
+
 @pytest.mark.parametrize(("scored", "noted"), [(201, True), (202, False)])
 def test_an_unsure_budget_is_noted_only_where_a_score_weighs_on_the_first_two(scored, noted):
     # Without SwapTotal the budget may be short; a score of 1 (1 MiB here) cannot lift the third (100 MiB)
@@ -513,6 +543,26 @@ def test_an_unsure_budget_is_noted_only_where_a_score_weighs_on_the_first_two(sc
     assert decide(tied, "terminal").uncertain == (
         "process 200 (p200) and process 201 (p201) tie (301.0 MiB); path/pid order chose process 200 (p200); "
         "scores scale by a budget that may be off: host swap total unknown; counted as none")
+
+
+@pytest.mark.parametrize(("edit", "noted"), [
+    ("adj 41", {"hierarchical", "cgroup-aware"}), ("adj 42", set()), ("score /c", set()), ("/a whole", set())])
+def test_an_unsure_budget_is_noted_where_a_score_weighs_on_a_choice_below_the_first(edit, noted):
+    # Levels (hierarchical) or leaves (cgroup-aware) /a 300, /b 200, /c 100 MiB; inside /a processes 40, 41, 42
+    # of 150, 100, 50 MiB. 40 (or /a, made interdependent) dies either way, but a score on 41 weighs on the choice
+    # inside /a: the second there. One on 42 or /c, each third in its ranking, cannot lift it past the first two.
+    procs = [proc(40, "/a", 150), proc(41, "/a", 100, adj=int(edit == "adj 41")),
+             proc(42, "/a", 50, adj=int(edit == "adj 42")), proc(50, "/b", 190), proc(60, "/c", 90)]
+    w = whatif.set_score(WhatIf(), "/c", 1) if edit in ("score /c", "/a whole") else None
+    if edit == "/a whole":
+        w = whatif.set_interdependent(w, "/a", True)
+    snap = snapshot([cgroup("/a", 300), cgroup("/b", 200), cgroup("/c", 100)], procs, swap_total=None)
+    for policy in PROPOSALS:
+        d = decide(snap, policy, w=w)
+        victim = d.victim_cgroup if edit == "/a whole" else d.victim_pid
+        assert victim == ("/a" if edit == "/a whole" else 50 if policy == "terminal" else 40), policy
+        assert d.uncertain == ("scores scale by a budget that may be off: host swap total unknown; counted as none"
+                               if policy in noted else None), policy
 
 
 def test_one_ignored_score_and_one_process_are_singular(host):
@@ -615,10 +665,13 @@ def test_a_counter_the_kernel_does_not_print_counts_0_in_the_leafs_size_and_part
 
 
 def test_a_v1_leaf_without_swap_accounting_and_a_pick_at_the_domain_level():
-    # v1 without swap accounting prints no total_swap: the series' size is anon 100 + unevictable 5 MiB.
+    # v1 without swap accounting prints no total_swap: the series' size is anon 100 + unevictable 5 MiB, and
+    # the parts say 0 swapped.
     stat = {"total_active_anon": 80 * MiB, "total_inactive_anon": 20 * MiB, "total_unevictable": 5 * MiB}
     snap = snapshot([cgroup("/v1", 150, stat=stat)], [proc(130, "/v1", 100), proc(131, "/", 200)])
-    assert decide(snap, "cgroup-aware").ranking[1].parts["size"] == 105 * MiB
+    assert dict(decide(snap, "cgroup-aware").ranking[1].parts) == {
+        "size": 105 * MiB, **stat, "total_swap": 0, "score": 0, "score_bytes": 0, "adjusted": 105 * MiB,
+        "would_kill": 130}
     assert decide(snap, "hierarchical").reason == ("kills process 131 (p131), the largest in / after scores "
                                                    "(200.0 MiB)")
 

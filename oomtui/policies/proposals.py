@@ -151,7 +151,7 @@ class Tree:
         return size + score * self.budget // 1000
 
     def process(self, p: Process, fp: int) -> Entity:
-        return Entity("process", p.cgroup, fp, p.oom_score_adj, self.adjusted(fp, p.oom_score_adj), "", p)
+        return Entity("process", p.cgroup, fp, p.oom_score_adj, self.adjusted(fp, p.oom_score_adj), process=p)
 
     def processes(self, path: str) -> list[Entity]:
         """The processes directly in a cgroup that could die."""
@@ -272,7 +272,7 @@ def _sized(e: Entity) -> str:
     return f"{human_size(e.size)}, {human_size(e.adjusted)} with {knob} {e.score:+d}"
 
 
-def _why(e: Entity, budget: int, note: str = "") -> str:
+def _why(e: Entity, budget: int, note: str) -> str:
     what = {"process": "footprint", "group": "whole group", "leaf": "leaf"}[e.kind]  # a descent is never a pick
     bias = f", score {e.score:+d} → {human_size(e.score * budget // 1000)}" if e.score else ""
     return f"{what} {human_size(e.size)}{bias}{note}"
@@ -314,9 +314,10 @@ def _nothing(name: str, tree: Tree) -> Decision:
 
 
 def _uncertain(tree: Tree, notes: list[str | None], top: list[Entity]) -> str | None:
-    """Ties decided by order, and a budget that may be off where a score weighs on the pick."""
+    """Ties decided by order, and a budget that may be off where a score weighs on the pick: on one of
+    `top`, the first two of each ranking that led to it."""
     out = [n for n in notes if n]
-    if tree.budget_note and any(e.score for e in top[:2]):
+    if tree.budget_note and any(e.score for e in top):
         out.append(f"scores scale by a budget that may be off: {tree.budget_note}")
     return "; ".join(out) or None
 
@@ -453,7 +454,7 @@ def decide_terminal(snapshot: Snapshot, domain: str, options: Mapping[str, Any])
         f"; scores on {ignored} independent cgroup{'s' if ignored != 1 else ''} do not apply here"
         if ignored else ""
     )
-    uncertain = _uncertain(tree, [_tie(ranked)], ranked)
+    uncertain = _uncertain(tree, [_tie(ranked)], ranked[:2])
     if victim.kind == "group":
         return _kill_group(name, tree, victim.path, f"kills interdependent {victim.path} whole, the biggest "
                            f"terminal consumer in {domain}{ignored_note}", ranking, uncertain)
@@ -514,7 +515,7 @@ def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, A
     if victim.kind == "group":
         return _kill_group(name, tree, victim.path, f"kills interdependent {victim.path} whole, the largest "
                            f"memory cgroup in {domain} after scores", ranking,
-                           _uncertain(tree, [_tie(ranked)], ranked))
+                           _uncertain(tree, [_tie(ranked)], ranked[:2]))
     if victim.kind == "leaf":
         inside, tie = _largest(tree, victim.path)
         chosen = inside[0]
@@ -527,7 +528,7 @@ def decide_cgroup_aware(snapshot: Snapshot, domain: str, options: Mapping[str, A
     assert p is not None
     return _kill_process(name, tree, p, f"kills {victim.label}: a process outside any leaf cgroup, larger than "
                          f"every cgroup in {domain} after scores ({_sized(victim)})", ranking,
-                         _uncertain(tree, [_tie(ranked)], ranked))
+                         _uncertain(tree, [_tie(ranked)], ranked[:2]))
 
 
 POLICIES = (
