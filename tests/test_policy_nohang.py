@@ -216,3 +216,29 @@ def test_an_oom_score_of_one_is_weighed():
     """nohang's fast search looks at every oom_score >= 1."""
     d = NOHANG.run(snapshot([], [process(50, "idle", rss=MiB, oom_score=1), process(51, "zero", oom_score=0)]), "/", {})
     assert d.victim_pid == 50 and [c.pid for c in d.ranking] == [50]
+
+
+def test_a_late_process_between_the_last_two_of_twenty_still_enters_the_ranking():
+    """The ranking keeps nohang's 20 highest badnesses whatever order /proc lists them in."""
+    procs = [process(100 + i, f"w{i}", rss=MiB, oom_score=100 + 2 * i) for i in range(20)]
+    procs.append(process(120, "late", rss=MiB, oom_score=101))
+    d = NOHANG.run(snapshot([], procs), "/", {})
+    assert [(c.pid, c.score) for c in d.ranking] == [(119 - i, 138 - 2 * i) for i in range(19)] + [(120, 101)]
+
+
+def test_an_adjustment_lifts_a_low_oom_score_listed_after_twenty_higher_ones():
+    procs = [process(100 + i, f"w{i}", rss=MiB, oom_score=500) for i in range(20)]
+    procs.append(process(120, "late", rss=MiB, oom_score=100))
+    d = NOHANG.run(snapshot([], procs), "/", {"badness_adj": "NAME 1000 /// ^late$"})
+    assert d.victim_pid == 120
+    assert d.ranking[0].why == "'late': oom_score 100, +1000 (NAME +1000 /// ^late$) = badness 1100"
+
+
+def test_unread_scores_of_pid_1_and_kernel_threads_are_not_noted():
+    """nohang never weighs them, so a computed score of theirs is no uncertainty of its decision."""
+    procs = [process(1, "systemd", rss=MiB, oom_score=None), process(2, "kthreadd", oom_score=None, kernel_thread=True),
+             process(30, "app", rss=GiB, oom_score=None), process(31, "other", rss=MiB, oom_score=10)]
+    d = NOHANG.run(snapshot([], procs), "/", {})
+    assert [c.pid for c in d.ranking] == [30, 31]
+    assert d.uncertain == ("oom_score of pid 30 computed from the kernel formula (what-if edits or unread oom_score); "
+                           "the real value may differ by a point")
