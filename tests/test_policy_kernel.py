@@ -7,6 +7,8 @@ getting the rule wrong picks a different process.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from oomtui import whatif
@@ -103,7 +105,9 @@ def test_each_byte_figure_becomes_pages_before_the_sum():
 def test_a_kernel_log_total_without_its_split_still_counts():
     p = Process(pid=9, comm="x", cgroup="/d", rss_total=10 * PAGE + 100, swap=None, pgtables=PAGE)  # 10 whole pages
     assert badness(p, 65536, PAGE, (6, 6)) == 11
-    assert [c.score for c in decide(snap(p), "/d", {}).ranking] == [11]
+    d = decide(snap(p), "/d", {})
+    assert [c.score for c in d.ranking] == [11]
+    assert d.reason == "9 (x) has the highest badness in /d: 11 pages of a 65536-page budget"
 
 
 def test_a_partly_known_split_counts_what_is_known():
@@ -149,6 +153,7 @@ def test_the_global_domain_uses_ram_plus_swap():
     d = decide(s, "/", {})
     per_adj = (16 << 30) // PAGE // 1000  # 4194 pages per adj point
     assert d.ranking[0].pid == 11 and d.ranking[0].parts["adj_pages"] == 10 * per_adj
+    assert d.ranking[0].why == "rss 2560 + swap 0 + pgtables 0 + adj 10×4194 = 44500 pages"
     assert decide(s, "/d", {}).victim_pid == 10  # in the memcg the same adj is worth 650 pages only
 
 
@@ -418,7 +423,7 @@ def test_no_candidates_and_unknown_domains_kill_nothing():
     d = decide(snap(proc(1, "/d", 50), proc(120, "/d", 5, adj=-1000)), "/d", {})
     assert d.kills_nothing and "no killable process" in d.reason
     d = decide(snap(proc(121, "/d", 5)), "/nope", {})
-    assert d.kills_nothing and "/nope" in d.reason
+    assert d.kills_nothing and "/nope" in d.reason and d.domain == "/nope"
 
 
 
@@ -533,10 +538,11 @@ def test_a_near_tie_says_how_near_and_what_decides(kernel, apart, margin, decide
     ("6.6.0", 12, 311, [310, 309, 308, 307, 306]),  # the last scanned is kept: the rivals from the end back
     ("5.2.0", 12, 300, [301, 302, 303, 304, 305]),  # the first scanned is kept: the rivals from the start on
     ("6.6.0", 7, 306, [305, 304, 303, 302, 301]),
+    ("6.6.0", 6, 305, [304, 303, 302, 301, 300]),  # exactly five rivals: all named, none counted
 ])
 def test_a_tie_wider_than_the_ranking_names_five_and_counts_the_rest(kernel, tied, victim, named):
-    # Twelve (or seven) processes of 40 MiB (10240 pages) tie; one of 30 MiB is far off. The ranking shows
-    # ten, but the doubt counts all eleven (six) rivals: five by name and six (one) more.
+    # Twelve (seven, six) processes of 40 MiB (10240 pages) tie; one of 30 MiB is far off. The ranking shows at
+    # most ten, but the doubt counts every rival: five by name, the rest as a number.
     s = snap(*(proc(pid, "/d", 40, start=float(pid)) for pid in range(300, 300 + tied)),
              proc(312, "/d", 30, start=1.0), kernel=kernel)
     d = decide(s, "/d", {})
@@ -544,11 +550,75 @@ def test_a_tie_wider_than_the_ranking_names_five_and_counts_the_rest(kernel, tie
         else (5, "the kernel's scan order and counter drift since the snapshot")
     keeps = "last" if kernel == "6.6.0" else "first"
     assert d.victim_pid == victim and len(d.ranking) == min(tied + 1, 10)
-    rivals = ", ".join(f"{pid} (p{pid}) at 10240" for pid in named)
+    rivals = ", ".join(f"{pid} (p{pid}) at 10240" for pid in named) + (f" and {tied - 6} more" if tied > 6 else "")
     assert d.uncertain == (
-        f"{victim} (p{victim}) at 10240 pages is within {margin} pages of {rivals} and {tied - 6} more: {decider} "
+        f"{victim} (p{victim}) at 10240 pages is within {margin} pages of {rivals}: {decider} "
         f"decide (of equal scores the kernel keeps the {keeps} scanned); no snapshot shows an unreaped earlier "
         "victim (it stops the round) or a vfork child (skipped)")
+
+
+NEAR = ("the kernel's approximate per-CPU RSS counters and its scan order decide (of equal scores the kernel keeps "
+        "the last scanned); no snapshot shows an unreaped earlier victim (it stops the round) or a vfork child "
+        "(skipped)")
+
+
+@pytest.mark.parametrize(("sizes", "victim", "named", "more"), [
+    # Twelve tie at 10240 pages and the last scanned sits exactly 69 pages (6.2+'s margin) below them.
+    ([10240] * 12 + [10171], 311, "310 (p310) at 10240, 309 (p309) at 10240, 308 (p308) at 10240, 307 (p307) at "
+     "10240, 306 (p306) at 10240", 7),
+    # One at 10240 leads eleven exactly 69 pages below it: the ranking's tenth is one of them, the rest follow.
+    ([10240] + [10171] * 11, 300, "311 (p311) at 10171, 310 (p310) at 10171, 309 (p309) at 10171, 308 (p308) at "
+     "10171, 307 (p307) at 10171", 6),
+])
+def test_a_rival_exactly_at_the_margin_is_counted_though_scanned_after_the_ranking_filled(sizes, victim, named,
+                                                                                          more):
+    s = snap(*(pages(300 + i, n) for i, n in enumerate(sizes)))
+    d = decide(s, "/d", {})
+    assert d.victim_pid == victim and len(d.ranking) == 10
+    assert d.uncertain == f"{victim} (p{victim}) at 10240 pages is within 69 pages of {named} and {more} more: {NEAR}"
+
+
+@pytest.mark.parametrize(("kernel", "killed"), [("5.0.0", 41), ("5.1.0", 40)])
+def test_a_child_far_below_the_ranking_is_still_sacrificed(kernel, killed):
+    # The kernel takes the chosen task's highest-scoring child, however small (strict > from 0): ten others of
+    # 12800 pages fill the ranking, and the child of 256 pages, scanned last, is in none of it.
+    child = replace(pages(41, 256), ppid=40, start_time=100.0)
+    s = snap(pages(40, 25600), *(pages(pid, 12800) for pid in range(50, 60)), child, kernel=kernel)
+    d = decide(s, "/d", {})
+    head = "40 (p40) has the highest badness in /d: 25600 pages of a 65536-page budget, next 50 (p50) at 12800"
+    assert d.reason == head + ("; kernels up to 5.0 sacrifice its child 41 (p41) instead" if killed == 41 else "")
+    assert d.killed_pids == (killed,) and 41 not in [c.pid for c in d.ranking]
+
+
+def test_every_doubt_and_caveat_is_listed():
+    d = decide(snap(*near_pair("6.6.0", 40).processes, kernel=None), "/d", {})
+    assert d.uncertain == f"50 (p50) at 10240 pages is within 69 pages of 51 (b) at 10200: {NEAR}; kernel release " \
+        "unknown: current rules"
+    caveats = "/e has no memory limit; kernel release unknown: current rules"
+    d = decide(snap(proc(130, "/e", 50), kernel=None, panic_on_oom=2), "/e", {})
+    assert (d.reason, d.uncertain) == ("vm.panic_on_oom=2: every OOM panics the host instead of killing a process",
+                                       caveats)
+    d = decide(snap(proc(131, "/e", 5, adj=-1000), kernel=None), "/e", {})
+    assert (d.reason, d.uncertain) == ("no killable process in /e: the charge fails", caveats)
+
+
+def test_missing_figures_count_as_nothing_even_where_a_page_is_one_byte():
+    # The format allows any positive page size. Each process lacks one RSS part, its swap and its page tables:
+    # all three hold 1000 bytes, 1000 pages here, and tie, so the last scanned is kept. No swap total: none.
+    ps = [Process(pid=pid, comm=f"p{pid}", cgroup="/d", rss_anon=anon, rss_file=file, rss_shmem=shmem,
+                  start_time=float(pid)) for pid, anon, file, shmem in
+          ((1001, None, 600, 400), (1002, 700, None, 300), (1003, 500, 500, None))]
+    assert [badness(p, 1000, 1, (6, 6)) for p in ps] == [1000, 1000, 1000]
+    s = snap(*ps)
+    s = s.replace(host=replace(s.host, page_size=1, swap_total=None))
+    d = decide(s, "/d", {})
+    assert d.reason == ("1003 (p1003) has the highest badness in /d: 1000 pages of a 268435456-page budget, next "
+                        "1002 (p1002) at 1000")
+    assert [(c.pid, c.score, c.why) for c in d.ranking] == [
+        (pid, 1000, "rss 1000 + swap 0 + pgtables 0 = 1000 pages") for pid in (1003, 1002, 1001)]
+    assert d.uncertain == (
+        f"1003 (p1003) at 1000 pages is within 69 pages of 1002 (p1002) at 1000, 1001 (p1001) at 1000: {NEAR}; "
+        "sizes partly unknown for 1003 (p1003), 1002 (p1002) (counted as 0); host swap total unknown; counted as none")
 
 
 def test_marks_the_kernel_ignores_leave_out_the_root_and_unset_flags():

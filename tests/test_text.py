@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from oomtui.text import ELLIPSIS, printable
+from oomtui.text import ELLIPSIS, escape_char, printable
 
 
 @pytest.mark.parametrize(("raw", "shown"), [
@@ -66,6 +66,14 @@ def test_limit_one_and_invalid_limits():
     assert printable("x", limit=1) == "x"
     with pytest.raises(ValueError, match=r"^limit must be at least 1$"):
         printable("x", limit=0)
+
+
+@pytest.mark.parametrize(("n", "spelled"), [
+    (0x00, r"\x00"), (0xff, r"\xff"), (0x100, r"\u0100"), (0xffff, r"\uffff"), (0x10000, r"\U00010000"),
+    (0x10ffff, r"\U0010ffff"),
+])
+def test_escape_char_takes_the_shortest_python_escape_that_holds_the_code_point(n, spelled):
+    assert escape_char(chr(n)) == spelled
 
 
 def test_every_control_and_format_character_in_the_bmp_is_escaped():

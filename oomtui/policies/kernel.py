@@ -38,7 +38,6 @@ UNSEEN = "no snapshot shows an unreaped earlier victim (it stops the round) or a
 
 class Scored(NamedTuple):
     points: int
-    position: int  # in the kernel's scan order
     process: Process
 
 
@@ -69,7 +68,7 @@ def _ranked(scanned: list[tuple[int, int]], order: list[Process], n: int) -> lis
 
 
 def _scored(pairs: list[tuple[int, int]], order: list[Process]) -> list[Scored]:
-    return [Scored(points, abs(tiebreak), order[abs(tiebreak)]) for points, tiebreak in pairs]
+    return [Scored(points, order[abs(tiebreak)]) for points, tiebreak in pairs]
 
 
 def _sacrificed_child(chosen: Scored, scanned: list[tuple[int, int]], order: list[Process]) -> Scored | None:
@@ -78,7 +77,7 @@ def _sacrificed_child(chosen: Scored, scanned: list[tuple[int, int]], order: lis
     children = sorted((abs(t), points) for points, t in scanned if order[abs(t)].ppid == chosen.process.pid)
     for position, points in children:
         if best is None or points > best.points:
-            best = Scored(points, position, order[position])
+            best = Scored(points, order[position])
     return best
 
 
@@ -173,7 +172,7 @@ def _mark_notes(snapshot: Snapshot, domain: str, era: Era, v2: bool) -> list[str
     if marked:
         why = "kernels before 4.19 have" if v2 else "the memory controller is on cgroup v1 here, which has"
         notes.append(f"{why} no memory.oom.group, so the interdependent mark on {', '.join(marked[:3])} is ignored")
-    above = [a for a in snapshot.ancestors(domain) if is_interdependent(snapshot, a)] if domain != ROOT else []
+    above = [a for a in snapshot.ancestors(domain) if is_interdependent(snapshot, a)]  # none above the root
     if above and v2 and era.has_oom_group:
         notes.append(f"memory.oom.group on {above[-1]} lies above the domain and does not widen this kill")
     scores = sorted(p for p, e in snapshot.whatif.cgroups.items() if e.score is not None and is_within(p, domain))
