@@ -195,6 +195,7 @@ def _bombs(tmp_path: Path) -> list[Path]:
     limit, items = snapshot.MAX_JSON_VALUES, snapshot.MAX_JSON_ITEMS
     return [
         gz("lists.json.gz", (b"[", 1), (b"[],", 85_000_000), (b"0]", 1)),  # the bomb, full size
+        gz("zeros.json.gz", (b"0", 512 << 20)),  # half a GiB from half a MB: read only to the limit, never whole
         gz("dicts.json.gz", (b"[", 1), (b'{"a":0},', limit // 3 - 10), (b"0]", 1)),  # ~200 bytes per 3 values
         gz("floats.json.gz", (b"[", 1), (b"1.5,", limit - 10), (b"0]", 1)),
         # one astral character makes the whole text and the string four bytes a character
