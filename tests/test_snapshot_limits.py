@@ -245,6 +245,19 @@ def test_a_50000_process_host_loads_under_a_400_mb_limit(memcg, tmp_path):
 
 
 @pytest.mark.kernel
+def test_a_file_far_past_the_byte_limit_is_read_only_to_it(memcg, tmp_path):
+    """A gigabyte (sparse: it costs no disk) as a file and on standard input: refused after MAX_BYTES + 1."""
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(1 << 30)
+    for argv, stdin in ((["snapshot", "show", str(big)], None), (["snapshot", "show", "-"], big)):
+        child, peak = run_limited(memcg, 400 << 20, argv, stdin)
+        assert child.returncode == 1, (argv, child.returncode, child.stderr[-500:])  # -9: the OOM killer
+        assert child.stderr.count("\n") == 1 and "larger than 36 MiB; refusing to load" in child.stderr, child.stderr
+        assert peak < 300 << 20, (argv, peak >> 20)
+
+
+@pytest.mark.kernel
 def test_bombs_are_refused_under_a_400_mb_limit_not_killed(memcg, tmp_path):
     """Each bomb, opened by `snapshot show` inside a 400 MB memory cgroup: one line, exit 1, peak under 300 MB."""
     for bomb in _bombs(tmp_path):
