@@ -267,3 +267,26 @@ def test_cgroup_directories_kept_open_follow_removal_and_remaking(memcg):
     finally:
         c.close()
     assert held() == set()
+
+
+def test_unified_directories_kept_open_follow_removal(unified):
+    """The activity walk keeps each unified cgroup's directory open as the memory walk does: a removed one's
+    fd is closed at the next sample, and closing the collector closes the rest."""
+    child = unified / "child"
+    child.mkdir()
+
+    def held() -> set[str]:
+        return _open_below(str(unified))
+
+    c = Collector()
+    try:
+        c.collect()
+        assert held() >= {str(unified), str(child)}
+        child.rmdir()
+        c.collect()
+        assert str(child) not in held() and not any(p.endswith("(deleted)") for p in held())
+    finally:
+        c.close()
+        if child.exists():
+            child.rmdir()
+    assert held() == set()

@@ -104,6 +104,7 @@ class Collector:
         """Close the /proc files and cgroup directories kept open between samples (dropping the collector does too)."""
         self._procs.close()
         self._cgroups.close()
+        self._activity.close()
 
 
 def collect_snapshot(**kw: object) -> Snapshot:

@@ -38,14 +38,15 @@ files cannot be read, no process is quiet and every one is read.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from oomtui.collect.files import Reader, read_or_none
+from oomtui.collect.files import Reader, close_all, keep_dir, read_file, read_or_none
 from oomtui.model import Cgroup
 
-ROTATION = 8  # a quiet process is still read in full every this many samples
+ROTATION = 16  # a quiet process is still read in full every this many samples
 # Host-wide counters of the kernel taking or mapping pages of any process, whatever its cgroup: global reclaim
 # (the kswapd and direct counters leave out reclaim inside a cgroup at its limit, which takes only its own
 # pages and moves that cgroup's counters), khugepaged, OOM kills. Whole vmstat names.
@@ -106,6 +107,10 @@ class ActivityReader:
         self._cpu: dict[str, tuple[int, bytes, int]] = {}  # unified path -> (inode, cgroup.procs, usage_usec)
         self._memory: dict[str, tuple[int | None, ...]] = {}
         self._reclaim: tuple[bytes, ...] | None = None
+        self._pids: dict[str, tuple[bytes, list[int]]] = {}  # unified path -> its cgroup.procs, parsed
+        self._dirs: dict[str, tuple[int, int]] = {}  # unified path -> (inode, an fd open on its directory)
+        self._keeps = read is read_file
+        weakref.finalize(self, close_all, self._dirs)
 
     def quiet(self, cgroups: Iterable[Cgroup]) -> Quiet:
         """Since the last call: the processes and memory cgroups nothing moved in (none on the first call)."""
@@ -122,32 +127,56 @@ class ActivityReader:
             return NOTHING
         still: set[int] = set()
         moving: set[int] = set()
+        parsed: dict[str, tuple[bytes, list[int]]] = {}
         for path, mark in cpu.items():
-            (still if was.get(path) == mark else moving).update(_pids(mark[1]))
+            known = self._pids.get(path)
+            pids = known[1] if known is not None and known[0] == mark[1] else _pids(mark[1])
+            parsed[path] = (mark[1], pids)
+            (still if was.get(path) == mark else moving).update(pids)
+        self._pids = parsed
         return Quiet(frozenset(still - moving), frozenset(p for p, m in memory.items() if before.get(p) == m))
 
+    def close(self) -> None:
+        """Close the directories kept open; the next walk opens them again."""
+        close_all(self._dirs)
+
     def _walk(self) -> dict[str, tuple[int, bytes, int]]:
-        """Every unified cgroup with readable members and CPU time, by path below the mount."""
+        """Every unified cgroup with readable members and CPU time, by path below the mount.
+
+        On the live hierarchy each directory is kept open between samples and read relative to it,
+        as the memory walk does (cgroups.py, "Open directories")."""
         assert self.root is not None
         out: dict[str, tuple[int, bytes, int]] = {}
+        dirs: dict[str, tuple[int, int]] = {}
         try:
             stack = [(self.root, "/", os.stat(self.root).st_ino)]
         except OSError:
             return out
-        while stack:
-            directory, path, inode = stack.pop()
-            try:
-                with os.scandir(directory) as it:
-                    for e in it:
-                        if e.is_dir(follow_symlinks=False):
-                            stack.append((f"{directory}/{e.name}", f"{path.rstrip('/')}/{e.name}", e.inode()))
-            except OSError:
-                continue
-            procs = read_or_none(self.read, f"{directory}/cgroup.procs")
-            usage = cpu_usage(read_or_none(self.read, f"{directory}/cpu.stat"))
-            if procs is not None and usage is not None:
-                out[path] = (inode, procs, usage)
+        try:
+            while stack:
+                directory, path, inode = stack.pop()
+                fd = keep_dir(self._dirs, dirs, path, directory, inode) if self._keeps else None
+                try:
+                    with os.scandir(directory if fd is None else fd) as it:
+                        for e in it:
+                            if e.is_dir(follow_symlinks=False):
+                                stack.append((f"{directory}/{e.name}", f"{path.rstrip('/')}/{e.name}", e.inode()))
+                except OSError:
+                    continue
+                procs = self._get(directory, fd, "cgroup.procs")
+                usage = cpu_usage(self._get(directory, fd, "cpu.stat"))
+                if procs is not None and usage is not None:
+                    out[path] = (inode, procs, usage)
+        finally:
+            close_all(self._dirs)  # those of cgroups no longer walked
+            self._dirs = dirs
         return out
+
+    def _get(self, directory: str, fd: int | None, name: str) -> bytes | None:
+        try:
+            return self.read(f"{directory}/{name}") if fd is None else read_file(name, fd)
+        except OSError:
+            return None
 
 
 def _pids(procs: bytes) -> list[int]:

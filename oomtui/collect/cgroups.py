@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from oomtui.collect import parse
-from oomtui.collect.files import Reader, close_all, kept, read_file, release, room
+from oomtui.collect.files import Reader, close_all, keep_dir, read_file
 from oomtui.collect.layout import CgroupLayout
 from oomtui.model import ROOT, Cgroup, Pressure, Trend, frozen_map
 
@@ -142,19 +142,7 @@ class CgroupReader:
 
     def _dir(self, directory: str, path: str, inode: int, dirs: dict[str, tuple[int, int]]) -> int | None:
         """An fd on the cgroup's directory, kept from the last walk or opened now (into `dirs`); None past budget."""
-        held = self._dirs.pop(path, None)
-        if held is not None and held[0] != inode:
-            release(held)
-            held = None
-        if held is None:
-            if not self._keeps or room() <= 0:
-                return None
-            try:
-                held = kept(inode, os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC))
-            except OSError:
-                return None
-        dirs[path] = held
-        return held[1]
+        return keep_dir(self._dirs, dirs, path, directory, inode) if self._keeps else None
 
     def read_all(self, walk: CgroupWalk, now: float) -> list[Cgroup]:
         """Each walked cgroup's memory files, with its trend; one removed since the walk is left out."""

@@ -67,6 +67,25 @@ def close_all(held: MutableMapping) -> None:
         release(held.popitem()[1])
 
 
+def keep_dir(old: MutableMapping[str, tuple[int, int]], new: MutableMapping[str, tuple[int, int]], key: str,
+             directory: str, inode: int) -> int | None:
+    """An fd on `directory`, taken from `old` (the last walk's) or opened now, and put into `new`; None past the
+    budget. One from `old` for a directory since made anew (another inode) is closed: it reads nothing."""
+    held = old.pop(key, None)
+    if held is not None and held[0] != inode:
+        release(held)
+        held = None
+    if held is None:
+        if room() <= 0:
+            return None
+        try:
+            held = kept(inode, os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC))
+        except OSError:
+            return None
+    new[key] = held
+    return held[1]
+
+
 def room() -> int:
     """How many more files the readers may keep open, together."""
     if not _LIMIT:
