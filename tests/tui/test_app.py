@@ -37,6 +37,7 @@ from tests.tui.helpers import (
     snapshot_app,
     tree_lines,
 )
+from tests.tui.screen_text import screen_lines
 
 OOMLOGS = Path(__file__).parent.parent / "fixtures" / "oomlogs"
 
@@ -55,6 +56,35 @@ def test_first_paint_shows_the_tree_every_policy_and_the_details():
         assert "testhost" in screen.status_text().plain
 
     run(snapshot_app(), scenario)
+
+
+def test_a_refresh_draws_again_only_the_tree_rows_that_changed_on_screen():
+    """An idle refresh (nothing shown moved) draws no row anew, which is most of an idle host's
+    repaint; one where a shown row changed, or a shown row left, shows it on the screen."""
+    first = small_host()
+    same = first.replace(taken_at=(first.taken_at or 0) + 2)
+    bigger = grown(same, 1, 64 * MiB)
+    gone = bigger.replace(processes=tuple(p for p in bigger.processes if p.pid != 1),
+                          taken_at=(bigger.taken_at or 0) + 2)
+
+    def systemd_row(pilot) -> str:
+        return next((line for line in screen_lines(pilot.app) if " systemd " in line), "")
+
+    async def scenario(pilot):
+        tree = main(pilot).memory_tree
+        drawn: list[int] = []
+        draw = tree.render_line
+        tree.render_line = lambda y: (drawn.append(y), draw(y))[1]
+        assert "12.0 MiB" in systemd_row(pilot)
+        drawn.clear()
+        await press(pilot, "r")
+        assert drawn == [] and "12.0 MiB" in systemd_row(pilot)
+        await press(pilot, "r")
+        assert "68.0 MiB" in systemd_row(pilot)
+        await press(pilot, "r")
+        assert systemd_row(pilot) == ""
+
+    run(live_app([first, same, bigger, gone]), scenario)
 
 
 def test_refresh_posts_messages_and_keeps_the_cursor_on_the_same_process():

@@ -86,7 +86,8 @@ class MemoryTree(ScrollView, can_focus=True):
         self._reflatten()
         self._reseat(old_lines)
         self._prune()
-        self.refresh()
+        if not self._drawn_as_is(old_lines):  # a refresh on an idle host draws the same rows: skip its repaint
+            self.refresh()
 
     def select_key(self, key: NodeKey) -> bool:
         """Open the cgroups leading to `key` and put the cursor on it; False if it is not shown."""
@@ -183,6 +184,31 @@ class MemoryTree(ScrollView, can_focus=True):
 
     # -- drawing -----------------------------------------------------------------------
 
+    def _stamp(self, i: int, lay: labels.Layout, base: Style) -> tuple[object, ...] | None:
+        """What line `i`'s label is drawn from; None for a blank line."""
+        if self.model is None or i >= len(self.lines):
+            return None
+        line = self.lines[i]
+        row = self._row(line)
+        if row is None:
+            return None
+        cursor = i == self.cursor
+        return (row, line, cursor and self.has_focus, cursor, lay, base)
+
+    def _drawn_as_is(self, old_lines: tuple[Line, ...]) -> bool:
+        """Whether the screen shows the same lines as before, each label drawn from what it would be drawn
+        from now."""
+        width = self.scrollable_content_region.width or self.size.width
+        lay, base, top, rows = labels.layout(width), self.rich_style, self.scroll_offset.y, self._rows_shown()
+        if old_lines[top:top + rows] != self.lines[top:top + rows]:
+            return False
+        for i in range(top, top + rows):
+            stamp = self._stamp(i, lay, base)
+            cached = self._cache.get(self.lines[i].key) if stamp is not None else None
+            if stamp is not None and (cached is None or cached[0] != stamp):
+                return False
+        return True
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width or self.size.width
         base = self.rich_style
@@ -192,15 +218,13 @@ class MemoryTree(ScrollView, can_focus=True):
             header.stylize(self.get_component_rich_style("memory-tree--header"))
             return self._strip(header, width, base)
         i = self.scroll_offset.y + y - 1
-        if self.model is None or i >= len(self.lines):
+        stamp = self._stamp(i, lay, base)
+        if stamp is None:
             return Strip.blank(width, base)
         line = self.lines[i]
-        row = self._row(line)
-        if row is None:
-            return Strip.blank(width, base)
+        row = stamp[0]
+        assert isinstance(row, (labels.CgroupRow, labels.ProcessRow))
         cursor = i == self.cursor
-        focused = self.has_focus
-        stamp = (row, line, cursor and focused, cursor, lay, base)
         cached = self._cache.get(line.key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
