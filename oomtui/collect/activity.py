@@ -43,7 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from oomtui.collect.files import Reader, close_all, keep_dir, read_file, read_or_none
+from oomtui.collect.files import Reader, close_all, keep_dir, read_file, read_in, read_or_none
 from oomtui.model import Cgroup
 
 ROTATION = 16  # a quiet process is still read in full every this many samples
@@ -163,20 +163,14 @@ class ActivityReader:
                                 stack.append((f"{directory}/{e.name}", f"{path.rstrip('/')}/{e.name}", e.inode()))
                 except OSError:
                     continue
-                procs = self._get(directory, fd, "cgroup.procs")
-                usage = cpu_usage(self._get(directory, fd, "cpu.stat"))
+                procs = read_in(self.read, directory, fd, "cgroup.procs")
+                usage = cpu_usage(read_in(self.read, directory, fd, "cpu.stat"))
                 if procs is not None and usage is not None:
                     out[path] = (inode, procs, usage)
         finally:
             close_all(self._dirs)  # those of cgroups no longer walked
             self._dirs = dirs
         return out
-
-    def _get(self, directory: str, fd: int | None, name: str) -> bytes | None:
-        try:
-            return self.read(f"{directory}/{name}") if fd is None else read_file(name, fd)
-        except OSError:
-            return None
 
 
 def _pids(procs: bytes) -> list[int]:

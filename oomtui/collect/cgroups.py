@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from oomtui.collect import parse
-from oomtui.collect.files import Reader, close_all, keep_dir, read_file
+from oomtui.collect.files import Reader, close_all, keep_dir, read_file, read_in
 from oomtui.collect.layout import CgroupLayout
 from oomtui.model import ROOT, Cgroup, Pressure, Trend, frozen_map
 
@@ -171,11 +171,7 @@ class CgroupReader:
         return control is None or b"memory" in control.split()
 
     def _get(self, directory: str, fd: int | None, name: str) -> bytes | None:
-        """The file `name` in the cgroup's directory, through its open fd where there is one; None if unreadable."""
-        try:
-            return self.read(f"{directory}/{name}") if fd is None else read_file(name, fd)
-        except OSError:
-            return None
+        return read_in(self.read, directory, fd, name)
 
     def _v2(self, get: _Get, path: str, owner: int | None, xattrs: Mapping[str, str]) -> Cgroup:
         populated = parse.flat_keyed(get("cgroup.events")).get("populated")

@@ -34,6 +34,14 @@ def read_file(path: str, dir_fd: int | None = None) -> bytes:
         os.close(fd)
 
 
+def read_in(read: Reader, directory: str, fd: int | None, name: str) -> bytes | None:
+    """The file `name` in `directory`, through `fd` (open on it) where there is one; None if unreadable."""
+    try:
+        return read(f"{directory}/{name}") if fd is None else read_file(name, fd)
+    except OSError:
+        return None
+
+
 def read_or_none(read: Reader, path: str) -> bytes | None:
     """The file's bytes, or None when it is missing or unreadable."""
     try:

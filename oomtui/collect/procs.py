@@ -154,38 +154,28 @@ class ProcessReader:
                 if prev is None or prev.inode != inode:
                     kept[pid] = self._first(pid, inode, members, cgroups)
                     continue
-                # The usual cases written out, as they run for every process of every sample; anything
-                # else goes to _again. A process that stood still keeps its status as last read: nothing
-                # that would change it moved, not it, not its memory, not its parent (see activity.py).
+                # The usual case written out (an idle process: both files as before), as it runs for every
+                # process of every sample; anything else goes to _again. A process that stood still keeps its
+                # status as last read: nothing that would change it moved, not it, not its memory, not its
+                # parent (see activity.py).
                 before = prev.process
-                fd = held.get(pid)
-                adj: bytes | None
-                if (pid in quiet_pids and (pid + turn) % ROTATION and before.cgroup in quiet_memcgs
-                        and members.get(pid) == before.cgroup and (not before.ppid or before.ppid in listed)
-                        and prev.raw_status is not None):
-                    if fd is None or fd[0] != inode:
-                        fd = self._hold(pid, inode, f"{proc}/{pid}/")
-                    try:
-                        adj = read(f"{proc}/{pid}/oom_score_adj") if fd is None else pread(fd[1], CHUNK, 0)
-                    except _GONE:
-                        continue
-                    except OSError:
-                        adj = self._get(f"{proc}/{pid}/oom_score_adj")
-                    kept[pid] = prev if adj == prev.adj else self._again(
-                        pid, prev, (prev.raw_status, adj), members, cgroups, rescore)
-                    continue
-                # An idle process otherwise: both files as before.
+                still = (pid in quiet_pids and (pid + turn) % ROTATION and before.cgroup in quiet_memcgs
+                         and members.get(pid) == before.cgroup and (not before.ppid or before.ppid in listed)
+                         and prev.raw_status is not None)
                 base = f"{proc}/{pid}/"
                 raw: bytes | None
+                adj: bytes | None
+                fd = held.get(pid)
                 if fd is None or fd[0] != inode:
                     fd = self._hold(pid, inode, base)
                 try:
-                    raw = read(base + "status")
+                    raw = prev.raw_status if still else read(base + "status")
                     adj = read(base + "oom_score_adj") if fd is None else pread(fd[1], CHUNK, 0)
                 except _GONE:
                     continue
                 except OSError:
-                    raw, adj = self._get(base + "status"), self._get(base + "oom_score_adj")
+                    raw = prev.raw_status if still else self._get(base + "status")
+                    adj = self._get(base + "oom_score_adj")
                 # status as before, or as before but for SigQ (on a busy host root's moves every sample)
                 same = raw == prev.raw_status or (raw is not None and parse.without_sigq(raw) == prev.status)
                 if same and adj == prev.adj and members.get(pid) == prev.process.cgroup and not rescore:

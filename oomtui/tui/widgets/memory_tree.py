@@ -12,7 +12,7 @@ is used (a test greps for private names).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -28,7 +28,19 @@ from oomtui.tui import labels
 from oomtui.tui.palette import Palette
 from oomtui.tui.tree_model import CgroupKey, Line, NodeKey, TreeModel, cgroup_key, flatten
 
-Cached = tuple[tuple[object, ...], Strip]
+
+class Stamp(NamedTuple):
+    """What a row's label is drawn from: the same stamp, the same label."""
+
+    row: labels.Row
+    line: Line
+    focused_cursor: bool
+    cursor: bool
+    layout: labels.Layout
+    base: Style
+
+
+Cached = tuple[Stamp, Strip]
 KEPT_SCREENS = 1  # labels kept for this many screens of rows above and below the one shown
 
 
@@ -184,7 +196,7 @@ class MemoryTree(ScrollView, can_focus=True):
 
     # -- drawing -----------------------------------------------------------------------
 
-    def _stamp(self, i: int, lay: labels.Layout, base: Style) -> tuple[object, ...] | None:
+    def _stamp(self, i: int, lay: labels.Layout, base: Style) -> Stamp | None:
         """What line `i`'s label is drawn from; None for a blank line."""
         if self.model is None or i >= len(self.lines):
             return None
@@ -193,7 +205,7 @@ class MemoryTree(ScrollView, can_focus=True):
         if row is None:
             return None
         cursor = i == self.cursor
-        return (row, line, cursor and self.has_focus, cursor, lay, base)
+        return Stamp(row, line, cursor and self.has_focus, cursor, lay, base)
 
     def _drawn_as_is(self, old_lines: tuple[Line, ...]) -> bool:
         """Whether the screen shows the same lines as before, each label drawn from what it would be drawn
@@ -202,9 +214,9 @@ class MemoryTree(ScrollView, can_focus=True):
         lay, base, top, rows = labels.layout(width), self.rich_style, self.scroll_offset.y, self._rows_shown()
         if old_lines[top:top + rows] != self.lines[top:top + rows]:
             return False
-        for i in range(top, top + rows):
+        for i in range(top, min(top + rows, len(self.lines))):
             stamp = self._stamp(i, lay, base)
-            cached = self._cache.get(self.lines[i].key) if stamp is not None else None
+            cached = self._cache.get(self.lines[i].key)
             if stamp is not None and (cached is None or cached[0] != stamp):
                 return False
         return True
@@ -221,15 +233,12 @@ class MemoryTree(ScrollView, can_focus=True):
         stamp = self._stamp(i, lay, base)
         if stamp is None:
             return Strip.blank(width, base)
-        line = self.lines[i]
-        row = stamp[0]
-        assert isinstance(row, (labels.CgroupRow, labels.ProcessRow))
-        cursor = i == self.cursor
+        line = stamp.line
         cached = self._cache.get(line.key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        text = self._text(line, row, lay)
-        if cursor:
+        text = self._text(line, stamp.row, lay)
+        if stamp.cursor:
             text.stylize(self.get_component_rich_style("memory-tree--cursor"))
         strip = self._strip(text, width, base)
         self._cache[line.key] = (stamp, strip)
