@@ -12,7 +12,7 @@ from oomtui import whatif
 from oomtui.errors import UsageError
 from oomtui.gchold import collector_held
 from oomtui.model import ROOT, Snapshot
-from oomtui.policies import registry
+from oomtui.policies import carry, registry
 from oomtui.policies.base import Decision, OptionError, PolicySpec
 
 Options = Mapping[str, Mapping[str, str]]
@@ -77,6 +77,7 @@ def evaluate(
         _spec(policy)
     resolved = {s.name: s.resolve_options(options.get(s.name, {})) for s in specs}
     view = whatif.apply(snapshot)
+    carry.next_evaluation()
     decisions = []
     with collector_held():  # their garbage set off passes walking every snapshot held (bench_policies.py)
         for spec in specs:

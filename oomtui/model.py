@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Literal
 
@@ -26,6 +27,7 @@ KILLER_NAMES: tuple[str, ...] = ("earlyoom", "nohang", "systemd-oomd", "oomd", "
 ROOT = "/"
 
 _EMPTY: Mapping = MappingProxyType({})
+_PID = attrgetter("pid")
 
 
 def _empty() -> Mapping:
@@ -366,7 +368,7 @@ class Snapshot:
         }
         if changed:
             by_pid = {**by_pid, **changed}
-            process_list = tuple(changed.get(p.pid, p) for p in self.processes)
+            process_list = tuple(map(changed.get, map(_PID, self.processes), self.processes))  # in C: 50,000 a view
             procs_in = dict(procs_in)
             for p in changed.values():
                 home: str | None = p.cgroup

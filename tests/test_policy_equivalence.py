@@ -21,11 +21,12 @@ import pytest
 
 from oomtui import whatif
 from oomtui.model import ROOT, Process, Snapshot, parent_of
-from oomtui.policies import kernel_rules, proposals
+from oomtui.policies import earlyoom, kernel_rules, nohang, proposals
 from oomtui.policies.base import RANKING_MIN, Decision
 from oomtui.policies.budget import kernel_version, total_pages
 from oomtui.policies.daemon_common import CgroupKill, Score, cgroup_kill, kernel_oom_score
 from oomtui.policies.earlyoom import FIELD_NOT_SET, RSS_PREFER_KIB, SCORE_PREFER, Entry, larger_17, larger_current
+from oomtui.policies.earlyoom import _visited as earlyoom_visited
 from oomtui.policies.kernel import PERCPU_ERROR_PAGES, ROUNDING_PAGES
 from oomtui.policies.kernel_rules import Era, Scorer, badness, eligible
 from oomtui.policies.nohang import rate
@@ -184,7 +185,7 @@ def test_scan_order_and_the_flat_scorer_match_the_rules_process_by_process(seed)
     s = host(seed)
     paths = [*domains(s), *(c.path for c in s.cgroups if c.oom_group)]
     for path in paths:
-        assert kernel_rules.scan_order(s, path) == scan_order(s, path)
+        assert list(kernel_rules.scan_order(s, path)) == scan_order(s, path)
     order = scan_order(s, ROOT)
     for kernel in KERNELS:
         version = kernel_version(kernel)
@@ -307,10 +308,42 @@ def test_earlyoom_matches_a_fold_over_whole_entries(seed, given):
     assert f"mem avail {available * 100 / whole:.2f}% " in d.reason
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("given", EARLYOOM_OPTIONS)
+def test_earlyoom_passing_over_what_the_cut_rules_out_changes_nothing(seed, given, monkeypatch):
+    """The walk skips, a block at a time, the places the cut rules out: the same decision, word for
+    word, as walking every place, and with no options the hosts make it skip some."""
+    s, spec = host(seed), get("earlyoom")
+    monkeypatch.setattr(earlyoom, "BLOCK", len(s.processes) + 1)  # one block: no cut yet, every place
+    whole = spec.run(s, ROOT, given)
+    monkeypatch.setattr(earlyoom, "BLOCK", 8)
+    visited = []
+
+    def spied(*args):
+        for place in earlyoom_visited(*args):
+            visited.append(place)
+            yield place
+
+    monkeypatch.setattr(earlyoom, "_visited", spied)
+    assert spec.run(s, ROOT, given) == whole
+    if not given:  # by score, with every process a candidate
+        assert len(visited) < len(s.processes)
+
+
 NOHANG_OPTIONS = (
     {}, {"ignore_positive_oom_score_adj": "true"}, {"badness_adj": "NAME 200 /// ^app;; UID -50 /// ^0$"},
     {"min_badness": "1500"},
 )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("given", NOHANG_OPTIONS)
+def test_nohang_sifting_blocks_by_the_floor_changes_nothing(seed, given, monkeypatch):
+    s, spec = host(seed), get("nohang")
+    monkeypatch.setattr(nohang, "BLOCK", len(s.processes) + 1)  # one block: the floor is 0, every place
+    whole = spec.run(s, ROOT, given)
+    monkeypatch.setattr(nohang, "BLOCK", 8)
+    assert spec.run(s, ROOT, given) == whole
 
 
 @pytest.mark.parametrize("seed", SEEDS)

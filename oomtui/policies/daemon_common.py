@@ -18,10 +18,12 @@ from itertools import islice
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision
 from oomtui.policies.budget import kernel_version, total_pages
+from oomtui.policies.carry import carried
 from oomtui.policies.kernel_rules import Era, Scorer
 from oomtui.policies.subtree import subtree
 
 MIB = 1 << 20
+BLOCK = 1024  # places a daemon's walk sifts at a time by the cut it has reached (earlyoom, nohang)
 _PID = operator.attrgetter("pid")
 _OOM_SCORE = operator.attrgetter("oom_score")
 
@@ -84,13 +86,14 @@ class Readings:
 
 
 def _read(snapshot: Snapshot) -> Readings:
-    """Columns taken in C, each a pass over 10,000 processes: this runs on every keypress."""
+    """Columns taken in C, each a pass over 10,000 processes and carried over to a what-if view
+    (policies/carry.py): this runs on every keypress."""
     processes = snapshot.processes
-    pids = list(map(_PID, processes))
+    pids = carried(("pid",), processes, _PID)  # shared: read only
     if not all(map(operator.lt, pids, islice(pids, 1, None))):  # collectors list /proc in pid order already
         processes = tuple(sorted(processes, key=_PID))
-        pids.sort()
-    scores: list[int | None] = list(map(_OOM_SCORE, processes))
+        pids = sorted(pids)
+    scores: list[int | None] = carried(("oom_score",), processes, _OOM_SCORE).copy()
     redo = [i for i, s in enumerate(scores) if s is None] if None in scores else []
     for pid, edit in snapshot.whatif.processes.items():  # pids are sorted: bisect, not test all 10,000
         if edit.oom_score_adj is not None:

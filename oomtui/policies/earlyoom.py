@@ -15,13 +15,17 @@ import heapq
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import islice
+from itertools import compress, islice, repeat
+from itertools import count as places
 from math import inf
+from operator import attrgetter, eq, ge, gt, is_, not_
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
+from oomtui.policies.carry import carried
 from oomtui.policies.daemon_common import (
+    BLOCK,
     Readings,
     Score,
     count,
@@ -33,6 +37,7 @@ from oomtui.policies.daemon_common import (
 )
 
 NAME = "earlyoom"
+_ANON = attrgetter("rss_anon")
 SCORE_PREFER = 300  # OOM_SCORE_PREFER / BADNESS_PREFER
 RSS_PREFER_KIB = 3 * 1024 * 1024  # VMRSS_PREFER: 3 GiB in KiB
 FIELD_NOT_SET = -9999  # PROCINFO_FIELD_NOT_SET: the current rules' starting "victim"
@@ -134,31 +139,33 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     """The processes is_larger would not reject before comparing, in /proc (pid) order; by score, only those
     that can matter.
 
-    One flat loop with the regexes tried only when given: it runs for every
-    process on every keypress. By score, most processes cannot matter (see
-    Kept), and one whose score, even with --prefer, is below Kept's floor
-    is passed over once its RSS split is seen to be known (an unknown one
-    would count it unreadable): at 50,000 processes that is most of the walk.
+    One flat loop with the regexes tried only when given: it runs on every
+    keypress. By score, most processes cannot matter (see Kept), and one
+    whose score, even with --prefer, is below Kept's floor is passed over
+    once its RSS split is seen to be known (an unknown one would count it
+    unreadable): at 50,000 processes that is most of the walk, and
+    `_visited` leaves those out without reading the processes, from columns
+    carried over from the last evaluation (policies/carry.py).
     """
     prefer, avoid, ignore = opts["prefer"], opts["avoid"], None if old else opts["ignore"]
     sort_by_rss = opts["sort_by_rss"] and not old
     skip_root = opts["ignore_root_user"] and not old
     lowest = 1 if old else 2
     found = readings(snapshot)
-    scores = found.scores
+    processes, scores = found.processes, found.scores
+    anon_total = sum(filter(None, carried(("rss_anon",), processes, _ANON)))
+    split = carried(("rss split known",), processes, _split_known)
     keys: list[Key] = []
-    unreadable = anon_total = 0
+    unreadable = 0
     boost = 0 if sort_by_rss or not prefer else SCORE_PREFER
     kept = None if sort_by_rss else Kept()  # by RSS, every key is kept
-    cut = -inf
-    for i, p in enumerate(found.processes):
-        if anon := p.rss_anon:
-            anon_total += anon
+    cut = [-inf]  # shared with _visited, which passes over what the first block shows cannot matter
+    as_read = None if prefer or avoid or ignore else kept  # its keys hold each score and RSS as read
+    for i in _visited(scores, split, cut, as_read, lambda: carried(("rss KiB",), processes, _rss_kib)):
         score = scores[i]
-        if score is not None and score < cut and anon is not None and p.rss_file is not None and (
-            p.rss_shmem is not None
-        ):
+        if score is not None and score < cut[0] and split[i]:
             continue
+        p = processes[i]
         if not _compared(p, lowest, old, skip_root):
             continue
         rss = p.rss
@@ -180,10 +187,48 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
             keys.append(key)
         elif kept.wanted(key):
             keys.append(key)
-            cut = kept.floor - boost
+            cut[0] = kept.floor - boost
     noted = {found.processes[i].pid: s for i, s in found.sources.items()
              if _compared(found.processes[i], lowest, old, skip_root)}
     return Walk(found, keys, noted, unreadable, anon_total)
+
+
+def _visited(scores: list[int | None], split: list[bool], cut: list[float], as_read: Kept | None,
+             sizes: Callable[[], list[int | None]]) -> Iterator[int]:
+    """The places the walk looks at, a block at a time: of each block only those the cut reached
+    before it cannot pass over (the cut only rises): a score at or above it, an unknown score or RSS split.
+
+    Where the keys kept are as read (`as_read`), a place at the smallest kept one's score enters
+    only with a larger RSS (a later place loses a tie), so one with its RSS at or below is passed
+    over too: a host's top scores are often one value shared by thousands. At 50,000 processes by
+    score that leaves a few thousand; with every key kept (by RSS) the cut stays at minus infinity
+    and every place is visited.
+    """
+    for start in range(0, len(scores), BLOCK):
+        end = min(start + BLOCK, len(scores))
+        rest = set(compress(places(start), map(not_, islice(split, start, end))))
+        known: list[Any] = scores[start:end]  # int or None; each None becomes minus infinity, noted apart
+        if None in known:
+            rest.update(compress(places(start), map(is_, known, repeat(None))))
+            known = [-inf if s is None else s for s in known]
+        floor = as_read.best[0] if as_read is not None and len(as_read.best) == BEST else None
+        if floor is None:
+            rest.update(compress(places(start), map(ge, known, repeat(cut[0]))))
+        else:
+            score, rss_kib, _ = floor
+            ties = [i for i in compress(places(start), map(eq, known, repeat(score))) if i not in rest]
+            rss = sizes() if ties else []
+            rest.update(compress(places(start), map(gt, known, repeat(score))))
+            rest.update(i for i in ties if (size := rss[i]) is not None and size > rss_kib)
+        yield from sorted(rest)
+
+
+def _rss_kib(p: Process) -> int | None:
+    return None if (rss := p.rss) is None else rss // 1024
+
+
+def _split_known(p: Process) -> bool:
+    return p.rss_anon is not None and p.rss_file is not None and p.rss_shmem is not None
 
 
 class Kept:

@@ -8,7 +8,7 @@ kernel_rules.Era. Real OOM kills referee this module (tests/test_kernel_referee.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from oomtui.model import ROOT, Process, Snapshot, is_within, parent_of
@@ -62,16 +62,16 @@ def _candidate(s: Scored, scorer: Scorer, total: int) -> Candidate:
     return Candidate(cgroup=p.cgroup, score=b.points, why=why, pid=p.pid, parts=parts)
 
 
-def _ranked(scanned: list[tuple[int, int]], order: list[Process], n: int) -> list[Scored]:
+def _ranked(scanned: list[tuple[int, int]], order: Sequence[Process], n: int) -> list[Scored]:
     """The n best of a Scorer.scan, best first: a partial sort, since only the top is shown."""
     return _scored(heapq.nlargest(n, scanned), order)
 
 
-def _scored(pairs: list[tuple[int, int]], order: list[Process]) -> list[Scored]:
+def _scored(pairs: list[tuple[int, int]], order: Sequence[Process]) -> list[Scored]:
     return [Scored(points, order[abs(tiebreak)]) for points, tiebreak in pairs]
 
 
-def _sacrificed_child(chosen: Scored, scanned: list[tuple[int, int]], order: list[Process]) -> Scored | None:
+def _sacrificed_child(chosen: Scored, scanned: list[tuple[int, int]], order: Sequence[Process]) -> Scored | None:
     """Up to 5.0 the chosen task's highest-scoring eligible child (first in fork order) dies instead."""
     best: Scored | None = None
     children = sorted((abs(t), points) for points, t in scanned if order[abs(t)].ppid == chosen.process.pid)
@@ -126,7 +126,7 @@ def _margin(era: Era) -> tuple[int, str]:
     return ROUNDING_PAGES, "the kernel's scan order and counter drift since the snapshot"
 
 
-def _near_tie(ranked: list[Scored], scanned: list[tuple[int, int]], order: list[Process], era: Era) -> str | None:
+def _near_tie(ranked: list[Scored], scanned: list[tuple[int, int]], order: Sequence[Process], era: Era) -> str | None:
     top = ranked[0]
     margin, decider = _margin(era)
     floor = top.points - margin

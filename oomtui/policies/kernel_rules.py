@@ -9,14 +9,15 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress, count, islice
-from math import inf
-from operator import attrgetter, eq, le
+from itertools import compress, count, islice, repeat
+from operator import attrgetter, eq, ge, le
 
 from oomtui.model import ROOT, Process, Snapshot
+from oomtui.policies.carry import carried, changed_places
 
 OOM_SCORE_ADJ_MIN = -1000
 HOST_INIT = 1
+_SKIPPED = -(1 << 62)  # below any score, the least of which is about minus the domain's pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +94,29 @@ class Scorer:
         """(points, tiebreak) of every process `points` scores, where the larger pair is the one the kernel keeps.
 
         tiebreak is the position in `order`, negated where the first scanned
-        wins ties, so `max` and `heapq.nlargest` rank without a key. It runs
-        for every process on every keypress, so it is `points` written out
-        flat, without two method calls per process. With `best`, a pair is
-        left out when it can be neither among the `best` largest nor within
-        `margin` points of the largest: below both the `best`-th largest
-        so far and the largest so far less `margin`.
+        wins ties, so `max` and `heapq.nlargest` rank without a key. With
+        `best`, only the pairs that can be among the `best` largest or
+        within `margin` points of the largest are kept. Every process's
+        points are carried over to the next scan of a listing that differs
+        in a few processes (policies/carry.py): a what-if edit's.
         """
-        page, unit, clamp, bonus = self.page, self.adj_unit, self.clamp, self.root_bonus
+        key = ("kernel points", self.page, self.adj_unit, self.clamp, self.root_bonus)
+        points = carried(key, order, self._points_or_skipped, self._every)
+        floor = _SKIPPED + 1
+        if best and len(points) - points.count(_SKIPPED) > best:
+            floor = min(heapq.nlargest(best, points)[-1], max(points) - margin)
         sign = -1 if self.first_wins else 1
-        out: list[tuple[int, int]] = []
+        return [(points[i], sign * i) for i in compress(count(), map(ge, points, repeat(floor)))]
+
+    def _every(self, order: Sequence[Process]) -> list[int]:
+        """`points` of every process (_SKIPPED where it skips one), written out flat: 50,000 processes a sample."""
+        page, unit, clamp, bonus = self.page, self.adj_unit, self.clamp, self.root_bonus
+        out: list[int] = []
         append = out.append
-        kept: list[int] = []  # with `best`: the largest points so far, a heap
-        top = floor = -inf
-        for pos, p in enumerate(order):
+        for p in order:
             adj = p.oom_score_adj
             if adj == OOM_SCORE_ADJ_MIN or p.kernel_thread or p.pid == HOST_INIT:
+                append(_SKIPPED)
                 continue
             anon, file, shmem = p.rss_anon, p.rss_file, p.rss_shmem
             if anon is not None and file is not None and shmem is not None:
@@ -122,19 +130,18 @@ class Scorer:
             if pgtables := p.pgtables:
                 base += pgtables // page
             if base == 0 and not has_memory(p):
+                append(_SKIPPED)
                 continue
             if bonus and p.uid == 0:
                 base -= base * 3 // 100
             points = base + adj * unit
-            if clamp and points < 1:
-                points = 1
-            if points < floor:
-                continue
-            append((points, sign * pos))
-            if best:
-                top = max(top, points)
-                floor = _floor(kept, points, best, top - margin)
+            append(1 if clamp and points < 1 else points)
         return out
+
+    def _points_or_skipped(self, p: Process) -> int:
+        points = self.points(p)
+        return _SKIPPED if points is None else points
+
     def points(self, p: Process) -> int | None:
         """The score in pages, or None where oom_evaluate_task would skip the process."""
         if p.pid == HOST_INIT or p.kernel_thread or p.oom_score_adj == OOM_SCORE_ADJ_MIN:
@@ -165,15 +172,6 @@ class Scorer:
         return Badness(rss, swap, pgtables, *self._adjust(rss + swap + pgtables, p))
 
 
-def _floor(kept: list[int], points: int, best: int, near: float) -> float:
-    """After keeping `points`: the least a later score must reach to matter (`near`: the largest less the margin)."""
-    if len(kept) < best:
-        heapq.heappush(kept, points)
-    elif points > kept[0]:
-        heapq.heapreplace(kept, points)
-    return min(kept[0], near) if len(kept) == best else -inf
-
-
 def badness(process: Process, total_pages: int, page_size: int, version: tuple[int, int]) -> int | None:
     """The kernel's score in pages, or None when the kernel would never pick the process."""
     return Scorer(total_pages, page_size, Era(version)).points(process)
@@ -195,14 +193,18 @@ def fork_order(processes: Iterable[Process]) -> list[Process]:
     return [p for _, p in indexed]
 
 
-def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
-    """for_each_process (fork order) globally; a pre-order memcg walk, start order inside each cgroup."""
+def scan_order(snapshot: Snapshot, domain: str) -> Sequence[Process]:
+    """for_each_process (fork order) globally; a pre-order memcg walk, start order inside each cgroup.
+
+    Where the listing is in fork order already, the snapshot's own tuple,
+    whose points a scan carries over to the next evaluation.
+    """
     listing = snapshot.processes
     if domain == ROOT:
-        return list(listing) if in_fork_order(listing) else fork_order(listing)
+        return listing if in_fork_order(listing) else fork_order(listing)
     memo = _listing_memo[:1]
     if memo and memo[0][0] is listing and memo[0][1]:  # a global scan found it in fork order: so is each cgroup
-        return list(snapshot.processes_under(domain))
+        return snapshot.processes_under(domain)
     order: list[Process] = []
     for path in snapshot.walk(domain):
         here = snapshot.processes_in(path)
@@ -210,25 +212,40 @@ def scan_order(snapshot: Snapshot, domain: str) -> list[Process]:
     return order
 
 
-_listing_memo: list[tuple[tuple[Process, ...], bool]] = []
+_listing_memo: list[tuple[Sequence[Process], bool]] = []
 
 
-def in_fork_order(listing: tuple[Process, ...]) -> bool:
+def in_fork_order(listing: Sequence[Process]) -> bool:
     """Whether a listing is in fork order already, as a collector reading /proc in pid order usually finds it.
 
     The answer for the last listing is kept: a group kill after a global
     scan then takes the cached subtree walk instead of sorting hundreds of
-    cgroups. Holding the tuple keeps its id from being reused.
+    cgroups. Holding the tuple keeps its id from being reused. A what-if
+    view's listing, which differs from the last in a few places, is checked
+    there only.
     """
     memo = _listing_memo[:1]
     if memo and memo[0][0] is listing:
         return memo[0][1]
-    starts = list(map(_START, listing))
-    try:  # start times never fall (an unknown one, None, raises); where two are equal, the pid rises
-        ordered = all(map(le, starts, islice(starts, 1, None))) and all(
-            listing[i].pid < listing[i + 1].pid for i in compress(count(), map(eq, starts, islice(starts, 1, None)))
-        )
-    except TypeError:
-        ordered = False
+    changed = changed_places(listing, memo[0][0]) if memo and memo[0][1] else None
+    if changed is not None:
+        pairs = {i for c in changed for i in (c, c + 1) if 0 < i < len(listing)}
+        ordered = all(_follows(listing[i - 1], listing[i]) for i in pairs)
+    else:
+        starts = list(map(_START, listing))
+        try:  # start times never fall (an unknown one, None, raises); where two are equal, the pid rises
+            ordered = all(map(le, starts, islice(starts, 1, None))) and all(
+                listing[i].pid < listing[i + 1].pid for i in compress(count(), map(eq, starts, islice(starts, 1, None)))
+            )
+        except TypeError:
+            ordered = False
     _listing_memo[:] = [(listing, ordered)]
     return ordered
+
+
+def _follows(before: Process, after: Process) -> bool:
+    """Whether `after` comes after `before` in fork order: a later start, or the same one and a higher pid."""
+    a, b = before.start_time, after.start_time
+    if a is None or b is None:
+        return False
+    return a < b or (a == b and before.pid < after.pid)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
+from itertools import compress, count, islice, repeat
+from operator import gt
 from typing import Any, cast
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
 from oomtui.policies.daemon_common import (
+    BLOCK,
     Readings,
     fmt_bytes,
     kill_nothing,
@@ -112,7 +115,8 @@ def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tupl
     ties. One pass keeps the n best in a heap; without adjustments the
     badness is the oom_score, so a process not above the n-th best so far is
     passed over unlooked-at (a later equal one sorts after): at 50,000
-    processes only a few hundred are weighed in full.
+    processes only a few hundred are weighed in full, and `_above` sifts
+    out the rest in C.
     """
     adjustments, ignore_positive = opts["badness_adj"], opts["ignore_positive_oom_score_adj"]
     adjusted = bool(adjustments or ignore_positive)
@@ -121,9 +125,10 @@ def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tupl
     if None in readings.scores:
         scores = [0 if s is None else s for s in readings.scores]
     best: list[tuple[int, int]] = []
-    floor = 0  # a read score must be at least 1
-    for i, score in enumerate(scores):
-        if score <= floor:
+    floor = [0]  # a read score must be at least 1; shared with _above
+    for i in _above(scores, floor):
+        score = scores[i]
+        if score <= floor[0]:
             continue
         p = processes[i]
         if p.pid == 1 or p.kernel_thread:
@@ -134,8 +139,14 @@ def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tupl
         elif item > best[0]:
             heapq.heapreplace(best, item)
         if not adjusted and len(best) == n:
-            floor = best[0][0]
+            floor[0] = best[0][0]
     return sorted(best, reverse=True), _noted(readings)
+
+
+def _above(scores: list[int], floor: list[int]) -> Iterator[int]:
+    """The places whose score is above the floor as it stands at each block's start (the floor only rises)."""
+    for start in range(0, len(scores), BLOCK):
+        yield from compress(count(start), map(gt, islice(scores, start, start + BLOCK), repeat(floor[0])))
 
 
 def _noted(readings: Readings) -> dict[int, str]:

@@ -27,12 +27,14 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
+from functools import partial
+from itertools import chain, islice
 from typing import Any, TypeVar
 
 from oomtui.model import Process, Snapshot
 from oomtui.policies.base import Candidate, Decision, PolicySpec
 from oomtui.policies.budget import total_pages
+from oomtui.policies.carry import carried
 from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN, eligible
 from oomtui.policies.subtree import subtree
 from oomtui.text import human_size
@@ -101,6 +103,16 @@ def _search(path: str, memo: dict[str, bool], found: Callable[[str], bool],
     return False
 
 
+Weighed = tuple[int, int, int, Process] | None  # -(adjusted size), -size, pid, the process; None: cannot die
+
+
+def _weighed(p: Process, budget: int) -> Weighed:
+    """kernel_rules.eligible, with the footprint read once."""
+    if p.oom_score_adj == OOM_SCORE_ADJ_MIN or p.pid == HOST_INIT or p.kernel_thread or (fp := p.footprint) <= 0:
+        return None
+    return -(fp + p.oom_score_adj * budget // 1000), -fp, p.pid, p
+
+
 @dataclass
 class Tree:
     """One pass over the domain's subtree: what each policy needs to weigh candidates.
@@ -119,6 +131,7 @@ class Tree:
     _has_eligible: dict[str, bool] = field(default_factory=dict)
     _reachable: dict[str, bool] = field(default_factory=dict)
     _group_kills: dict[str, tuple[tuple[int, ...], int]] = field(default_factory=dict)
+    _run_bounds: dict[str, tuple[int, int]] | None = None
 
     @classmethod
     def build(cls, snapshot: Snapshot, domain: str) -> Tree:
@@ -158,16 +171,25 @@ class Tree:
         return [self.process(p, p.footprint) for p in self.snapshot.processes_in(path) if eligible(p)]
 
     def top_processes(self, paths: list[str], n: int) -> list[Entity]:
-        """The n best processes directly in these cgroups, weighed without building an Entity for each."""
-        b, procs_in = self.budget, self.snapshot.processes_in
-        keyed = (
-            (-(fp + p.oom_score_adj * b // 1000), -fp, p.pid, p)
-            for path in paths for p in procs_in(path)
-            # kernel_rules.eligible, with the footprint computed once per process
-            if p.oom_score_adj != OOM_SCORE_ADJ_MIN and (fp := p.footprint) > 0 and p.pid != HOST_INIT
-            and not p.kernel_thread
-        )
-        return [self.process(p, -neg_fp) for _, neg_fp, _, p in heapq.nsmallest(n, keyed)]
+        """The n best processes directly in these cgroups of the domain, weighed without building an Entity for
+        each: every process under the domain is weighed once and carried to the next what-if view
+        (policies/carry.py), and these cgroups' runs of the listing are taken from it."""
+        b = self.budget
+        weighed = carried(("weighed", self.domain, b), self.snapshot.processes_under(self.domain),
+                          partial(_weighed, budget=b))
+        runs = self._runs()
+        found = chain.from_iterable(weighed[slice(*runs[path])] for path in paths)
+        return [self.process(p, -neg_fp) for _, neg_fp, _, p in heapq.nsmallest(n, filter(None, found))]
+
+    def _runs(self) -> dict[str, tuple[int, int]]:
+        """Where each cgroup's own processes lie in `processes_under(domain)`, which lists them in walk order."""
+        if self._run_bounds is None:
+            self._run_bounds, start, procs_in = {}, 0, self.snapshot.processes_in
+            for path in self.order:
+                end = start + len(procs_in(path))
+                self._run_bounds[path] = (start, end)
+                start = end
+        return self._run_bounds
 
     def top_cgroups(self, found: list[tuple[str, str]], n: int, *, series: bool = False) -> list[Entity]:
         """The n best of these (path, kind) cgroups, sized as the series did or by memory.current, weighed

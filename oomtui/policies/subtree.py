@@ -5,15 +5,28 @@ oomd's and systemd-oomd's cgroup kill all walk the same subtree, and a
 subtree can hold most of a 50,000-process host: four walks of it were a
 quarter of an evaluation. Here one walk keeps each process's pid and
 footprint and which of the kills take it; each kill then selects in C.
+The walk's facts are carried over to the same subtree of a what-if view
+(policies/carry.py), where only the edited processes are read again.
 """
 
 from __future__ import annotations
 
 from itertools import compress, repeat
-from operator import and_, ne
+from operator import and_, itemgetter, ne
 
-from oomtui.model import Snapshot
+from oomtui.model import Process, Snapshot
+from oomtui.policies.carry import carried
 from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN
+
+Facts = tuple[int, int, bool, bool, bool]  # pid, footprint, live, killable, with_memory
+_PID, _FOOTPRINT, _LIVE, _KILLABLE, _WITH_MEMORY = map(itemgetter, range(5))
+
+
+def _facts(p: Process) -> Facts:
+    live = not p.kernel_thread
+    killable = live and p.pid != HOST_INIT and p.oom_score_adj != OOM_SCORE_ADJ_MIN
+    footprint = p.footprint
+    return p.pid, footprint, live, killable, killable and footprint > 0
 
 
 class Subtree:
@@ -27,19 +40,12 @@ class Subtree:
     __slots__ = ("footprints", "killable", "live", "pids", "with_memory")
 
     def __init__(self, snapshot: Snapshot, path: str) -> None:
-        self.pids: list[int] = []
-        self.footprints: list[int] = []
-        self.live: list[bool] = []
-        self.killable: list[bool] = []
-        self.with_memory: list[bool] = []
-        pid_, fp_ = self.pids.append, self.footprints.append
-        live_, killable_, memory_ = self.live.append, self.killable.append, self.with_memory.append
-        for p in snapshot.processes_under(path):
-            pid_(pid := p.pid)
-            fp_(fp := p.footprint)
-            live_(live := not p.kernel_thread)
-            killable_(ok := live and pid != HOST_INIT and p.oom_score_adj != OOM_SCORE_ADJ_MIN)
-            memory_(ok and fp > 0)
+        facts = carried(("subtree", path), snapshot.processes_under(path), _facts)
+        self.pids: list[int] = list(map(_PID, facts))
+        self.footprints: list[int] = list(map(_FOOTPRINT, facts))
+        self.live: list[bool] = list(map(_LIVE, facts))
+        self.killable: list[bool] = list(map(_KILLABLE, facts))
+        self.with_memory: list[bool] = list(map(_WITH_MEMORY, facts))
 
     def pids_where(self, mask: list[bool]) -> list[int]:
         return list(compress(self.pids, mask))

@@ -1,0 +1,103 @@
+"""What one evaluation works out per process is carried to the next what-if view, and stays right.
+
+The TUI re-runs the policies on each edit; the view an edit makes holds
+the sample's process objects but for the edited ones, so per-process
+results are copied and only those places worked out again
+(oomtui/policies/carry.py). A stale value carried over would show a wrong
+victim with no error, so each test compares against a fresh computation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from oomtui import whatif
+from oomtui.evaluate import evaluate
+from oomtui.model import ROOT, Process, WhatIf
+from oomtui.policies import carry
+from oomtui.synthetic import large_host
+
+
+def _forget() -> None:
+    for _ in range(3):
+        carry.next_evaluation()
+
+
+def _counted(calls: list[int]):
+    def each(p: Process) -> int:
+        calls.append(p.pid)
+        return p.footprint + p.oom_score_adj
+    return each
+
+
+def test_a_view_recomputes_only_the_processes_its_edits_replaced():
+    _forget()
+    sample = large_host(processes=400, cgroups=40)
+    calls: list[int] = []
+    first = carry.carried("test footprint", sample.processes, _counted(calls))
+    assert first == [p.footprint + p.oom_score_adj for p in sample.processes] and len(calls) == 400
+    edited = list(sample.processes)
+    edited[7] = dataclasses.replace(edited[7], oom_score_adj=-500, rss_anon=(edited[7].rss_anon or 0) + 4096)
+    view = tuple(edited)
+    calls.clear()
+    again = carry.carried("test footprint", view, _counted(calls))
+    assert calls == [view[7].pid]
+    assert again == [p.footprint + p.oom_score_adj for p in view]
+    assert first[7] != again[7]  # the sample's own values were copied, not changed
+
+
+def test_the_same_listing_is_answered_from_memory_and_a_list_never_is():
+    _forget()
+    sample = large_host(processes=200, cgroups=20)
+    calls: list[int] = []
+    carry.carried("test same", sample.processes, _counted(calls))
+    carry.carried("test same", sample.processes, _counted(calls))
+    assert len(calls) == 200
+    carry.carried("test list", list(sample.processes), _counted(calls))
+    carry.carried("test list", list(sample.processes), _counted(calls))
+    assert len(calls) == 600
+
+
+def test_a_listing_unlike_the_last_is_worked_out_whole():
+    _forget()
+    one, other = large_host(processes=300, cgroups=30, seed=1), large_host(processes=300, cgroups=30, seed=2)
+    calls: list[int] = []
+    carry.carried("test unlike", one.processes, _counted(calls))
+    calls.clear()
+    values = carry.carried("test unlike", other.processes, _counted(calls))
+    assert len(calls) == 300 and values == [p.footprint + p.oom_score_adj for p in other.processes]
+    shorter = other.processes[:-1]
+    calls.clear()
+    carry.carried("test unlike", shorter, _counted(calls))
+    assert len(calls) == 299
+
+
+def test_what_two_evaluations_did_not_use_is_forgotten():
+    _forget()
+    sample = large_host(processes=100, cgroups=10)
+    calls: list[int] = []
+    carry.carried("test forget", sample.processes, _counted(calls))
+    carry.next_evaluation()
+    carry.carried("test forget", sample.processes, _counted(calls))  # used in this one: kept
+    assert len(calls) == 100
+    carry.next_evaluation()
+    carry.next_evaluation()
+    carry.carried("test forget", sample.processes, _counted(calls))
+    assert len(calls) == 200
+
+
+def test_every_policy_decides_an_edit_as_it_would_with_nothing_carried_over():
+    sample = large_host(processes=3000, cgroups=300, seed=5)
+    pids = [p.pid for p in sample.processes]
+    paths = [c.path for c in sample.cgroups if c.path != ROOT]
+    for domain in (ROOT, *sample.limited_cgroups()[:2]):
+        edits = WhatIf()
+        for step, pid in enumerate(pids[100:3000:300]):
+            evaluate(sample.with_replaced({}, {}, edits), domain)  # the last edit's view, as the TUI showed it
+            edits = whatif.set_adj(edits, pid, 1000 if step % 2 else -1000)
+            edits = whatif.set_interdependent(edits, paths[step * 7 % len(paths)], step % 3 == 0)
+            carried = evaluate(sample.with_replaced({}, {}, edits), domain)
+            _forget()
+            fresh = evaluate(sample.replace(processes=tuple(dataclasses.replace(p) for p in sample.processes),
+                                            whatif=edits), domain)
+            assert carried == fresh
