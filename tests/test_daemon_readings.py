@@ -58,9 +58,9 @@ def test_both_killers_share_one_walk_of_a_snapshot_and_a_new_snapshot_is_walked_
     procs = [process(10, "big", rss=2 * GiB, oom_score=800), process(11, "edited", rss=GiB, oom_score=708)]
     plain = snapshot([], procs)
     first = readings(plain)
-    assert readings(plain) is first and first.scores == [800, 708]
-    assert readings(whatif.apply(snapshot([], procs, adj_edits={11: 500}))).scores == [800, 1041]
-    assert readings(plain) is not first and readings(plain).scores == [800, 708]  # one remembered at a time
+    assert readings(plain) is first and list(first.codes) == [800, 708]
+    assert list(readings(whatif.apply(snapshot([], procs, adj_edits={11: 500}))).codes) == [800, 1041]
+    assert readings(plain) is not first and list(readings(plain).codes) == [800, 708]  # one remembered at a time
 
 
 def test_an_unread_score_is_computed_and_said_so_and_many_pids_are_cut_short():

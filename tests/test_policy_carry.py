@@ -101,3 +101,30 @@ def test_every_policy_decides_an_edit_as_it_would_with_nothing_carried_over():
             fresh = evaluate(sample.replace(processes=tuple(dataclasses.replace(p) for p in sample.processes),
                                             whatif=edits), domain)
             assert carried == fresh
+
+
+def _rising(before: Process, after: Process) -> bool:
+    return before.pid < after.pid
+
+
+def _all_rising(listing) -> bool:
+    return all(a.pid < b.pid for a, b in zip(listing, listing[1:]))
+
+
+def test_order_is_checked_around_a_views_changes_and_a_swap_there_is_seen():
+    _forget()
+    sample = large_host(processes=300, cgroups=30)
+    listing = tuple(sorted(sample.processes, key=lambda p: p.pid))
+    checked: list[int] = []
+
+    def whole(processes) -> bool:
+        checked.append(len(processes))
+        return _all_rising(processes)
+
+    assert carry.in_order("test order", listing, _rising, whole) and checked == [300]
+    edited = list(listing)
+    edited[40] = dataclasses.replace(edited[40], oom_score_adj=300)
+    assert carry.in_order("test order", tuple(edited), _rising, whole) and checked == [300]
+    edited[40], edited[41] = edited[41], edited[40]  # two places changed, now out of pid order
+    assert not carry.in_order("test order", tuple(edited), _rising, whole) and checked == [300]
+    assert not carry.in_order("test order", tuple(reversed(listing)), _rising, whole) and checked == [300, 300]

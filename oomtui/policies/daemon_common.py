@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import operator
 import re
+from array import array
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import compress, islice, repeat
+from itertools import count as places
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision
 from oomtui.policies.budget import kernel_version, total_pages
-from oomtui.policies.carry import carried
+from oomtui.policies.carry import carried_codes, in_order
 from oomtui.policies.kernel_rules import Era, Scorer
 from oomtui.policies.subtree import subtree
 
 MIB = 1 << 20
 BLOCK = 1024  # places a daemon's walk sifts at a time by the cut it has reached (earlyoom, nohang)
 _PID = operator.attrgetter("pid")
-_OOM_SCORE = operator.attrgetter("oom_score")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,35 +68,57 @@ def kernel_oom_score(snapshot: Snapshot, process: Process) -> int:
     return _OomScorer(snapshot).score(process)
 
 
+UNKNOWN = -1  # an oom_score not known, among the machine integers of Readings.codes (a score is 0 to 2000)
+
+
 @dataclass(frozen=True, slots=True)
 class Readings:
     """/proc as a daemon walks it: processes in pid order, each with the oom_score it would read now.
 
     That is the score as read, unless a what-if changed the adj or it was
     not read: then the kernel's formula gives it, or, without MemTotal, it
-    stays unknown. `sources` holds only the positions not read as-is
-    ("computed" or "unknown"): a what-if touches a few processes, and a
-    Score object for each of 10,000 would cost more than the ranking.
+    stays unknown. The scores are machine integers (`codes`, UNKNOWN for
+    an unknown one), so the walks sift 50,000 of them in C in a row.
+    `sources` holds only the positions not read as-is ("computed" or
+    "unknown"): a what-if touches a few processes, and a Score object for
+    each of 10,000 would cost more than the ranking.
     """
 
     processes: tuple[Process, ...]
-    scores: list[int | None]
+    codes: array[int]
     sources: dict[int, str]
 
+    def value(self, position: int) -> int | None:
+        code = self.codes[position]
+        return None if code == UNKNOWN else code
+
     def score(self, position: int) -> Score:
-        return Score(self.scores[position], self.sources.get(position, "read"))
+        return Score(self.value(position), self.sources.get(position, "read"))
+
+
+def _score_code(p: Process) -> int:
+    return UNKNOWN if p.oom_score is None else p.oom_score
+
+
+def _pid_follows(before: Process, after: Process) -> bool:
+    return before.pid < after.pid
+
+
+def _pids_rise(processes: Sequence[Process]) -> bool:
+    pids = carried_codes(("pid",), processes, _PID)
+    return all(map(operator.lt, pids, islice(pids, 1, None)))
 
 
 def _read(snapshot: Snapshot) -> Readings:
     """Columns taken in C, each a pass over 10,000 processes and carried over to a what-if view
     (policies/carry.py): this runs on every keypress."""
     processes = snapshot.processes
-    pids = carried(("pid",), processes, _PID)  # shared: read only
-    if not all(map(operator.lt, pids, islice(pids, 1, None))):  # collectors list /proc in pid order already
+    pids = carried_codes(("pid",), processes, _PID)  # shared: read only
+    if not in_order("pid order", processes, _pid_follows, _pids_rise):  # collectors list /proc in pid order
         processes = tuple(sorted(processes, key=_PID))
-        pids = sorted(pids)
-    scores: list[int | None] = carried(("oom_score",), processes, _OOM_SCORE).copy()
-    redo = [i for i, s in enumerate(scores) if s is None] if None in scores else []
+        pids = array("q", sorted(pids))
+    codes = carried_codes(("oom_score",), processes, _score_code)[:]  # a copy: the edited are set below
+    redo = list(compress(places(), map(operator.eq, codes, repeat(UNKNOWN))))
     for pid, edit in snapshot.whatif.processes.items():  # pids are sorted: bisect, not test all 10,000
         if edit.oom_score_adj is not None:
             i = bisect_left(pids, pid)
@@ -105,14 +129,14 @@ def _read(snapshot: Snapshot) -> Readings:
     sources: dict[int, str] = {}
     if redo and snapshot.host.mem_total is None:  # an edited score as read is stale: unknown too
         for i in redo:
-            scores[i] = None
+            codes[i] = UNKNOWN
             sources[i] = "unknown"
     elif redo:
         compute = _OomScorer(snapshot).score
         for i in redo:
-            scores[i] = compute(processes[i])
+            codes[i] = compute(processes[i])
             sources[i] = "computed"
-    return Readings(processes, scores, sources)
+    return Readings(processes, codes, sources)
 
 
 _memo: list[tuple[Snapshot, Readings]] = []

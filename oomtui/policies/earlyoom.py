@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import heapq
 import re
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from itertools import count as places
 from math import inf
-from operator import attrgetter, eq, ge, gt, is_, not_
+from operator import and_, eq, ge, gt, not_
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
-from oomtui.policies.carry import carried
+from oomtui.policies.carry import carried_codes
 from oomtui.policies.daemon_common import (
     BLOCK,
+    UNKNOWN,
     Readings,
     Score,
     count,
@@ -37,7 +39,6 @@ from oomtui.policies.daemon_common import (
 )
 
 NAME = "earlyoom"
-_ANON = attrgetter("rss_anon")
 SCORE_PREFER = 300  # OOM_SCORE_PREFER / BADNESS_PREFER
 RSS_PREFER_KIB = 3 * 1024 * 1024  # VMRSS_PREFER: 3 GiB in KiB
 FIELD_NOT_SET = -9999  # PROCINFO_FIELD_NOT_SET: the current rules' starting "victim"
@@ -152,19 +153,20 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     skip_root = opts["ignore_root_user"] and not old
     lowest = 1 if old else 2
     found = readings(snapshot)
-    processes, scores = found.processes, found.scores
-    anon_total = sum(filter(None, carried(("rss_anon",), processes, _ANON)))
-    split = carried(("rss split known",), processes, _split_known)
+    processes, codes = found.processes, found.codes
+    anon_total = sum(carried_codes(("rss_anon",), processes, _anon))
+    split = carried_codes(("rss split known",), processes, _split_known, "b")
     keys: list[Key] = []
     unreadable = 0
     boost = 0 if sort_by_rss or not prefer else SCORE_PREFER
     kept = None if sort_by_rss else Kept()  # by RSS, every key is kept
     cut = [-inf]  # shared with _visited, which passes over what the first block shows cannot matter
     as_read = None if prefer or avoid or ignore else kept  # its keys hold each score and RSS as read
-    for i in _visited(scores, split, cut, as_read, lambda: carried(("rss KiB",), processes, _rss_kib)):
-        score = scores[i]
-        if score is not None and score < cut[0] and split[i]:
+    for i in _visited(codes, split, cut, as_read, lambda: carried_codes(("rss KiB",), processes, _rss_kib)):
+        code = codes[i]
+        if code != UNKNOWN and code < cut[0] and split[i]:
             continue
+        score = None if code == UNKNOWN else code
         p = processes[i]
         if not _compared(p, lowest, old, skip_root):
             continue
@@ -193,8 +195,8 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     return Walk(found, keys, noted, unreadable, anon_total)
 
 
-def _visited(scores: list[int | None], split: list[bool], cut: list[float], as_read: Kept | None,
-             sizes: Callable[[], list[int | None]]) -> Iterator[int]:
+def _visited(codes: array[int], split: array[int], cut: list[float], as_read: Kept | None,
+             sizes: Callable[[], array[int]]) -> Iterator[int]:
     """The places the walk looks at, a block at a time: of each block only those the cut reached
     before it cannot pass over (the cut only rises): a score at or above it, an unknown score or RSS split.
 
@@ -204,27 +206,30 @@ def _visited(scores: list[int | None], split: list[bool], cut: list[float], as_r
     score that leaves a few thousand; with every key kept (by RSS) the cut stays at minus infinity
     and every place is visited.
     """
-    for start in range(0, len(scores), BLOCK):
-        end = min(start + BLOCK, len(scores))
-        rest = set(compress(places(start), map(not_, islice(split, start, end))))
-        known: list[Any] = scores[start:end]  # int or None; each None becomes minus infinity, noted apart
-        if None in known:
-            rest.update(compress(places(start), map(is_, known, repeat(None))))
-            known = [-inf if s is None else s for s in known]
+    for start in range(0, len(codes), BLOCK):
+        end = min(start + BLOCK, len(codes))
+        rest = set(compress(places(start), map(not_, split[start:end])))
+        known = codes[start:end]
+        rest.update(compress(places(start), map(eq, known, repeat(UNKNOWN))))  # below every cut: noted apart
         floor = as_read.best[0] if as_read is not None and len(as_read.best) == BEST else None
         if floor is None:
             rest.update(compress(places(start), map(ge, known, repeat(cut[0]))))
         else:
             score, rss_kib, _ = floor
-            ties = [i for i in compress(places(start), map(eq, known, repeat(score))) if i not in rest]
-            rss = sizes() if ties else []
             rest.update(compress(places(start), map(gt, known, repeat(score))))
-            rest.update(i for i in ties if (size := rss[i]) is not None and size > rss_kib)
+            if score in known:  # a tie with a larger RSS (an unknown one, UNKNOWN, is in `rest` already)
+                rss = sizes()[start:end]
+                rest.update(compress(places(start), map(and_, map(eq, known, repeat(score)),
+                                                        map(gt, rss, repeat(rss_kib)))))
         yield from sorted(rest)
 
 
-def _rss_kib(p: Process) -> int | None:
-    return None if (rss := p.rss) is None else rss // 1024
+def _rss_kib(p: Process) -> int:
+    return UNKNOWN if (rss := p.rss) is None else rss // 1024
+
+
+def _anon(p: Process) -> int:
+    return p.rss_anon or 0
 
 
 def _split_known(p: Process) -> bool:

@@ -7,13 +7,14 @@ computes in pages, and the order it scans a domain in (which breaks ties).
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress, count, islice, repeat
 from operator import attrgetter, eq, ge, le
 
 from oomtui.model import ROOT, Process, Snapshot
-from oomtui.policies.carry import carried, changed_places
+from oomtui.policies.carry import carried_codes, in_order
 
 OOM_SCORE_ADJ_MIN = -1000
 HOST_INIT = 1
@@ -101,14 +102,14 @@ class Scorer:
         in a few processes (policies/carry.py): a what-if edit's.
         """
         key = ("kernel points", self.page, self.adj_unit, self.clamp, self.root_bonus)
-        points = carried(key, order, self._points_or_skipped, self._every)
+        points = carried_codes(key, order, self._points_or_skipped, every=self._every)
         floor = _SKIPPED + 1
         if best and len(points) - points.count(_SKIPPED) > best:
             floor = min(heapq.nlargest(best, points)[-1], max(points) - margin)
         sign = -1 if self.first_wins else 1
         return [(points[i], sign * i) for i in compress(count(), map(ge, points, repeat(floor)))]
 
-    def _every(self, order: Sequence[Process]) -> list[int]:
+    def _every(self, order: Sequence[Process]) -> array[int]:
         """`points` of every process (_SKIPPED where it skips one), written out flat: 50,000 processes a sample."""
         page, unit, clamp, bonus = self.page, self.adj_unit, self.clamp, self.root_bonus
         out: list[int] = []
@@ -136,7 +137,7 @@ class Scorer:
                 base -= base * 3 // 100
             points = base + adj * unit
             append(1 if clamp and points < 1 else points)
-        return out
+        return array("q", out)
 
     def _points_or_skipped(self, p: Process) -> int:
         points = self.points(p)
@@ -202,8 +203,7 @@ def scan_order(snapshot: Snapshot, domain: str) -> Sequence[Process]:
     listing = snapshot.processes
     if domain == ROOT:
         return listing if in_fork_order(listing) else fork_order(listing)
-    memo = _listing_memo[:1]
-    if memo and memo[0][0] is listing and memo[0][1]:  # a global scan found it in fork order: so is each cgroup
+    if in_fork_order(listing):  # then so is each cgroup's
         return snapshot.processes_under(domain)
     order: list[Process] = []
     for path in snapshot.walk(domain):
@@ -212,35 +212,27 @@ def scan_order(snapshot: Snapshot, domain: str) -> Sequence[Process]:
     return order
 
 
-_listing_memo: list[tuple[Sequence[Process], bool]] = []
 
 
 def in_fork_order(listing: Sequence[Process]) -> bool:
     """Whether a listing is in fork order already, as a collector reading /proc in pid order usually finds it.
 
-    The answer for the last listing is kept: a group kill after a global
+    Remembered for the last listing and checked only around the changes
+    for a what-if view of it (carry.in_order): a group kill after a global
     scan then takes the cached subtree walk instead of sorting hundreds of
-    cgroups. Holding the tuple keeps its id from being reused. A what-if
-    view's listing, which differs from the last in a few places, is checked
-    there only.
+    cgroups.
     """
-    memo = _listing_memo[:1]
-    if memo and memo[0][0] is listing:
-        return memo[0][1]
-    changed = changed_places(listing, memo[0][0]) if memo and memo[0][1] else None
-    if changed is not None:
-        pairs = {i for c in changed for i in (c, c + 1) if 0 < i < len(listing)}
-        ordered = all(_follows(listing[i - 1], listing[i]) for i in pairs)
-    else:
-        starts = list(map(_START, listing))
-        try:  # start times never fall (an unknown one, None, raises); where two are equal, the pid rises
-            ordered = all(map(le, starts, islice(starts, 1, None))) and all(
-                listing[i].pid < listing[i + 1].pid for i in compress(count(), map(eq, starts, islice(starts, 1, None)))
-            )
-        except TypeError:
-            ordered = False
-    _listing_memo[:] = [(listing, ordered)]
-    return ordered
+    return in_order("fork order", listing, _follows, _whole_fork_order)
+
+
+def _whole_fork_order(listing: Sequence[Process]) -> bool:
+    starts = list(map(_START, listing))
+    try:  # start times never fall (an unknown one, None, raises); where two are equal, the pid rises
+        return all(map(le, starts, islice(starts, 1, None))) and all(
+            listing[i].pid < listing[i + 1].pid for i in compress(count(), map(eq, starts, islice(starts, 1, None)))
+        )
+    except TypeError:
+        return False
 
 
 def _follows(before: Process, after: Process) -> bool:

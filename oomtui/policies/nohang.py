@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import heapq
 import re
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
-from itertools import compress, count, islice, repeat
+from itertools import compress, count, repeat
 from operator import gt
-from typing import Any, cast
+from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
@@ -121,9 +122,7 @@ def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tupl
     adjustments, ignore_positive = opts["badness_adj"], opts["ignore_positive_oom_score_adj"]
     adjusted = bool(adjustments or ignore_positive)
     processes = readings.processes
-    scores = cast(list[int], readings.scores)  # an unknown one (None) is never weighed, as a score below 1
-    if None in readings.scores:
-        scores = [0 if s is None else s for s in readings.scores]
+    scores = readings.codes  # an unknown one (UNKNOWN, below 1) is never weighed
     best: list[tuple[int, int]] = []
     floor = [0]  # a read score must be at least 1; shared with _above
     for i in _above(scores, floor):
@@ -143,10 +142,10 @@ def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tupl
     return sorted(best, reverse=True), _noted(readings)
 
 
-def _above(scores: list[int], floor: list[int]) -> Iterator[int]:
+def _above(scores: array[int], floor: list[int]) -> Iterator[int]:
     """The places whose score is above the floor as it stands at each block's start (the floor only rises)."""
     for start in range(0, len(scores), BLOCK):
-        yield from compress(count(start), map(gt, islice(scores, start, start + BLOCK), repeat(floor[0])))
+        yield from compress(count(start), map(gt, scores[start:start + BLOCK], repeat(floor[0])))
 
 
 def _noted(readings: Readings) -> dict[int, str]:

@@ -12,21 +12,23 @@ The walk's facts are carried over to the same subtree of a what-if view
 from __future__ import annotations
 
 from itertools import compress, repeat
-from operator import and_, itemgetter, ne
+from operator import and_, attrgetter, ne, truth
 
 from oomtui.model import Process, Snapshot
-from oomtui.policies.carry import carried
+from oomtui.policies.carry import carried_codes
 from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN
 
-Facts = tuple[int, int, bool, bool, bool]  # pid, footprint, live, killable, with_memory
-_PID, _FOOTPRINT, _LIVE, _KILLABLE, _WITH_MEMORY = map(itemgetter, range(5))
+_PID, _FOOTPRINT = attrgetter("pid"), attrgetter("footprint")
+
+LIVE, KILLABLE, WITH_MEMORY = 1, 2, 4  # the bits of a process's flags
 
 
-def _facts(p: Process) -> Facts:
-    live = not p.kernel_thread
-    killable = live and p.pid != HOST_INIT and p.oom_score_adj != OOM_SCORE_ADJ_MIN
-    footprint = p.footprint
-    return p.pid, footprint, live, killable, killable and footprint > 0
+def _flags(p: Process) -> int:
+    if p.kernel_thread:
+        return 0
+    if p.pid == HOST_INIT or p.oom_score_adj == OOM_SCORE_ADJ_MIN:
+        return LIVE
+    return LIVE | KILLABLE | (WITH_MEMORY if p.footprint > 0 else 0)
 
 
 class Subtree:
@@ -35,17 +37,35 @@ class Subtree:
     `live`: not a kernel thread (what oomd's kill signals); `killable`: nor
     adj -1000 or host init (what a memory.oom.group kill takes);
     `with_memory`: killable and with a footprint (what the kernel's takes).
+    Each mask is made when a kill first asks for it.
     """
 
-    __slots__ = ("footprints", "killable", "live", "pids", "with_memory")
+    __slots__ = ("_flags", "_masks", "footprints", "pids")
 
     def __init__(self, snapshot: Snapshot, path: str) -> None:
-        facts = carried(("subtree", path), snapshot.processes_under(path), _facts)
-        self.pids: list[int] = list(map(_PID, facts))
-        self.footprints: list[int] = list(map(_FOOTPRINT, facts))
-        self.live: list[bool] = list(map(_LIVE, facts))
-        self.killable: list[bool] = list(map(_KILLABLE, facts))
-        self.with_memory: list[bool] = list(map(_WITH_MEMORY, facts))
+        listing = snapshot.processes_under(path)
+        self.pids = carried_codes(("subtree pids", path), listing, _PID)
+        self.footprints = carried_codes(("subtree footprints", path), listing, _FOOTPRINT)
+        self._flags = carried_codes(("subtree flags", path), listing, _flags, "b")
+        self._masks: dict[int, list[bool]] = {}
+
+    @property
+    def live(self) -> list[bool]:
+        return self._mask(LIVE)
+
+    @property
+    def killable(self) -> list[bool]:
+        return self._mask(KILLABLE)
+
+    @property
+    def with_memory(self) -> list[bool]:
+        return self._mask(WITH_MEMORY)
+
+    def _mask(self, bit: int) -> list[bool]:
+        found = self._masks.get(bit)
+        if found is None:
+            found = self._masks[bit] = list(map(truth, map(and_, self._flags, repeat(bit))))
+        return found
 
     def pids_where(self, mask: list[bool]) -> list[int]:
         return list(compress(self.pids, mask))
