@@ -4,8 +4,9 @@ Synthetic figures, on `large_host(N)` (min(2000, N/5) cgroups, as
 bench_policies.py builds it), at every size:
 - load: `snapshot.load` of the saved .json, CPU, and its ratio to a bare
   `json.load` of the same file;
-- policies: one `evaluate` of all built-in policies with a few what-if
-  edits (as bench_policies.py), global domain, CPU, the fastest of ROUNDS;
+- policies: one `evaluate` of all built-in policies on a what-if view
+  with a few edits, after the sample was evaluated once (bench_policies.py's
+  "an edit"), global domain, CPU, the fastest of ROUNDS;
 - preview: `oomtui preview --json --snapshot FILE` run in this process
   (load, evaluate, print), CPU, and its ratio to `json.load`;
 - TUI: `bench_tui.py` in a child process: first paint, a what-if edit to
@@ -44,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_collect import measure as measure_live
-from bench_policies import _edits, _fresh
+from bench_policies import _edits, _new_sample
 
 from oomtui.cli import main as cli_main
 from oomtui.evaluate import evaluate
@@ -85,8 +86,9 @@ def synthetic(size: int, rounds: int) -> Row:
         row["json.load"] = cpu_ms(bare, rounds)
         row["load"] = cpu_ms(lambda: load(path), rounds)
         row["preview"] = cpu_ms(preview, rounds)
-    edited = _fresh(snap).replace(whatif=_edits(snap))
-    row["policies"] = cpu_ms(lambda: evaluate(_fresh(edited)), rounds, min)
+    sample, edits = _new_sample(snap), _edits(snap)
+    evaluate(sample)  # as the TUI evaluates a sample before the user edits it
+    row["policies"] = cpu_ms(lambda: evaluate(sample.with_replaced({}, {}, edits)), rounds, min)
     return row
 
 

@@ -10,6 +10,7 @@ victim with no error, so each test compares against a fresh computation.
 from __future__ import annotations
 
 import dataclasses
+from itertools import pairwise
 
 from oomtui import whatif
 from oomtui.evaluate import evaluate
@@ -108,7 +109,7 @@ def _rising(before: Process, after: Process) -> bool:
 
 
 def _all_rising(listing) -> bool:
-    return all(a.pid < b.pid for a, b in zip(listing, listing[1:]))
+    return all(a.pid < b.pid for a, b in pairwise(listing))
 
 
 def test_order_is_checked_around_a_views_changes_and_a_swap_there_is_seen():

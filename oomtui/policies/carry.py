@@ -15,7 +15,7 @@ import threading
 from array import array
 from collections.abc import Callable, Hashable, Sequence
 from functools import partial
-from itertools import compress, count
+from itertools import compress, count, islice
 from operator import is_not
 from typing import Any, TypeVar
 
@@ -57,8 +57,9 @@ def changed_places(listing: Sequence[Process], known: Sequence[Process]) -> list
         for seen, was, answer in _diffs:
             if seen is listing and was is known:
                 return answer
-    changed: list[int] | None = list(compress(count(), map(is_not, listing, known)))
-    if changed is not None and len(changed) * PATCHED > len(listing):
+    most = len(listing) // PATCHED  # past this many, stop looking: a new sample differs everywhere
+    changed: list[int] | None = list(islice(compress(count(), map(is_not, listing, known)), most + 1))
+    if changed is not None and len(changed) > most:
         changed = None
     with _lock:
         _diffs.insert(0, (listing, known, changed))
@@ -125,13 +126,42 @@ def _each_of(each: Callable[[Process], T], listing: Sequence[Process]) -> list[T
     return list(map(each, listing))
 
 
-def carried_codes(key: Hashable, listing: Sequence[Process], each: Callable[[Process], int],
-                  typecode: str = "q", every: Callable[[Sequence[Process]], array[int]] | None = None) -> array[int]:
-    """`carried` as machine integers: a copy is one memcpy and a pass in C reads them in a row, where a
-    list of 50,000 int objects made one by one over a sample has each waiting on memory."""
-    codes: array[int] = _carried(key, listing, each, every or partial(_codes_of, each, typecode))
-    return codes
+Row = tuple[int, ...]
 
 
-def _codes_of(each: Callable[[Process], int], typecode: str, listing: Sequence[Process]) -> array[int]:
-    return array(typecode, map(each, listing))
+def carried_columns(key: Hashable, listing: Sequence[Process], each: Callable[[Process], Row], typecodes: str,
+                    every: Callable[[Sequence[Process]], tuple[array[int], ...]] | None = None
+                    ) -> tuple[array[int], ...]:
+    """`carried` as columns of machine integers, one a figure of `each`'s row, taken in one pass.
+
+    A copy is a memcpy and a pass in C reads them in a row, where a list of
+    50,000 int objects made one by one over a sample has each waiting on
+    memory; and the figures a policy needs of a process are read together,
+    in one visit to it.
+    """
+    whole = every or partial(_columns_of, each, typecodes)
+    columns: _Columns = _carried(key, listing, each, lambda processes: _Columns(whole(processes)))
+    return columns.arrays
+
+
+class _Columns:
+    """Arrays patched and copied together, as `_carried` patches and copies a list."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: tuple[array[int], ...]) -> None:
+        self.arrays = arrays
+
+    def __getitem__(self, whole: slice) -> _Columns:
+        return _Columns(tuple(a[whole] for a in self.arrays))
+
+    def __setitem__(self, place: int, row: Row) -> None:
+        for column, value in zip(self.arrays, row, strict=True):
+            column[place] = value
+
+
+def _columns_of(each: Callable[[Process], Row], typecodes: str, listing: Sequence[Process]) -> tuple[array[int], ...]:
+    rows = list(map(each, listing))
+    if not rows:
+        return tuple(array(t) for t in typecodes)
+    return tuple(array(t, column) for t, column in zip(typecodes, zip(*rows, strict=True), strict=True))

@@ -21,13 +21,13 @@ from itertools import count as places
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision
 from oomtui.policies.budget import kernel_version, total_pages
-from oomtui.policies.carry import carried_codes, in_order
+from oomtui.policies.carry import carried_columns, in_order
 from oomtui.policies.kernel_rules import Era, Scorer
 from oomtui.policies.subtree import subtree
 
 MIB = 1 << 20
 BLOCK = 1024  # places a daemon's walk sifts at a time by the cut it has reached (earlyoom, nohang)
-_PID = operator.attrgetter("pid")
+_PID, _OOM_SCORE = operator.attrgetter("pid"), operator.attrgetter("oom_score")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +96,17 @@ class Readings:
         return Score(self.value(position), self.sources.get(position, "read"))
 
 
-def _score_code(p: Process) -> int:
-    return UNKNOWN if p.oom_score is None else p.oom_score
+def _pid_and_score(p: Process) -> tuple[int, int]:
+    return p.pid, UNKNOWN if p.oom_score is None else p.oom_score
+
+
+def _every_pid_and_score(processes: Sequence[Process]) -> tuple[array[int], array[int]]:
+    """_pid_and_score of each, a column at a time in C."""
+    try:
+        scores = array("q", map(_OOM_SCORE, processes))
+    except TypeError:  # an unread score (None): one by one
+        scores = array("q", (UNKNOWN if s is None else s for s in map(_OOM_SCORE, processes)))
+    return array("q", map(_PID, processes)), scores
 
 
 def _pid_follows(before: Process, after: Process) -> bool:
@@ -105,7 +114,7 @@ def _pid_follows(before: Process, after: Process) -> bool:
 
 
 def _pids_rise(processes: Sequence[Process]) -> bool:
-    pids = carried_codes(("pid",), processes, _PID)
+    pids = carried_columns("pid, oom_score", processes, _pid_and_score, "qq", _every_pid_and_score)[0]
     return all(map(operator.lt, pids, islice(pids, 1, None)))
 
 
@@ -113,11 +122,10 @@ def _read(snapshot: Snapshot) -> Readings:
     """Columns taken in C, each a pass over 10,000 processes and carried over to a what-if view
     (policies/carry.py): this runs on every keypress."""
     processes = snapshot.processes
-    pids = carried_codes(("pid",), processes, _PID)  # shared: read only
     if not in_order("pid order", processes, _pid_follows, _pids_rise):  # collectors list /proc in pid order
         processes = tuple(sorted(processes, key=_PID))
-        pids = array("q", sorted(pids))
-    codes = carried_codes(("oom_score",), processes, _score_code)[:]  # a copy: the edited are set below
+    pids, shared = carried_columns("pid, oom_score", processes, _pid_and_score, "qq", _every_pid_and_score)
+    codes = shared[:]  # a copy: the edited are set below
     redo = list(compress(places(), map(operator.eq, codes, repeat(UNKNOWN))))
     for pid, edit in snapshot.whatif.processes.items():  # pids are sorted: bisect, not test all 10,000
         if edit.oom_score_adj is not None:

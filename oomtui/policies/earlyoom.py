@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import re
 from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from itertools import count as places
@@ -24,7 +24,7 @@ from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
-from oomtui.policies.carry import carried_codes
+from oomtui.policies.carry import carried_columns
 from oomtui.policies.daemon_common import (
     BLOCK,
     UNKNOWN,
@@ -154,15 +154,15 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     lowest = 1 if old else 2
     found = readings(snapshot)
     processes, codes = found.processes, found.codes
-    anon_total = sum(carried_codes(("rss_anon",), processes, _anon))
-    split = carried_codes(("rss split known",), processes, _split_known, "b")
+    anon, split, sizes = carried_columns("earlyoom sizes", processes, _sizes, "qbq", _every_sizes)
+    anon_total = sum(anon)
     keys: list[Key] = []
     unreadable = 0
     boost = 0 if sort_by_rss or not prefer else SCORE_PREFER
     kept = None if sort_by_rss else Kept()  # by RSS, every key is kept
     cut = [-inf]  # shared with _visited, which passes over what the first block shows cannot matter
     as_read = None if prefer or avoid or ignore else kept  # its keys hold each score and RSS as read
-    for i in _visited(codes, split, cut, as_read, lambda: carried_codes(("rss KiB",), processes, _rss_kib)):
+    for i in _visited(codes, split, cut, as_read, sizes):
         code = codes[i]
         if code != UNKNOWN and code < cut[0] and split[i]:
             continue
@@ -196,7 +196,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
 
 
 def _visited(codes: array[int], split: array[int], cut: list[float], as_read: Kept | None,
-             sizes: Callable[[], array[int]]) -> Iterator[int]:
+             sizes: array[int]) -> Iterator[int]:
     """The places the walk looks at, a block at a time: of each block only those the cut reached
     before it cannot pass over (the cut only rises): a score at or above it, an unknown score or RSS split.
 
@@ -218,18 +218,28 @@ def _visited(codes: array[int], split: array[int], cut: list[float], as_read: Ke
             score, rss_kib, _ = floor
             rest.update(compress(places(start), map(gt, known, repeat(score))))
             if score in known:  # a tie with a larger RSS (an unknown one, UNKNOWN, is in `rest` already)
-                rss = sizes()[start:end]
+                rss = sizes[start:end]
                 rest.update(compress(places(start), map(and_, map(eq, known, repeat(score)),
                                                         map(gt, rss, repeat(rss_kib)))))
         yield from sorted(rest)
 
 
-def _rss_kib(p: Process) -> int:
-    return UNKNOWN if (rss := p.rss) is None else rss // 1024
+def _sizes(p: Process) -> tuple[int, bool, int]:
+    """RssAnon (unknown as 0, as the sum counts it), whether the RSS split is known, the RSS in KiB (or UNKNOWN)."""
+    return p.rss_anon or 0, _split_known(p), UNKNOWN if (rss := p.rss) is None else rss // 1024
 
 
-def _anon(p: Process) -> int:
-    return p.rss_anon or 0
+def _every_sizes(processes: Sequence[Process]) -> tuple[array[int], array[int], array[int]]:
+    """_sizes of each, written out flat (Process.rss inlined): 50,000 processes a new sample."""
+    anon, split, rss = array("q"), array("b"), array("q")
+    for p in processes:
+        a, f, s = p.rss_anon, p.rss_file, p.rss_shmem
+        known = a is not None and f is not None and s is not None
+        anon.append(a or 0)
+        split.append(known)
+        total = a + f + s if known else p.rss_total  # type: ignore[operator]
+        rss.append(UNKNOWN if total is None else total // 1024)
+    return anon, split, rss
 
 
 def _split_known(p: Process) -> bool:

@@ -14,7 +14,7 @@ from itertools import compress, count, islice, repeat
 from operator import attrgetter, eq, ge, le
 
 from oomtui.model import ROOT, Process, Snapshot
-from oomtui.policies.carry import carried_codes, in_order
+from oomtui.policies.carry import carried_columns, in_order
 
 OOM_SCORE_ADJ_MIN = -1000
 HOST_INIT = 1
@@ -102,14 +102,16 @@ class Scorer:
         in a few processes (policies/carry.py): a what-if edit's.
         """
         key = ("kernel points", self.page, self.adj_unit, self.clamp, self.root_bonus)
-        points = carried_codes(key, order, self._points_or_skipped, every=self._every)
+        (points,) = carried_columns(key, order, self._points_or_skipped, "q", self._every)
         floor = _SKIPPED + 1
-        if best and len(points) - points.count(_SKIPPED) > best:
-            floor = min(heapq.nlargest(best, points)[-1], max(points) - margin)
+        if best and len(points) > best:
+            top = heapq.nlargest(best + 1, points)
+            if top[-1] > _SKIPPED:  # more than `best` scored
+                floor = min(top[-2], top[0] - margin)
         sign = -1 if self.first_wins else 1
         return [(points[i], sign * i) for i in compress(count(), map(ge, points, repeat(floor)))]
 
-    def _every(self, order: Sequence[Process]) -> array[int]:
+    def _every(self, order: Sequence[Process]) -> tuple[array[int]]:
         """`points` of every process (_SKIPPED where it skips one), written out flat: 50,000 processes a sample."""
         page, unit, clamp, bonus = self.page, self.adj_unit, self.clamp, self.root_bonus
         out: list[int] = []
@@ -137,11 +139,11 @@ class Scorer:
                 base -= base * 3 // 100
             points = base + adj * unit
             append(1 if clamp and points < 1 else points)
-        return array("q", out)
+        return (array("q", out),)
 
-    def _points_or_skipped(self, p: Process) -> int:
+    def _points_or_skipped(self, p: Process) -> tuple[int]:
         points = self.points(p)
-        return _SKIPPED if points is None else points
+        return (_SKIPPED if points is None else points,)
 
     def points(self, p: Process) -> int | None:
         """The score in pages, or None where oom_evaluate_task would skip the process."""
