@@ -22,6 +22,7 @@ class TextPane(VerticalScroll):
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.title = title
         self.border_title = Content(title)
         self.text = Text("")
         self._body = Static(self.text, markup=False)
@@ -35,7 +36,8 @@ class TextPane(VerticalScroll):
             layout = not self._same_height(self.text, text)
             self.text = text
             self._body.update(text, layout=layout)
-        if title is not None:
+        if title is not None and title != self.title:  # setting it draws the pane again
+            self.title = title
             self.border_title = Content(title)
 
     def _same_height(self, old: Text, new: Text) -> bool:
