@@ -13,8 +13,7 @@ from tests.tui.helpers import main, run, snapshot_app
 
 def rows(screen) -> list[tuple[str, str]]:
     table = screen.verdicts
-    keys = [k.value for k in table.ordered_keys()]
-    return [(k, table.get_cell(k, "force").plain) for k in keys]
+    return [(k, table.get_cell(k, "force").plain) for k in table.order]
 
 
 def test_earlyoom_nearer_than_the_kernels_exhaustion_comes_first_with_its_distance():

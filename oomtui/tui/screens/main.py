@@ -23,7 +23,6 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
@@ -425,8 +424,7 @@ class MainScreen(Screen):
                 self.query_one("#ranking", TextPane).show(Text("Evaluating every policy…", style=self.palette.dim),
                                                           "Why")
             self._paint_status()
-            self.verdicts.border_title = Content(f"Verdicts — evaluating every policy… "
-                                                 f"(domain {printable(self.domain, limit=60)})")
+            self.verdicts.set_title(f"Verdicts — evaluating every policy… (domain {printable(self.domain, limit=60)})")
 
     def _paint_tree(self, ev: evaluation.Evaluation | None = None) -> None:
         ev = ev if ev is not None else self.evaluation
@@ -503,7 +501,7 @@ class MainScreen(Screen):
         ev = self.evaluation
         if ev is not None and (age := ev.age()) is not None:
             title += f" · memory steady: decided {age:.0f} s ago"
-        self.verdicts.border_title = Content(title)
+        self.verdicts.set_title(title)
 
     # -- selection -------------------------------------------------------------------------
 

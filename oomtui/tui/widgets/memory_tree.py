@@ -18,7 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -40,20 +40,35 @@ class Stamp(NamedTuple):
     base: Style
 
 
+class Paint(NamedTuple):
+    """The width, base style, column layout and rows shown of one paint."""
+
+    width: int
+    base: Style
+    layout: labels.Layout
+    rows: int
+
+
 Cached = tuple[Stamp, Strip]
 KEPT_SCREENS = 1  # labels kept for this many screens of rows above and below the one shown
+
+
+# The cursor's keys in the tree and the verdicts: each has the actions move, page and edge.
+CURSOR_KEYS: list[BindingType] = [
+    Binding("up", "move(-1)", "Up", show=False),
+    Binding("down", "move(1)", "Down", show=False),
+    Binding("pageup", "page(-1)", "Page up", show=False),
+    Binding("pagedown", "page(1)", "Page down", show=False),
+    Binding("home,ctrl+home", "edge(-1)", "First", show=False),
+    Binding("end,ctrl+end", "edge(1)", "Last", show=False),
+]
 
 
 class MemoryTree(ScrollView, can_focus=True):
     """Cgroups with their processes, one line each, under a fixed header line."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(-1)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
+        *CURSOR_KEYS,
         Binding("enter,space", "toggle_open", "Open/close", show=False),
         Binding("right", "open", "Open", show=False),
         Binding("left", "close", "Close or go to the parent", show=False),
@@ -85,6 +100,7 @@ class MemoryTree(ScrollView, can_focus=True):
         self.opened: set[str] = {ROOT}
         self._needle = ""
         self._cache: dict[NodeKey, Cached] = {}
+        self._paint: Paint | None = None  # set while Textual asks for the lines of a paint
 
     # -- public ------------------------------------------------------------------------
 
@@ -221,10 +237,21 @@ class MemoryTree(ScrollView, can_focus=True):
                 return False
         return True
 
-    def render_line(self, y: int) -> Strip:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._paint = self._read_paint()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
+    def _read_paint(self) -> Paint:
+        """What every line of a paint shares, read once: Textual works the base style out afresh on
+        each read (walking the ancestors), which was a third of an edit's 20 new labels."""
         width = self.scrollable_content_region.width or self.size.width
-        base = self.rich_style
-        lay = labels.layout(width)
+        return Paint(width, self.rich_style, labels.layout(width), self._rows_shown())
+
+    def render_line(self, y: int) -> Strip:
+        width, base, lay, rows = self._paint or self._read_paint()
         if y == 0:
             header = labels.header(lay)
             header.stylize(self.get_component_rich_style("memory-tree--header"))
@@ -242,7 +269,7 @@ class MemoryTree(ScrollView, can_focus=True):
             text.stylize(self.get_component_rich_style("memory-tree--cursor"))
         strip = self._strip(text, width, base)
         self._cache[line.key] = (stamp, strip)
-        if len(self._cache) > (2 * KEPT_SCREENS + 2) * self._rows_shown():  # the window and a screen more
+        if len(self._cache) > (2 * KEPT_SCREENS + 2) * rows:  # the window and a screen more
             self._prune()
         return strip
 
