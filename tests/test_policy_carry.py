@@ -10,6 +10,7 @@ victim with no error, so each test compares against a fresh computation.
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from itertools import pairwise
 
 from oomtui import whatif
@@ -24,26 +25,36 @@ def _forget() -> None:
         carry.next_evaluation()
 
 
-def _counted(calls: list[int]):
-    def each(p: Process) -> int:
+def _figure(p: Process) -> int:
+    return p.footprint + p.oom_score_adj
+
+
+def _carried(key: str, listing, calls: list[int]) -> array[int]:
+    """carry.carried_columns of one figure, each process read counted in `calls`, whole or one by one."""
+    def each(p: Process) -> tuple[int]:
         calls.append(p.pid)
-        return p.footprint + p.oom_score_adj
-    return each
+        return (_figure(p),)
+
+    def every(processes) -> tuple[array[int]]:
+        calls.extend(p.pid for p in processes)
+        return (array("q", map(_figure, processes)),)
+
+    return carry.carried_columns(key, listing, each, every)[0]
 
 
 def test_a_view_recomputes_only_the_processes_its_edits_replaced():
     _forget()
     sample = large_host(processes=400, cgroups=40)
     calls: list[int] = []
-    first = carry.carried("test footprint", sample.processes, _counted(calls))
-    assert first == [p.footprint + p.oom_score_adj for p in sample.processes] and len(calls) == 400
+    first = _carried("test footprint", sample.processes, calls)
+    assert list(first) == list(map(_figure, sample.processes)) and len(calls) == 400
     edited = list(sample.processes)
     edited[7] = dataclasses.replace(edited[7], oom_score_adj=-500, rss_anon=(edited[7].rss_anon or 0) + 4096)
     view = tuple(edited)
     calls.clear()
-    again = carry.carried("test footprint", view, _counted(calls))
+    again = _carried("test footprint", view, calls)
     assert calls == [view[7].pid]
-    assert again == [p.footprint + p.oom_score_adj for p in view]
+    assert list(again) == list(map(_figure, view))
     assert first[7] != again[7]  # the sample's own values were copied, not changed
 
 
@@ -51,11 +62,11 @@ def test_the_same_listing_is_answered_from_memory_and_a_list_never_is():
     _forget()
     sample = large_host(processes=200, cgroups=20)
     calls: list[int] = []
-    carry.carried("test same", sample.processes, _counted(calls))
-    carry.carried("test same", sample.processes, _counted(calls))
+    _carried("test same", sample.processes, calls)
+    _carried("test same", sample.processes, calls)
     assert len(calls) == 200
-    carry.carried("test list", list(sample.processes), _counted(calls))
-    carry.carried("test list", list(sample.processes), _counted(calls))
+    _carried("test list", list(sample.processes), calls)
+    _carried("test list", list(sample.processes), calls)
     assert len(calls) == 600
 
 
@@ -63,13 +74,13 @@ def test_a_listing_unlike_the_last_is_worked_out_whole():
     _forget()
     one, other = large_host(processes=300, cgroups=30, seed=1), large_host(processes=300, cgroups=30, seed=2)
     calls: list[int] = []
-    carry.carried("test unlike", one.processes, _counted(calls))
+    _carried("test unlike", one.processes, calls)
     calls.clear()
-    values = carry.carried("test unlike", other.processes, _counted(calls))
-    assert len(calls) == 300 and values == [p.footprint + p.oom_score_adj for p in other.processes]
+    values = _carried("test unlike", other.processes, calls)
+    assert len(calls) == 300 and list(values) == list(map(_figure, other.processes))
     shorter = other.processes[:-1]
     calls.clear()
-    carry.carried("test unlike", shorter, _counted(calls))
+    _carried("test unlike", shorter, calls)
     assert len(calls) == 299
 
 
@@ -77,13 +88,13 @@ def test_what_two_evaluations_did_not_use_is_forgotten():
     _forget()
     sample = large_host(processes=100, cgroups=10)
     calls: list[int] = []
-    carry.carried("test forget", sample.processes, _counted(calls))
+    _carried("test forget", sample.processes, calls)
     carry.next_evaluation()
-    carry.carried("test forget", sample.processes, _counted(calls))  # used in this one: kept
+    _carried("test forget", sample.processes, calls)  # used in this one: kept
     assert len(calls) == 100
     carry.next_evaluation()
     carry.next_evaluation()
-    carry.carried("test forget", sample.processes, _counted(calls))
+    _carried("test forget", sample.processes, calls)
     assert len(calls) == 200
 
 

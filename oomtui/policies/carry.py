@@ -14,18 +14,15 @@ from __future__ import annotations
 import threading
 from array import array
 from collections.abc import Callable, Hashable, Sequence
-from functools import partial
 from itertools import compress, count, islice
 from operator import is_not
-from typing import Any, TypeVar
 
 from oomtui.model import Process
 
-T = TypeVar("T")
 PATCHED = 8  # a listing differing from a remembered one in at most 1/PATCHED of its places is patched
 
 _lock = threading.Lock()
-_memo: dict[Hashable, tuple[Sequence[Process], Any, int]] = {}  # key -> listing, values, evaluation last used
+_memo: dict[Hashable, tuple[Sequence[Process], _Columns, int]] = {}  # key -> listing, values, evaluation last used
 _evaluation = 0
 _orders: dict[Hashable, tuple[Sequence[Process], bool]] = {}  # key -> the last listing asked, in order or not
 DIFFS = 16  # answers of changed_places kept in an evaluation: the listing, the domain's, each subtree killed
@@ -58,45 +55,12 @@ def changed_places(listing: Sequence[Process], known: Sequence[Process]) -> list
             if seen is listing and was is known:
                 return answer
     most = len(listing) // PATCHED  # past this many, stop looking: a new sample differs everywhere
-    changed: list[int] | None = list(islice(compress(count(), map(is_not, listing, known)), most + 1))
-    if changed is not None and len(changed) > most:
-        changed = None
+    found = list(islice(compress(count(), map(is_not, listing, known)), most + 1))
+    changed = found if len(found) <= most else None
     with _lock:
         _diffs.insert(0, (listing, known, changed))
         del _diffs[DIFFS:]
     return changed
-
-
-def carried(key: Hashable, listing: Sequence[Process], each: Callable[[Process], T],
-            every: Callable[[Sequence[Process]], list[T]] | None = None) -> list[T]:
-    """`every(listing)` (`each` of every process, in order, by default), or the one remembered for `key`
-    patched with `each`.
-
-    Only a tuple is remembered: it and its processes are immutable, so
-    identity is enough, and the memo holds it, so its id cannot be reused
-    while remembered. The list returned may be shared: callers read it only.
-    """
-    values: list[T] = _carried(key, listing, each, every or partial(_each_of, each))
-    return values
-
-
-def _carried(key: Hashable, listing: Sequence[Process], each: Callable[[Process], Any],
-             every: Callable[[Sequence[Process]], Any]) -> Any:
-    if not isinstance(listing, tuple):
-        return every(listing)
-    with _lock:
-        known = _memo.get(key)
-    if known is not None and known[0] is listing:
-        values = known[1]
-    elif known is not None and (changed := changed_places(listing, known[0])) is not None:
-        values = known[1][:]
-        for i in changed:
-            values[i] = each(listing[i])
-    else:
-        values = every(listing)
-    with _lock:
-        _memo[key] = (listing, values, _evaluation)
-    return values
 
 
 def in_order(key: Hashable, listing: Sequence[Process], follows: Callable[[Process, Process], bool],
@@ -122,46 +86,51 @@ def in_order(key: Hashable, listing: Sequence[Process], follows: Callable[[Proce
     return answer
 
 
-def _each_of(each: Callable[[Process], T], listing: Sequence[Process]) -> list[T]:
-    return list(map(each, listing))
-
-
 Row = tuple[int, ...]
 
 
-def carried_columns(key: Hashable, listing: Sequence[Process], each: Callable[[Process], Row], typecodes: str,
-                    every: Callable[[Sequence[Process]], tuple[array[int], ...]] | None = None
-                    ) -> tuple[array[int], ...]:
-    """`carried` as columns of machine integers, one a figure of `each`'s row, taken in one pass.
+def carried_columns(key: Hashable, listing: Sequence[Process], each: Callable[[Process], Row],
+                    every: Callable[[Sequence[Process]], tuple[array[int], ...]]) -> tuple[array[int], ...]:
+    """`every(listing)`: columns of machine integers, one a figure of `each`'s row, in the listing's
+    order; or the columns remembered for `key`, copied and patched with `each` where the listing holds
+    other processes than the one remembered.
 
-    A copy is a memcpy and a pass in C reads them in a row, where a list of
-    50,000 int objects made one by one over a sample has each waiting on
-    memory; and the figures a policy needs of a process are read together,
-    in one visit to it.
+    Only a tuple is remembered: it and its processes are immutable, so
+    identity is enough, and the memo holds it, so its id cannot be reused
+    while remembered. The arrays returned may be shared: callers read them
+    only. Machine integers, since a copy is then a memcpy and a pass in C
+    reads them in a row, where a list of 50,000 int objects made one by one
+    over a sample has each waiting on memory; `every` takes all of a
+    policy's figures of a process in one visit to it.
     """
-    whole = every or partial(_columns_of, each, typecodes)
-    columns: _Columns = _carried(key, listing, each, lambda processes: _Columns(whole(processes)))
+    if not isinstance(listing, tuple):
+        return every(listing)
+    with _lock:
+        known = _memo.get(key)
+    if known is not None and known[0] is listing:
+        columns = known[1]
+    elif known is not None and (changed := changed_places(listing, known[0])) is not None:
+        columns = known[1].copy()
+        for i in changed:
+            columns.put(i, each(listing[i]))
+    else:
+        columns = _Columns(every(listing))
+    with _lock:
+        _memo[key] = (listing, columns, _evaluation)
     return columns.arrays
 
 
 class _Columns:
-    """Arrays patched and copied together, as `_carried` patches and copies a list."""
+    """A listing's columns, copied and patched together."""
 
     __slots__ = ("arrays",)
 
     def __init__(self, arrays: tuple[array[int], ...]) -> None:
         self.arrays = arrays
 
-    def __getitem__(self, whole: slice) -> _Columns:
-        return _Columns(tuple(a[whole] for a in self.arrays))
+    def copy(self) -> _Columns:
+        return _Columns(tuple(a[:] for a in self.arrays))
 
-    def __setitem__(self, place: int, row: Row) -> None:
+    def put(self, place: int, row: Row) -> None:
         for column, value in zip(self.arrays, row, strict=True):
             column[place] = value
-
-
-def _columns_of(each: Callable[[Process], Row], typecodes: str, listing: Sequence[Process]) -> tuple[array[int], ...]:
-    rows = list(map(each, listing))
-    if not rows:
-        return tuple(array(t) for t in typecodes)
-    return tuple(array(t, column) for t, column in zip(typecodes, zip(*rows, strict=True), strict=True))

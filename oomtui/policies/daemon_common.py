@@ -114,7 +114,7 @@ def _pid_follows(before: Process, after: Process) -> bool:
 
 
 def _pids_rise(processes: Sequence[Process]) -> bool:
-    pids = carried_columns("pid, oom_score", processes, _pid_and_score, "qq", _every_pid_and_score)[0]
+    pids = carried_columns("pid, oom_score", processes, _pid_and_score, _every_pid_and_score)[0]
     return all(map(operator.lt, pids, islice(pids, 1, None)))
 
 
@@ -124,7 +124,7 @@ def _read(snapshot: Snapshot) -> Readings:
     processes = snapshot.processes
     if not in_order("pid order", processes, _pid_follows, _pids_rise):  # collectors list /proc in pid order
         processes = tuple(sorted(processes, key=_PID))
-    pids, shared = carried_columns("pid, oom_score", processes, _pid_and_score, "qq", _every_pid_and_score)
+    pids, shared = carried_columns("pid, oom_score", processes, _pid_and_score, _every_pid_and_score)
     codes = shared[:]  # a copy: the edited are set below
     redo = list(compress(places(), map(operator.eq, codes, repeat(UNKNOWN))))
     for pid, edit in snapshot.whatif.processes.items():  # pids are sorted: bisect, not test all 10,000

@@ -154,7 +154,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     lowest = 1 if old else 2
     found = readings(snapshot)
     processes, codes = found.processes, found.codes
-    anon, split, sizes = carried_columns("earlyoom sizes", processes, _sizes, "qbq", _every_sizes)
+    anon, split, sizes = carried_columns("earlyoom sizes", processes, _sizes, _every_sizes)
     anon_total = sum(anon)
     keys: list[Key] = []
     unreadable = 0

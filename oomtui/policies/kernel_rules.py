@@ -102,7 +102,7 @@ class Scorer:
         in a few processes (policies/carry.py): a what-if edit's.
         """
         key = ("kernel points", self.page, self.adj_unit, self.clamp, self.root_bonus)
-        (points,) = carried_columns(key, order, self._points_or_skipped, "q", self._every)
+        (points,) = carried_columns(key, order, self._points_or_skipped, self._every)
         floor = _SKIPPED + 1
         if best and len(points) > best:
             top = heapq.nlargest(best + 1, points)

@@ -189,7 +189,7 @@ class Tree:
         b = self.budget
         listing = tuple(chain.from_iterable(map(self.snapshot.processes_in, paths)))
         adjusted, footprints = carried_columns(("weighed", self.domain, b), listing, partial(_weighed, budget=b),
-                                               "qq", partial(_every_weighed, budget=b))
+                                               partial(_every_weighed, budget=b))
         best = heapq.nlargest(n, adjusted)
         bar = max(best[-1], CANNOT_DIE + 1) if best else CANNOT_DIE + 1
         found = [(-adjusted[i], -footprints[i], listing[i].pid, i)

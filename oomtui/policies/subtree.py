@@ -61,7 +61,7 @@ class Subtree:
 
     def __init__(self, snapshot: Snapshot, path: str) -> None:
         self.pids, self.footprints, self._flags = carried_columns(
-            ("subtree", path), snapshot.processes_under(path), _facts, "qqb", _every_facts)
+            ("subtree", path), snapshot.processes_under(path), _facts, _every_facts)
         self._masks: dict[int, list[bool]] = {}
 
     @property
