@@ -160,7 +160,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     unreadable = 0
     boost = 0 if sort_by_rss or not prefer else SCORE_PREFER
     kept = None if sort_by_rss else Kept()  # by RSS, every key is kept
-    cut = [-inf]  # shared with _visited, which passes over what the first block shows cannot matter
+    cut = [-inf]  # shared with _visited, which passes over the places it rules out
     as_read = None if prefer or avoid or ignore else kept  # its keys hold each score and RSS as read
     for i in _visited(codes, split, cut, as_read, sizes):
         code = codes[i]
