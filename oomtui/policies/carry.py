@@ -16,6 +16,7 @@ from array import array
 from collections.abc import Callable, Hashable, Sequence
 from itertools import compress, count, islice
 from operator import is_not
+from typing import TypeAlias
 
 from oomtui.model import Process
 
@@ -86,14 +87,14 @@ def in_order(key: Hashable, listing: Sequence[Process], follows: Callable[[Proce
     return answer
 
 
-Row = tuple[int, ...]
+Columns: TypeAlias = "tuple[array[int], ...]"
 
 
-def carried_columns(key: Hashable, listing: Sequence[Process], each: Callable[[Process], Row],
-                    every: Callable[[Sequence[Process]], tuple[array[int], ...]]) -> tuple[array[int], ...]:
-    """`every(listing)`: columns of machine integers, one a figure of `each`'s row, in the listing's
-    order; or the columns remembered for `key`, copied and patched with `each` where the listing holds
-    other processes than the one remembered.
+def carried_columns(key: Hashable, listing: Sequence[Process], every: Callable[[Sequence[Process]], Columns]
+                    ) -> Columns:
+    """`every(listing)`: columns of machine integers, one a figure of each process, in the listing's
+    order; or the columns remembered for `key`, copied, where the listing holds other processes than
+    the one remembered, with `every` of each of those alone.
 
     Only a tuple is remembered: it and its processes are immutable, so
     identity is enough, and the memo holds it, so its id cannot be reused
@@ -112,7 +113,7 @@ def carried_columns(key: Hashable, listing: Sequence[Process], each: Callable[[P
     elif known is not None and (changed := changed_places(listing, known[0])) is not None:
         columns = known[1].copy()
         for i in changed:
-            columns.put(i, each(listing[i]))
+            columns.put(i, every((listing[i],)))
     else:
         columns = _Columns(every(listing))
     with _lock:
@@ -125,12 +126,13 @@ class _Columns:
 
     __slots__ = ("arrays",)
 
-    def __init__(self, arrays: tuple[array[int], ...]) -> None:
+    def __init__(self, arrays: Columns) -> None:
         self.arrays = arrays
 
     def copy(self) -> _Columns:
         return _Columns(tuple(a[:] for a in self.arrays))
 
-    def put(self, place: int, row: Row) -> None:
-        for column, value in zip(self.arrays, row, strict=True):
-            column[place] = value
+    def put(self, place: int, one: Columns) -> None:
+        """Set `place` to the one process's figures in `one`."""
+        for column, value in zip(self.arrays, one, strict=True):
+            column[place] = value[0]

@@ -96,12 +96,8 @@ class Readings:
         return Score(self.value(position), self.sources.get(position, "read"))
 
 
-def _pid_and_score(p: Process) -> tuple[int, int]:
-    return p.pid, UNKNOWN if p.oom_score is None else p.oom_score
-
-
 def _every_pid_and_score(processes: Sequence[Process]) -> tuple[array[int], array[int]]:
-    """_pid_and_score of each, a column at a time in C."""
+    """Each process's pid and oom_score (UNKNOWN where unread), a column at a time in C."""
     try:
         scores = array("q", map(_OOM_SCORE, processes))
     except TypeError:  # an unread score (None): one by one
@@ -114,7 +110,7 @@ def _pid_follows(before: Process, after: Process) -> bool:
 
 
 def _pids_rise(processes: Sequence[Process]) -> bool:
-    pids = carried_columns("pid, oom_score", processes, _pid_and_score, _every_pid_and_score)[0]
+    pids = carried_columns("pid, oom_score", processes, _every_pid_and_score)[0]
     return all(map(operator.lt, pids, islice(pids, 1, None)))
 
 
@@ -124,7 +120,7 @@ def _read(snapshot: Snapshot) -> Readings:
     processes = snapshot.processes
     if not in_order("pid order", processes, _pid_follows, _pids_rise):  # collectors list /proc in pid order
         processes = tuple(sorted(processes, key=_PID))
-    pids, shared = carried_columns("pid, oom_score", processes, _pid_and_score, _every_pid_and_score)
+    pids, shared = carried_columns("pid, oom_score", processes, _every_pid_and_score)
     codes = shared[:]  # a copy: the edited are set below
     redo = list(compress(places(), map(operator.eq, codes, repeat(UNKNOWN))))
     for pid, edit in snapshot.whatif.processes.items():  # pids are sorted: bisect, not test all 10,000

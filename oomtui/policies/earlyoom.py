@@ -154,7 +154,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     lowest = 1 if old else 2
     found = readings(snapshot)
     processes, codes = found.processes, found.codes
-    anon, split, sizes = carried_columns("earlyoom sizes", processes, _sizes, _every_sizes)
+    anon, split, sizes = carried_columns("earlyoom sizes", processes, _every_sizes)
     anon_total = sum(anon)
     keys: list[Key] = []
     unreadable = 0
@@ -224,13 +224,9 @@ def _visited(codes: array[int], split: array[int], cut: list[float], as_read: Ke
         yield from sorted(rest)
 
 
-def _sizes(p: Process) -> tuple[int, bool, int]:
-    """RssAnon (unknown as 0, as the sum counts it), whether the RSS split is known, the RSS in KiB (or UNKNOWN)."""
-    return p.rss_anon or 0, _split_known(p), UNKNOWN if (rss := p.rss) is None else rss // 1024
-
-
 def _every_sizes(processes: Sequence[Process]) -> tuple[array[int], array[int], array[int]]:
-    """_sizes of each, written out flat (Process.rss inlined): 50,000 processes a new sample."""
+    """Each process's RssAnon (unknown as 0, as the sum counts it), whether its RSS split is known, and
+    its RSS in KiB (Process.rss; UNKNOWN where unknown), written out flat: 50,000 processes a new sample."""
     anon, split, rss = array("q"), array("b"), array("q")
     for p in processes:
         a, f, s = p.rss_anon, p.rss_file, p.rss_shmem
@@ -240,10 +236,6 @@ def _every_sizes(processes: Sequence[Process]) -> tuple[array[int], array[int], 
         total = a + f + s if known else p.rss_total  # type: ignore[operator]
         rss.append(UNKNOWN if total is None else total // 1024)
     return anon, split, rss
-
-
-def _split_known(p: Process) -> bool:
-    return p.rss_anon is not None and p.rss_file is not None and p.rss_shmem is not None
 
 
 class Kept:

@@ -102,7 +102,7 @@ class Scorer:
         in a few processes (policies/carry.py): a what-if edit's.
         """
         key = ("kernel points", self.page, self.adj_unit, self.clamp, self.root_bonus)
-        (points,) = carried_columns(key, order, self._points_or_skipped, self._every)
+        (points,) = carried_columns(key, order, self._every)
         floor = _SKIPPED + 1
         if best and len(points) > best:
             top = heapq.nlargest(best + 1, points)
@@ -140,10 +140,6 @@ class Scorer:
             points = base + adj * unit
             append(1 if clamp and points < 1 else points)
         return (array("q", out),)
-
-    def _points_or_skipped(self, p: Process) -> tuple[int]:
-        points = self.points(p)
-        return (_SKIPPED if points is None else points,)
 
     def points(self, p: Process) -> int | None:
         """The score in pages, or None where oom_evaluate_task would skip the process."""

@@ -108,16 +108,9 @@ def _search(path: str, memo: dict[str, bool], found: Callable[[str], bool],
 CANNOT_DIE = -(1 << 62)  # an adjusted size below any: the process cannot die (kernel_rules.eligible)
 
 
-def _weighed(p: Process, budget: int) -> tuple[int, int]:
-    """The adjusted size (footprint + oom_score_adj × budget / 1000, or CANNOT_DIE) and the footprint."""
-    fp = p.footprint
-    if p.oom_score_adj == OOM_SCORE_ADJ_MIN or p.pid == HOST_INIT or p.kernel_thread or fp <= 0:
-        return CANNOT_DIE, fp
-    return fp + p.oom_score_adj * budget // 1000, fp
-
-
 def _every_weighed(processes: Sequence[Process], budget: int) -> tuple[array[int], array[int]]:
-    """_weighed of each, written out flat: 50,000 processes a new sample."""
+    """Each process's adjusted size (footprint + oom_score_adj × budget / 1000, or CANNOT_DIE where
+    kernel_rules.eligible says no) and footprint, written out flat: 50,000 processes a new sample."""
     adjusted, footprints = array("q"), array("q")
     for p in processes:
         footprints.append(fp := p.footprint)
@@ -188,7 +181,7 @@ class Tree:
         carried over to the next what-if view (policies/carry.py) while these cgroups stay the same."""
         b = self.budget
         listing = tuple(chain.from_iterable(map(self.snapshot.processes_in, paths)))
-        adjusted, footprints = carried_columns(("weighed", self.domain, b), listing, partial(_weighed, budget=b),
+        adjusted, footprints = carried_columns(("weighed", self.domain, b), listing,
                                                partial(_every_weighed, budget=b))
         best = heapq.nlargest(n, adjusted)
         bar = max(best[-1], CANNOT_DIE + 1) if best else CANNOT_DIE + 1

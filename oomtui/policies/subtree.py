@@ -23,18 +23,9 @@ from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN
 LIVE, KILLABLE, WITH_MEMORY = 1, 2, 4  # the bits of a process's flags
 
 
-def _facts(p: Process) -> tuple[int, int, int]:
-    """pid, footprint and the flags."""
-    footprint = p.footprint
-    if p.kernel_thread:
-        return p.pid, footprint, 0
-    if p.pid == HOST_INIT or p.oom_score_adj == OOM_SCORE_ADJ_MIN:
-        return p.pid, footprint, LIVE
-    return p.pid, footprint, LIVE | KILLABLE | (WITH_MEMORY if footprint > 0 else 0)
-
-
 def _every_facts(processes: Sequence[Process]) -> tuple[array[int], array[int], array[int]]:
-    """_facts of each, written out flat: a subtree can hold most of a 50,000-process host."""
+    """Each process's pid, footprint and flags, written out flat: a subtree can hold most of a
+    50,000-process host."""
     pids, footprints, flags = array("q"), array("q"), array("b")
     for p in processes:
         pids.append(pid := p.pid)
@@ -61,7 +52,7 @@ class Subtree:
 
     def __init__(self, snapshot: Snapshot, path: str) -> None:
         self.pids, self.footprints, self._flags = carried_columns(
-            ("subtree", path), snapshot.processes_under(path), _facts, _every_facts)
+            ("subtree", path), snapshot.processes_under(path), _every_facts)
         self._masks: dict[int, list[bool]] = {}
 
     @property

@@ -6,6 +6,8 @@ filtering always use the bytes, never these strings.
 
 from __future__ import annotations
 
+from rich.text import Span, Text
+
 from oomtui.model import Pressure
 from oomtui.text import UNKNOWN, printable, printable_middle
 
@@ -100,3 +102,12 @@ def command(argv: tuple[str, ...], width: int) -> str:
     if "/" in program.rstrip("/"):
         program = "…/" + program.rstrip("/").rsplit("/", 1)[1]
     return cut(" ".join((program, *rest)), width)
+
+
+Looks = tuple[str, object, tuple[Span, ...]]
+
+
+def looks(text: Text) -> Looks:
+    """What a `Text` shows: its characters, its own style and its spans (Text's own == leaves out its style),
+    to tell a drawn line or cell from a changed one."""
+    return text.plain, text.style, tuple(text.spans)

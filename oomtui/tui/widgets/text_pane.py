@@ -26,11 +26,7 @@ from textual.style import Style
 from textual.visual import RenderOptions
 from textual.widget import Widget
 
-LineKey = tuple[str, object, tuple[object, ...]]
-
-
-def _key(line: Text) -> LineKey:
-    return line.plain, line.style, tuple(line.spans)
+from oomtui.tui.fmt import Looks, looks
 
 
 def _style(style: Style | str) -> Style:
@@ -57,8 +53,8 @@ class PaneText(Widget):
         self.text = Text("")
         self.lines: list[Text] = [Text("")]
         self.draws = 0  # source lines wrapped and drawn: what a paint cost
-        self._contents: dict[LineKey, Content] = {}
-        self._heights: dict[LineKey, int] = {}  # at `_width`
+        self._contents: dict[Looks, Content] = {}
+        self._heights: dict[Looks, int] = {}  # at `_width`
         self._width = 0
         self._strips: dict[int, tuple[tuple[object, ...], list[Strip]]] = {}
         self._rows: list[tuple[int, int]] = []  # (source line, row of it) for each row, at `_width`
@@ -67,7 +63,7 @@ class PaneText(Widget):
         """Show `text`; lay the screen out again only when it takes more or fewer rows."""
         self.text = text
         self.lines = list(text.split("\n", allow_blank=True))
-        keys = {_key(line) for line in self.lines}
+        keys = {looks(line) for line in self.lines}
         self._contents = {k: c for k, c in self._contents.items() if k in keys}
         self._heights = {k: h for k, h in self._heights.items() if k in keys}
         rows = len(self._rows)
@@ -96,7 +92,7 @@ class PaneText(Widget):
         return cast(RulesMap, self.styles)
 
     def _content(self, line: Text) -> Content:
-        key = _key(line)
+        key = looks(line)
         content = self._contents.get(key)
         if content is None:
             content = self._contents[key] = Content.from_rich_text(line, self.app.console)
@@ -110,7 +106,7 @@ class PaneText(Widget):
         rows: list[tuple[int, int]] = []
         if width:
             for i, line in enumerate(self.lines):
-                key = _key(line)
+                key = looks(line)
                 height = self._heights.get(key)
                 if height is None:
                     height = self._heights[key] = self._content(line).get_height(self._rules(), width)
@@ -122,7 +118,7 @@ class PaneText(Widget):
         line = self.lines[i]
         style = self.visual_style
         span = selection.get_span(i) if (selection := self.text_selection) is not None else None
-        stamp = (_key(line), width, style, span)
+        stamp = (looks(line), width, style, span)
         cached = self._strips.get(i)
         if cached is not None and cached[0] == stamp:
             return cached[1]
@@ -160,7 +156,7 @@ class TextPane(VerticalScroll):
         yield self._body
 
     def show(self, text: Text, title: str | None = None) -> None:
-        if not (text.plain == self.text.plain and text.style == self.text.style and text.spans == self.text.spans):
+        if looks(text) != looks(self.text):
             self.text = text
             self._body.update(text)
         if title is not None and title != self.title:  # setting it draws the pane again

@@ -307,7 +307,7 @@ class VerdictsTable(ScrollView, can_focus=True):
         moved = relaid or order != self.order
         for i, (name, cells) in enumerate(rows.items()):
             old = self._cells.get(name)
-            if old is not None and not relaid and _same(old, cells):
+            if old is not None and not relaid and list(map(fmt.looks, old)) == list(map(fmt.looks, cells)):
                 continue
             self._cells[name] = cells
             self._version += 1
@@ -440,8 +440,3 @@ def _cropped(cell: Text, width: int, console: Console) -> list[Segment]:
     return Segment.adjust_line_length(list(Text(cell.plain, spans=spans).render(console)), width,
                                       style=Style.null(), pad=True)
 
-
-def _same(a: tuple[Text, ...], b: tuple[Text, ...]) -> bool:
-    """Cells equal as shown: Text's own == compares the characters and spans, not the style under them."""
-    return len(a) == len(b) and all(x.plain == y.plain and x.style == y.style and x.spans == y.spans
-                                    for x, y in zip(a, b, strict=True))
