@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from textual.command import CommandPalette
 
 from oomtui.model import OomEvent, Snapshot
@@ -607,8 +608,13 @@ def test_recording_steps_through_samples_and_oom_events(tmp_path):
     run(app, scenario)
 
 
-def test_an_error_in_a_handler_becomes_a_notification(monkeypatch):
+@pytest.mark.parametrize("cursor", ["at rest", "moving"])
+def test_an_error_in_a_handler_becomes_a_notification(monkeypatch, cursor):
+    """Both ways the details are drawn: at once when the cursor was at rest, on a timer while it moves."""
     from oomtui.tui import describe
+
+    ticks = iter(range(0, 10**9, 1000))
+    clock = (lambda: float(next(ticks))) if cursor == "at rest" else (lambda: 1000.0)
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("details broke")
@@ -619,9 +625,10 @@ def test_an_error_in_a_handler_becomes_a_notification(monkeypatch):
         await settle(pilot)
         assert any("details broke" in n for n in notifications(pilot))
         await select_cgroup(pilot, "/user.slice")
+        await settle(pilot)
         assert "cgroup /user.slice" in main(pilot).query_one("#details").text.plain
 
-    run(snapshot_app(), scenario)
+    run(snapshot_app(clock=clock), scenario)
 
 
 def test_startup_errors_are_one_line_before_the_app_starts(tmp_path, capsys):

@@ -519,7 +519,12 @@ class MainScreen(Screen):
         if self.clock() - self.details_painted >= DETAILS_REST:
             self._paint_details()
         else:
-            self.details_timer = self.set_timer(DETAILS_REST, self._paint_details)
+            self.details_timer = self.set_timer(DETAILS_REST, self._paint_details_at_rest)
+
+    @guarded
+    def _paint_details_at_rest(self) -> None:
+        """The timer's call: outside any handler, so an error here would otherwise end the app."""
+        self._paint_details()
 
     @on(VerdictsTable.PolicyChosen)
     @guarded
