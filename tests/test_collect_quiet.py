@@ -125,6 +125,23 @@ def test_each_sign_of_movement_has_the_process_read(tmp_path, mode, sign):
         assert seen.ppid == 1
 
 
+@pytest.mark.parametrize("mode", ["v2", "hybrid"])
+def test_a_process_in_the_unified_root_is_read_every_sample(tmp_path, mode):
+    """The root's cpu.stat is the host's tick-sampled CPU time, not an exact sum: a process there can run
+    between two ticks unseen (a container host without systemd puts everything there)."""
+    host, app = _host(tmp_path, mode)
+    unified = app.parent
+    (app / "cgroup.procs").write_text("10\n")
+    (unified / "cgroup.procs").write_text("11\n")
+    c = host.collector()
+    c.collect()
+    c.collect()
+    _grow(host, 11, 5000)
+    assert (11 + 3) % ROTATION  # sample 3 is not pid 11's turn
+    seen = c.collect().process(11)
+    assert seen is not None and seen.rss_anon == 5000 * 1024
+
+
 def test_a_process_with_a_thread_in_a_cgroup_that_ran_is_read(tmp_path):
     """On the unified hierarchy a thread can sit in another (threaded) cgroup, whose
     cgroup.procs then lists its process too: the process stood still only if both did."""

@@ -12,7 +12,11 @@ reading the process:
   or not the cpu controller is enabled, summed over every thread and
   flushed when read, so it is exact: unchanged means no thread of any
   process listed there ran. On a hybrid host systemd keeps its unit tree
-  on the unified mount too, so each service has one there.
+  on the unified mount too, so each service has one there. Not the root:
+  its cpu.stat is the host's CPU time as the scheduler tick samples it
+  (every 4 ms at 250 Hz), so a process there can run between two ticks
+  unseen (a rename took under 1 ms on 6.18), and the root's processes are
+  always read.
 - The kernel acts on its memory while it sleeps: global reclaim and
   swap-out, THP collapse, the OOM reaper. These move /proc/vmstat's
   host-wide counters (`pgscan_kswapd`/`_direct`, `pgsteal_*` likewise,
@@ -132,7 +136,7 @@ class ActivityReader:
             known = self._pids.get(path)
             pids = known[1] if known is not None and known[0] == mark[1] else _pids(mark[1])
             parsed[path] = (mark[1], pids)
-            (still if was.get(path) == mark else moving).update(pids)
+            (still if path != "/" and was.get(path) == mark else moving).update(pids)
         self._pids = parsed
         return Quiet(frozenset(still - moving), frozenset(p for p, m in memory.items() if before.get(p) == m))
 
