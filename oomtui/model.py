@@ -8,10 +8,11 @@ every policy on each keypress and a 10,000-process host must stay fast.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import chain, repeat
-from operator import attrgetter
+from itertools import chain, compress, count, repeat
+from operator import attrgetter, is_
 from types import MappingProxyType
 from typing import Literal
 
@@ -28,6 +29,30 @@ ROOT = "/"
 
 _EMPTY: Mapping = MappingProxyType({})
 _PID = attrgetter("pid")
+
+
+class Derived(tuple):
+    """A view's listing: its `origin` (a sample's listing) with other processes at `places`, ascending.
+
+    The lineage travels with the listing, so what was worked out over the
+    origin is carried over by touching the few places only
+    (policies/carry.py): a pass telling 50,000 places apart costs more
+    than most policies' whole work on an edit.
+    """
+
+    origin: tuple
+    places: list[int]
+
+
+def _derived(origin: tuple, swaps: dict[int, Process]) -> Derived:
+    """`origin` with the process at each place swapped."""
+    listing = list(origin)
+    for i, p in swaps.items():
+        listing[i] = p
+    out = Derived(listing)
+    out.origin, out.places = origin, sorted(swaps)
+    return out
+
 
 
 def _empty() -> Mapping:
@@ -256,12 +281,18 @@ class Snapshot:
     """A host at one moment, with tree queries answered from a one-time index."""
 
     __slots__ = (
+        "_base",
         "_by_path",
         "_by_pid",
         "_children",
+        "_edited",
+        "_homes",
+        "_places",
         "_procs_in",
+        "_starts",
         "_subtree_procs",
         "_subtree_sizes",
+        "_swapped",
         "cgroups",
         "host",
         "oom_event",
@@ -284,6 +315,14 @@ class Snapshot:
     _by_pid: Mapping[int, Process]
     _subtree_procs: dict[str, tuple[Process, ...]]
     _subtree_sizes: dict[str, int]
+    # A view's lineage: the sample it was made from and, by pid, its processes that stand in for the
+    # sample's, with their cgroups; a sample's own: None and empty.
+    _base: Snapshot | None
+    _swapped: Mapping[int, Process]
+    _homes: Mapping[int, str]
+    _edited: frozenset[str]  # cgroups replaced or holding a swapped process
+    _places: dict[int, int]  # a sample's: each process's place in `processes`, by id (made for its first view)
+    _starts: dict[str, int]  # a sample's: where each cgroup's processes start in processes_under(ROOT)
 
     def __init__(
         self,
@@ -328,6 +367,12 @@ class Snapshot:
             ("_by_pid", {p.pid: p for p in processes}),
             ("_subtree_procs", {}),
             ("_subtree_sizes", {}),
+            ("_base", None),
+            ("_swapped", _EMPTY),
+            ("_homes", _EMPTY),
+            ("_edited", frozenset()),
+            ("_places", {}),
+            ("_starts", {}),
         ):
             object.__setattr__(self, name, value)
 
@@ -357,9 +402,11 @@ class Snapshot:
         """A view where some cgroups and processes are swapped for edited copies.
 
         Paths and pids stay the same, so the tree index is reused: a few
-        what-if edits on a 10,000-process host cost a few dict copies, not a
-        full re-index.
+        what-if edits on a 50,000-process host cost a few dict copies, not a
+        re-index. A view of a view is made from the same sample, and its
+        listings are `Derived` from the sample's.
         """
+        base = self._base or self
         by_path = self._by_path
         cgroup_list = self.cgroups
         changed_cgroups = {k: v for k, v in cgroups.items() if k in by_path and v.path == k}
@@ -370,19 +417,20 @@ class Snapshot:
         process_list = self.processes
         procs_in = self._procs_in
         subtree_cache, sizes_cache = self._subtree_procs, self._subtree_sizes
+        swapped, homes, edited = self._swapped, self._homes, self._edited.union(changed_cgroups)
         changed = {
             pid: p for pid, p in processes.items() if pid in by_pid and p.pid == pid and p.cgroup == by_pid[pid].cgroup
         }
         if changed:
             by_pid = {**by_pid, **changed}
-            process_list = tuple(map(changed.get, map(_PID, self.processes), self.processes))  # in C: 50,000 a view
+            swapped = {**swapped, **changed}
+            homes = dict(homes)
             procs_in = dict(procs_in)
-            for p in changed.values():
-                home: str | None = p.cgroup
-                while home is not None and home not in by_path:
-                    home = parent_of(home)
-                home = home or ROOT
+            for pid, p in changed.items():
+                home = homes[pid] = self._home(p.cgroup)
                 procs_in[home] = tuple(changed.get(q.pid, q) for q in procs_in[home])
+            process_list = base._swapped_in(swapped)
+            edited = edited.union(homes.values())
             subtree_cache, sizes_cache = {}, {}
         view = object.__new__(Snapshot)
         for name, value in (
@@ -399,9 +447,56 @@ class Snapshot:
             ("_by_pid", by_pid),
             ("_subtree_procs", subtree_cache),
             ("_subtree_sizes", sizes_cache),
+            ("_base", base),
+            ("_swapped", swapped),
+            ("_homes", homes),
+            ("_edited", edited),
+            ("_places", {}),
+            ("_starts", {}),
         ):
             object.__setattr__(view, name, value)
         return view
+
+    def _home(self, path: str) -> str:
+        """The cgroup a process of `path` is listed in: the nearest one the snapshot holds."""
+        home: str | None = path
+        while home is not None and home not in self._by_path:
+            home = parent_of(home)
+        return home or ROOT
+
+    def _swapped_in(self, swapped: Mapping[int, Process]) -> tuple[Process, ...]:
+        """This sample's `processes` with those of these pids swapped."""
+        if len(self._by_pid) != len(self.processes):  # a pid listed twice (a broken file): each is swapped
+            return tuple(map(swapped.get, map(_PID, self.processes), self.processes))
+        return _derived(self.processes, {self._place_of(self._by_pid[pid]): p for pid, p in swapped.items()})
+
+    def _place_of(self, process: Process) -> int:
+        """The place of one of this sample's processes in `processes`: found by pid where the listing is
+        in pid order (as collectors read /proc), else from an index by identity made once."""
+        listing = self.processes
+        at = bisect_left(listing, process.pid, key=_PID)
+        if at < len(listing) and listing[at] is process:
+            return at
+        if not self._places:
+            self._places.update(zip(map(id, listing), count(), strict=False))  # in C
+        return self._places[id(process)]
+
+    def start_under(self, path: str, cgroup: str) -> int | None:
+        """Where `cgroup`'s own processes start in `processes_under(path)`; None where it is not below it.
+
+        A pre-order walk lists a subtree together, so that is the cgroup's
+        start in `processes_under(ROOT)` less the path's; those starts are
+        made once for a sample and its views (their cgroups hold as many).
+        """
+        sample = self._base or self
+        starts = sample._starts
+        if not starts:
+            at = 0
+            for c in sample.walk(ROOT):
+                starts[c] = at
+                at += len(sample._procs_in.get(c, ()))
+        top, here = starts.get(path), starts.get(cgroup)
+        return None if top is None or here is None or not is_within(cgroup, path) else here - top
 
     # -- lookups -----------------------------------------------------------
 
@@ -438,10 +533,15 @@ class Snapshot:
             stack.extend(reversed(self._children.get(current, ())))
 
     def processes_under(self, path: str) -> tuple[Process, ...]:
-        """Processes in the subtree, in pre-order cgroup walk order."""
+        """Processes in the subtree, in pre-order cgroup walk order (a view's: its sample's, `Derived`)."""
         cached = self._subtree_procs.get(path)
         if cached is None:
-            cached = tuple(chain.from_iterable(map(self._procs_in.get, self.walk(path), repeat(()))))
+            if (base := self._lineage()) is not None:
+                origin = base.processes_under(path)
+                swaps = {i: new for i, _, new in self._swaps_under(base, path)}
+                cached = _derived(origin, swaps) if swaps else origin
+            else:
+                cached = tuple(chain.from_iterable(map(self._procs_in.get, self.walk(path), repeat(()))))
             self._subtree_procs[path] = cached
         return cached
 
@@ -449,8 +549,44 @@ class Snapshot:
         """Sum of the kernel footprints of every process in the subtree, in bytes (kept, as the subtree is)."""
         size = self._subtree_sizes.get(path)
         if size is None:
-            size = self._subtree_sizes[path] = sum(p.footprint for p in self.processes_under(path))
+            if (base := self._lineage()) is not None:
+                size = base.subtree_footprint(path) + sum(
+                    new.footprint - old.footprint
+                    for _, old, new in self._swaps_under(base, path))
+            else:
+                size = sum(p.footprint for p in self.processes_under(path))
+            self._subtree_sizes[path] = size
         return size
+
+    def lineage(self) -> tuple[Snapshot, frozenset[str]] | None:
+        """The sample this view was made from, and the cgroups where the two differ: each one edited or
+        holding an edited process. None for a sample.
+
+        What a policy worked out for a part of the sample's tree that holds
+        none of these stands for the view's too.
+        """
+        base = self._base
+        return None if base is None or base is self else (base, self._edited)
+
+    def _lineage(self) -> Snapshot | None:
+        """The sample this view stands in for with some processes swapped; None for a sample or a view of
+        cgroup edits only."""
+        base = self._base
+        if base is None or base is self or not self._swapped or len(base._by_pid) != len(base.processes):
+            return None  # a pid listed twice (a broken file): its listings are made afresh
+        return base
+
+    def _swaps_under(self, base: Snapshot, path: str) -> Iterator[tuple[int, Process, Process]]:
+        """(place in the sample's `processes_under(path)`, the sample's process, this view's) of each
+        swapped process under `path`."""
+        for pid, new in self._swapped.items():
+            home = self._homes[pid]
+            start = base.start_under(path, home)
+            if start is not None:
+                old = base._by_pid[pid]
+                i = next(compress(count(), map(is_, base._procs_in.get(home, ()), repeat(old))), None)
+                if i is not None:
+                    yield start + i, old, new
 
     def limited_cgroups(self) -> list[str]:
         """Cgroups that can be an OOM domain of their own: those with a limit."""

@@ -140,3 +140,73 @@ def test_order_is_checked_around_a_views_changes_and_a_swap_there_is_seen():
     edited[40], edited[41] = edited[41], edited[40]  # two places changed, now out of pid order
     assert not carry.in_order("test order", tuple(edited), _rising, whole) and checked == [300]
     assert not carry.in_order("test order", tuple(reversed(listing)), _rising, whole) and checked == [300, 300]
+
+
+def test_a_column_the_edits_leave_as_it_was_is_the_same_object_and_a_changed_one_a_copy():
+    _forget()
+    sample = large_host(processes=300, cgroups=30)
+
+    def every(processes):
+        return array("q", (p.footprint for p in processes)), array("q", (p.oom_score_adj for p in processes))
+
+    sizes, adjs = carry.carried_columns("test cow", sample.processes, every)
+    was = list(adjs)
+    p = sample.processes[9]
+    view = sample.with_replaced({}, {p.pid: dataclasses.replace(p, oom_score_adj=p.oom_score_adj + 1)}, WhatIf())
+    sizes2, adjs2 = carry.carried_columns("test cow", view.processes, every)
+    assert sizes2 is sizes and adjs2 is not adjs
+    assert list(adjs) == was and adjs2[9] == was[9] + 1
+    same = view.with_replaced({}, {p.pid: dataclasses.replace(p)}, WhatIf())  # an edit that changes nothing
+    assert carry.carried_columns("test cow", same.processes, every) == (sizes, adjs)
+    columns = carry.carried_columns("test cow", same.processes, every)
+    assert columns[0] is sizes and columns[1] is not adjs2 and list(columns[1]) == was
+
+
+def test_a_subtree_the_edits_left_as_it_was_is_shared_and_one_they_changed_is_not():
+    from oomtui.policies.subtree import KILLABLE, LIVE, WITH_MEMORY, subtree
+
+    _forget()
+    sample = large_host(processes=600, cgroups=60, seed=8)
+    path = max(sample.limited_cgroups(), key=lambda c: len(sample.processes_under(c)))
+    inside = next(p for p in sample.processes_under(path) if p.oom_score_adj not in (-1000, 500)
+                  and not p.kernel_thread and p.pid != 1)
+    before = subtree(sample, path)
+    raised = sample.with_replaced({}, {inside.pid: dataclasses.replace(inside, oom_score_adj=500)}, WhatIf())
+    assert subtree(raised, path) is before  # its pids, sizes and kinds are as they were
+    spared = raised.with_replaced({}, {inside.pid: dataclasses.replace(inside, oom_score_adj=-1000)}, WhatIf())
+    tree = subtree(spared, path)
+    assert tree is not before
+    listing = spared.processes_under(path)
+    for bit, keeps in ((LIVE, lambda p: not p.kernel_thread),
+                       (KILLABLE, lambda p: not p.kernel_thread and p.oom_score_adj != -1000 and p.pid != 1),
+                       (WITH_MEMORY, lambda p: not p.kernel_thread and p.oom_score_adj != -1000 and p.pid != 1
+                        and p.footprint > 0)):
+        kept = [p for p in listing if keeps(p)]
+        assert tree.pids_of(bit) == tuple(p.pid for p in kept)
+        assert tree.footprint_of(bit) == sum(p.footprint for p in kept)
+        victim = kept[len(kept) // 2]
+        rest = [p for p in kept if p.pid != victim.pid]
+        assert tree.but(bit, victim.pid) == (tuple(p.pid for p in rest), sum(p.footprint for p in rest))
+    assert inside.pid not in tree.pids_of(KILLABLE) and inside.pid in before.pids_of(KILLABLE)
+
+
+def test_a_pods_request_follows_an_edit_of_its_containers_first_process():
+    """The kubelet infers a container's request from its first process's adj; an edit there must move it."""
+    from oomtui.policies.kubelet import pods
+    from oomtui.workload_paths import pod_of
+
+    _forget()
+    sample = large_host(processes=3000, cgroups=300, seed=9)
+    known = {p.path: p for p in pods(sample)}
+    burstable = [p for p in known.values() if p.qos == "Burstable" and p.request.high is not None]
+    assert burstable, "the sample host has Burstable pods with inferred requests"
+    pod = burstable[0]
+    first = min((p for p in sample.processes_under(pod.path) if not p.kernel_thread
+                 and "conmon-" not in p.cgroup and p.cgroup != pod.path),
+                key=lambda p: (p.start_time, p.pid))
+    view = whatif.apply(sample.with_replaced({}, {}, whatif.set_adj(WhatIf(), first.pid, 999)))
+    carried = {p.path: p for p in pods(view)}
+    fresh = {p.path: p for p in pods(sample.replace(processes=view.processes))}
+    assert carried == fresh
+    assert carried[pod.path].request != pod.request
+    assert all(carried[path] == known[path] for path in known if path != pod_of(first.cgroup).path)

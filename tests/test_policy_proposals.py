@@ -717,3 +717,22 @@ def test_an_interdependent_group_scored_minus_1000_and_all_inside_it_are_spared(
         d = decide(host, policy, w=w)
         assert d.victim_pid == 20, policy
         assert [c.cgroup for c in d.ranking] == ["/b", "/"], policy
+
+
+def test_the_best_processes_of_some_cgroups_are_those_weighing_each_one_finds():
+    """terminal and cgroup-aware weigh the processes of chosen cgroups out of the whole domain's columns."""
+    import random
+
+    from oomtui.model import ROOT
+    from oomtui.policies.proposals import RANKING_LEN, Tree
+    from oomtui.synthetic import large_host
+
+    sample = large_host(processes=3000, cgroups=300, seed=10)
+    rng = random.Random(3)
+    for domain in (ROOT, *sample.limited_cgroups()[:3]):
+        tree = Tree.build(sample, domain)
+        for share in (1.0, 0.5, 0.1):
+            chosen = set(rng.sample(tree.order, max(1, int(len(tree.order) * share))))
+            paths = [path for path in tree.order if path in chosen]
+            weighed = sorted((e for path in paths for e in tree.processes(path)), key=lambda e: e.key)
+            assert tree.top_processes(paths, RANKING_LEN) == weighed[:RANKING_LEN], (domain, share)

@@ -27,7 +27,7 @@ _memo: dict[Hashable, tuple[Sequence[Process], _Columns, int]] = {}  # key -> li
 _evaluation = 0
 _orders: dict[Hashable, tuple[Sequence[Process], bool]] = {}  # key -> the last listing asked, in order or not
 DIFFS = 16  # answers of changed_places kept in an evaluation: the listing, the domain's, each subtree killed
-_diffs: list[tuple[Sequence[Process], Sequence[Process], list[int] | None]] = []
+_diffs: list[tuple[Sequence[Process], Sequence[Process], list[int]]] = []
 
 
 def next_evaluation() -> None:
@@ -47,21 +47,29 @@ def next_evaluation() -> None:
 def changed_places(listing: Sequence[Process], known: Sequence[Process]) -> list[int] | None:
     """Where `listing` holds other objects than `known`, or None when they differ in length or in too many.
 
-    The last few answers are kept: the policies carry several results over the same two listings.
+    Two listings of the same sample (a view's `Derived`, or the sample's own)
+    differ at most where either was changed: those places are looked at,
+    and nothing else. Otherwise the last few answers are kept: the policies
+    carry several results over the same two listings.
     """
     if len(listing) != len(known) or not listing:
         return None
+    origin = getattr(listing, "origin", listing)
+    if origin is getattr(known, "origin", known):
+        candidates = {*getattr(listing, "places", ()), *getattr(known, "places", ())}
+        return [i for i in sorted(candidates) if listing[i] is not known[i]]
     with _lock:
         for seen, was, answer in _diffs:
             if seen is listing and was is known:
                 return answer
     most = len(listing) // PATCHED  # past this many, stop looking: a new sample differs everywhere
     found = list(islice(compress(count(), map(is_not, listing, known)), most + 1))
-    changed = found if len(found) <= most else None
+    if len(found) > most:
+        return None  # not kept: it would hold the old sample alive, to be freed at the next edit
     with _lock:
-        _diffs.insert(0, (listing, known, changed))
+        _diffs.insert(0, (listing, known, found))
         del _diffs[DIFFS:]
-    return changed
+    return found
 
 
 def in_order(key: Hashable, listing: Sequence[Process], follows: Callable[[Process, Process], bool],
@@ -93,8 +101,9 @@ Columns: TypeAlias = "tuple[array[int], ...]"
 def carried_columns(key: Hashable, listing: Sequence[Process], every: Callable[[Sequence[Process]], Columns]
                     ) -> Columns:
     """`every(listing)`: columns of machine integers, one a figure of each process, in the listing's
-    order; or the columns remembered for `key`, copied, where the listing holds other processes than
-    the one remembered, with `every` of each of those alone.
+    order; or the columns remembered for `key`, where the listing holds other processes than the one
+    remembered, with `every` of each of those alone (a column they change is copied first; one they
+    leave as it was is returned as the same object, and so are the columns when none changes).
 
     Only a tuple is remembered: it and its processes are immutable, so
     identity is enough, and the memo holds it, so its id cannot be reused
@@ -111,9 +120,7 @@ def carried_columns(key: Hashable, listing: Sequence[Process], every: Callable[[
     if known is not None and known[0] is listing:
         columns = known[1]
     elif known is not None and (changed := changed_places(listing, known[0])) is not None:
-        columns = known[1].copy()
-        for i in changed:
-            columns.put(i, every((listing[i],)))
+        columns = known[1].patched([(i, every((listing[i],))) for i in changed])
     else:
         columns = _Columns(every(listing))
     with _lock:
@@ -122,17 +129,22 @@ def carried_columns(key: Hashable, listing: Sequence[Process], every: Callable[[
 
 
 class _Columns:
-    """A listing's columns, copied and patched together."""
+    """A listing's columns, patched copy-on-write: a column no patch changes is the same object, so what
+    was worked out from it can be recognised and kept (policies/subtree.py)."""
 
     __slots__ = ("arrays",)
 
     def __init__(self, arrays: Columns) -> None:
         self.arrays = arrays
 
-    def copy(self) -> _Columns:
-        return _Columns(tuple(a[:] for a in self.arrays))
-
-    def put(self, place: int, one: Columns) -> None:
-        """Set `place` to the one process's figures in `one`."""
-        for column, value in zip(self.arrays, one, strict=True):
-            column[place] = value[0]
+    def patched(self, updates: list[tuple[int, Columns]]) -> _Columns:
+        """These columns with, at each place, the one process's figures; self where none differs."""
+        arrays = list(self.arrays)
+        copied = [False] * len(arrays)
+        for place, one in updates:
+            for k, value in enumerate(one):
+                if arrays[k][place] != value[0]:
+                    if not copied[k]:
+                        arrays[k], copied[k] = arrays[k][:], True
+                    arrays[k][place] = value[0]
+        return _Columns(tuple(arrays)) if any(copied) else self

@@ -23,7 +23,7 @@ from oomtui.policies.base import RANKING_MIN, Candidate, Decision
 from oomtui.policies.budget import kernel_version, total_pages
 from oomtui.policies.carry import carried_columns, in_order
 from oomtui.policies.kernel_rules import Era, Scorer
-from oomtui.policies.subtree import subtree
+from oomtui.policies.subtree import LIVE, subtree
 
 MIB = 1 << 20
 BLOCK = 1024  # places a daemon's walk sifts at a time by the cut it has reached (earlyoom, nohang)
@@ -206,8 +206,8 @@ def cgroup_kill(snapshot: Snapshot, path: str) -> CgroupKill:
     if c is not None and c.memory_current is not None:
         freed = c.memory_current + (c.swap_current or 0)
     else:
-        freed = tree.footprint_where(tree.live)
-    return CgroupKill(tuple(tree.pids_where(tree.live)), freed)
+        freed = tree.footprint_of(LIVE)
+    return CgroupKill(tree.pids_of(LIVE), freed)
 
 
 def is_populated(snapshot: Snapshot, path: str) -> bool:

@@ -23,7 +23,7 @@ from oomtui.policies.kernel_rules import (
     in_fork_order,
     scan_order,
 )
-from oomtui.policies.subtree import subtree
+from oomtui.policies.subtree import WITH_MEMORY, subtree
 from oomtui.whatif import is_interdependent
 
 __all__ = ["POLICIES", "badness", "decide", "scan_order"]
@@ -106,9 +106,8 @@ def _group_kill(snapshot: Snapshot, group: str, victim: Process) -> tuple[list[i
     """
     spared = victim.pid
     if in_fork_order(snapshot.processes):
-        tree = subtree(snapshot, group)
-        keep = tree.but(tree.with_memory, spared)
-        return tree.pids_where(keep), tree.footprint_where(keep)
+        pids, freed = subtree(snapshot, group).but(WITH_MEMORY, spared)
+        return list(pids), freed
     others: list[int] = []
     freed = 0
     for p in scan_order(snapshot, group):

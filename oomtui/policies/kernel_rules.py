@@ -6,15 +6,15 @@ computes in pages, and the order it scans a domain in (which breaks ties).
 
 from __future__ import annotations
 
-import heapq
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress, count, islice, repeat
-from operator import attrgetter, eq, ge, le
+from itertools import compress, count, islice
+from operator import attrgetter, eq, le
 
 from oomtui.model import ROOT, Process, Snapshot
 from oomtui.policies.carry import carried_columns, in_order
+from oomtui.policies.topmost import Column
 
 OOM_SCORE_ADJ_MIN = -1000
 HOST_INIT = 1
@@ -103,13 +103,14 @@ class Scorer:
         """
         key = ("kernel points", self.page, self.adj_unit, self.clamp, self.root_bonus)
         (points,) = carried_columns(key, order, self._every)
+        column = Column(points)
         floor = _SKIPPED + 1
         if best and len(points) > best:
-            top = heapq.nlargest(best + 1, points)
+            top = column.largest(best + 1)
             if top[-1] > _SKIPPED:  # more than `best` scored
                 floor = min(top[-2], top[0] - margin)
         sign = -1 if self.first_wins else 1
-        return [(points[i], sign * i) for i in compress(count(), map(ge, points, repeat(floor)))]
+        return [(points[i], sign * i) for i in column.places_at_least(floor)]
 
     def _every(self, order: Sequence[Process]) -> tuple[array[int]]:
         """`points` of every process (_SKIPPED where it skips one), written out flat: 50,000 processes a sample."""

@@ -29,8 +29,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import chain, compress, count, islice, repeat
-from operator import ge
+from itertools import islice
 from typing import Any, TypeVar
 
 from oomtui.model import Process, Snapshot
@@ -38,7 +37,8 @@ from oomtui.policies.base import Candidate, Decision, PolicySpec
 from oomtui.policies.budget import total_pages
 from oomtui.policies.carry import carried_columns
 from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN, eligible
-from oomtui.policies.subtree import subtree
+from oomtui.policies.subtree import KILLABLE, subtree
+from oomtui.policies.topmost import Column
 from oomtui.text import human_size
 from oomtui.whatif import cgroup_score, is_interdependent
 
@@ -177,17 +177,32 @@ class Tree:
         return [self.process(p, p.footprint) for p in self.snapshot.processes_in(path) if eligible(p)]
 
     def top_processes(self, paths: list[str], n: int) -> list[Entity]:
-        """The n best processes directly in these cgroups, weighed without building an Entity for each, and
-        carried over to the next what-if view (policies/carry.py) while these cgroups stay the same."""
+        """The n best processes directly in these cgroups, weighed without building an Entity for each.
+
+        Every process of the domain is weighed once and carried over to the
+        next what-if view (policies/carry.py); these cgroups' places in the
+        domain's listing, which lists each cgroup's processes together, then
+        select in C.
+        """
         b = self.budget
-        listing = tuple(chain.from_iterable(map(self.snapshot.processes_in, paths)))
+        listing = self.snapshot.processes_under(self.domain)
         adjusted, footprints = carried_columns(("weighed", self.domain, b), listing,
                                                partial(_every_weighed, budget=b))
-        best = heapq.nlargest(n, adjusted)
+        column = Column(self._only(adjusted, paths))
+        best = column.largest(n)
         bar = max(best[-1], CANNOT_DIE + 1) if best else CANNOT_DIE + 1
-        found = [(-adjusted[i], -footprints[i], listing[i].pid, i)
-                 for i in compress(count(), map(ge, adjusted, repeat(bar)))]
+        found = [(-adjusted[i], -footprints[i], listing[i].pid, i) for i in column.places_at_least(bar)]
         return [self.process(listing[i], -neg_fp) for _, neg_fp, _, i in heapq.nsmallest(n, found)]
+
+    def _only(self, adjusted: array[int], paths: list[str]) -> array[int]:
+        """`adjusted` at the places of these cgroups' own processes in the domain's listing
+        (`processes_under`, each cgroup's together), CANNOT_DIE elsewhere."""
+        s = self.snapshot
+        out = array("q", (CANNOT_DIE,)) * len(adjusted)
+        for path in paths:
+            if (here := len(s.processes_in(path))) and (at := s.start_under(self.domain, path)) is not None:
+                out[at:at + here] = adjusted[at:at + here]
+        return out
 
     def top_cgroups(self, found: list[tuple[str, str]], n: int, *, series: bool = False) -> list[Entity]:
         """The n best of these (path, kind) cgroups, sized as the series did or by memory.current, weighed
@@ -245,9 +260,7 @@ class Tree:
         known = self._group_kills.get(path)
         if known is None:
             tree = subtree(self.snapshot, path)
-            known = self._group_kills[path] = (
-                tuple(tree.pids_where(tree.killable)), tree.footprint_where(tree.killable),
-            )
+            known = self._group_kills[path] = tree.pids_of(KILLABLE), tree.footprint_of(KILLABLE)
         return known
 
     def interdependent(self, path: str) -> bool:

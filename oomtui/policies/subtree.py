@@ -4,9 +4,11 @@ The kernel's memory.oom.group kill, the 2017 proposals' group kill, and
 oomd's and systemd-oomd's cgroup kill all walk the same subtree, and a
 subtree can hold most of a 50,000-process host: four walks of it were a
 quarter of an evaluation. Here one walk keeps each process's pid and
-footprint and which of the kills take it; each kill then selects in C.
-The walk's facts are carried over to the same subtree of a what-if view
-(policies/carry.py), where only the edited processes are read again.
+footprint and which of the kills take it; each kill then selects in C,
+once. The walk's facts are carried over to the same subtree of a what-if
+view (policies/carry.py), where only the edited processes are read again;
+where the edits changed none of them, the view shares the sample's
+Subtree and what it selected.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from itertools import compress, repeat
-from operator import and_, ne, truth
+from operator import and_
 
 from oomtui.model import Process, Snapshot
 from oomtui.policies.carry import carried_columns
@@ -42,49 +44,56 @@ def _every_facts(processes: Sequence[Process]) -> tuple[array[int], array[int], 
 class Subtree:
     """The processes under one cgroup, in `Snapshot.processes_under` order, as columns.
 
-    `live`: not a kernel thread (what oomd's kill signals); `killable`: nor
-    adj -1000 or host init (what a memory.oom.group kill takes);
-    `with_memory`: killable and with a footprint (what the kernel's takes).
-    Each mask is made when a kill first asks for it.
+    The kinds a kill takes, by flag bit: LIVE, not a kernel thread (what
+    oomd's kill signals); KILLABLE, nor adj -1000 or host init (what a
+    memory.oom.group kill takes); WITH_MEMORY, killable and with a
+    footprint (what the kernel's takes). Each kind's pids and footprint are
+    selected when first asked for, and kept.
     """
 
-    __slots__ = ("_flags", "_masks", "footprints", "pids")
+    __slots__ = ("_flags", "_selected", "columns", "footprints", "pids")
 
-    def __init__(self, snapshot: Snapshot, path: str) -> None:
-        self.pids, self.footprints, self._flags = carried_columns(
-            ("subtree", path), snapshot.processes_under(path), _every_facts)
-        self._masks: dict[int, list[bool]] = {}
+    def __init__(self, columns: tuple[array[int], ...]) -> None:
+        self.columns = columns
+        self.pids, self.footprints, self._flags = columns
+        self._selected: dict[int, tuple[tuple[int, ...], int]] = {}
 
-    @property
-    def live(self) -> list[bool]:
-        return self._mask(LIVE)
+    def pids_of(self, bit: int) -> tuple[int, ...]:
+        return self._select(bit)[0]
 
-    @property
-    def killable(self) -> list[bool]:
-        return self._mask(KILLABLE)
+    def footprint_of(self, bit: int) -> int:
+        return self._select(bit)[1]
 
-    @property
-    def with_memory(self) -> list[bool]:
-        return self._mask(WITH_MEMORY)
+    def but(self, bit: int, pid: int) -> tuple[tuple[int, ...], int]:
+        """The pids of a kind and their footprint, without the process(es) of this pid (found in C)."""
+        pids, total = self._select(bit)
+        at = 0
+        while (at := _find(self.pids, pid, at)) >= 0:
+            if self._flags[at] & bit:
+                total -= self.footprints[at]
+            at += 1
+        while (at := _find(pids, pid, 0)) >= 0:
+            pids = pids[:at] + pids[at + 1:]
+        return pids, total
 
-    def _mask(self, bit: int) -> list[bool]:
-        found = self._masks.get(bit)
+    def _select(self, bit: int) -> tuple[tuple[int, ...], int]:
+        found = self._selected.get(bit)
         if found is None:
-            found = self._masks[bit] = list(map(truth, map(and_, self._flags, repeat(bit))))
+            mask = list(map(and_, self._flags, repeat(bit)))
+            found = self._selected[bit] = (tuple(compress(self.pids, mask)), sum(compress(self.footprints, mask)))
         return found
 
-    def pids_where(self, mask: list[bool]) -> list[int]:
-        return list(compress(self.pids, mask))
 
-    def footprint_where(self, mask: list[bool]) -> int:
-        return sum(compress(self.footprints, mask))
-
-    def but(self, mask: list[bool], pid: int) -> list[bool]:
-        """`mask` without the process(es) of this pid."""
-        return list(map(and_, mask, map(ne, self.pids, repeat(pid))))
+def _find(values: Sequence[int], value: int, start: int) -> int:
+    """The first place of `value` from `start` on, or -1."""
+    try:
+        return values.index(value, start)
+    except ValueError:
+        return -1
 
 
 _memo: list[tuple[Snapshot, dict[str, Subtree]]] = []
+_before: dict[str, Subtree] = {}  # the snapshot's before: a view whose edits left a subtree as it was shares it
 
 
 def subtree(snapshot: Snapshot, path: str) -> Subtree:
@@ -97,9 +106,14 @@ def subtree(snapshot: Snapshot, path: str) -> Subtree:
     if memo and memo[0][0] is snapshot:
         known = memo[0][1]
     else:
+        if memo:
+            _before.clear()
+            _before.update(memo[0][1])
         known = {}
         _memo[:] = [(snapshot, known)]
     found = known.get(path)
     if found is None:
-        found = known[path] = Subtree(snapshot, path)
+        columns = carried_columns(("subtree", path), snapshot.processes_under(path), _every_facts)
+        same = _before.get(path)
+        found = known[path] = same if same is not None and same.columns is columns else Subtree(columns)
     return found

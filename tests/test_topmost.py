@@ -1,0 +1,38 @@
+"""The largest few of a column and their places, found chunk by chunk, are exactly heapq's and a full pass's."""
+
+from __future__ import annotations
+
+import heapq
+import random
+from array import array
+
+from oomtui.policies.topmost import CHUNK, Column
+
+
+def _columns():
+    rng = random.Random(11)
+    yield array("q")
+    yield array("q", [5])
+    yield array("q", [3] * (CHUNK * 3 + 7))  # one value everywhere: every chunk ties
+    for size in (CHUNK - 1, CHUNK, CHUNK * 5 + 1, 20000):
+        yield array("q", (rng.randrange(-50, 50) for _ in range(size)))  # many ties
+        yield array("q", (rng.randrange(-(1 << 62), 1 << 62) for _ in range(size)))
+    rising = array("q", range(CHUNK * 40))
+    yield rising
+    yield array("q", reversed(rising))
+
+
+def test_the_largest_are_heapqs():
+    for values in _columns():
+        column = Column(values)
+        for n in (0, 1, 2, 21, CHUNK + 3, len(values), len(values) + 5):
+            assert column.largest(n) == heapq.nlargest(n, values), (len(values), n)
+
+
+def test_the_places_at_or_above_a_bar_are_a_full_passs():
+    rng = random.Random(12)
+    for values in _columns():
+        column = Column(values)
+        bars = [rng.choice(values) for _ in range(5)] if values else [0]
+        for bar in [*bars, -(1 << 63), (1 << 63) - 1]:
+            assert column.places_at_least(bar) == [i for i, v in enumerate(values) if v >= bar]
