@@ -19,6 +19,11 @@ before is collected first, untimed. The global domain, then the
 limited cgroup holding the most processes. The exit status is 1 when the
 fastest edit is over budget.
 
+The same code takes twice as long on this machine on some days as on
+others (what else runs, where memory sits): the run starts with a bare
+`json.load` of the host's own snapshot, CPU, so figures from two days can
+be set side by side as multiples of it.
+
     .venv/bin/python bench/bench_policies.py [--rounds 7] [--processes 10000]
 """
 
@@ -27,9 +32,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +47,7 @@ from oomtui.evaluate import evaluate
 from oomtui.gchold import collector_held
 from oomtui.model import ROOT, Snapshot, WhatIf
 from oomtui.policies import registry
+from oomtui.snapshot import save
 from oomtui.synthetic import large_host
 
 BUDGET_MS = 100.0
@@ -114,6 +122,20 @@ def bench(snapshot: Snapshot, domain: str, rounds: int) -> float:
     return total
 
 
+def json_load_ms(snapshot: Snapshot, rounds: int = 3) -> float:
+    """The fastest CPU time of a bare `json.load` of the snapshot's file: this machine's pace today."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "host.json"
+        save(snapshot, path)
+        data = path.read_bytes()
+    best = float("inf")
+    for _ in range(rounds):
+        cpu = time.process_time()
+        json.loads(data)
+        best = min(best, time.process_time() - cpu)
+    return best * 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -121,7 +143,8 @@ def main() -> int:
     args = parser.parse_args()
     snapshot = large_host(processes=args.processes, cgroups=min(2000, args.processes // 5))  # the sample's shape
     print(f"sample: {len(snapshot.processes)} processes, {len(snapshot.cgroups)} cgroups; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"a bare json.load of its snapshot {json_load_ms(snapshot):.0f} ms CPU (this machine's pace today)")
     limited = max(snapshot.limited_cgroups(), key=lambda p: len(snapshot.processes_under(p)), default=None)
     worst = bench(snapshot, ROOT, args.rounds)
     if limited is not None:

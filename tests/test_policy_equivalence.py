@@ -330,6 +330,35 @@ def test_earlyoom_passing_over_what_the_cut_rules_out_changes_nothing(seed, give
         assert len(visited) < len(s.processes)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_earlyoom_sifting_sees_unreadable_sizes_and_huge_ones_past_the_cut(seed, monkeypatch):
+    """Late in the walk, past the cut: processes of many GiB filling the kept keys at the top score,
+    then ones whose RSS was not read (counted out, never skipped unseen) and small ones a point above
+    (ranked by score before RSS, however large the kept ones' RSS)."""
+    rng = random.Random(seed)
+    s, spec = host(seed), get("earlyoom")
+    top = max((p.oom_score or 0) for p in s.processes)
+    processes = list(s.processes)
+    late = sorted(rng.sample(sorted(range(len(processes)), key=lambda i: processes[i].pid)[len(processes) // 3:],
+                             70), key=lambda i: processes[i].pid)
+    plain = {"oom_score_adj": 0, "kernel_thread": False, "uid": 1000, "rss_file": 0, "rss_shmem": 0}
+    for n, i in enumerate(late):
+        p = processes[i]
+        if n < 50:
+            processes[i] = dataclasses.replace(p, **plain, oom_score=top, rss_anon=rng.randrange(2, 64) << 30)
+        elif n % 2:
+            processes[i] = dataclasses.replace(p, rss_anon=None, rss_file=None, rss_shmem=None, rss_total=None,
+                                               oom_score=rng.randrange(0, 50))
+        else:
+            processes[i] = dataclasses.replace(p, **plain, oom_score=top + 1, rss_anon=1 << 20)
+    s = s.replace(processes=tuple(processes))
+    monkeypatch.setattr(earlyoom, "BLOCK", len(s.processes) + 1)
+    whole = spec.run(s, ROOT, {})
+    assert "without oom_score or RSS left out" in str(whole)
+    monkeypatch.setattr(earlyoom, "BLOCK", 8)
+    assert spec.run(s, ROOT, {}) == whole
+
+
 NOHANG_OPTIONS = (
     {}, {"ignore_positive_oom_score_adj": "true"}, {"badness_adj": "NAME 200 /// ^app;; UID -50 /// ^0$"},
     {"min_badness": "1500"},

@@ -14,12 +14,13 @@ from __future__ import annotations
 import heapq
 import re
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import compress, islice, repeat
+from itertools import compress, islice
 from itertools import count as places
 from math import inf
-from operator import and_, eq, ge, gt, not_
+from operator import not_
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
@@ -37,6 +38,7 @@ from oomtui.policies.daemon_common import (
     readings,
     score_note,
 )
+from oomtui.policies.topmost import Column
 
 NAME = "earlyoom"
 SCORE_PREFER = 300  # OOM_SCORE_PREFER / BADNESS_PREFER
@@ -154,7 +156,12 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     lowest = 1 if old else 2
     found = readings(snapshot)
     processes, codes = found.processes, found.codes
-    anon, split, sizes = carried_columns("earlyoom sizes", processes, _every_sizes)
+    anon, split, sizes, ranks = carried_columns("earlyoom sizes", processes, _every_sizes)
+    if found.sources:  # the scores not read as-is: their ranks with the score the walk compares
+        ranks = ranks[:]
+        for i in found.sources:
+            ranks[i] = _rank(codes[i], sizes[i])
+    apart = sorted({*_unsplit(split), *(i for i in found.sources if codes[i] == UNKNOWN)})
     anon_total = sum(anon)
     keys: list[Key] = []
     unreadable = 0
@@ -162,7 +169,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     kept = None if sort_by_rss else Kept()  # by RSS, every key is kept
     cut = [-inf]  # shared with _visited, which passes over the places it rules out
     as_read = None if prefer or avoid or ignore else kept  # its keys hold each score and RSS as read
-    for i in _visited(codes, split, cut, as_read, sizes):
+    for i in _visited(Column(ranks, BLOCK), apart, cut, as_read):
         code = codes[i]
         if code != UNKNOWN and code < cut[0] and split[i]:
             continue
@@ -195,47 +202,70 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     return Walk(found, keys, noted, unreadable, anon_total)
 
 
-def _visited(codes: array[int], split: array[int], cut: list[float], as_read: Kept | None,
-             sizes: array[int]) -> Iterator[int]:
+def _visited(ranks: Column, apart: list[int], cut: list[float], as_read: Kept | None) -> Iterator[int]:
     """The places the walk looks at, a block at a time: of each block only those the cut reached
-    before it cannot pass over (the cut only rises): a score at or above it, an unknown score or RSS split.
+    before it cannot pass over (the cut only rises): a score at or above it, and those `apart` (an
+    unknown score or RSS split).
 
     Where the keys kept are as read (`as_read`), a place at the smallest kept one's score enters
     only with a larger RSS (a later place loses a tie), so one with its RSS at or below is passed
-    over too: a host's top scores are often one value shared by thousands. At 50,000 processes by
-    score that leaves a few thousand; with every key kept (by RSS) the cut stays at minus infinity
-    and every place is visited.
+    over too: a host's top scores are often one value shared by thousands. A rank (score, then RSS,
+    in one integer) tells both at once, and a block whose largest rank is below the bar is not
+    looked into. At 50,000 processes by score that leaves a few hundred; with every key kept (by
+    RSS) the cut stays at minus infinity and every place is visited.
     """
-    for start in range(0, len(codes), BLOCK):
-        end = min(start + BLOCK, len(codes))
-        rest = set(compress(places(start), map(not_, split[start:end])))
-        known = codes[start:end]
-        rest.update(compress(places(start), map(eq, known, repeat(UNKNOWN))))  # below every cut: noted apart
+    values, chunk, at = ranks.values, ranks.chunk, 0
+    for k, start in enumerate(range(0, len(values), chunk)):
         floor = as_read.best[0] if as_read is not None and len(as_read.best) == BEST else None
-        if floor is None:
-            rest.update(compress(places(start), map(ge, known, repeat(cut[0]))))
+        if floor is not None:
+            bar: float = _rank(floor[0], floor[1]) + 1
         else:
-            score, rss_kib, _ = floor
-            rest.update(compress(places(start), map(gt, known, repeat(score))))
-            if score in known:  # a tie with a larger RSS (an unknown one, UNKNOWN, is in `rest` already)
-                rss = sizes[start:end]
-                rest.update(compress(places(start), map(and_, map(eq, known, repeat(score)),
-                                                        map(gt, rss, repeat(rss_kib)))))
-        yield from sorted(rest)
+            bar = cut[0] if cut[0] == -inf else _rank(int(cut[0]), 0)
+        stop = bisect_left(apart, start + chunk, at)
+        extra, at = apart[at:stop], stop
+        if ranks.maxima[k] < bar:
+            yield from extra
+        elif extra:
+            yield from sorted({*ranks.at_least(start, bar), *extra})
+        else:
+            yield from ranks.at_least(start, bar)
 
 
-def _every_sizes(processes: Sequence[Process]) -> tuple[array[int], array[int], array[int]]:
-    """Each process's RssAnon (unknown as 0, as the sum counts it), whether its RSS split is known, and
-    its RSS in KiB (Process.rss; UNKNOWN where unknown), written out flat: 50,000 processes a new sample."""
-    anon, split, rss = array("q"), array("b"), array("q")
+RSS_BITS = 42  # a rank is the score shifted past the RSS in KiB (below 4 PiB): both compared in one integer
+
+
+def _rank(score: int, rss_kib: int) -> int:
+    return (score << RSS_BITS) + max(rss_kib, 0)
+
+
+_unsplit_memo: list[tuple[array[int], list[int]]] = []
+
+
+def _unsplit(split: array[int]) -> list[int]:
+    """The places whose RSS split is unknown, kept for the column: a what-if view shares it (carry)."""
+    if _unsplit_memo and _unsplit_memo[0][0] is split:
+        return _unsplit_memo[0][1]
+    found = list(compress(places(), map(not_, split)))
+    _unsplit_memo[:] = [(split, found)]
+    return found
+
+
+def _every_sizes(processes: Sequence[Process]) -> tuple[array[int], array[int], array[int], array[int]]:
+    """Each process's RssAnon (unknown as 0, as the sum counts it), whether its RSS split is known, its
+    RSS in KiB (Process.rss; UNKNOWN where unknown) and its rank as read (oom_score, then RSS), written
+    out flat: 50,000 processes a new sample."""
+    anon, split, rss, ranks = array("q"), array("b"), array("q"), array("q")
     for p in processes:
         a, f, s = p.rss_anon, p.rss_file, p.rss_shmem
         known = a is not None and f is not None and s is not None
         anon.append(a or 0)
         split.append(known)
         total = a + f + s if known else p.rss_total  # type: ignore[operator]
-        rss.append(UNKNOWN if total is None else total // 1024)
-    return anon, split, rss
+        kib = UNKNOWN if total is None else total // 1024
+        rss.append(kib)
+        score = p.oom_score
+        ranks.append(_rank(UNKNOWN if score is None else score, kib))
+    return anon, split, rss, ranks
 
 
 class Kept:

@@ -145,7 +145,9 @@ def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tupl
 def _above(scores: array[int], floor: list[int]) -> Iterator[int]:
     """The places whose score is above the floor as it stands at each block's start (the floor only rises)."""
     for start in range(0, len(scores), BLOCK):
-        yield from compress(count(start), map(gt, scores[start:start + BLOCK], repeat(floor[0])))
+        part = scores[start:start + BLOCK]
+        if max(part) > floor[0]:
+            yield from compress(count(start), map(gt, part, repeat(floor[0])))
 
 
 def _noted(readings: Readings) -> dict[int, str]:

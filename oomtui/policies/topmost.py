@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from collections.abc import Iterator
 from itertools import chain, compress, repeat
 from operator import ge
 
@@ -19,13 +20,13 @@ CHUNK = 256
 
 
 class Column:
-    """A column of integers with the maximum of each CHUNK of it."""
+    """A column of integers with the maximum of each chunk of it."""
 
-    __slots__ = ("maxima", "values")
+    __slots__ = ("chunk", "maxima", "values")
 
-    def __init__(self, values: array[int]) -> None:
-        self.values = values
-        self.maxima = [max(values[i:i + CHUNK]) for i in range(0, len(values), CHUNK)]
+    def __init__(self, values: array[int], chunk: int = CHUNK) -> None:
+        self.values, self.chunk = values, chunk
+        self.maxima = [max(values[i:i + chunk]) for i in range(0, len(values), chunk)]
 
     def largest(self, n: int) -> list[int]:
         """`heapq.nlargest(n, values)`, the same list."""
@@ -40,11 +41,18 @@ class Column:
     def places_at_least(self, bar: int) -> list[int]:
         """The places of the values at or above `bar`, ascending."""
         out: list[int] = []
-        for start in compress(range(0, len(self.values), CHUNK), map(ge, self.maxima, repeat(bar))):
-            part = self.values[start:start + CHUNK]
-            out.extend(compress(range(start, start + len(part)), map(ge, part, repeat(bar))))
+        for start in self._starts(bar):
+            out.extend(self.at_least(start, bar))
         return out
 
+    def at_least(self, start: int, bar: float) -> Iterator[int]:
+        """The places of the values at or above `bar` in the chunk from `start`, ascending."""
+        part = self.values[start:start + self.chunk]
+        return compress(range(start, start + len(part)), map(ge, part, repeat(bar)))
+
     def _parts(self, bar: int) -> list[array[int]]:
-        return [self.values[start:start + CHUNK]
-                for start in compress(range(0, len(self.values), CHUNK), map(ge, self.maxima, repeat(bar)))]
+        return [self.values[start:start + self.chunk] for start in self._starts(bar)]
+
+    def _starts(self, bar: int) -> Iterator[int]:
+        """Where the chunks that hold a value at or above `bar` start."""
+        return compress(range(0, len(self.values), self.chunk), map(ge, self.maxima, repeat(bar)))
