@@ -261,10 +261,13 @@ def _every_sizes(processes: Sequence[Process]) -> tuple[array[int], array[int], 
         anon.append(a or 0)
         split.append(known)
         total = a + f + s if known else p.rss_total  # type: ignore[operator]
-        kib = UNKNOWN if total is None else total // 1024
-        rss.append(kib)
+        if total is None:
+            rss.append(UNKNOWN)
+            kib = 0
+        else:
+            rss.append(kib := total // 1024)
         score = p.oom_score
-        ranks.append(_rank(UNKNOWN if score is None else score, kib))
+        ranks.append(((UNKNOWN if score is None else score) << RSS_BITS) + kib)  # _rank, written out
     return anon, split, rss, ranks
 
 
