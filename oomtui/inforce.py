@@ -40,7 +40,7 @@ from typing import Any
 
 from oomtui.evaluate import Options, evaluate
 from oomtui.model import ROOT, Killer, Snapshot
-from oomtui.policies import kubelet, registry
+from oomtui.policies import earlyoom, kubelet, registry
 from oomtui.policies.base import Decision, OptionError
 from oomtui.text import human_size, printable
 
@@ -208,14 +208,6 @@ def _low_memory(snapshot: Snapshot, mem_pct: float, swap_pct: float, base: int |
     return mem_gap + swap_gap, words
 
 
-def _anon(snapshot: Snapshot) -> int:
-    """AnonPages as earlyoom's policy estimates it: every process's RssAnon summed."""
-    total = 0
-    for p in snapshot.processes:
-        total += p.rss_anon or 0
-    return total
-
-
 def _kubelet_threshold(raw: str, mem_total: int | None) -> int | None:
     """Bytes, as the kubelet parses the threshold (`0%`/`100%` are none); None: no or a bad threshold."""
     try:
@@ -259,7 +251,8 @@ def _threshold(snapshot: Snapshot, domain: str, policy: str, opts: Mapping[str, 
         return room, "bytes", words
     if policy == "earlyoom":
         old = opts["version"] < (1, 8)
-        base = h.mem_total if old else (None if h.mem_available is None else h.mem_available + _anon(snapshot))
+        anon = None if old or h.mem_available is None else earlyoom.anon_pages(snapshot)
+        base = h.mem_total if old else (None if h.mem_available is None or anon is None else h.mem_available + anon)
         what = "MemAvailable" if old else "MemAvailable (of MemAvailable + AnonPages)"
         dist, words = _low_memory(snapshot, opts["mem_min_percent"], opts["swap_min_percent"], base, what)
         return dist, "bytes", words

@@ -36,3 +36,22 @@ def test_the_places_at_or_above_a_bar_are_a_full_passs():
         bars = [rng.choice(values) for _ in range(5)] if values else [0]
         for bar in [*bars, -(1 << 63), (1 << 63) - 1]:
             assert column.places_at_least(bar) == [i for i, v in enumerate(values) if v >= bar]
+
+
+def test_a_column_like_the_last_under_its_key_has_the_maxima_of_one_made_afresh():
+    from oomtui.policies.topmost import column
+
+    rng = random.Random(13)
+    values = array("q", (rng.randrange(-1000, 1000) for _ in range(CHUNK * 9 + 5)))
+    first = column("test like", values)
+    assert column("test like", values) is first
+    for _ in range(20):
+        patched = values[:]
+        for place in rng.sample(range(len(values)), rng.randrange(1, 4)):
+            patched[place] = rng.randrange(-3000, 3000)  # above the chunk's maximum, or below it
+        found = column("test like", patched)
+        assert found.maxima == Column(patched).maxima
+        assert found.largest(7) == heapq.nlargest(7, patched)
+        values = patched
+    shorter = values[:-1]
+    assert column("test like", shorter).maxima == Column(shorter).maxima

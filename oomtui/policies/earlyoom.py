@@ -24,6 +24,7 @@ from operator import not_
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
+from oomtui.policies import topmost
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
 from oomtui.policies.carry import carried_columns
 from oomtui.policies.daemon_common import (
@@ -156,7 +157,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     lowest = 1 if old else 2
     found = readings(snapshot)
     processes, codes = found.processes, found.codes
-    anon, split, sizes, ranks = carried_columns("earlyoom sizes", processes, _every_sizes)
+    anon, split, sizes, ranks = _sizes(processes)
     if found.sources:  # the scores not read as-is: their ranks with the score the walk compares
         ranks = ranks[:]
         for i in found.sources:
@@ -169,7 +170,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
     kept = None if sort_by_rss else Kept()  # by RSS, every key is kept
     cut = [-inf]  # shared with _visited, which passes over the places it rules out
     as_read = None if prefer or avoid or ignore else kept  # its keys hold each score and RSS as read
-    for i in _visited(Column(ranks, BLOCK), apart, cut, as_read):
+    for i in _visited(topmost.column("earlyoom ranks", ranks, BLOCK), apart, cut, as_read):
         code = codes[i]
         if code != UNKNOWN and code < cut[0] and split[i]:
             continue
@@ -248,6 +249,16 @@ def _unsplit(split: array[int]) -> list[int]:
     found = list(compress(places(), map(not_, split)))
     _unsplit_memo[:] = [(split, found)]
     return found
+
+
+def anon_pages(snapshot: Snapshot) -> int:
+    """AnonPages as earlyoom estimates it: every process's RssAnon summed, from the columns its walk
+    carries (the distance to its threshold, inforce.py, asks for it on every edit)."""
+    return sum(_sizes(readings(snapshot).processes)[0])
+
+
+def _sizes(processes: tuple[Process, ...]) -> tuple[array[int], ...]:
+    return carried_columns("earlyoom sizes", processes, _every_sizes)
 
 
 def _every_sizes(processes: Sequence[Process]) -> tuple[array[int], array[int], array[int], array[int]]:

@@ -13,8 +13,8 @@ from itertools import compress, count, islice
 from operator import attrgetter, eq, le
 
 from oomtui.model import ROOT, Process, Snapshot
+from oomtui.policies import topmost
 from oomtui.policies.carry import carried_columns, in_order
-from oomtui.policies.topmost import Column
 
 OOM_SCORE_ADJ_MIN = -1000
 HOST_INIT = 1
@@ -103,7 +103,7 @@ class Scorer:
         """
         key = ("kernel points", self.page, self.adj_unit, self.clamp, self.root_bonus)
         (points,) = carried_columns(key, order, self._every)
-        column = Column(points)
+        column = topmost.column(key, points)
         floor = _SKIPPED + 1
         if best and len(points) > best:
             top = column.largest(best + 1)

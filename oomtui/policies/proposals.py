@@ -33,12 +33,12 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from oomtui.model import Process, Snapshot
+from oomtui.policies import topmost
 from oomtui.policies.base import Candidate, Decision, PolicySpec
 from oomtui.policies.budget import total_pages
 from oomtui.policies.carry import carried_columns
 from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN, eligible
 from oomtui.policies.subtree import KILLABLE, subtree
-from oomtui.policies.topmost import Column
 from oomtui.text import human_size
 from oomtui.whatif import cgroup_score, is_interdependent
 
@@ -188,7 +188,7 @@ class Tree:
         listing = self.snapshot.processes_under(self.domain)
         adjusted, footprints = carried_columns(("weighed", self.domain, b), listing,
                                                partial(_every_weighed, budget=b))
-        column = Column(self._only(adjusted, paths))
+        column = topmost.column(("weighed", self.domain, b, tuple(paths)), self._only(adjusted, paths))
         best = column.largest(n)
         bar = max(best[-1], CANNOT_DIE + 1) if best else CANNOT_DIE + 1
         found = [(-adjusted[i], -footprints[i], listing[i].pid, i) for i in column.places_at_least(bar)]
