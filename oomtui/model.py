@@ -54,7 +54,6 @@ def _derived(origin: tuple, swaps: dict[int, Process]) -> Derived:
     return out
 
 
-
 def _empty() -> Mapping:
     return _EMPTY
 
