@@ -188,6 +188,24 @@ def test_a_subtree_the_edits_left_as_it_was_is_shared_and_one_they_changed_is_no
         rest = [p for p in kept if p.pid != victim.pid]
         assert tree.but(bit, victim.pid) == (tuple(p.pid for p in rest), sum(p.footprint for p in rest))
     assert inside.pid not in tree.pids_of(KILLABLE) and inside.pid in before.pids_of(KILLABLE)
+    assert tree.but(KILLABLE, inside.pid) == (tree.pids_of(KILLABLE), tree.footprint_of(KILLABLE))  # not of the kind
+
+
+def test_a_view_that_moves_a_containers_first_process_later_names_the_next_first():
+    """A view may swap a process for one started later: the container's first process is then another,
+    and the listing is no longer in fork order."""
+    from oomtui.policies.kubelet import pods
+
+    _forget()
+    sample = large_host(processes=3000, cgroups=300, seed=9)
+    pods(sample)
+    last = max(p.start_time for p in sample.processes if p.start_time is not None)
+    for pod in [p for p in pods(sample) if p.qos == "Burstable"][:5]:
+        first = min((p for p in sample.processes_under(pod.path) if not p.kernel_thread and p.cgroup != pod.path),
+                    key=lambda p: (p.start_time, p.pid))
+        moved = dataclasses.replace(first, start_time=last + 1, oom_score_adj=777)  # no longer its container's first
+        view = sample.with_replaced({}, {first.pid: moved}, WhatIf())
+        assert pods(view) == pods(sample.replace(processes=view.processes))
 
 
 def test_a_pods_request_follows_an_edit_of_its_containers_first_process():

@@ -98,6 +98,9 @@ def test_a_view_of_a_view_keeps_the_sample_as_its_origin():
     once = sample.with_replaced({}, {first.pid: dataclasses.replace(first, oom_score_adj=100)}, WhatIf())
     twice = once.with_replaced({}, {second.pid: dataclasses.replace(second, oom_score_adj=200)}, WhatIf())
     assert twice.processes.origin is sample.processes and twice.processes.places == [3, 400]
+    from oomtui.policies import carry
+
+    assert carry.changed_places(twice.processes, once.processes) == [400]  # pid 3's stand-in is the same object
     assert twice.lineage()[0] is sample and sample.lineage() is None
     assert _same(twice.processes_under(ROOT), _afresh(twice).processes_under(ROOT))
 

@@ -275,15 +275,14 @@ def pods(snapshot: Snapshot) -> list[Pod]:
     """
     lineage = snapshot.lineage()
     base, edited = lineage if lineage is not None else (snapshot, frozenset())
-    in_order = in_fork_order(snapshot.processes)
-    if in_order != in_fork_order(base.processes):  # the edits moved a process: the first ones may differ
-        base, edited = snapshot, frozenset()
     known = _memo[0] if _memo else None
     if known is None or known[0] is not base:
+        in_order = in_fork_order(base.processes)
         known = (base, {c.path: _pod(base, c, in_order) for c in base.cgroups if _is_pod(c.path)})
         _memo[:] = [known]
     found = known[1]
-    if edited:
+    if edited:  # the other pods hold the sample's processes, in its order
+        in_order = in_fork_order(snapshot.processes)
         found = dict(found)
         for path in edited:
             if (pod := pod_of(path)) is not None and pod.path in found:
