@@ -18,6 +18,7 @@ from oomtui.cli import main
 from oomtui.collect import Collector
 from oomtui.commands.kill import describe
 from tests.support import nodefiles as nf
+from tests.support.cgroups import rmdir_patiently
 from tests.support.hog import spawn_hog
 
 BUSYBOX = Path("/bin/busybox")
@@ -88,9 +89,27 @@ def _podman(*args: str) -> str:
     return out.stdout.strip()
 
 
+def _cgroup_mounts() -> list[Path]:
+    """Every cgroup hierarchy's mount point, v1 and v2."""
+    with open("/proc/self/mountinfo") as f:
+        return [Path(line.split()[4]) for line in f if " - cgroup " in line or " - cgroup2 " in line]
+
+
+def _chain(path: str) -> list[str]:
+    """`path` and each of its ancestors below the root, deepest first."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
 @pytest.fixture
-def container(tmp_path):
-    """A named busybox container with a 64 MiB limit, from an image imported from a local rootfs; removed after."""
+def container(tmp_path, memcg):
+    """A named busybox container with a 64 MiB limit, from an image imported from a local rootfs; removed after.
+
+    Run with runc and the cgroupfs manager (crun refuses v1 and hybrid hosts), its cgroups go below our
+    own memory cgroup (--cgroup-parent) and conmon stays in ours (--cgroups no-conmon), not into
+    /libpod_parent at each hierarchy's root; what podman makes in the other hierarchies on the way
+    there (the unified one too) is removed afterwards.
+    """
     reason = _why_no_podman()
     if reason:
         pytest.skip(reason)
@@ -103,9 +122,12 @@ def container(tmp_path):
         (rootfs / "bin" / tool).symlink_to("busybox")
     subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tmp_path / "rootfs.tar"), "."], check=True)
     _podman("import", str(tmp_path / "rootfs.tar"), image)
-    runner = []
-    if shutil.which("runc") is not None:  # crun refuses v1 and hybrid hosts; runc with cgroupfs runs there
-        runner = ["--runtime", "runc", "--cgroup-manager", "cgroupfs"]
+    runner, made = [], []
+    if shutil.which("runc") is not None:
+        runner = ["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--cgroup-parent", memcg.path,
+                  "--cgroups", "no-conmon"]
+        made = [mount / c.lstrip("/") for mount in _cgroup_mounts() for c in _chain(memcg.path)
+                if not (mount / c.lstrip("/")).exists()]
     try:
         cid = _podman("run", "-d", "--name", name, *runner, "--ulimit", "nofile=1024:1024",
                       "--ulimit", "nproc=1024:1024", "--memory", "64m", image, "sleep", "600")
@@ -114,6 +136,8 @@ def container(tmp_path):
     finally:
         subprocess.run(["podman", "rm", "-f", "-t", "0", name], capture_output=True, timeout=PODMAN_TIMEOUT)
         subprocess.run(["podman", "rmi", "-f", image], capture_output=True, timeout=PODMAN_TIMEOUT)
+        for d in sorted(made, key=lambda d: -len(d.parts)):  # only what was not there before, deepest first
+            rmdir_patiently(d)
 
 
 def test_a_real_podman_container_is_named_in_a_live_snapshot_and_in_preview(container, capsys):
