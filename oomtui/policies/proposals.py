@@ -38,7 +38,7 @@ from oomtui.policies.base import Candidate, Decision, PolicySpec
 from oomtui.policies.budget import total_pages
 from oomtui.policies.carry import carried_columns
 from oomtui.policies.kernel_rules import HOST_INIT, OOM_SCORE_ADJ_MIN, eligible
-from oomtui.policies.subtree import KILLABLE, subtree
+from oomtui.policies.subtree import WITH_MEMORY, subtree
 from oomtui.text import human_size
 from oomtui.whatif import cgroup_score, is_interdependent
 
@@ -252,7 +252,9 @@ class Tree:
         return self.scores.get(path, 0)
 
     def group_kill(self, path: str) -> tuple[tuple[int, ...], int]:
-        """The pids an interdependent cgroup's kill takes (all but -1000, kernel threads and init), and their size.
+        """The pids an interdependent cgroup's kill takes, and their size: as the kernel's memory.oom.group
+        kill, which the patches used, all but -1000, kernel threads, init and what has no mm left (a
+        zombie: the kill skips it as already exiting).
 
         Remembered: the three policies often pick the same group, and a big
         one holds thousands of processes.
@@ -260,7 +262,7 @@ class Tree:
         known = self._group_kills.get(path)
         if known is None:
             tree = subtree(self.snapshot, path)
-            known = self._group_kills[path] = tree.pids_of(KILLABLE), tree.footprint_of(KILLABLE)
+            known = self._group_kills[path] = tree.pids_of(WITH_MEMORY), tree.footprint_of(WITH_MEMORY)
         return known
 
     def interdependent(self, path: str) -> bool:
