@@ -251,8 +251,10 @@ def _threshold(snapshot: Snapshot, domain: str, policy: str, opts: Mapping[str, 
         return room, "bytes", words
     if policy == "earlyoom":
         old = opts["version"] < (1, 8)
-        anon = None if old or h.mem_available is None else earlyoom.anon_pages(snapshot)
-        base = h.mem_total if old else (None if h.mem_available is None or anon is None else h.mem_available + anon)
+        if old:
+            base = h.mem_total
+        else:
+            base = None if h.mem_available is None else h.mem_available + earlyoom.anon_pages(snapshot)
         what = "MemAvailable" if old else "MemAvailable (of MemAvailable + AnonPages)"
         dist, words = _low_memory(snapshot, opts["mem_min_percent"], opts["swap_min_percent"], base, what)
         return dist, "bytes", words

@@ -55,3 +55,16 @@ def test_a_column_like_the_last_under_its_key_has_the_maxima_of_one_made_afresh(
         values = patched
     shorter = values[:-1]
     assert column("test like", shorter).maxima == Column(shorter).maxima
+
+
+def test_the_places_of_a_value_are_a_full_passs_and_kept_for_the_same_column():
+    from oomtui.policies.topmost import places_of
+
+    rng = random.Random(14)
+    values = array("q", (rng.choice((-1, 0, 5, 7)) for _ in range(CHUNK * 3)))
+    for value in (-1, 0, 9):
+        assert places_of(values, value) == [i for i, v in enumerate(values) if v == value]
+    assert places_of(values, -1) is places_of(values, -1)
+    changed = values[:]
+    changed[3] = 9
+    assert places_of(changed, 9) == [3] and places_of(values, 9) == []

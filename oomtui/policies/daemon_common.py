@@ -15,10 +15,10 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import compress, islice, repeat
-from itertools import count as places
+from itertools import islice
 
 from oomtui.model import ROOT, Process, Snapshot
+from oomtui.policies import topmost
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision
 from oomtui.policies.budget import kernel_version, total_pages
 from oomtui.policies.carry import carried_columns, in_order
@@ -122,7 +122,7 @@ def _read(snapshot: Snapshot) -> Readings:
         processes = tuple(sorted(processes, key=_PID))
     pids, shared = carried_columns("pid, oom_score", processes, _every_pid_and_score)
     codes = shared[:]  # a copy: the edited are set below
-    redo = list(compress(places(), map(operator.eq, codes, repeat(UNKNOWN))))
+    redo = list(topmost.places_of(shared, UNKNOWN))  # a copy: the edited are added below
     for pid, edit in snapshot.whatif.processes.items():  # pids are sorted: bisect, not test all 10,000
         if edit.oom_score_adj is not None:
             i = bisect_left(pids, pid)

@@ -17,10 +17,8 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import compress, islice
-from itertools import count as places
+from itertools import islice
 from math import inf
-from operator import not_
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
@@ -162,7 +160,7 @@ def _walk(snapshot: Snapshot, opts: Mapping[str, Any], old: bool) -> Walk:
         ranks = ranks[:]
         for i in found.sources:
             ranks[i] = _rank(codes[i], sizes[i])
-    apart = sorted({*_unsplit(split), *(i for i in found.sources if codes[i] == UNKNOWN)})
+    apart = sorted({*topmost.places_of(split, 0), *(i for i in found.sources if codes[i] == UNKNOWN)})
     anon_total = sum(anon)
     keys: list[Key] = []
     unreadable = 0
@@ -237,18 +235,6 @@ RSS_BITS = 42  # a rank is the score shifted past the RSS in KiB (below 4 PiB): 
 
 def _rank(score: int, rss_kib: int) -> int:
     return (score << RSS_BITS) + max(rss_kib, 0)
-
-
-_unsplit_memo: list[tuple[array[int], list[int]]] = []
-
-
-def _unsplit(split: array[int]) -> list[int]:
-    """The places whose RSS split is unknown, kept for the column: a what-if view shares it (carry)."""
-    if _unsplit_memo and _unsplit_memo[0][0] is split:
-        return _unsplit_memo[0][1]
-    found = list(compress(places(), map(not_, split)))
-    _unsplit_memo[:] = [(split, found)]
-    return found
 
 
 def anon_pages(snapshot: Snapshot) -> int:

@@ -96,7 +96,7 @@ def _group(snapshot: Snapshot, victim: Process, domain: str) -> str | None:
     return highest
 
 
-def _group_kill(snapshot: Snapshot, group: str, victim: Process) -> tuple[list[int], int]:
+def _group_kill(snapshot: Snapshot, group: str, victim: Process) -> tuple[Sequence[int], int]:
     """Who dies with the victim (pids, in scan order), and the bytes they free.
 
     That is the group's whole subtree except adj -1000, host init and what
@@ -106,8 +106,7 @@ def _group_kill(snapshot: Snapshot, group: str, victim: Process) -> tuple[list[i
     """
     spared = victim.pid
     if in_fork_order(snapshot.processes):
-        pids, freed = subtree(snapshot, group).but(WITH_MEMORY, spared)
-        return list(pids), freed
+        return subtree(snapshot, group).but(WITH_MEMORY, spared)
     others: list[int] = []
     freed = 0
     for p in scan_order(snapshot, group):

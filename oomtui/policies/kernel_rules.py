@@ -211,8 +211,6 @@ def scan_order(snapshot: Snapshot, domain: str) -> Sequence[Process]:
     return order
 
 
-
-
 def in_fork_order(listing: Sequence[Process]) -> bool:
     """Whether a listing is in fork order already, as a collector reading /proc in pid order usually finds it.
 

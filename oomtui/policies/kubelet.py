@@ -30,7 +30,7 @@ from oomtui.model import ROOT, Cgroup, Snapshot
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec
 from oomtui.policies.daemon_common import fmt_bytes, kill_nothing, top
 from oomtui.policies.kernel_rules import in_fork_order
-from oomtui.workload_paths import GUARANTEED, path_workload, pod_of
+from oomtui.workload_paths import GUARANTEED, PodPath, path_workload, pod_of
 
 NAME = "kubelet-eviction"
 DEFAULT_THRESHOLD = "100Mi"
@@ -278,7 +278,8 @@ def pods(snapshot: Snapshot) -> list[Pod]:
     known = _memo[0] if _memo else None
     if known is None or known[0] is not base:
         in_order = in_fork_order(base.processes)
-        known = (base, {c.path: _pod(base, c, in_order) for c in base.cgroups if _is_pod(c.path)})
+        known = (base, {c.path: _pod(base, c, where, in_order) for c in base.cgroups
+                        if (where := pod_of(c.path)) is not None and where.path == c.path})
         _memo[:] = [known]
     found = known[1]
     if edited:  # the other pods hold the sample's processes, in its order
@@ -287,24 +288,17 @@ def pods(snapshot: Snapshot) -> list[Pod]:
         for path in edited:
             if (pod := pod_of(path)) is not None and pod.path in found:
                 c = snapshot.cgroup(pod.path)
-                found[pod.path] = None if c is None else _pod(snapshot, c, in_order)
+                found[pod.path] = None if c is None else _pod(snapshot, c, pod, in_order)
     return [p for p in found.values() if p is not None]
 
 
 _memo: list[tuple[Snapshot, dict[str, Pod | None]]] = []  # the last sample's pods, by pod cgroup
 
 
-def _is_pod(path: str) -> bool:
-    found = pod_of(path)
-    return found is not None and found.path == path
-
-
-def _pod(snapshot: Snapshot, c: Cgroup, in_order: bool) -> Pod | None:
-    """The pod of this pod cgroup, or None when it holds no process but kernel threads."""
+def _pod(snapshot: Snapshot, c: Cgroup, found: PodPath, in_order: bool) -> Pod | None:
+    """The pod of this pod cgroup (`found` from its path), or None when it holds no process but kernel threads."""
     if all(p.kernel_thread for path in snapshot.walk(c.path) for p in snapshot.processes_in(path)):
         return None  # stops at the first process that is no kernel thread
-    found = pod_of(c.path)
-    assert found is not None
     containers = _containers(snapshot, c.path, in_order)
     request, notes = _request(snapshot, c.path, found.qos, containers)
     critical = _critical(found.static, found.qos, containers)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import heapq
 import re
-from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
-from itertools import compress, count, repeat
-from operator import gt
 from typing import Any
 
 from oomtui.model import ROOT, Process, Snapshot
+from oomtui.policies import topmost
 from oomtui.policies.base import RANKING_MIN, Candidate, Decision, OptionSpec, PolicySpec, parse_bool, parse_percent
 from oomtui.policies.daemon_common import (
     BLOCK,
@@ -31,6 +29,7 @@ from oomtui.policies.daemon_common import (
     readings,
     score_note,
 )
+from oomtui.policies.topmost import Column
 
 NAME = "nohang"
 PROPERTIES = ("NAME", "CMDLINE", "UID", "CGROUP_V1", "CGROUP_V2", "ENVIRON", "REALPATH", "CWD")
@@ -125,7 +124,7 @@ def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tupl
     scores = readings.codes  # an unknown one (UNKNOWN, below 1) is never weighed
     best: list[tuple[int, int]] = []
     floor = [0]  # a read score must be at least 1; shared with _above
-    for i in _above(scores, floor):
+    for i in _above(topmost.column("nohang scores", scores, BLOCK), floor):
         score = scores[i]
         if score <= floor[0]:
             continue
@@ -142,12 +141,12 @@ def _top(readings: Readings, opts: Mapping[str, Any], n: int) -> tuple[list[tupl
     return sorted(best, reverse=True), _noted(readings)
 
 
-def _above(scores: array[int], floor: list[int]) -> Iterator[int]:
-    """The places whose score is above the floor as it stands at each block's start (the floor only rises)."""
-    for start in range(0, len(scores), BLOCK):
-        part = scores[start:start + BLOCK]
-        if max(part) > floor[0]:
-            yield from compress(count(start), map(gt, part, repeat(floor[0])))
+def _above(scores: Column, floor: list[int]) -> Iterator[int]:
+    """The places whose score is above the floor as it stands at each block's start (the floor only rises);
+    a block whose largest is not is passed over whole."""
+    for k, start in enumerate(range(0, len(scores.values), scores.chunk)):
+        if scores.maxima[k] > floor[0]:
+            yield from scores.at_least(start, floor[0] + 1)
 
 
 def _noted(readings: Readings) -> dict[int, str]:

@@ -9,7 +9,8 @@ least as large), so only the few chunks at or above it are looked into.
 A column like the last one under the same key (a what-if view's, patched
 at a few places) takes that one's maxima but for the chunks that differ,
 found by comparing memory: the maxima themselves cost a millisecond a
-column at 50,000.
+column at 50,000. The places of one value (an unknown score, an unknown
+RSS split) are kept for the column object likewise.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
-from itertools import chain, compress, repeat
-from operator import ge
+from itertools import chain, compress, count, repeat
+from operator import eq, ge
 
 CHUNK = 256
 KEPT = 16  # columns remembered, the least recently asked for dropped first
@@ -94,4 +95,21 @@ def column(key: Hashable, values: array[int], chunk: int = CHUNK) -> Column:
         _kept.move_to_end(key)
         while len(_kept) > KEPT:
             _kept.popitem(last=False)
+    return found
+
+
+_places: list[tuple[array[int], int, list[int]]] = []  # the last few answers of places_of, newest first
+
+
+def places_of(values: array[int], value: int) -> list[int]:
+    """The places holding `value`, ascending (do not change the list): kept for the column object, which a
+    what-if view shares with its sample where the edits left the column as it was (carry)."""
+    with _lock:
+        for known, wanted, found in _places:
+            if known is values and wanted == value:
+                return found
+    found = list(compress(count(), map(eq, values, repeat(value))))
+    with _lock:
+        _places.insert(0, (values, value, found))
+        del _places[KEPT:]
     return found
